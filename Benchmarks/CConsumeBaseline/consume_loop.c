@@ -1,0 +1,2 @@
+#include "CConsumeBaseline.h"
+int shoal_placeholder(void) { return 0; }

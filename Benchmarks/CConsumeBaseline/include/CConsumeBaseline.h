@@ -1,0 +1,1 @@
+int shoal_placeholder(void);

@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every Swift target builds in Swift 6 language mode, which implies complete
+/// strict concurrency checking.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Shoal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Shoal", targets: ["Shoal"]),
+        .library(name: "ShoalKafka", targets: ["ShoalKafka"]),
+        .executable(name: "shoal", targets: ["ShoalCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // C libraries, reached only from the Kafka layer and the store.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "ShoalKafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Shoal",
+            dependencies: [
+                "ShoalKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ShoalCLI",
+            dependencies: ["Shoal"],
+            swiftSettings: swiftSettings
+        ),
+        // A consumer-group member run as its own process by the tests.
+        .executableTarget(
+            name: "KafkaProbe",
+            dependencies: [
+                "ShoalKafka",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/KafkaProbe",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ShoalKafkaTests",
+            dependencies: ["ShoalKafka", "Shoal", "KafkaProbe", "ShoalCLI"],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmarks: a plain C consume loop as the baseline, and the runner.
+        .target(
+            name: "CConsumeBaseline",
+            dependencies: ["CRdKafka"],
+            path: "Benchmarks/CConsumeBaseline"
+        ),
+        .executableTarget(
+            name: "ShoalBenchmarks",
+            dependencies: [
+                "ShoalKafka",
+                "CConsumeBaseline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/ShoalBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The command group every Shoal application embeds, so that all of them
+/// answer the same verbs (see the operator's contract in the docs).
+///
+/// ```swift
+/// @main
+/// struct App {
+///     static func main() async { await ShoalCommand.main() }
+/// }
+/// ```
+@available(macOS 10.15, macCatalyst 13, iOS 13, tvOS 13, watchOS 6, *)
+public struct ShoalCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "shoal",
+        abstract: "Real-time, stateful stream processing on Kafka.",
+        subcommands: [BrokerCommand.self, DemoCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,5 @@
+// Shoal: real-time, stateful stream processing on Kafka, for Swift.
+//
+// This module is what applications import. It re-exports the Kafka layer
+// and provides the command group every Shoal application embeds.
+@_exported import ShoalKafka

@@ -1,0 +1,8 @@
+import Shoal
+
+@main
+enum ShoalMain {
+    static func main() async {
+        await ShoalCommand.main()
+    }
+}

@@ -1,0 +1,144 @@
+import CRdKafka
+
+extension KafkaConsumer {
+    /// librdkafka's rebalance callback, on the poll thread.
+    func rebalance(
+        client handle: OpaquePointer, error: rd_kafka_resp_err_t,
+        list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
+        let partitions = RDKafkaTopicPartitionList.partitions(of: list)
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        switch error {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            assign(partitions, list: list, cooperative: cooperative)
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            revoke(partitions, lost: rd_kafka_assignment_lost(handle) != 0, cooperative: cooperative)
+        default:
+            let wrapped = KafkaError.rdKafka(error, "rebalance failed", code: .assignment)
+            logger.error("Rebalance error", metadata: ["error": "\(wrapped)"])
+            emit(.error(wrapped))
+            unassign(all: true, partitions: partitions, cooperative: false)
+        }
+    }
+
+    private func assign(
+        _ partitions: [TopicPartition],
+        list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+        cooperative: Bool
+    ) {
+        let offsets = startOffsets(for: partitions)
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            let partition = TopicPartition(String(cString: element.topic), element.partition)
+            list.pointee.elems[index].offset = offsets[partition] ?? Int64(RD_KAFKA_OFFSET_INVALID)
+        }
+        if cooperative {
+            if let failure = rd_kafka_incremental_assign(client.handle, list) {
+                report(KafkaError.consuming(failure, "incremental assign of \(partitions) failed"))
+                return
+            }
+        } else {
+            let error = rd_kafka_assign(client.handle, list)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                report(KafkaError.rdKafka(error, "assign of \(partitions) failed", code: .assignment))
+                return
+            }
+        }
+        // Pauses do not survive librdkafka's assignment: apply them again.
+        let actions = machine.withLock { $0.didAssign(offsets) }
+        apply(actions)
+        logger.info("Partitions assigned", metadata: [
+            "partitions": "\(partitions.sorted())", "paused": "\(actions.pause)",
+        ])
+        emit(.assigned(offsets))
+    }
+
+    /// Asks the runtime where each partition starts; the rest start at the
+    /// committed offset, or at the configured initial offset when none is.
+    private func startOffsets(for partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        let listener = self.listener
+        let chosen = BlockingCalls.wait(timeout: configuration.rebalanceHookTimeout) {
+            await listener.partitionsAssigned(partitions)
+        }
+        if chosen == nil {
+            logger.error("The assignment hook timed out; using committed offsets", metadata: [
+                "partitions": "\(partitions)", "timeout": "\(configuration.rebalanceHookTimeout)",
+            ])
+            emit(.rebalanceHookTimedOut(partitions))
+        }
+        var offsets: [TopicPartition: Int64] = [:]
+        var needCommitted: [TopicPartition] = []
+        for partition in partitions {
+            switch chosen?[partition] ?? .committed {
+            case .offset(let offset): offsets[partition] = offset
+            case .beginning: offsets[partition] = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            case .end: offsets[partition] = Int64(RD_KAFKA_OFFSET_END)
+            case .committed: needCommitted.append(partition)
+            }
+        }
+        for (partition, offset) in committedOffsets(needCommitted) {
+            offsets[partition] = offset
+        }
+        return offsets
+    }
+
+    /// The group's committed offsets; the initial-offset policy where none is.
+    private func committedOffsets(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let fallback = configuration.initialOffset == .earliest
+            ? Int64(RD_KAFKA_OFFSET_BEGINNING) : Int64(RD_KAFKA_OFFSET_END)
+        let list = RDKafkaTopicPartitionList(partitions)
+        let error = rd_kafka_committed(client.handle, list.pointer, configuration.rebalanceHookTimeout.timeoutMilliseconds)
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            // Without the committed offsets, librdkafka fetches them itself;
+            // a missing one then surfaces as a reported reset, never silently.
+            report(KafkaError.rdKafka(error, "reading committed offsets failed", code: .assignment))
+            return Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_STORED)) })
+        }
+        var result: [TopicPartition: Int64] = [:]
+        for (partition, offset, _) in list.entries {
+            result[partition] = offset >= 0 ? offset : fallback
+        }
+        return result
+    }
+
+    private func revoke(_ partitions: [TopicPartition], lost: Bool, cooperative: Bool) {
+        // Records not yet handed out belong to the next owner now.
+        buffer.purge(Set(partitions))
+        let listener = self.listener
+        let finished = BlockingCalls.wait(timeout: configuration.rebalanceHookTimeout) {
+            if lost {
+                await listener.partitionsLost(partitions)
+            } else {
+                await listener.partitionsRevoked(partitions)
+            }
+            return true
+        }
+        if finished == nil {
+            logger.error("The revocation hook timed out; giving the partitions up anyway", metadata: [
+                "partitions": "\(partitions)", "timeout": "\(configuration.rebalanceHookTimeout)",
+            ])
+            emit(.rebalanceHookTimedOut(partitions))
+        }
+        unassign(all: !cooperative, partitions: partitions, cooperative: cooperative)
+        logger.info(lost ? "Partitions lost" : "Partitions revoked", metadata: ["partitions": "\(partitions.sorted())"])
+        emit(lost ? .lost(partitions) : .revoked(partitions))
+    }
+
+    private func unassign(all: Bool, partitions: [TopicPartition], cooperative: Bool) {
+        if cooperative {
+            let list = RDKafkaTopicPartitionList(partitions)
+            if let failure = rd_kafka_incremental_unassign(client.handle, list.pointer) {
+                report(KafkaError.consuming(failure, "incremental unassign of \(partitions) failed"))
+            }
+        } else {
+            rd_kafka_assign(client.handle, nil)
+        }
+        machine.withLock { $0.didRevoke(all ? Array($0.assigned) : partitions) }
+    }
+
+    private func report(_ error: KafkaError) {
+        logger.error("Rebalance step failed", metadata: ["error": "\(error)"])
+        emit(.error(error))
+    }
+}

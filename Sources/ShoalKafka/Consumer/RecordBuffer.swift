@@ -1,0 +1,102 @@
+import DequeModule
+import Synchronization
+
+/// The bounded hand-off between the consumer's poll thread and the one task
+/// that reads records. The poll thread never blocks on it: when it holds more
+/// than the high watermark, the consumer pauses its partitions and keeps
+/// polling. Hand-written because it sits on the hot path of every record.
+final class RecordBuffer: Sendable {
+    struct Batch: Sendable {
+        var records: [KafkaRecord]
+        /// The next offset per partition once this batch is read.
+        var ends: [TopicPartition: Int64]
+    }
+
+    private struct State {
+        var batches: Deque<Batch> = []
+        var count = 0
+        var finished = false
+        var waiter: CheckedContinuation<Batch?, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    var count: Int { state.withLock { $0.count } }
+
+    /// Adds a batch, waking the reader if it waits.
+    func append(_ batch: Batch) {
+        let waiter: CheckedContinuation<Batch?, Never>? = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.batches.append(batch)
+            state.count += batch.records.count
+            return nil
+        }
+        waiter?.resume(returning: batch)
+    }
+
+    /// Drops buffered records of `partitions` (they were revoked: their new
+    /// owner reads them from the committed offset).
+    func purge(_ partitions: Set<TopicPartition>) {
+        state.withLock { state in
+            var kept: Deque<Batch> = []
+            var count = 0
+            for var batch in state.batches {
+                batch.records.removeAll { partitions.contains($0.topicPartition) }
+                for partition in partitions { batch.ends[partition] = nil }
+                guard !batch.records.isEmpty else { continue }
+                count += batch.records.count
+                kept.append(batch)
+            }
+            state.batches = kept
+            state.count = count
+        }
+    }
+
+    /// Ends the sequence: the reader gets the buffered batches, then `nil`.
+    func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<Batch?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    /// The next batch, suspending until there is one or the buffer finishes.
+    func next() async -> Batch? {
+        if let ready = takeReady() { return ready.batch }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let immediate: Batch?? = state.withLock { state in
+                    if let batch = state.batches.popFirst() {
+                        state.count -= batch.records.count
+                        return .some(batch)
+                    }
+                    if state.finished || Task.isCancelled { return .some(nil) }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    private func takeReady() -> (batch: Batch?, Void)? {
+        state.withLock { state in
+            if let batch = state.batches.popFirst() {
+                state.count -= batch.records.count
+                return (batch, ())
+            }
+            return state.finished ? (nil, ()) : nil
+        }
+    }
+}
