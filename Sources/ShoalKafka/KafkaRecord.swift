@@ -7,9 +7,9 @@ public struct KafkaRecord: Sendable, Hashable {
     /// Its offset in the partition.
     public var offset: Int64
     /// The record key, `nil` when the producer set none.
-    public var key: [UInt8]?
+    public var key: KafkaBytes?
     /// The record value, `nil` for a tombstone.
-    public var value: [UInt8]?
+    public var value: KafkaBytes?
     /// The record's headers, in the order they were produced.
     public var headers: [KafkaHeader]
     /// The record's timestamp, when the broker reported one.
@@ -17,7 +17,7 @@ public struct KafkaRecord: Sendable, Hashable {
 
     public init(
         topic: String, partition: Int32, offset: Int64,
-        key: [UInt8]?, value: [UInt8]?,
+        key: KafkaBytes?, value: KafkaBytes?,
         headers: [KafkaHeader] = [], timestamp: KafkaTimestamp? = nil
     ) {
         self.topic = topic
@@ -33,8 +33,8 @@ public struct KafkaRecord: Sendable, Hashable {
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
     /// The key decoded as UTF-8; Shoal's records use string keys.
-    public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+    public var keyString: String? { key?.string }
 
     /// The value decoded as UTF-8.
-    public var valueString: String? { value.map { String(decoding: $0, as: UTF8.self) } }
+    public var valueString: String? { value?.string }
 }

@@ -82,7 +82,7 @@ struct KeyedStreamDemo {
 
     /// Reads the `seq` field without a full JSON decode: the demo measures
     /// the Kafka layer, not Foundation's JSON.
-    static func sequence(in value: [UInt8]?) -> Int? {
+    static func sequence(in value: KafkaBytes?) -> Int? {
         guard let value, let range = value.firstRange(of: Array("\"seq\":".utf8)) else { return nil }
         var result = 0
         for byte in value[range.upperBound...] {

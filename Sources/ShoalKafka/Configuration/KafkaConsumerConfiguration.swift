@@ -49,16 +49,20 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         public var bufferHighWatermark: Int
         /// Buffered records below which paused-for-flow partitions resume.
         public var bufferLowWatermark: Int
+        /// How long the poll thread waits for the reader to make room before
+        /// it pauses the partitions. Rebalances wait at most this long too.
+        public var flowPauseDelay: Duration
 
         public init(
-            queuedMinMessages: Int = 100_000,
-            queuedMaxKilobytes: Int = 65_536,
+            queuedMinMessages: Int = 1_000_000,
+            queuedMaxKilobytes: Int = 32_768,
             maxBytes: Int = 52_428_800,
             maxPartitionBytes: Int = 1_048_576,
             maxWait: Duration = .milliseconds(100),
             batchSize: Int = 1_024,
             bufferHighWatermark: Int = 16_384,
-            bufferLowWatermark: Int = 4_096
+            bufferLowWatermark: Int = 4_096,
+            flowPauseDelay: Duration = .seconds(1)
         ) {
             self.queuedMinMessages = queuedMinMessages
             self.queuedMaxKilobytes = queuedMaxKilobytes
@@ -68,6 +72,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
             self.batchSize = batchSize
             self.bufferHighWatermark = bufferHighWatermark
             self.bufferLowWatermark = bufferLowWatermark
+            self.flowPauseDelay = flowPauseDelay
         }
     }
 

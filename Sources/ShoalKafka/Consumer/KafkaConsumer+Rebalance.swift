@@ -71,8 +71,8 @@ extension KafkaConsumer {
         for partition in partitions {
             switch chosen?[partition] ?? .committed {
             case .offset(let offset): offsets[partition] = offset
-            case .beginning: offsets[partition] = Int64(RD_KAFKA_OFFSET_BEGINNING)
-            case .end: offsets[partition] = Int64(RD_KAFKA_OFFSET_END)
+            case .beginning: offsets[partition] = resolve(.beginning, of: partition)
+            case .end: offsets[partition] = resolve(.end, of: partition)
             case .committed: needCommitted.append(partition)
             }
         }
@@ -85,8 +85,6 @@ extension KafkaConsumer {
     /// The group's committed offsets; the initial-offset policy where none is.
     private func committedOffsets(_ partitions: [TopicPartition]) -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
-        let fallback = configuration.initialOffset == .earliest
-            ? Int64(RD_KAFKA_OFFSET_BEGINNING) : Int64(RD_KAFKA_OFFSET_END)
         let list = RDKafkaTopicPartitionList(partitions)
         let error = rd_kafka_committed(client.handle, list.pointer, configuration.rebalanceHookTimeout.timeoutMilliseconds)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -97,9 +95,26 @@ extension KafkaConsumer {
         }
         var result: [TopicPartition: Int64] = [:]
         for (partition, offset, _) in list.entries {
-            result[partition] = offset >= 0 ? offset : fallback
+            let initial: KafkaStartOffset = configuration.initialOffset == .earliest ? .beginning : .end
+            result[partition] = offset >= 0 ? offset : resolve(initial, of: partition)
         }
         return result
+    }
+
+    /// Turns `.beginning` or `.end` into an absolute offset. librdkafka
+    /// resolves logical start offsets itself, but measured here that path
+    /// sometimes holds a partition's first fetch back by ~0.5 s; an absolute
+    /// offset starts it at once. Falls back to the logical offset on error.
+    func resolve(_ start: KafkaStartOffset, of partition: TopicPartition) -> Int64 {
+        let logical = start == .beginning ? Int64(RD_KAFKA_OFFSET_BEGINNING) : Int64(RD_KAFKA_OFFSET_END)
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let error = rd_kafka_query_watermark_offsets(
+            client.handle, partition.topic, partition.partition, &low, &high,
+            configuration.rebalanceHookTimeout.timeoutMilliseconds
+        )
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { return logical }
+        return start == .beginning ? low : high
     }
 
     private func revoke(_ partitions: [TopicPartition], lost: Bool, cooperative: Bool) {

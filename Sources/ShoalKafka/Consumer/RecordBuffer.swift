@@ -1,9 +1,11 @@
+import Dispatch
 import DequeModule
 import Synchronization
 
 /// The bounded hand-off between the consumer's poll thread and the one task
-/// that reads records. The poll thread never blocks on it: when it holds more
-/// than the high watermark, the consumer pauses its partitions and keeps
+/// that reads records. When it holds more than the high watermark the poll
+/// thread first waits briefly for room (librdkafka's bounded prefetch queue
+/// holds what arrives meanwhile), then pauses its partitions and keeps
 /// polling. Hand-written because it sits on the hot path of every record.
 final class RecordBuffer: Sendable {
     struct Batch: Sendable {
@@ -17,9 +19,34 @@ final class RecordBuffer: Sendable {
         var count = 0
         var finished = false
         var waiter: CheckedContinuation<Batch?, Never>?
+        /// The poll thread waits for the count to drop to this, if set.
+        var spaceWanted: Int?
     }
 
     private let state = Mutex(State())
+    private let space = DispatchSemaphore(value: 0)
+
+    /// Blocks the calling (poll) thread until at most `limit` records are
+    /// buffered or `timeout` passes. Returns whether there is room.
+    func waitForSpace(limit: Int, timeout: Duration) -> Bool {
+        let full = state.withLock { state in
+            guard state.count > limit, !state.finished else { return false }
+            state.spaceWanted = limit
+            return true
+        }
+        guard full else { return true }
+        _ = space.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+        return state.withLock { state in
+            state.spaceWanted = nil
+            return state.count <= limit
+        }
+    }
+
+    private func signalSpaceIfWanted(_ state: inout State) -> Bool {
+        guard let limit = state.spaceWanted, state.count <= limit else { return false }
+        state.spaceWanted = nil
+        return true
+    }
 
     var count: Int { state.withLock { $0.count } }
 
@@ -57,6 +84,7 @@ final class RecordBuffer: Sendable {
 
     /// Ends the sequence: the reader gets the buffered batches, then `nil`.
     func finish() {
+        space.signal()
         let waiter = state.withLock { state -> CheckedContinuation<Batch?, Never>? in
             state.finished = true
             defer { state.waiter = nil }
@@ -73,6 +101,7 @@ final class RecordBuffer: Sendable {
                 let immediate: Batch?? = state.withLock { state in
                     if let batch = state.batches.popFirst() {
                         state.count -= batch.records.count
+                        if signalSpaceIfWanted(&state) { space.signal() }
                         return .some(batch)
                     }
                     if state.finished || Task.isCancelled { return .some(nil) }
@@ -91,12 +120,14 @@ final class RecordBuffer: Sendable {
     }
 
     private func takeReady() -> (batch: Batch?, Void)? {
-        state.withLock { state in
+        let (ready, signal) = state.withLock { state -> ((batch: Batch?, Void)?, Bool) in
             if let batch = state.batches.popFirst() {
                 state.count -= batch.records.count
-                return (batch, ())
+                return ((batch, ()), signalSpaceIfWanted(&state))
             }
-            return state.finished ? (nil, ()) : nil
+            return (state.finished ? (nil, ()) : nil, false)
         }
+        if signal { space.signal() }
+        return ready
     }
 }

@@ -1,30 +1,54 @@
 import CRdKafka
 
 extension KafkaRecord {
-    /// Copies a librdkafka message into a Swift record. `topicNames` caches
-    /// topic names per topic handle, so a batch decodes each name once.
-    init(message: UnsafeMutablePointer<rd_kafka_message_t>, topicNames: inout [OpaquePointer: String]) {
+    /// Copies a librdkafka message into a Swift record. Its key and value
+    /// are copied into `storage` at `cursor`, which advances past them.
+    init(
+        message: UnsafeMutablePointer<rd_kafka_message_t>, topic: String,
+        storage: [UInt8], cursor: inout Int
+    ) {
         let raw = message.pointee
-        let topic: String
-        if let handle = raw.rkt {
-            if let cached = topicNames[handle] {
-                topic = cached
-            } else {
-                topic = String(cString: rd_kafka_topic_name(handle))
-                topicNames[handle] = topic
-            }
-        } else {
-            topic = ""
+        var key: KafkaBytes?
+        if raw.key != nil {
+            key = KafkaBytes(storage: storage, range: cursor..<(cursor + raw.key_len))
+            cursor += raw.key_len
+        }
+        var value: KafkaBytes?
+        if raw.payload != nil {
+            value = KafkaBytes(storage: storage, range: cursor..<(cursor + raw.len))
+            cursor += raw.len
         }
         self.init(
-            topic: topic,
-            partition: raw.partition,
-            offset: raw.offset,
-            key: raw.key.map { Array(UnsafeRawBufferPointer(start: $0, count: raw.key_len)) },
-            value: raw.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: raw.len)) },
-            headers: Self.headers(of: message),
-            timestamp: Self.timestamp(of: message)
+            topic: topic, partition: raw.partition, offset: raw.offset, key: key, value: value,
+            headers: Self.headers(of: message), timestamp: Self.timestamp(of: message)
         )
+    }
+
+    /// Copies the keys and values of `messages` (error messages included
+    /// harmlessly) into one array, in order.
+    static func pack(
+        _ messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int
+    ) -> [UInt8] {
+        var total = 0
+        for index in 0..<count {
+            guard let raw = messages[index]?.pointee, raw.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            total += (raw.key == nil ? 0 : raw.key_len) + (raw.payload == nil ? 0 : raw.len)
+        }
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var cursor = 0
+            for index in 0..<count {
+                guard let raw = messages[index]?.pointee, raw.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                if let key = raw.key, raw.key_len > 0 {
+                    buffer.baseAddress!.advanced(by: cursor).update(from: key.assumingMemoryBound(to: UInt8.self), count: raw.key_len)
+                }
+                cursor += raw.key == nil ? 0 : raw.key_len
+                if let payload = raw.payload, raw.len > 0 {
+                    buffer.baseAddress!.advanced(by: cursor).update(from: payload.assumingMemoryBound(to: UInt8.self), count: raw.len)
+                }
+                cursor += raw.payload == nil ? 0 : raw.len
+            }
+            initialized = total
+        }
     }
 
     private static func timestamp(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaTimestamp? {

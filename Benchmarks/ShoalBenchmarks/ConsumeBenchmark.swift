@@ -1,0 +1,115 @@
+import ArgumentParser
+import CConsumeBaseline
+import Foundation
+import Logging
+import ShoalKafka
+
+/// Swift consumer vs a plain C consume loop over the same records, in
+/// alternating rounds within one process and one embedded broker.
+struct ConsumeBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "consume",
+        abstract: "Consume throughput: KafkaConsumer next to a plain C librdkafka loop."
+    )
+
+    @Option(help: "Records to preload (stay below ~90,000 and ~4 MiB per partition).")
+    var records: Int = 320_000
+
+    @Option(help: "Partitions of the benchmark topic.")
+    var partitions: Int32 = 16
+
+    @Option(help: "Value size in bytes.")
+    var valueSize: Int = 100
+
+    @Option(help: "Alternating rounds of each consumer.")
+    var rounds: Int = 3
+
+    @Flag(help: "Run only the Swift consumer (for profiling).")
+    var swiftOnly = false
+
+    func validate() throws {
+        // The embedded broker drops a partition's oldest records past ~5 MiB.
+        let bytesPerPartition = records * (valueSize + 60) / Int(partitions)
+        guard bytesPerPartition < 4 << 20, records / Int(partitions) < 90_000 else {
+            throw ValidationError("too many records per partition for the embedded broker: raise --partitions")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "shoal.benchmarks")
+        logger.logLevel = .warning
+        let broker = try EmbeddedBroker(topics: [.init(name: "bench", partitions: partitions)], logger: logger)
+        try await preload(broker.bootstrapServers, logger: logger)
+        var swiftRates: [Double] = []
+        var cRates: [Double] = []
+        for round in 1...rounds {
+            let cSeconds = swiftOnly ? 1 : await consumeWithC(broker.bootstrapServers, group: "c-\(round)")
+            guard cSeconds > 0 else { throw ValidationError("the C baseline failed") }
+            cRates.append(Double(records) / cSeconds)
+            let swiftSeconds = try await consumeWithSwift(broker.bootstrapServers, group: "swift-\(round)", logger: logger)
+            swiftRates.append(Double(records) / swiftSeconds)
+            print(String(format: "round %d: C %.0f records/s, Swift %.0f records/s, ratio %.2f",
+                         round, cRates.last!, swiftRates.last!, swiftRates.last! / cRates.last!))
+        }
+        let c = median(cRates)
+        let swift = median(swiftRates)
+        print(String(format: "median: C %.0f records/s, Swift %.0f records/s, Swift/C %.2f", c, swift, swift / c))
+    }
+
+    private func preload(_ bootstrap: String, logger: Logger) async throws {
+        let producer = try KafkaProducer(configuration: .init(client: .init(bootstrapServers: [bootstrap])), logger: logger)
+        let value = [UInt8](repeating: UInt8(ascii: "x"), count: valueSize)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            for index in 0..<records {
+                try await producer.enqueue(KafkaProducerMessage(topic: "bench", key: Array("key-\(index % 10_000)".utf8), value: value))
+            }
+            try await producer.flush(timeout: .seconds(120))
+            producer.triggerShutdown()
+        }
+    }
+
+    /// The C loop blocks, so it runs on a thread of its own.
+    private func consumeWithC(_ bootstrap: String, group: String) async -> Double {
+        let records = self.records
+        return await withCheckedContinuation { continuation in
+            Thread {
+                var checksum = 0
+                let seconds = shoal_baseline_consume(bootstrap, "bench", group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, &checksum)
+                continuation.resume(returning: seconds)
+            }.start()
+        }
+    }
+
+    /// Seconds from the first record to the last, like the C loop.
+    private func consumeWithSwift(_ bootstrap: String, group: String, logger: Logger) async throws -> Double {
+        let consumer = try KafkaConsumer(
+            configuration: .init(
+                client: .init(bootstrapServers: [bootstrap]), groupID: group, topics: ["bench"],
+                sessionTimeout: .seconds(6), heartbeatInterval: .seconds(1)
+            ),
+            logger: logger
+        )
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await consumer.run() }
+            defer { consumer.triggerShutdown() }
+            var count = 0
+            var checksum = 0
+            var first: ContinuousClock.Instant?
+            for await batch in consumer.records {
+                if first == nil { first = .now }
+                for record in batch {
+                    checksum &+= (record.key?.count ?? 0) + (record.value?.count ?? 0)
+                }
+                count += batch.count
+                if count >= records { break }
+            }
+            let elapsed = ContinuousClock.now - first!
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        values.sorted()[values.count / 2]
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct ShoalBenchmarks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shoal-benchmarks",
+        abstract: "Shoal's benchmarks; each prints ratios measured side by side in one run.",
+        subcommands: [ConsumeBenchmark.self]
+    )
+}
