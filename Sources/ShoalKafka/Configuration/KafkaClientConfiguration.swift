@@ -43,6 +43,9 @@ public struct KafkaClientConfiguration: Sendable, Hashable {
             ("bootstrap.servers", bootstrapServers.joined(separator: ",")),
             ("client.id", clientID),
             ("socket.timeout.ms", socketTimeout.milliseconds.description),
+            // Idle connections are closed and reopened as a matter of course;
+            // real failures still surface through the error callback.
+            ("log.connection.close", "false"),
         ]
         if !debugContexts.isEmpty {
             result.append(("debug", debugContexts.joined(separator: ",")))

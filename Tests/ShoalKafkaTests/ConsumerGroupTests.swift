@@ -1,0 +1,92 @@
+import Foundation
+import ShoalKafka
+import Synchronization
+import Testing
+
+/// A listener that records the order of hooks and can hold revocation.
+final class RecordingListener: KafkaRebalanceListener {
+    let name: String
+    let timeline: Timeline
+    let revokeDelay: Duration
+    let starts: [TopicPartition: KafkaStartOffset]
+
+    init(_ name: String, timeline: Timeline, revokeDelay: Duration = .zero, starts: [TopicPartition: KafkaStartOffset] = [:]) {
+        self.name = name
+        self.timeline = timeline
+        self.revokeDelay = revokeDelay
+        self.starts = starts
+    }
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) async -> [TopicPartition: KafkaStartOffset] {
+        for partition in partitions { timeline.record("\(name) assigned \(partition)") }
+        return starts
+    }
+
+    func partitionsRevoked(_ partitions: [TopicPartition]) async {
+        for partition in partitions { timeline.record("\(name) revoking \(partition)") }
+        try? await Task.sleep(for: revokeDelay)
+        for partition in partitions { timeline.record("\(name) flushed \(partition)") }
+    }
+}
+
+@Suite("Consumer group membership")
+struct ConsumerGroupTests {
+    @Test(.timeLimit(.minutes(3)), arguments: [
+        KafkaConsumerConfiguration.AssignmentStrategy.cooperativeSticky, .range,
+    ])
+    func revokedPartitionIsFlushedBeforeAnotherMemberGetsIt(strategy: KafkaConsumerConfiguration.AssignmentStrategy) async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "handoff", partitions: 4)], logger: testLogger)
+        let group = uniqueName("handoff")
+        let timeline = Timeline()
+        let first = RecordingListener("A", timeline: timeline, revokeDelay: .milliseconds(800))
+        try await withConsumer(consumerConfiguration(broker, group: group, topics: ["handoff"], strategy: strategy), listener: first) { a in
+            #expect(await eventually { a.assignment.count == 4 })
+            let second = RecordingListener("B", timeline: timeline)
+            try await withConsumer(consumerConfiguration(broker, group: group, topics: ["handoff"], strategy: strategy), listener: second) { b in
+                #expect(await eventually { a.assignment.count + b.assignment.count == 4 && !b.assignment.isEmpty })
+                for partition in b.assignment {
+                    let flushed = try #require(timeline.index(of: "A flushed \(partition)"))
+                    let taken = try #require(timeline.index(of: "B assigned \(partition)"))
+                    #expect(flushed < taken, "A flushed \(partition) before B received it")
+                }
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func pauseHoldsAcrossRebalances() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "paused", partitions: 4)], logger: testLogger)
+        let group = uniqueName("pause")
+        let all = (0..<Int32(4)).map { TopicPartition("paused", $0) }
+        try await withConsumer(consumerConfiguration(broker, group: group, topics: ["paused"])) { a in
+            #expect(await eventually { a.assignment.count == 4 })
+            a.pause(all)
+            // B joins (A gives some partitions up), then leaves (A gets them back).
+            let bReceived = try await withConsumer(consumerConfiguration(broker, group: group, topics: ["paused"])) { b in
+                #expect(await eventually { !b.assignment.isEmpty })
+                try await produce(broker, topic: "paused", count: 400)
+                let owned = b.assignment
+                let records = await collect(b, count: 1, timeout: .seconds(20))
+                return (owned, records)
+            }
+            #expect(!bReceived.1.isEmpty, "B's partitions were not paused")
+            #expect(bReceived.1.allSatisfy { bReceived.0.contains($0.topicPartition) })
+            #expect(await eventually { a.assignment.count == 4 })
+            #expect(a.pausedPartitions == Set(all))
+            try await produce(broker, topic: "paused", count: 400)
+            let whilePaused = await collect(a, count: 1, timeout: .seconds(3))
+            #expect(whilePaused.isEmpty, "no records while paused, after two rebalances")
+            a.resume(all)
+            let afterResume = await collect(a, count: 1, timeout: .seconds(30))
+            #expect(!afterResume.isEmpty)
+        }
+    }
+}
+
+func produce(_ broker: EmbeddedBroker, topic: String, count: Int, prefix: String = "k") async throws {
+    try await withProducer(broker) { producer in
+        for index in 0..<count {
+            try await producer.enqueue(KafkaProducerMessage(topic: topic, key: "\(prefix)\(index % 50)", value: "\(index)"))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+@testable import ShoalKafka
+import Testing
+
+@Suite("Consumer state machine")
+struct ConsumerStateMachineTests {
+    let p0 = TopicPartition("t", 0)
+    let p1 = TopicPartition("t", 1)
+
+    @Test func pauseIsReappliedOnEveryAssignment() {
+        var machine = ConsumerStateMachine()
+        #expect(machine.pause([p0]).pause.isEmpty, "nothing assigned yet: nothing to pause now")
+        #expect(machine.didAssign([p0: 0, p1: 0]).pause == [p0])
+        machine.didRevoke([p0, p1])
+        #expect(machine.didAssign([p0: 5]).pause == [p0], "a partition that comes back is paused again")
+        #expect(machine.resume([p0]).resume == [p0])
+        machine.didRevoke([p0])
+        #expect(machine.didAssign([p0: 5]).pause.isEmpty)
+    }
+
+    @Test func flowControlPausesAtTheHighWatermarkAndResumesBelowTheLow() {
+        var machine = ConsumerStateMachine()
+        _ = machine.didAssign([p0: 0, p1: 0])
+        _ = machine.pause([p1])
+        #expect(machine.applyFlowControl(buffered: 99, high: 100, low: 10) == .init())
+        #expect(machine.applyFlowControl(buffered: 100, high: 100, low: 10).pause == [p0])
+        #expect(machine.applyFlowControl(buffered: 50, high: 100, low: 10) == .init(), "between watermarks: no change")
+        #expect(machine.resume([p1]).resume.isEmpty, "still paused for flow")
+        #expect(machine.didAssign([TopicPartition("t", 2): 0]).pause == [TopicPartition("t", 2)])
+        let resumed = machine.applyFlowControl(buffered: 10, high: 100, low: 10).resume
+        #expect(resumed == [p0, p1, TopicPartition("t", 2)])
+    }
+
+    @Test func positionsFollowHandedOutRecordsOfOwnedPartitionsOnly() {
+        var machine = ConsumerStateMachine()
+        _ = machine.didAssign([p0: 3])
+        machine.advance(p0, to: 10)
+        machine.advance(p1, to: 7)
+        #expect(machine.positions == [p0: 10])
+        machine.didRevoke([p0])
+        #expect(machine.positions.isEmpty)
+    }
+}
