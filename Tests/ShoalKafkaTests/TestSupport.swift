@@ -7,7 +7,7 @@ import Testing
 /// A logger that keeps test output quiet unless something goes wrong.
 let testLogger: Logger = {
     var logger = Logger(label: "shoal.tests")
-    logger.logLevel = .warning
+    logger.logLevel = ProcessInfo.processInfo.environment["SHOAL_TEST_DEBUG"] == nil ? .warning : .debug
     return logger
 }()
 

@@ -24,8 +24,9 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         case resetToEarliest
         /// Continue from the end of the log.
         case resetToLatest
-        /// Pause the partition; the runtime decides (seek or resume).
-        case pause
+        /// Leave the partition stopped: no more records from it until it is
+        /// assigned again. For runtimes that must not skip data unattended.
+        case stop
     }
 
     /// Fetch and prefetch-queue tuning.

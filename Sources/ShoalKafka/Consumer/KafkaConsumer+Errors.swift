@@ -26,21 +26,57 @@ extension KafkaConsumer {
         emit(.offsetOutOfRange(partition, offset: offset))
         switch configuration.offsetOutOfRange {
         case .resetToEarliest:
-            seek(partition, to: Int64(RD_KAFKA_OFFSET_BEGINNING))
+            restart(partition, at: resolve(.beginning, of: partition))
         case .resetToLatest:
-            seek(partition, to: Int64(RD_KAFKA_OFFSET_END))
-        case .pause:
-            pause([partition])
+            restart(partition, at: resolve(.end, of: partition))
+        case .stop:
+            break
         }
     }
 
-    /// Moves the fetch position of an assigned partition.
-    func seek(_ partition: TopicPartition, to offset: Int64) {
-        let list = RDKafkaTopicPartitionList(offsets: [partition: offset])
-        if let error = rd_kafka_seek_partitions(client.handle, list.pointer, 0) {
-            let wrapped = KafkaError.consuming(error, "seek of \(partition) to \(offset) failed")
-            logger.error("Seek failed", metadata: ["error": "\(wrapped)"])
-            emit(.error(wrapped))
+    /// Restarts fetching a partition that librdkafka stopped after an
+    /// out-of-range error. A seek does not restart a stopped partition, so it
+    /// is assigned again at `offset`; the others keep their positions.
+    func restart(_ partition: TopicPartition, at offset: Int64) {
+        let handle = client.handle
+        if String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE" {
+            let removed = RDKafkaTopicPartitionList([partition])
+            if let failure = rd_kafka_incremental_unassign(handle, removed.pointer) {
+                return reportRestartFailure(KafkaError.consuming(failure, "restart of \(partition): unassign failed"))
+            }
+            let added = RDKafkaTopicPartitionList(offsets: [partition: offset])
+            if let failure = rd_kafka_incremental_assign(handle, added.pointer) {
+                return reportRestartFailure(KafkaError.consuming(failure, "restart of \(partition) at \(offset) failed"))
+            }
+        } else {
+            var offsets = currentPositions()
+            offsets[partition] = offset
+            let list = RDKafkaTopicPartitionList(offsets: offsets)
+            let error = rd_kafka_assign(handle, list.pointer)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                return reportRestartFailure(KafkaError.rdKafka(error, "restart of \(partition) at \(offset) failed"))
+            }
         }
+        let actions = machine.withLock { $0.didAssign([partition: offset]) }
+        apply(actions)
+        logger.notice("Partition restarted", metadata: ["partition": "\(partition)", "offset": "\(offset)"])
+    }
+
+    /// librdkafka's fetch positions of the current assignment.
+    private func currentPositions() -> [TopicPartition: Int64] {
+        var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(client.handle, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else { return [:] }
+        defer { rd_kafka_topic_partition_list_destroy(assigned) }
+        rd_kafka_position(client.handle, assigned)
+        var result: [TopicPartition: Int64] = [:]
+        for (partition, offset, _) in RDKafkaTopicPartitionList.entries(of: assigned) {
+            result[partition] = offset
+        }
+        return result
+    }
+
+    private func reportRestartFailure(_ error: KafkaError) {
+        logger.error("Could not restart a partition", metadata: ["error": "\(error)"])
+        emit(.error(error))
     }
 }

@@ -47,9 +47,14 @@ public final class KafkaConsumer: Service, Sendable {
         self.machine = Mutex(ConsumerStateMachine())
         (eventStream, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(4_096))
         let rebalance = RebalanceRelay()
-        let context = RDKafkaContext(logger: logger, onRebalance: { client, error, list in
-            rebalance.target?.rebalance(client: client, error: error, list: list)
-        })
+        let events = eventSink
+        let context = RDKafkaContext(
+            logger: logger,
+            onRebalance: { client, error, list in
+                rebalance.target?.rebalance(client: client, error: error, list: list)
+            },
+            onError: { events.yield(.error($0)) }
+        )
         let config = try RDKafkaConfig(properties: configuration.properties, raw: configuration.client.rawProperties)
         self.client = try RDKafkaClient(kind: .consumer, config: config, context: context)
         rebalance.target = self

@@ -13,13 +13,20 @@ final class RDKafkaContext: Sendable {
     let logger: Logger
     let onRebalance: RebalanceHandler?
     let onDelivery: DeliveryHandler?
+    let onError: (@Sendable (KafkaError) -> Void)?
     /// The last error librdkafka reported for the whole client.
     private let lastError = Mutex<KafkaError?>(nil)
 
-    init(logger: Logger, onRebalance: RebalanceHandler? = nil, onDelivery: DeliveryHandler? = nil) {
+    init(
+        logger: Logger,
+        onRebalance: RebalanceHandler? = nil,
+        onDelivery: DeliveryHandler? = nil,
+        onError: (@Sendable (KafkaError) -> Void)? = nil
+    ) {
         self.logger = logger
         self.onRebalance = onRebalance
         self.onDelivery = onDelivery
+        self.onError = onError
     }
 
     var latestError: KafkaError? { lastError.withLock { $0 } }
@@ -68,6 +75,7 @@ private func rdKafkaErrorTrampoline(
     let wrapped = KafkaError.rdKafka(error, text)
     context.record(wrapped)
     context.logger.warning("Kafka client error", metadata: ["error": "\(wrapped)"])
+    context.onError?(wrapped)
 }
 
 private func rdKafkaRebalanceTrampoline(
