@@ -2,7 +2,6 @@
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
 static double now_seconds(void) {
@@ -21,7 +20,7 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value) {
 }
 
 double shoal_baseline_consume(const char *bootstrap, const char *topic, const char *group,
-                              long expected, long queued_min_messages, long *checksum) {
+                              long expected, long queued_min_messages, int batch_mode, long *checksum) {
     char queued[32];
     snprintf(queued, sizeof(queued), "%ld", queued_min_messages);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -49,7 +48,6 @@ double shoal_baseline_consume(const char *bootstrap, const char *topic, const ch
     long sum = 0;
     double first = 0;
     double last = 0;
-    int batch_mode = getenv("SHOAL_BASELINE_BATCH") != NULL;
     rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(rk);
     rd_kafka_message_t *batch[1024];
     while (batch_mode && count < expected) {

@@ -40,20 +40,27 @@ struct ConsumeBenchmark: AsyncParsableCommand {
         logger.logLevel = .warning
         let broker = try EmbeddedBroker(topics: [.init(name: "bench", partitions: partitions)], logger: logger)
         try await preload(broker.bootstrapServers, logger: logger)
-        var swiftRates: [Double] = []
-        var cRates: [Double] = []
+        var rates: [String: [Double]] = [:]
         for round in 1...rounds {
-            let cSeconds = swiftOnly ? 1 : await consumeWithC(broker.bootstrapServers, group: "c-\(round)")
-            guard cSeconds > 0 else { throw ValidationError("the C baseline failed") }
-            cRates.append(Double(records) / cSeconds)
-            let swiftSeconds = try await consumeWithSwift(broker.bootstrapServers, group: "swift-\(round)", logger: logger)
-            swiftRates.append(Double(records) / swiftSeconds)
-            print(String(format: "round %d: C %.0f records/s, Swift %.0f records/s, ratio %.2f",
-                         round, cRates.last!, swiftRates.last!, swiftRates.last! / cRates.last!))
+            var line = "round \(round):"
+            if !swiftOnly {
+                for (name, batch) in [("C poll loop", false), ("C batch loop", true)] {
+                    let seconds = await consumeWithC(broker.bootstrapServers, group: "c-\(batch)-\(round)", batch: batch)
+                    guard seconds > 0 else { throw ValidationError("the C baseline failed") }
+                    rates[name, default: []].append(Double(records) / seconds)
+                    line += String(format: " %@ %.0f/s,", name, Double(records) / seconds)
+                }
+            }
+            let seconds = try await consumeWithSwift(broker.bootstrapServers, group: "swift-\(round)", logger: logger)
+            rates["Swift", default: []].append(Double(records) / seconds)
+            print(line + String(format: " Swift KafkaConsumer %.0f/s", Double(records) / seconds))
         }
-        let c = median(cRates)
-        let swift = median(swiftRates)
-        print(String(format: "median: C %.0f records/s, Swift %.0f records/s, Swift/C %.2f", c, swift, swift / c))
+        let swift = median(rates["Swift"]!)
+        print(String(format: "median records/s: Swift KafkaConsumer %.0f", swift))
+        for name in ["C poll loop", "C batch loop"] {
+            guard let values = rates[name] else { continue }
+            print(String(format: "median records/s: %@ %.0f; Swift/%@ = %.2f", name, median(values), name, swift / median(values)))
+        }
     }
 
     private func preload(_ bootstrap: String, logger: Logger) async throws {
@@ -70,12 +77,15 @@ struct ConsumeBenchmark: AsyncParsableCommand {
     }
 
     /// The C loop blocks, so it runs on a thread of its own.
-    private func consumeWithC(_ bootstrap: String, group: String) async -> Double {
+    private func consumeWithC(_ bootstrap: String, group: String, batch: Bool) async -> Double {
         let records = self.records
         return await withCheckedContinuation { continuation in
             Thread {
                 var checksum = 0
-                let seconds = shoal_baseline_consume(bootstrap, "bench", group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, &checksum)
+                let seconds = shoal_baseline_consume(
+                    bootstrap, "bench", group, records,
+                    KafkaConsumerConfiguration.Fetch().queuedMinMessages, batch ? 1 : 0, &checksum
+                )
                 continuation.resume(returning: seconds)
             }.start()
         }
