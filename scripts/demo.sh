@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build -c release --product shoal
-exec .build/release/shoal demo "$@"
+exec .build/release/shoal demo --log-level warning "$@"

@@ -83,13 +83,20 @@ struct KeyedStreamDemo {
     /// Reads the `seq` field without a full JSON decode: the demo measures
     /// the Kafka layer, not Foundation's JSON.
     static func sequence(in value: KafkaBytes?) -> Int? {
-        guard let value, let range = value.firstRange(of: Array("\"seq\":".utf8)) else { return nil }
-        var result = 0
-        for byte in value[range.upperBound...] {
-            guard (48...57).contains(byte) else { break }
-            result = result * 10 + Int(byte - 48)
+        value?.withUnsafeBytes { bytes -> Int? in
+            let marker = Array("\"seq\":".utf8)
+            guard bytes.count >= marker.count else { return nil }
+            for start in 0...(bytes.count - marker.count) where bytes[start] == marker[0] {
+                guard (0..<marker.count).allSatisfy({ bytes[start + $0] == marker[$0] }) else { continue }
+                var result = 0
+                for byte in bytes[(start + marker.count)...] {
+                    guard (48...57).contains(byte) else { break }
+                    result = result * 10 + Int(byte - 48)
+                }
+                return result
+            }
+            return nil
         }
-        return result
     }
 }
 
