@@ -45,6 +45,16 @@ public final class KafkaProducer: Service, Sendable {
         }
     }
 
+    /// Serves delivery results until ``triggerShutdown()`` only, ignoring
+    /// graceful shutdown: for an owner that must keep producing while it
+    /// winds down (a node draining its partitions), then stops it itself.
+    public func runUntilTriggered() async throws {
+        guard !started.exchange(true, ordering: .relaxed) else {
+            throw KafkaError(code: .shutDown, reason: "a KafkaProducer runs once")
+        }
+        await runPollThread()
+    }
+
     /// Asks ``run()`` to flush and return.
     public func triggerShutdown() {
         stopping.store(true, ordering: .relaxed)

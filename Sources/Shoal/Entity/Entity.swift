@@ -1,0 +1,43 @@
+import Distributed
+
+/// A business entity — an account, a device, a SKU — as a distributed actor,
+/// one instance per key, activated on its first event or call.
+///
+/// ```swift
+/// distributed actor Account: Entity {
+///     typealias ActorSystem = ShoalActorSystem
+///     struct State: Codable, Sendable { var balance = 0 }
+///     var state = State()
+///
+///     init(actorSystem: ShoalActorSystem) { self.actorSystem = actorSystem }
+///
+///     func handle(_ payment: Payment, in context: EntityContext) throws {
+///         state.balance += payment.amount
+///     }
+///     distributed func balance() -> Int { state.balance }
+/// }
+/// ```
+public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, ID == EntityID {
+    /// The persisted part of the entity: encoded on passivation and
+    /// checkpoints, decoded on activation.
+    associatedtype State: Codable & Sendable
+
+    /// The name routes, ids and stored state use; the type's name by default.
+    static var entityType: String { get }
+
+    /// The entity's current state.
+    var state: State { get set }
+
+    /// Creates an entity; the runtime assigns its id.
+    init(actorSystem: ShoalActorSystem)
+}
+
+extension Entity {
+    public static var entityType: String { String(describing: Self.self) }
+
+    /// A reference to the entity with `key`; calls on it are delivered in
+    /// the entity's per-key order, after the events that came before them.
+    public static func reference(key: String, in system: ShoalActorSystem) throws -> Self {
+        try resolve(id: EntityID(type: entityType, key: key), using: system)
+    }
+}

@@ -1,0 +1,20 @@
+import Metrics
+
+/// The runtime's metrics, through swift-metrics (exported by whatever
+/// backend the application bootstraps; Prometheus in the samples).
+struct NodeMetrics: Sendable {
+    let recordsIn = Counter(label: "shoal_records_in_total")
+    let handlerLatency = Metrics.Timer(label: "shoal_handler_duration_seconds")
+    let residentEntities = Meter(label: "shoal_resident_entities")
+    let pausedPartitions = Meter(label: "shoal_paused_partitions")
+    let buffered = Gauge(label: "shoal_shard_buffered_records")
+    let lag = Gauge(label: "shoal_consumer_lag_records")
+    let rebalances = Counter(label: "shoal_rebalances_total")
+}
+
+extension Metrics.Timer {
+    func record(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,82 @@
+import ShoalKafka
+
+/// Starts a shard per assigned partition and hands revoked ones off before
+/// the group gives them to another node.
+struct NodeRebalanceListener: KafkaRebalanceListener {
+    let node: ShoalNode
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) async -> [TopicPartition: KafkaStartOffset] {
+        node.metrics.rebalances.increment()
+        node.state.withLock { state in
+            guard let services = state.services else { return }
+            for partition in partitions where state.shards[partition] == nil {
+                state.shards[partition] = Shard(partition: partition, services: services)
+            }
+        }
+        node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())"])
+        return [:]
+    }
+
+    func partitionsRevoked(_ partitions: [TopicPartition]) async {
+        let offsets = await stop(partitions)
+        if let consumer = node.state.withLock({ $0.consumer }) {
+            await node.commitProcessed(consumer, only: offsets)
+        }
+        node.logger.info("Shards handed off", metadata: ["partitions": "\(partitions.sorted())", "committed": "\(offsets)"])
+    }
+
+    func partitionsLost(_ partitions: [TopicPartition]) async {
+        // Another node may own them already: stop, but commit nothing.
+        _ = await stop(partitions)
+        node.logger.warning("Shards lost without a hand-off", metadata: ["partitions": "\(partitions.sorted())"])
+    }
+
+    private func stop(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
+        node.metrics.rebalances.increment()
+        let shards = node.state.withLock { state in
+            partitions.compactMap { partition in state.shards.removeValue(forKey: partition) }
+        }
+        var offsets: [TopicPartition: Int64] = [:]
+        await withTaskGroup(of: (TopicPartition, Int64?).self) { group in
+            for shard in shards {
+                group.addTask { (shard.partition, await shard.stop()) }
+            }
+            for await (partition, offset) in group {
+                if let offset { offsets[partition] = offset }
+            }
+        }
+        return offsets
+    }
+}
+
+/// Delivers distributed calls to the shard that owns the entity's key.
+struct NodeCallRouter: EntityCallRouter {
+    let node: ShoalNode
+
+    func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
+        let (route, shards) = node.state.withLock { state in
+            (state.routes.values.first { $0.entity.name == call.id.type }, state.shards)
+        }
+        guard let route else {
+            throw ShoalError(code: .invocation, reason: "no route leads to entity type \(call.id.type)")
+        }
+        let owned = shards.filter { $0.key.topic == route.topic }
+        guard let count = try await partitionCount(of: route.topic) else {
+            throw ShoalError(code: .notOwned, reason: "partition count of \(route.topic) unknown")
+        }
+        let partition = TopicPartition(route.topic, Murmur2Partitioner.partition(for: call.id.key, partitionCount: count))
+        guard let shard = owned[partition] else {
+            throw ShoalError(code: .notOwned, reason: "\(call.id) belongs to \(partition), which this node does not own")
+        }
+        return try await shard.call(call, descriptor: route.entity)
+    }
+
+    private func partitionCount(of topic: String) async throws -> Int32? {
+        if let known = node.state.withLock({ $0.partitionCounts[topic] }) { return known }
+        guard let consumer = node.state.withLock({ $0.consumer }) else { return nil }
+        let metadata = try await consumer.awaitConnection(timeout: .seconds(10))
+        let counts = metadata.topics.mapValues { Int32($0) }
+        node.state.withLock { $0.partitionCounts.merge(counts) { $1 } }
+        return counts[topic]
+    }
+}

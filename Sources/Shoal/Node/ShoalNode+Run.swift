@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import ShoalKafka
+
+extension ShoalNode {
+    /// Runs the node until graceful shutdown (SIGTERM/SIGINT in a
+    /// `ServiceGroup`) or cancellation, then hands its partitions off.
+    public func run() async throws {
+        let routes = try validatedRoutes()
+        let producer = try KafkaProducer(configuration: .init(client: configuration.client), logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(topics: routes.keys.sorted()),
+            listener: NodeRebalanceListener(node: self), logger: logger
+        )
+        let services = ShardServices(
+            system: actorSystem, producer: producer, states: states,
+            deadLetters: DeadLetters(topic: configuration.deadLetterTopic, producer: producer, logger: logger),
+            configuration: configuration, logger: logger, routes: routes,
+            setPaused: { [metrics] partition, paused in
+                if paused { consumer.pause([partition]) } else { consumer.resume([partition]) }
+                if paused { metrics.pausedPartitions.increment() } else { metrics.pausedPartitions.decrement() }
+            },
+            metrics: metrics
+        )
+        state.withLock {
+            $0.consumer = consumer
+            $0.services = services
+            $0.running = true
+        }
+        actorSystem.install(NodeCallRouter(node: self))
+        logger.info("Node starting", metadata: ["group": "\(configuration.group)", "topics": "\(routes.keys.sorted())"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // The producer outlives the consumer: handing partitions off
+            // still publishes outputs. It stops once the consumer is done.
+            group.addTask { try await producer.runUntilTriggered() }
+            group.addTask {
+                defer { producer.triggerShutdown() }
+                try await consumer.run()
+            }
+            group.addTask { await self.read(consumer) }
+            group.addTask { await self.maintain(consumer) }
+            try await group.waitForAll()
+        }
+        state.withLock { $0.running = false }
+        logger.info("Node stopped", metadata: ["group": "\(configuration.group)"])
+    }
+
+    func consumerConfiguration(topics: [String]) -> KafkaConsumerConfiguration {
+        KafkaConsumerConfiguration(
+            client: configuration.client, groupID: configuration.group, topics: topics,
+            sessionTimeout: configuration.sessionTimeout,
+            heartbeatInterval: max(.milliseconds(500), configuration.sessionTimeout / 10)
+        )
+    }
+
+    /// Hands each batch's records to the shard of their partition.
+    private func read(_ consumer: KafkaConsumer) async {
+        for await batch in consumer.records {
+            var byPartition: [TopicPartition: [KafkaRecord]] = [:]
+            for record in batch { byPartition[record.topicPartition, default: []].append(record) }
+            let shards = state.withLock { $0.shards }
+            for (partition, records) in byPartition {
+                shards[partition]?.accept(records)
+            }
+        }
+    }
+
+    /// Commits processed offsets and passivates idle entities, periodically.
+    private func maintain(_ consumer: KafkaConsumer) async {
+        while state.withLock({ $0.running }) {
+            try? await Task.sleep(for: configuration.maintenanceInterval)
+            await commitProcessed(consumer)
+            let shards = state.withLock { Array($0.shards.values) }
+            let keep = configuration.passivation.maxResidentEntities / max(1, shards.count)
+            for shard in shards {
+                shard.sweep(idleTimeout: configuration.passivation.idleTimeout, keep: keep)
+            }
+            metrics.lag.record(consumer.lag().values.reduce(0, +))
+        }
+    }
+
+    /// Commits every shard's completed offset that moved since the last commit.
+    func commitProcessed(_ consumer: KafkaConsumer, only partitions: [TopicPartition: Int64]? = nil) async {
+        let offsets = partitions ?? state.withLock { state in
+            var moved: [TopicPartition: Int64] = [:]
+            for (partition, shard) in state.shards {
+                if let next = shard.committable, next != state.committed[partition] { moved[partition] = next }
+            }
+            return moved
+        }
+        guard !offsets.isEmpty else { return }
+        do {
+            try await consumer.commit(offsets)
+            state.withLock { $0.committed.merge(offsets) { $1 } }
+        } catch {
+            logger.warning("Offset commit failed; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+}

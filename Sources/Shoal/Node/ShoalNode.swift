@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import ShoalKafka
+import Synchronization
+
+/// A Shoal process: it joins the consumer group, runs a shard for each
+/// partition it is assigned, and hands partitions off cleanly — stop intake,
+/// finish running work, passivate, commit — on a rebalance or SIGTERM.
+///
+/// ```swift
+/// let node = ShoalNode(configuration: .init(brokers: [address], group: "fraud", dataDirectory: "data"), logger: logger)
+/// node.route(topic: "payments", to: Account.self, key: .field(\Payment.account)) { account, payment, context in
+///     try await account.handle(payment, in: context)
+/// }
+/// try await node.run()
+/// ```
+public final class ShoalNode: Service, Sendable {
+    public let configuration: ShoalNodeConfiguration
+    /// The actor system entities of this node live in; resolve references with it.
+    public let actorSystem = ShoalActorSystem()
+    let logger: Logger
+    let metrics = NodeMetrics()
+    let states = EntityStateStore()
+    let state = Mutex(NodeState())
+
+    struct NodeState {
+        var routes: [String: Route] = [:]
+        var shards: [TopicPartition: Shard] = [:]
+        var consumer: KafkaConsumer?
+        var services: ShardServices?
+        var partitionCounts: [String: Int32] = [:]
+        var committed: [TopicPartition: Int64] = [:]
+        var running = false
+    }
+
+    public init(configuration: ShoalNodeConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Routes a topic's records to an entity type. Each record is decoded
+    /// (JSON by default), its key found, and `handler` run on the key's
+    /// entity in the partition's order. One route per topic.
+    public func route<E: Entity, Event: Sendable>(
+        topic: String, to entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
+        handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
+    ) {
+        let route = Route(topic: topic, entity: entity, key: key, decoder: decoder, handler: handler)
+        state.withLock { $0.routes[topic] = route }
+    }
+
+    /// Routes a topic's JSON records to an entity type.
+    public func route<E: Entity, Event: Decodable & Sendable>(
+        topic: String, to entity: E.Type, key: KeySource<Event> = .recordKey,
+        handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
+    ) {
+        route(topic: topic, to: entity, key: key, decoder: .json, handler: handler)
+    }
+
+    /// The topics the routes read.
+    public var inputTopics: [String] { state.withLock { $0.routes.keys.sorted() } }
+
+    /// Resident entities across the node's shards.
+    public var residentEntities: Int {
+        state.withLock { Array($0.shards.values) }.reduce(0) { $0 + $1.residentCount }
+    }
+
+    /// Partitions this node owns now.
+    public var ownedPartitions: [TopicPartition] { state.withLock { $0.shards.keys.sorted() } }
+
+    func validatedRoutes() throws -> [String: Route] {
+        let routes = state.withLock { $0.routes }
+        guard !routes.isEmpty else {
+            throw ShoalError(code: .configuration, reason: "the node has no routes: declare at least one with route(topic:to:)")
+        }
+        let topicsByEntity = Dictionary(grouping: routes.values, by: \.entity.name)
+        for (entity, entityRoutes) in topicsByEntity where entityRoutes.count > 1 {
+            let topics = entityRoutes.map(\.topic).sorted().joined(separator: ", ")
+            throw ShoalError(
+                code: .configuration,
+                reason: "entity type \(entity) is routed from several topics (\(topics)); one topic per entity type is supported"
+            )
+        }
+        return routes
+    }
+}

@@ -1,0 +1,71 @@
+import ShoalKafka
+
+/// Configuration of a ``ShoalNode``.
+public struct ShoalNodeConfiguration: Sendable {
+    /// Bounds on what a shard holds in memory.
+    public struct Backpressure: Sendable, Hashable {
+        /// Records buffered in a shard's mailboxes above which its partition pauses.
+        public var highWatermark: Int
+        /// Records below which a paused partition resumes.
+        public var lowWatermark: Int
+
+        public init(highWatermark: Int = 10_000, lowWatermark: Int = 2_000) {
+            self.highWatermark = highWatermark
+            self.lowWatermark = lowWatermark
+        }
+    }
+
+    /// When resident entities are passivated.
+    public struct Passivation: Sendable, Hashable {
+        /// An entity idle this long is passivated (its state saved, its actor released).
+        public var idleTimeout: Duration
+        /// Resident entities per node; past it the least recently used go first.
+        public var maxResidentEntities: Int
+
+        public init(idleTimeout: Duration = .seconds(120), maxResidentEntities: Int = 100_000) {
+            self.idleTimeout = idleTimeout
+            self.maxResidentEntities = maxResidentEntities
+        }
+    }
+
+    /// Brokers, identity and security.
+    public var client: KafkaClientConfiguration
+    /// The consumer group: nodes of one application share it.
+    public var group: String
+    /// Where the node keeps its state files.
+    public var dataDirectory: String
+    /// `session.timeout.ms` of the group membership.
+    public var sessionTimeout: Duration
+    public var backpressure: Backpressure
+    public var passivation: Passivation
+    /// How often processed offsets are committed and idle entities swept.
+    public var maintenanceInterval: Duration
+    /// Attempts of a throwing handler before its record is dead-lettered.
+    public var handlerAttempts: Int
+    /// Pause between handler attempts.
+    public var retryBackoff: Duration
+    /// Where records that cannot be decoded or handled go, with the reason.
+    public var deadLetterTopic: String
+
+    public init(
+        brokers: [String], group: String, dataDirectory: String,
+        sessionTimeout: Duration = .seconds(10),
+        backpressure: Backpressure = Backpressure(),
+        passivation: Passivation = Passivation(),
+        maintenanceInterval: Duration = .seconds(1),
+        handlerAttempts: Int = 3,
+        retryBackoff: Duration = .milliseconds(50),
+        deadLetterTopic: String = "shoal-dead-letters"
+    ) {
+        self.client = KafkaClientConfiguration(bootstrapServers: brokers, clientID: "shoal-\(group)")
+        self.group = group
+        self.dataDirectory = dataDirectory
+        self.sessionTimeout = sessionTimeout
+        self.backpressure = backpressure
+        self.passivation = passivation
+        self.maintenanceInterval = maintenanceInterval
+        self.handlerAttempts = handlerAttempts
+        self.retryBackoff = retryBackoff
+        self.deadLetterTopic = deadLetterTopic
+    }
+}

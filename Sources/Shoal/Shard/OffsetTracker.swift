@@ -1,0 +1,50 @@
+import DequeModule
+
+/// Tracks which of a partition's records have had all their effects
+/// completed, so that the committed offset never passes an unfinished one.
+/// Records start in offset order and may complete in any order (different
+/// keys run concurrently).
+struct OffsetTracker: Sendable {
+    private var inFlight: Deque<(offset: Int64, done: Bool)> = []
+    /// The next offset to commit: every record before it is complete.
+    private(set) var committable: Int64?
+
+    init(startingAt offset: Int64? = nil) {
+        committable = offset
+    }
+
+    var pendingCount: Int { inFlight.count }
+
+    mutating func begin(_ offset: Int64) {
+        precondition(inFlight.last.map { $0.offset < offset } ?? true, "offsets begin in increasing order")
+        if inFlight.isEmpty, committable == nil { committable = offset }
+        inFlight.append((offset, false))
+    }
+
+    mutating func complete(_ offset: Int64) {
+        guard let index = position(of: offset) else { return }
+        inFlight[index].done = true
+        while let first = inFlight.first, first.done {
+            inFlight.removeFirst()
+            committable = first.offset + 1
+        }
+    }
+
+    /// Forgets records that never started (they are read again by the next
+    /// owner from the committed offset).
+    mutating func abandon(_ offsets: Set<Int64>) {
+        inFlight.removeAll { offsets.contains($0.offset) && !$0.done }
+    }
+
+    private func position(of offset: Int64) -> Int? {
+        var low = 0
+        var high = inFlight.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let candidate = inFlight[middle].offset
+            if candidate == offset { return middle }
+            if candidate < offset { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import ShoalKafka
+import Synchronization
+
+extension Shard {
+    /// Runs an entity's mailbox until it is empty, one work item at a time.
+    func drain(_ id: EntityID) async {
+        while let (work, resident, descriptor) = state.withLock({ $0.next(for: id) }) {
+            switch work {
+            case .record(let record, let route, let event):
+                guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
+                await handle(record, route: route, event: event, entity: entity, id: id)
+            case .call(let call, let reply):
+                guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
+                    reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
+                    continue
+                }
+                let started = ContinuousClock.now
+                reply.resume(.success(await services.system.execute(call, on: entity)))
+                services.metrics.handlerLatency.record(ContinuousClock.now - started)
+            case .passivate:
+                await passivate(id, resident, descriptor)
+            }
+        }
+    }
+
+    /// The entity's actor, activated from its saved state when not resident.
+    private func ensureActive(
+        _ id: EntityID, _ resident: (any Entity)?, _ descriptor: EntityDescriptor, record: KafkaRecord?
+    ) async -> (any Entity)? {
+        if let resident { return resident }
+        do {
+            let entity = try await descriptor.activate(services.system, id, services.states.load(id))
+            state.withLock { $0.setEntity(entity, for: id) }
+            services.metrics.residentEntities.increment()
+            return entity
+        } catch {
+            let reason = "cannot activate \(id): \(error)"
+            services.logger.error("Activation failed", metadata: ["entity": "\(id)", "error": "\(error)"])
+            if let record { await deadLetter(record, reason: reason) }
+            return nil
+        }
+    }
+
+    /// Runs the handler, retrying a bounded number of times, then publishes
+    /// its outputs; the record completes when they are delivered.
+    private func handle(_ record: KafkaRecord, route: Route, event: any Sendable, entity: any Entity, id: EntityID) async {
+        let attempts = max(1, services.configuration.handlerAttempts)
+        var lastError: (any Error)?
+        for attempt in 1...attempts {
+            let outputs = OutputCollector()
+            let context = EntityContext(
+                key: id.key, topic: record.topic, partition: record.partition, offset: record.offset,
+                timestamp: record.timestamp, logger: services.logger, outputs: outputs
+            )
+            let started = ContinuousClock.now
+            do {
+                try await route.handle(entity, event, context)
+                services.metrics.handlerLatency.record(ContinuousClock.now - started)
+                await publish(outputs.all, completing: record.offset)
+                return
+            } catch {
+                lastError = error
+                services.logger.warning("Handler threw", metadata: [
+                    "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
+                ])
+                if attempt < attempts { try? await Task.sleep(for: services.configuration.retryBackoff) }
+            }
+        }
+        await deadLetter(record, reason: "handler of \(id) threw \(attempts) times: \(lastError.map { "\($0)" } ?? "")")
+    }
+
+    /// Sends outputs in order; completes the record once all are delivered.
+    /// An undelivered output keeps the offset uncommitted (at-least-once).
+    private func publish(_ outputs: [KafkaProducerMessage], completing offset: Int64) async {
+        guard !outputs.isEmpty else { return complete(offset) }
+        let remaining = Atomic<Int>(outputs.count)
+        let logger = services.logger
+        for output in outputs {
+            do {
+                try await services.producer.enqueue(output) { [self] result in
+                    switch result {
+                    case .success:
+                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { complete(offset) }
+                    case .failure(let error):
+                        logger.error("Output not delivered; the offset stays uncommitted", metadata: [
+                            "offset": "\(offset)", "error": "\(error)",
+                        ])
+                    }
+                }
+            } catch {
+                logger.error("Output not sent; the offset stays uncommitted", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func passivate(_ id: EntityID, _ resident: (any Entity)?, _ descriptor: EntityDescriptor) async {
+        guard let resident else { return }
+        do {
+            services.states.save(id, try await descriptor.snapshot(resident))
+            state.withLock { $0.setEntity(nil, for: id) }
+            services.metrics.residentEntities.decrement()
+        } catch {
+            services.logger.error("Passivation could not save the state; the entity stays resident", metadata: [
+                "entity": "\(id)", "error": "\(error)",
+            ])
+        }
+    }
+
+    /// Passivates entities idle longer than `idleTimeout`, and the least
+    /// recently used beyond `keep`.
+    func sweep(idleTimeout: Duration, keep: Int) {
+        let chosen = state.withLock { state -> [EntityID] in
+            guard !state.stopping else { return [] }
+            let candidates = state.passivationCandidates(idleSince: .now - idleTimeout, keep: keep)
+            return candidates.filter { id in
+                guard let descriptor = state.mailboxes[id]?.descriptor else { return false }
+                return state.enqueue(.passivate, for: id, descriptor: descriptor)
+            }
+        }
+        for id in chosen {
+            Task { await drain(id) }
+        }
+    }
+
+    /// Delivers a distributed call through the entity's mailbox.
+    func call(_ call: EntityCall, descriptor: EntityDescriptor) async throws -> ShoalResultHandler.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let reply = CallReply { continuation.resume(with: $0) }
+            let start = state.withLock { state -> Bool? in
+                guard !state.stopping else { return nil }
+                return state.enqueue(.call(call, reply), for: call.id, descriptor: descriptor)
+            }
+            switch start {
+            case nil: reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))
+            case true?: Task { await drain(call.id) }
+            case false?: break
+            }
+        }
+    }
+}

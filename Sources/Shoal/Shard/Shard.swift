@@ -1,0 +1,102 @@
+import DequeModule
+import Foundation
+import Logging
+import Metrics
+import ShoalKafka
+import Synchronization
+
+/// What a shard uses of its node.
+struct ShardServices: Sendable {
+    let system: ShoalActorSystem
+    let producer: KafkaProducer
+    let states: EntityStateStore
+    let deadLetters: DeadLetters
+    let configuration: ShoalNodeConfiguration
+    let logger: Logger
+    let routes: [String: Route]
+    /// Pauses (`true`) or resumes the shard's partition.
+    let setPaused: @Sendable (TopicPartition, Bool) -> Void
+    let metrics: NodeMetrics
+}
+
+/// Owns one partition: routes its records by key to entity mailboxes, runs
+/// each entity's mailbox in order (different keys concurrently), tracks the
+/// offset below which every record's effects are complete, and pauses the
+/// partition while too many records wait.
+final class Shard: Sendable {
+    let partition: TopicPartition
+    let services: ShardServices
+    let state: Mutex<ShardState>
+
+    init(partition: TopicPartition, services: ShardServices) {
+        self.partition = partition
+        self.services = services
+        state = Mutex(ShardState())
+    }
+
+    /// Takes a batch of the partition's records, in offset order.
+    func accept(_ records: [KafkaRecord]) {
+        let prepared = records.map { record in (record, prepare(record)) }
+        var failed: [(KafkaRecord, String)] = []
+        let (starts, pause) = state.withLock { state -> ([EntityID], Bool) in
+            guard !state.stopping else { return ([], false) }
+            var starts: [EntityID] = []
+            for (record, outcome) in prepared {
+                state.tracker.begin(record.offset)
+                state.buffered += 1
+                switch outcome {
+                case .failure(let error):
+                    failed.append((record, error.reason))
+                case .success(let (route, key, event)):
+                    let id = EntityID(type: route.entity.name, key: key)
+                    if state.enqueue(.record(record, route, event), for: id, descriptor: route.entity) {
+                        starts.append(id)
+                    }
+                }
+            }
+            return (starts, state.pauseIfFull(high: services.configuration.backpressure.highWatermark))
+        }
+        services.metrics.recordsIn.increment(by: records.count)
+        if pause { services.setPaused(partition, true) }
+        for (record, reason) in failed {
+            Task { await deadLetter(record, reason: reason) }
+        }
+        for id in starts {
+            Task { await drain(id) }
+        }
+    }
+
+    private func prepare(_ record: KafkaRecord) -> Result<(Route, String, any Sendable), ShoalError> {
+        guard let route = services.routes[record.topic] else {
+            return .failure(ShoalError(code: .configuration, reason: "no route for topic \(record.topic)"))
+        }
+        do {
+            let (key, event) = try route.decode(record)
+            return .success((route, key, event))
+        } catch let error as ShoalError {
+            return .failure(error)
+        } catch {
+            return .failure(ShoalError(code: .decoding, reason: "\(error)"))
+        }
+    }
+
+    /// Marks a record's effects complete; resumes the partition when drained enough.
+    func complete(_ offset: Int64) {
+        let resume = state.withLock { state -> Bool in
+            state.tracker.complete(offset)
+            state.buffered -= 1
+            defer { state.wakeIdleWaitersIfIdle() }
+            return state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark)
+        }
+        if resume { services.setPaused(partition, false) }
+    }
+
+    /// The next offset to commit: every record before it is complete.
+    var committable: Int64? { state.withLock { $0.tracker.committable } }
+
+    var residentCount: Int { state.withLock { $0.residentCount } }
+
+    func deadLetter(_ record: KafkaRecord, reason: String) async {
+        await services.deadLetters.send(record, reason: reason) { [self] in complete(record.offset) }
+    }
+}

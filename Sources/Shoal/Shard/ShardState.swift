@@ -1,0 +1,107 @@
+import DequeModule
+import ShoalKafka
+
+/// One unit of an entity's mailbox.
+enum MailboxWork: Sendable {
+    /// A record and its decoded event.
+    case record(KafkaRecord, Route, any Sendable)
+    /// A distributed call and where its outcome goes.
+    case call(EntityCall, CallReply)
+    /// Save the state and release the actor.
+    case passivate
+}
+
+/// An entity's mailbox: its pending work in order, and its actor while resident.
+struct Mailbox: Sendable {
+    var queue: Deque<MailboxWork> = []
+    var entity: (any Entity)?
+    /// Whether a task is draining this mailbox now.
+    var running = false
+    var lastUsed = ContinuousClock.now
+    let descriptor: EntityDescriptor
+}
+
+/// A shard's state, under its lock.
+struct ShardState: Sendable {
+    var mailboxes: [EntityID: Mailbox] = [:]
+    var tracker = OffsetTracker()
+    /// Records accepted and not yet complete.
+    var buffered = 0
+    var paused = false
+    var stopping = false
+    var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Queues work; returns true when the mailbox needs a task to drain it.
+    mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {
+        var mailbox = mailboxes[id] ?? Mailbox(descriptor: descriptor)
+        mailbox.queue.append(work)
+        let start = !mailbox.running
+        mailbox.running = true
+        mailboxes[id] = mailbox
+        return start
+    }
+
+    /// The next work of a mailbox, or nil when it is empty (the drainer stops).
+    mutating func next(for id: EntityID) -> (MailboxWork, (any Entity)?, EntityDescriptor)? {
+        guard var mailbox = mailboxes[id] else { return nil }
+        guard let work = mailbox.queue.popFirst() else {
+            mailbox.running = false
+            mailbox.lastUsed = .now
+            mailboxes[id] = mailbox.entity == nil ? nil : mailbox
+            wakeIdleWaitersIfIdle()
+            return nil
+        }
+        mailboxes[id] = mailbox
+        return (work, mailbox.entity, mailbox.descriptor)
+    }
+
+    mutating func setEntity(_ entity: (any Entity)?, for id: EntityID) {
+        mailboxes[id]?.entity = entity
+        mailboxes[id]?.lastUsed = .now
+    }
+
+    mutating func pauseIfFull(high: Int) -> Bool {
+        guard !paused, buffered >= high else { return false }
+        paused = true
+        return true
+    }
+
+    mutating func resumeIfDrained(low: Int) -> Bool {
+        guard paused, buffered <= low, !stopping else { return false }
+        paused = false
+        return true
+    }
+
+    var residentCount: Int { mailboxes.values.count { $0.entity != nil } }
+
+    var isIdle: Bool { tracker.pendingCount == 0 && !mailboxes.values.contains { $0.running } }
+
+    mutating func wakeIdleWaitersIfIdle() {
+        guard stopping, isIdle, !idleWaiters.isEmpty else { return }
+        let waiters = idleWaiters
+        idleWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Entities to passivate: idle too long, or the least recently used
+    /// beyond `keep` residents.
+    mutating func passivationCandidates(idleSince: ContinuousClock.Instant, keep: Int) -> [EntityID] {
+        let idle = mailboxes.filter { $0.value.entity != nil && !$0.value.running && $0.value.queue.isEmpty }
+        var chosen = Set(idle.filter { $0.value.lastUsed < idleSince }.map(\.key))
+        let excess = residentCount - chosen.count - keep
+        if excess > 0 {
+            let oldest = idle.filter { !chosen.contains($0.key) }.sorted { $0.value.lastUsed < $1.value.lastUsed }
+            chosen.formUnion(oldest.prefix(excess).map(\.key))
+        }
+        return Array(chosen)
+    }
+}
+
+/// Where a distributed call's outcome goes.
+final class CallReply: Sendable {
+    let resume: @Sendable (Result<ShoalResultHandler.Outcome, any Error>) -> Void
+
+    init(_ resume: @escaping @Sendable (Result<ShoalResultHandler.Outcome, any Error>) -> Void) {
+        self.resume = resume
+    }
+}
