@@ -72,9 +72,28 @@ let package = Package(
             path: "Tests/KafkaProbe",
             swiftSettings: swiftSettings
         ),
+        // The tests' Shoal application, run as node processes.
+        .executableTarget(
+            name: "CounterApp",
+            dependencies: ["Shoal"],
+            path: "Tests/CounterApp",
+            swiftSettings: swiftSettings
+        ),
+        // Helpers both test targets share: child processes, polling, names.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ShoalKafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ShoalKafkaTests",
-            dependencies: ["ShoalKafka", "Shoal", "KafkaProbe", "ShoalCLI"],
+            dependencies: ["ShoalKafka", "Shoal", "KafkaProbe", "ShoalCLI", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ShoalTests",
+            dependencies: ["Shoal", "CounterApp", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

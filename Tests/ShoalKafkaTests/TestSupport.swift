@@ -3,13 +3,7 @@ import Logging
 import ShoalKafka
 import Synchronization
 import Testing
-
-/// A logger that keeps test output quiet unless something goes wrong.
-let testLogger: Logger = {
-    var logger = Logger(label: "shoal.tests")
-    logger.logLevel = ProcessInfo.processInfo.environment["SHOAL_TEST_DEBUG"] == nil ? .warning : .debug
-    return logger
-}()
+@_exported import TestSupport
 
 /// Rebalances on the embedded broker wait session.timeout.ms − 1 s: keep it short.
 let testSessionTimeout = Duration.seconds(6)
@@ -103,29 +97,6 @@ final class RecordSink: Sendable {
     var records: [KafkaRecord] { storage.withLock { $0 } }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
-/// The folder holding the built executables (next to the test bundle).
-let productsDirectory: URL = {
-    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var directory = executable.deletingLastPathComponent()
-    while directory.path != "/" {
-        if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("shoal").path) {
-            return directory
-        }
-        directory = directory.deletingLastPathComponent()
-    }
-    return executable.deletingLastPathComponent()
-}()
-
 /// A collector of things that happen in order, across tasks and threads.
 final class Timeline: Sendable {
     private let entries = Mutex<[String]>([])
@@ -141,7 +112,3 @@ final class Timeline: Sendable {
     }
 }
 
-/// A unique name per test, so tests that run in parallel never share a group.
-func uniqueName(_ prefix: String) -> String {
-    "\(prefix)-\(UUID().uuidString.prefix(8))"
-}

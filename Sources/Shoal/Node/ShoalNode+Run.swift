@@ -35,14 +35,22 @@ extension ShoalNode {
             // still publishes outputs. It stops once the consumer is done.
             group.addTask { try await producer.runUntilTriggered() }
             group.addTask {
-                defer { producer.triggerShutdown() }
+                defer {
+                    self.state.withLock { $0.running = false }
+                    producer.triggerShutdown()
+                }
                 try await consumer.run()
             }
             group.addTask { await self.read(consumer) }
             group.addTask { await self.maintain(consumer) }
             try await group.waitForAll()
         }
-        state.withLock { $0.running = false }
+        // Release the Kafka handles now rather than with the node.
+        state.withLock {
+            $0.running = false
+            $0.consumer = nil
+            $0.services = nil
+        }
         logger.info("Node stopped", metadata: ["group": "\(configuration.group)"])
     }
 
@@ -69,7 +77,7 @@ extension ShoalNode {
     /// Commits processed offsets and passivates idle entities, periodically.
     private func maintain(_ consumer: KafkaConsumer) async {
         while state.withLock({ $0.running }) {
-            try? await Task.sleep(for: configuration.maintenanceInterval)
+            do { try await Task.sleep(for: configuration.maintenanceInterval) } catch { return }
             await commitProcessed(consumer)
             let shards = state.withLock { Array($0.shards.values) }
             let keep = configuration.passivation.maxResidentEntities / max(1, shards.count)

@@ -1,0 +1,49 @@
+import ShoalKafka
+
+/// A Shoal application: its topics and its routes. Its executable runs
+/// ``ShoalApplicationMain/run(_:)``, which gives it the whole command group
+/// (`node`, `topics`, `broker`, ...).
+///
+/// ```swift
+/// struct Fraud: ShoalApplication {
+///     static let topics: [EmbeddedBroker.Topic] = [.init(name: "payments", partitions: 8)]
+///     static func configure(_ node: ShoalNode) {
+///         node.route(topic: "payments", to: Account.self) { account, payment, context in
+///             try await account.handle(payment, in: context)
+///         }
+///     }
+/// }
+///
+/// @main enum Main { static func main() async { await ShoalApplicationMain.run(Fraud.self) } }
+/// ```
+public protocol ShoalApplication {
+    /// Every topic the application reads or writes, with its partition count.
+    static var topics: [EmbeddedBroker.Topic] { get }
+
+    /// Declares the node's routes.
+    static func configure(_ node: ShoalNode) throws
+}
+
+/// Runs an application's command group.
+public enum ShoalApplicationMain {
+    // Written once, before the command line is parsed and before any other
+    // task exists; only read afterwards. A metatype of a non-Sendable
+    // protocol cannot sit in a Mutex, hence the unchecked storage.
+    nonisolated(unsafe) static var registeredApplication: (any ShoalApplication.Type)?
+
+    /// Parses the command line and runs the chosen command for `application`.
+    public static func run(_ application: any ShoalApplication.Type) async {
+        registeredApplication = application
+        await ShoalCommand.main()
+    }
+
+    static func application(for command: String) throws -> any ShoalApplication.Type {
+        guard let application = registeredApplication else {
+            throw ShoalError(
+                code: .configuration,
+                reason: "`\(command)` needs an application: run it from an application's executable"
+            )
+        }
+        return application
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import ShoalKafka
+
+/// `APP node`: one node process, until SIGTERM or SIGINT.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a node: join the group, claim partitions, process until SIGTERM/SIGINT, then hand off."
+    )
+
+    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]).")
+    var brokers: String
+
+    @Option(help: "Consumer group: the nodes of one application share it.")
+    var group: String
+
+    @Option(help: "Directory for the node's state files.")
+    var data: String
+
+    @Option(help: "Group session timeout in milliseconds.")
+    var sessionTimeoutMs: Int = 10_000
+
+    @Option(help: "Entities idle this many seconds are passivated.")
+    var idleSeconds: Int = 120
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard !brokers.isEmpty else { throw ValidationError("--brokers must name at least one host:port") }
+        guard sessionTimeoutMs >= 1_000 else { throw ValidationError("--session-timeout-ms must be at least 1000") }
+        guard idleSeconds > 0 else { throw ValidationError("--idle-seconds must be positive") }
+    }
+
+    func run() async throws {
+        let application = try ShoalApplicationMain.application(for: "node")
+        let logger = try logging.makeLogger(label: "shoal.node")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        var configuration = ShoalNodeConfiguration(
+            brokers: brokers.split(separator: ",").map(String.init), group: group, dataDirectory: data,
+            sessionTimeout: .milliseconds(sessionTimeoutMs)
+        )
+        configuration.passivation.idleTimeout = .seconds(idleSeconds)
+        let node = ShoalNode(configuration: configuration, logger: logger)
+        try application.configure(node)
+        let services = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await services.run()
+    }
+}

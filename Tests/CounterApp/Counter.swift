@@ -1,0 +1,52 @@
+import Distributed
+import Shoal
+
+/// An input event: the key's sequence number and an amount to add.
+struct CounterEvent: Codable, Sendable {
+    var key: String
+    var seq: Int
+    var amount: Int
+    /// A handler failure on purpose, for dead-letter tests.
+    var poison: Bool?
+}
+
+/// The output of each event.
+struct CounterTotal: Codable, Sendable, Equatable {
+    var key: String
+    var seq: Int
+    var count: Int
+    var sum: Int
+}
+
+struct PoisonEvent: Error {}
+
+distributed actor Counter: Entity {
+    typealias ActorSystem = ShoalActorSystem
+
+    struct State: Codable, Sendable {
+        var count = 0
+        var sum = 0
+        var lastSeq = -1
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ event: CounterEvent, in context: EntityContext) throws {
+        if event.poison == true { throw PoisonEvent() }
+        state.count += 1
+        state.sum += event.amount
+        state.lastSeq = event.seq
+        try context.emit(
+            topic: "counter-totals", key: event.key,
+            value: CounterTotal(key: event.key, seq: event.seq, count: state.count, sum: state.sum)
+        )
+    }
+
+    distributed func total() -> CounterTotal {
+        CounterTotal(key: id.key, seq: state.lastSeq, count: state.count, sum: state.sum)
+    }
+}

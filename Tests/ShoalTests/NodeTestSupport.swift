@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shoal
+import Synchronization
+import Testing
+@_exported import TestSupport
+
+/// Runs `node` in a service group for the duration of `body`, then shuts it
+/// down gracefully (hand-off and commit) and waits for it.
+func withRunningNode<Result: Sendable>(
+    _ node: ShoalNode, _ body: () async throws -> Result
+) async throws -> Result {
+    let group = ServiceGroup(services: [node], logger: testLogger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+    }
+}
+
+/// Produces JSON values under string keys.
+func produce(_ broker: EmbeddedBroker, topic: String, _ messages: [(key: String, value: String)]) async throws {
+    let producer = try KafkaProducer(
+        configuration: .init(client: .init(bootstrapServers: [broker.bootstrapServers])), logger: testLogger
+    )
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await producer.run() }
+        for message in messages {
+            try await producer.enqueue(KafkaProducerMessage(topic: topic, key: message.key, value: message.value))
+        }
+        try await producer.flush(timeout: .seconds(60))
+        producer.triggerShutdown()
+        try await group.waitForAll()
+    }
+}
+
+/// Reads a topic from the beginning in a fresh group until `count` records
+/// arrived or `timeout` passed.
+func readTopic(_ broker: EmbeddedBroker, _ topic: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [KafkaRecord] {
+    let consumer = try KafkaConsumer(
+        configuration: .init(
+            client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: uniqueName("reader"), topics: [topic],
+            sessionTimeout: .seconds(6), heartbeatInterval: .milliseconds(500)
+        ),
+        logger: testLogger
+    )
+    return try await withThrowingTaskGroup(of: [KafkaRecord]?.self) { group in
+        group.addTask { try await consumer.run(); return nil }
+        group.addTask {
+            var records: [KafkaRecord] = []
+            for await batch in consumer.records {
+                records += batch
+                if records.count >= count { break }
+            }
+            return records
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        var result: [KafkaRecord] = []
+        while let next = try await group.next() {
+            if let records = next {
+                result = records
+                break
+            }
+            if result.isEmpty { break }
+        }
+        consumer.triggerShutdown()
+        group.cancelAll()
+        return result
+    }
+}
+
+/// A test's counter events: `keys` keys, `perKey` events each, interleaved.
+struct CounterWorkload {
+    let keys: Int
+    let perKey: Int
+
+    var messages: [(key: String, value: String)] {
+        var result: [(String, String)] = []
+        result.reserveCapacity(keys * perKey)
+        for seq in 0..<perKey {
+            for key in 0..<keys {
+                result.append(("key-\(key)", "{\"key\":\"key-\(key)\",\"seq\":\(seq),\"amount\":\(Self.amount(key, seq))}"))
+            }
+        }
+        return result
+    }
+
+    static func amount(_ key: Int, _ seq: Int) -> Int { (key * 31 + seq * 7) % 100 }
+
+    /// The reference fold: per key, the count and the sum of amounts.
+    var expected: [String: (count: Int, sum: Int)] {
+        var result: [String: (Int, Int)] = [:]
+        for key in 0..<keys {
+            result["key-\(key)"] = (perKey, (0..<perKey).reduce(0) { $0 + Self.amount(key, $1) })
+        }
+        return result
+    }
+}
