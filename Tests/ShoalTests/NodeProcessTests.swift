@@ -1,0 +1,149 @@
+import Foundation
+import Shoal
+import Synchronization
+import Testing
+@testable import CounterApp
+
+/// Reads counter totals in the background, as a downstream consumer would.
+final class TotalsReader: Sendable {
+    private struct Seen {
+        var totals: [CounterTotal] = []
+        var distinct: Set<String> = []
+    }
+
+    private let seen = Mutex(Seen())
+    let consumer: KafkaConsumer
+
+    init(_ broker: EmbeddedBroker) throws {
+        consumer = try KafkaConsumer(
+            configuration: .init(
+                client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: uniqueName("totals"),
+                topics: ["counter-totals"], sessionTimeout: .seconds(6), heartbeatInterval: .milliseconds(500)
+            ),
+            logger: testLogger
+        )
+    }
+
+    func run() async throws {
+        async let reading: Void = consumer.run()
+        let decoder = JSONDecoder()
+        for await batch in consumer.records {
+            let totals = batch.compactMap { try? decoder.decode(CounterTotal.self, from: Data($0.value!.array)) }
+            seen.withLock { seen in
+                seen.totals += totals
+                for total in totals { seen.distinct.insert("\(total.key)/\(total.seq)") }
+            }
+        }
+        try await reading
+    }
+
+    var distinctCount: Int { seen.withLock { $0.distinct.count } }
+    var totals: [CounterTotal] { seen.withLock { $0.totals } }
+}
+
+/// Which partitions a node process owns, from its log.
+func ownedPartitions(_ log: String) -> Set<String> {
+    var owned: Set<String> = []
+    for line in log.split(separator: "\n") {
+        guard let range = line.range(of: "partitions=[") else { continue }
+        let list = line[range.upperBound...].prefix { $0 != "]" }
+        let partitions = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if line.contains("Shards started") { owned.formUnion(partitions) }
+        if line.contains("Shards handed off") || line.contains("Shards lost") { owned.subtract(partitions) }
+    }
+    return owned
+}
+
+@Suite("Node processes", .serialized)
+struct NodeProcessTests {
+    let workload = CounterWorkload(keys: 10_000, perKey: 20)
+
+    func startNodes(_ broker: EmbeddedBroker, directory: URL, group: String) throws -> [ChildProcess] {
+        try ["a", "b"].map { name in
+            try ChildProcess(
+                executable: "CounterApp",
+                arguments: [
+                    "node", "--brokers", broker.bootstrapServers, "--group", group,
+                    "--data", directory.appendingPathComponent(name).path, "--session-timeout-ms", "6000",
+                ],
+                directory: directory, name: name
+            )
+        }
+    }
+
+    /// Waits until the two nodes split the 8 partitions between them.
+    func awaitSplit(_ nodes: [ChildProcess]) async -> Bool {
+        await eventually(timeout: .seconds(90)) {
+            let a = ownedPartitions(nodes[0].errors)
+            let b = ownedPartitions(nodes[1].errors)
+            return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b).count == 8
+        }
+    }
+
+    /// Every key's totals, first occurrences only, come in produced order.
+    func checkOrder(_ totals: [CounterTotal]) {
+        var next: [String: Int] = [:]
+        var violations = 0
+        for total in totals {
+            let expected = next[total.key, default: 0]
+            if total.seq == expected { next[total.key] = expected + 1 } else if total.seq > expected { violations += 1 }
+        }
+        #expect(violations == 0, "no key skipped ahead of its produced order")
+        #expect(next.count == workload.keys)
+        #expect(next.values.allSatisfy { $0 == workload.perKey }, "every key's events were all handled")
+    }
+
+    @Test(.timeLimit(.minutes(6)))
+    func twoNodesFoldEveryKeyExactly() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let nodes = try startNodes(broker, directory: directory, group: uniqueName("fold"))
+        #expect(await awaitSplit(nodes))
+        let reader = try TotalsReader(broker)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await reader.run() }
+            try await produce(broker, topic: "counter-events", workload.messages)
+            #expect(await eventually(timeout: .seconds(240)) { reader.distinctCount >= 200_000 })
+            reader.consumer.triggerShutdown()
+            try await group.waitForAll()
+        }
+        let totals = reader.totals
+        #expect(totals.count == 200_000, "no rebalance, so exactly one total per event")
+        checkOrder(totals)
+        var last: [String: CounterTotal] = [:]
+        for total in totals { last[total.key] = total }
+        let mismatched = workload.expected.filter { key, expected in
+            last[key]?.count != expected.count || last[key]?.sum != expected.sum
+        }
+        #expect(mismatched.isEmpty, "every key's count and sum equal the reference fold")
+        for node in nodes { node.terminate() }
+        for node in nodes { #expect(await node.waitForExit() == 0) }
+    }
+
+    @Test(.timeLimit(.minutes(6)), arguments: ["SIGTERM", "SIGKILL"])
+    func aNodeStoppedHalfWayLosesNoKeysEvents(signal: String) async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let nodes = try startNodes(broker, directory: directory, group: uniqueName("stop"))
+        #expect(await awaitSplit(nodes))
+        let reader = try TotalsReader(broker)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await reader.run() }
+            try await produce(broker, topic: "counter-events", workload.messages)
+            #expect(await eventually(timeout: .seconds(120)) { reader.distinctCount >= 60_000 })
+            if signal == "SIGTERM" { nodes[0].terminate() } else { nodes[0].kill() }
+            let status = await nodes[0].waitForExit()
+            if signal == "SIGTERM" { #expect(status == 0, "a stopped node hands off and exits cleanly") }
+            #expect(await eventually(timeout: .seconds(240)) { reader.distinctCount >= 200_000 })
+            reader.consumer.triggerShutdown()
+            try await group.waitForAll()
+        }
+        #expect(reader.distinctCount == 200_000, "every event of every key was handled")
+        if signal == "SIGTERM" {
+            #expect(reader.totals.count == 200_000, "a clean hand-off handles nothing twice")
+        }
+        checkOrder(reader.totals)
+        nodes[1].terminate()
+        #expect(await nodes[1].waitForExit() == 0)
+    }
+}
