@@ -58,7 +58,8 @@ extension ShoalNode {
         KafkaConsumerConfiguration(
             client: configuration.client, groupID: configuration.group, topics: topics,
             sessionTimeout: configuration.sessionTimeout,
-            heartbeatInterval: max(.milliseconds(500), configuration.sessionTimeout / 10)
+            heartbeatInterval: max(.milliseconds(500), configuration.sessionTimeout / 10),
+            fetch: configuration.fetch
         )
     }
 

@@ -9,7 +9,7 @@ public struct ShoalNodeConfiguration: Sendable {
         /// Records below which a paused partition resumes.
         public var lowWatermark: Int
 
-        public init(highWatermark: Int = 10_000, lowWatermark: Int = 2_000) {
+        public init(highWatermark: Int = 2_000, lowWatermark: Int = 500) {
             self.highWatermark = highWatermark
             self.lowWatermark = lowWatermark
         }
@@ -37,6 +37,11 @@ public struct ShoalNodeConfiguration: Sendable {
     /// `session.timeout.ms` of the group membership.
     public var sessionTimeout: Duration
     public var backpressure: Backpressure
+    /// The consumer's prefetch. librdkafka keeps up to this many records
+    /// (and kilobytes) fetched ahead; each costs a few hundred bytes beyond
+    /// its payload, so this is the largest term of a node's memory under a
+    /// backlog. Lower than the bare consumer's default for that reason.
+    public var fetch: KafkaConsumerConfiguration.Fetch
     public var passivation: Passivation
     /// How often processed offsets are committed and idle entities swept.
     public var maintenanceInterval: Duration
@@ -51,6 +56,7 @@ public struct ShoalNodeConfiguration: Sendable {
         brokers: [String], group: String, dataDirectory: String,
         sessionTimeout: Duration = .seconds(10),
         backpressure: Backpressure = Backpressure(),
+        fetch: KafkaConsumerConfiguration.Fetch = .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384),
         passivation: Passivation = Passivation(),
         maintenanceInterval: Duration = .seconds(1),
         handlerAttempts: Int = 3,
@@ -62,6 +68,7 @@ public struct ShoalNodeConfiguration: Sendable {
         self.dataDirectory = dataDirectory
         self.sessionTimeout = sessionTimeout
         self.backpressure = backpressure
+        self.fetch = fetch
         self.passivation = passivation
         self.maintenanceInterval = maintenanceInterval
         self.handlerAttempts = handlerAttempts

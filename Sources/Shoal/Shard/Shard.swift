@@ -54,10 +54,14 @@ final class Shard: Sendable {
                     }
                 }
             }
-            return (starts, state.pauseIfFull(high: services.configuration.backpressure.highWatermark))
+            // Paused under the lock, so a resume decided later cannot reach
+            // the consumer first.
+            let pause = state.pauseIfFull(high: services.configuration.backpressure.highWatermark)
+            if pause { services.setPaused(partition, true) }
+            return (starts, pause)
         }
         services.metrics.recordsIn.increment(by: records.count)
-        if pause { services.setPaused(partition, true) }
+        if pause { services.logger.debug("Shard full: partition paused", metadata: ["partition": "\(partition)"]) }
         for (record, reason) in failed {
             Task { await deadLetter(record, reason: reason) }
         }
@@ -82,13 +86,15 @@ final class Shard: Sendable {
 
     /// Marks a record's effects complete; resumes the partition when drained enough.
     func complete(_ offset: Int64) {
-        let resume = state.withLock { state -> Bool in
+        state.withLock { state in
             state.tracker.complete(offset)
             state.buffered -= 1
-            defer { state.wakeIdleWaitersIfIdle() }
-            return state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark)
+            if state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark) {
+                services.setPaused(partition, false)
+                services.logger.debug("Shard drained: partition resumed", metadata: ["partition": "\(partition)"])
+            }
+            state.wakeIdleWaitersIfIdle()
         }
-        if resume { services.setPaused(partition, false) }
     }
 
     /// The next offset to commit: every record before it is complete.

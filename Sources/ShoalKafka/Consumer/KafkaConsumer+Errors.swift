@@ -57,8 +57,7 @@ extension KafkaConsumer {
                 return reportRestartFailure(KafkaError.rdKafka(error, "restart of \(partition) at \(offset) failed"))
             }
         }
-        let actions = machine.withLock { $0.didAssign([partition: offset]) }
-        apply(actions)
+        machine.withLock { apply($0.didAssign([partition: offset])) }
         logger.notice("Partition restarted", metadata: ["partition": "\(partition)", "offset": "\(offset)"])
     }
 

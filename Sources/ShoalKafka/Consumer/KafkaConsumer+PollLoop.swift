@@ -117,13 +117,16 @@ extension KafkaConsumer {
             }
         }
         let buffered = buffer.count
-        let actions = machine.withLock {
-            $0.applyFlowControl(buffered: buffered, high: fetch.bufferHighWatermark, low: fetch.bufferLowWatermark)
+        let actions = machine.withLock { state in
+            let actions = state.applyFlowControl(
+                buffered: buffered, high: fetch.bufferHighWatermark, low: fetch.bufferLowWatermark
+            )
+            apply(actions)
+            return actions
         }
         if !actions.pause.isEmpty {
             logger.debug("Reader is behind: pausing partitions", metadata: ["buffered": "\(buffered)"])
         }
-        apply(actions)
     }
 
     /// Records a handed-out batch's end offsets, and wakes the poll thread

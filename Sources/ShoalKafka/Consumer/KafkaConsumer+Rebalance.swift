@@ -45,8 +45,11 @@ extension KafkaConsumer {
             }
         }
         // Pauses do not survive librdkafka's assignment: apply them again.
-        let actions = machine.withLock { $0.didAssign(offsets) }
-        apply(actions)
+        let actions = machine.withLock { state in
+            let actions = state.didAssign(offsets)
+            apply(actions)
+            return actions
+        }
         logger.info("Partitions assigned", metadata: [
             "partitions": "\(partitions.sorted())", "paused": "\(actions.pause)",
         ])

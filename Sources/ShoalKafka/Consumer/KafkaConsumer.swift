@@ -92,14 +92,15 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Stops fetching `partitions`; the pause holds across rebalances.
     public func pause(_ partitions: [TopicPartition]) {
-        let actions = machine.withLock { $0.pause(partitions) }
-        apply(actions)
+        // Applied under the lock: a pause and a resume from two threads must
+        // reach librdkafka in the order they were decided. The calls only
+        // enqueue an operation, they never block.
+        machine.withLock { apply($0.pause(partitions)) }
     }
 
     /// Resumes fetching `partitions`.
     public func resume(_ partitions: [TopicPartition]) {
-        let actions = machine.withLock { $0.resume(partitions) }
-        apply(actions)
+        machine.withLock { apply($0.resume(partitions)) }
     }
 
     /// The partitions this member owns now.
@@ -156,6 +157,9 @@ public final class KafkaConsumer: Service, Sendable {
     }
 
     func apply(_ actions: ConsumerStateMachine.PauseActions) {
+        if !actions.pause.isEmpty || !actions.resume.isEmpty {
+            logger.trace("Pause state applied", metadata: ["pause": "\(actions.pause)", "resume": "\(actions.resume)"])
+        }
         if !actions.pause.isEmpty {
             let list = RDKafkaTopicPartitionList(actions.pause)
             rd_kafka_pause_partitions(client.handle, list.pointer)

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shoal
+import Synchronization
+
+/// The node process of the backlog benchmark: a slow handler per device.
+struct BacklogNode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backlog-node", shouldDisplay: false)
+
+    @Option var brokers: String
+    @Option var handlerMicros: Int = 20
+    @Option var logLevel: String = "info"
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "backlog-node")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let node = ShoalNode(
+            configuration: .init(brokers: [brokers], group: "backlog", dataDirectory: "/tmp", sessionTimeout: .seconds(6)),
+            logger: logger
+        )
+        let busy = Duration.microseconds(handlerMicros)
+        node.route(topic: "backlog", to: Device.self) { device, reading, _ in
+            device.record(reading, busy: busy)
+        }
+        let progress = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(100))
+                print(handled.load(ordering: .relaxed))
+                fflush(nil)
+            }
+        }
+        defer { progress.cancel() }
+        try await ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm], logger: logger).run()
+    }
+}
+
+let handled = Atomic<Int>(0)
+
+struct Reading: Codable, Sendable {
+    var reading: Int
+}
+
+distributed actor Device: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable {
+        var count = 0
+        var total = 0
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    /// A deliberately slow handler: it spins for `busy`.
+    func record(_ reading: Reading, busy: Duration) {
+        let until = ContinuousClock.now + busy
+        while ContinuousClock.now < until {}
+        state.count += 1
+        state.total += reading.reading
+        handled.add(1, ordering: .relaxed)
+    }
+}
