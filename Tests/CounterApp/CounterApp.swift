@@ -5,7 +5,9 @@ import Shoal
 struct CounterApp: ShoalApplication {
     static let topics: [EmbeddedBroker.Topic] = [
         .init(name: "counter-events", partitions: 8),
-        .init(name: "counter-totals", partitions: 8),
+        // Twice the input's partitions: outputs carry an id header and a
+        // stop can repeat some, and the embedded broker keeps ~5 MiB each.
+        .init(name: "counter-totals", partitions: 16),
     ]
 
     static func configure(_ node: ShoalNode) {

@@ -18,6 +18,16 @@ struct OffsetTrackerTests {
         #expect(tracker.pendingCount == 0)
     }
 
+    @Test func laterCompletionsDoNotCommitPastAnAbandonedRecord() {
+        var tracker = OffsetTracker(startingAt: 10)
+        for offset in 10...12 as ClosedRange<Int64> { tracker.begin(offset) }
+        tracker.abandon([11])  // queued behind its key: never started
+        tracker.complete(10)
+        tracker.complete(12)  // another key's record, already running
+        #expect(tracker.committable == 11, "11 is read again by the next owner")
+        #expect(tracker.pendingCount == 0)
+    }
+
     @Test func abandonedRecordsAreNotCommitted() {
         var tracker = OffsetTracker(startingAt: 5)
         for offset in 5...8 as ClosedRange<Int64> { tracker.begin(offset) }

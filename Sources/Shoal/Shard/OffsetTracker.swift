@@ -6,18 +6,25 @@ import DequeModule
 /// keys run concurrently).
 struct OffsetTracker: Sendable {
     private var inFlight: Deque<(offset: Int64, done: Bool)> = []
+    private var completedUpTo: Int64?
+    /// The first record left to the next owner: nothing at or after it commits.
+    private var ceiling: Int64?
+
     /// The next offset to commit: every record before it is complete.
-    private(set) var committable: Int64?
+    var committable: Int64? {
+        guard let completedUpTo else { return nil }
+        return ceiling.map { min($0, completedUpTo) } ?? completedUpTo
+    }
 
     init(startingAt offset: Int64? = nil) {
-        committable = offset
+        completedUpTo = offset
     }
 
     var pendingCount: Int { inFlight.count }
 
     mutating func begin(_ offset: Int64) {
         precondition(inFlight.last.map { $0.offset < offset } ?? true, "offsets begin in increasing order")
-        if inFlight.isEmpty, committable == nil { committable = offset }
+        if inFlight.isEmpty, completedUpTo == nil { completedUpTo = offset }
         inFlight.append((offset, false))
     }
 
@@ -26,13 +33,16 @@ struct OffsetTracker: Sendable {
         inFlight[index].done = true
         while let first = inFlight.first, first.done {
             inFlight.removeFirst()
-            committable = first.offset + 1
+            completedUpTo = first.offset + 1
         }
     }
 
-    /// Forgets records that never started (they are read again by the next
-    /// owner from the committed offset).
+    /// Forgets records that never started: the next owner reads them again
+    /// from the committed offset, so the commit stops at the first of them
+    /// even when later records (of other keys) complete.
     mutating func abandon(_ offsets: Set<Int64>) {
+        guard let first = offsets.min() else { return }
+        ceiling = min(ceiling ?? first, first)
         inFlight.removeAll { offsets.contains($0.offset) && !$0.done }
     }
 
