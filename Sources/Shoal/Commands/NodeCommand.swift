@@ -26,6 +26,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Entities idle this many seconds are passivated.")
     var idleSeconds: Int = 120
 
+    @Option(help: "librdkafka debug contexts, comma-separated (for example cgrp,fetch), logged at debug level.")
+    var kafkaDebug: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -43,6 +46,9 @@ struct NodeCommand: AsyncParsableCommand {
             sessionTimeout: .milliseconds(sessionTimeoutMs)
         )
         configuration.passivation.idleTimeout = .seconds(idleSeconds)
+        if let kafkaDebug {
+            configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
+        }
         let node = ShoalNode(configuration: configuration, logger: logger)
         try application.configure(node)
         let services = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -79,7 +79,7 @@ extension ShoalNode {
     private func maintain(_ consumer: KafkaConsumer) async {
         while state.withLock({ $0.running }) {
             do { try await Task.sleep(for: configuration.maintenanceInterval) } catch { return }
-            await commitProcessed(consumer)
+            await commitProcessed(consumer, only: movedOffsets())
             let shards = state.withLock { Array($0.shards.values) }
             let keep = configuration.passivation.maxResidentEntities / max(1, shards.count)
             for shard in shards {
@@ -89,15 +89,20 @@ extension ShoalNode {
         }
     }
 
-    /// Commits every shard's completed offset that moved since the last commit.
-    func commitProcessed(_ consumer: KafkaConsumer, only partitions: [TopicPartition: Int64]? = nil) async {
-        let offsets = partitions ?? state.withLock { state in
+    /// Every shard's completed offset that moved since the last commit.
+    private func movedOffsets() -> [TopicPartition: Int64] {
+        state.withLock { state in
             var moved: [TopicPartition: Int64] = [:]
             for (partition, shard) in state.shards {
                 if let next = shard.committable, next != state.committed[partition] { moved[partition] = next }
             }
             return moved
         }
+    }
+
+    /// Commits `offsets` now: periodically, and at a hand-off (the next
+    /// owner starts from them).
+    func commitProcessed(_ consumer: KafkaConsumer, only offsets: [TopicPartition: Int64]) async {
         guard !offsets.isEmpty else { return }
         do {
             try await consumer.commit(offsets)

@@ -119,6 +119,18 @@ public final class KafkaConsumer: Service, Sendable {
         }
     }
 
+    /// Marks `offsets` (the next offset to read, per partition) for
+    /// librdkafka's periodic commit (see
+    /// ``KafkaConsumerConfiguration/autoCommitInterval``). Does not block.
+    public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let list = RDKafkaTopicPartitionList(offsets: offsets)
+        let error = rd_kafka_offsets_store(client.handle, list.pointer)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError.rdKafka(error, "storing \(offsets.count) offsets for commit failed", code: .commit)
+        }
+    }
+
     /// Consumer lag per assigned partition: the high watermark minus the next
     /// offset the application will read. From the last fetch responses; no
     /// broker round trip.
