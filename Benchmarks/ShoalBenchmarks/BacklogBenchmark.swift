@@ -81,8 +81,7 @@ struct BacklogBenchmark: AsyncParsableCommand {
             if report.processed > 0, started == nil { started = .now }
             guard node.isRunning else { throw ValidationError("the node exited early: \(try String(contentsOf: errors, encoding: .utf8))") }
         }
-        let elapsed = ContinuousClock.now - (started ?? .now)
-        report.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        report.seconds = (ContinuousClock.now - (started ?? .now)).seconds
         node.terminate()
         node.waitUntilExit()
         let log = try String(contentsOf: errors, encoding: .utf8)

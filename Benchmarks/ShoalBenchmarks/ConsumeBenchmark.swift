@@ -114,12 +114,7 @@ struct ConsumeBenchmark: AsyncParsableCommand {
                 count += batch.count
                 if count >= records { break }
             }
-            let elapsed = ContinuousClock.now - first!
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return (ContinuousClock.now - first!).seconds
         }
-    }
-
-    private func median(_ values: [Double]) -> Double {
-        values.sorted()[values.count / 2]
     }
 }

@@ -32,9 +32,9 @@ struct MailboxBenchmark: AsyncParsableCommand {
             }
             print(line)
         }
-        let shoal = rates["shoal-mailbox"]!.sorted()[rounds / 2]
+        let shoal = median(rates["shoal-mailbox"]!)
         for candidate in Candidate.allCases where candidate != .shoal {
-            let other = rates[candidate.rawValue]!.sorted()[rounds / 2]
+            let other = median(rates[candidate.rawValue]!)
             print(String(format: "median: shoal-mailbox %.0f/s, %@ %.0f/s, ratio %.2f", shoal, candidate.rawValue, other, shoal / other))
         }
     }
@@ -51,8 +51,7 @@ struct MailboxBenchmark: AsyncParsableCommand {
             case .stream: await runStreams(messages: messages, keys: keys)
             case .channel: await runChannels(messages: messages, keys: keys)
             }
-            let elapsed = ContinuousClock.now - start
-            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return (ContinuousClock.now - start).seconds
         }
     }
 }

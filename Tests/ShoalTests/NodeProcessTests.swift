@@ -85,6 +85,26 @@ struct NodeProcessTests {
         }
     }
 
+    /// Starts two nodes, waits until they split the partitions, produces the
+    /// workload and runs `during` while a reader collects the totals.
+    func runWorkload(
+        group: String, during: ([ChildProcess], TotalsReader) async throws -> Void
+    ) async throws -> (EmbeddedBroker, [ChildProcess], TotalsReader) {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let nodes = try startNodes(broker, directory: directory, group: uniqueName(group))
+        #expect(await awaitSplit(nodes))
+        let reader = try TotalsReader(broker)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await reader.run() }
+            try await produce(broker, topic: "counter-events", workload.messages)
+            try await during(nodes, reader)
+            reader.consumer.triggerShutdown()
+            try await tasks.waitForAll()
+        }
+        return (broker, nodes, reader)
+    }
+
     /// Every key's totals, first occurrences only, come in produced order.
     func checkOrder(_ totals: [CounterTotal]) {
         var next: [String: Int] = [:]
@@ -103,17 +123,8 @@ struct NodeProcessTests {
     // with them unread). Enable with the fix; see the notes.
     @Test(.disabled("intermittent stall of a partition after shard pause/resume"), .timeLimit(.minutes(6)))
     func twoNodesFoldEveryKeyExactly() async throws {
-        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let directory = try temporaryDirectory()
-        let nodes = try startNodes(broker, directory: directory, group: uniqueName("fold"))
-        #expect(await awaitSplit(nodes))
-        let reader = try TotalsReader(broker)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await reader.run() }
-            try await produce(broker, topic: "counter-events", workload.messages)
+        let (broker, nodes, reader) = try await runWorkload(group: "fold") { _, reader in
             #expect(await eventually(timeout: .seconds(240)) { reader.distinctCount >= 200_000 })
-            reader.consumer.triggerShutdown()
-            try await group.waitForAll()
         }
         let totals = reader.totals
         #expect(totals.count == 200_000, "no rebalance, so exactly one total per event")
@@ -126,6 +137,7 @@ struct NodeProcessTests {
         #expect(mismatched.isEmpty, "every key's count and sum equal the reference fold")
         for node in nodes { node.terminate() }
         for node in nodes { #expect(await node.waitForExit() == 0) }
+        withExtendedLifetime(broker) {}  // the nodes leave the group through it
     }
 
     // Disabled: about one run in five loses events, by the stall above or by
@@ -136,21 +148,12 @@ struct NodeProcessTests {
         .timeLimit(.minutes(6)), arguments: ["SIGTERM", "SIGKILL"]
     )
     func aNodeStoppedHalfWayLosesNoKeysEvents(signal: String) async throws {
-        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let directory = try temporaryDirectory()
-        let nodes = try startNodes(broker, directory: directory, group: uniqueName("stop"))
-        #expect(await awaitSplit(nodes))
-        let reader = try TotalsReader(broker)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await reader.run() }
-            try await produce(broker, topic: "counter-events", workload.messages)
+        let (broker, nodes, reader) = try await runWorkload(group: "stop") { nodes, reader in
             #expect(await eventually(timeout: .seconds(120)) { reader.distinctCount >= 60_000 })
             if signal == "SIGTERM" { nodes[0].terminate() } else { nodes[0].kill() }
             let status = await nodes[0].waitForExit()
             if signal == "SIGTERM" { #expect(status == 0, "a stopped node hands off and exits cleanly") }
             #expect(await eventually(timeout: .seconds(240)) { reader.distinctCount >= 200_000 })
-            reader.consumer.triggerShutdown()
-            try await group.waitForAll()
         }
         #expect(reader.distinctCount == 200_000, "every event of every key was handled")
         // At-least-once here: the survivor can lose its own assignment in the
@@ -161,5 +164,6 @@ struct NodeProcessTests {
         checkOrder(reader.totals)
         nodes[1].terminate()
         #expect(await nodes[1].waitForExit() == 0)
+        withExtendedLifetime(broker) {}  // the survivor leaves the group through it
     }
 }

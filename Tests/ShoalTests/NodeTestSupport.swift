@@ -28,55 +28,18 @@ func withRunningNode<Result: Sendable>(
 
 /// Produces JSON values under string keys.
 func produce(_ broker: EmbeddedBroker, topic: String, _ messages: [(key: String, value: String)]) async throws {
-    let producer = try KafkaProducer(
-        configuration: .init(client: .init(bootstrapServers: [broker.bootstrapServers])), logger: testLogger
-    )
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await producer.run() }
+    try await withProducer(broker) { producer in
         for message in messages {
             try await producer.enqueue(KafkaProducerMessage(topic: topic, key: message.key, value: message.value))
         }
-        try await producer.flush(timeout: .seconds(60))
-        producer.triggerShutdown()
-        try await group.waitForAll()
     }
 }
 
 /// Reads a topic from the beginning in a fresh group until `count` records
 /// arrived or `timeout` passed.
 func readTopic(_ broker: EmbeddedBroker, _ topic: String, count: Int, timeout: Duration = .seconds(120)) async throws -> [KafkaRecord] {
-    let consumer = try KafkaConsumer(
-        configuration: .init(
-            client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: uniqueName("reader"), topics: [topic],
-            sessionTimeout: .seconds(6), heartbeatInterval: .milliseconds(500)
-        ),
-        logger: testLogger
-    )
-    return try await withThrowingTaskGroup(of: [KafkaRecord]?.self) { group in
-        group.addTask { try await consumer.run(); return nil }
-        group.addTask {
-            var records: [KafkaRecord] = []
-            for await batch in consumer.records {
-                records += batch
-                if records.count >= count { break }
-            }
-            return records
-        }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        var result: [KafkaRecord] = []
-        while let next = try await group.next() {
-            if let records = next {
-                result = records
-                break
-            }
-            if result.isEmpty { break }
-        }
-        consumer.triggerShutdown()
-        group.cancelAll()
-        return result
+    try await withConsumer(consumerConfiguration(broker, group: uniqueName("reader"), topics: [topic])) { consumer in
+        await collect(consumer, count: count, timeout: timeout)
     }
 }
 

@@ -12,7 +12,7 @@ struct TopicsCommand: ParsableCommand {
     func run() throws {
         let application = try ShoalApplicationMain.application(for: "topics")
         var topics = application.topics
-        let deadLetters = ShoalNodeConfiguration(brokers: [], group: "", dataDirectory: "").deadLetterTopic
+        let deadLetters = ShoalNodeConfiguration.defaultDeadLetterTopic
         if !topics.contains(where: { $0.name == deadLetters }) {
             topics.append(.init(name: deadLetters, partitions: 1))
         }

@@ -14,6 +14,4 @@ final class EntityStateStore: Sendable {
     func save(_ id: EntityID, _ state: Data) {
         states.withLock { $0[id] = state }
     }
-
-    var count: Int { states.withLock { $0.count } }
 }

@@ -7,7 +7,6 @@ struct NodeMetrics: Sendable {
     let handlerLatency = Metrics.Timer(label: "shoal_handler_duration_seconds")
     let residentEntities = Meter(label: "shoal_resident_entities")
     let pausedPartitions = Meter(label: "shoal_paused_partitions")
-    let buffered = Gauge(label: "shoal_shard_buffered_records")
     let lag = Gauge(label: "shoal_consumer_lag_records")
     let rebalances = Counter(label: "shoal_rebalances_total")
 }

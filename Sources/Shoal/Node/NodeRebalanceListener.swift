@@ -6,6 +6,8 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
     let node: ShoalNode
 
     func partitionsAssigned(_ partitions: [TopicPartition]) async -> [TopicPartition: KafkaStartOffset] {
+        // Every rebalance ends with an assignment (empty or not) under both
+        // protocols, so this counts each rebalance once.
         node.metrics.rebalances.increment()
         node.state.withLock { state in
             guard let services = state.services else { return }
@@ -32,7 +34,6 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
     }
 
     private func stop(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
-        node.metrics.rebalances.increment()
         let shards = node.state.withLock { state in
             partitions.compactMap { partition in state.shards.removeValue(forKey: partition) }
         }

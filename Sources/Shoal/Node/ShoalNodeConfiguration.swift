@@ -52,6 +52,9 @@ public struct ShoalNodeConfiguration: Sendable {
     /// Where records that cannot be decoded or handled go, with the reason.
     public var deadLetterTopic: String
 
+    /// The dead-letter topic unless configured otherwise.
+    public static let defaultDeadLetterTopic = "shoal-dead-letters"
+
     public init(
         brokers: [String], group: String, dataDirectory: String,
         sessionTimeout: Duration = .seconds(10),
@@ -61,7 +64,7 @@ public struct ShoalNodeConfiguration: Sendable {
         maintenanceInterval: Duration = .seconds(1),
         handlerAttempts: Int = 3,
         retryBackoff: Duration = .milliseconds(50),
-        deadLetterTopic: String = "shoal-dead-letters"
+        deadLetterTopic: String = ShoalNodeConfiguration.defaultDeadLetterTopic
     ) {
         self.client = KafkaClientConfiguration(bootstrapServers: brokers, clientID: "shoal-\(group)")
         self.group = group

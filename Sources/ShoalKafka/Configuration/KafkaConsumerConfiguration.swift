@@ -101,12 +101,6 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var rebalanceHookTimeout: Duration
     /// Fetch tuning.
     public var fetch: Fetch
-    /// When set, offsets given to ``KafkaConsumer/storeOffsets(_:)`` are
-    /// committed by librdkafka at this interval. Unlike a commit made by the
-    /// application, librdkafka's timer skips commits while the group is
-    /// rebalancing: measured here, a commit sent during a rejoin carries the
-    /// old generation, is refused, and makes the member lose its partitions.
-    public var autoCommitInterval: Duration?
 
     public init(
         client: KafkaClientConfiguration,
@@ -119,8 +113,7 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         initialOffset: InitialOffset = .earliest,
         offsetOutOfRange: OffsetOutOfRangePolicy = .resetToEarliest,
         rebalanceHookTimeout: Duration = .seconds(30),
-        fetch: Fetch = Fetch(),
-        autoCommitInterval: Duration? = nil
+        fetch: Fetch = Fetch()
     ) {
         self.client = client
         self.groupID = groupID
@@ -133,7 +126,6 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
         self.offsetOutOfRange = offsetOutOfRange
         self.rebalanceHookTimeout = rebalanceHookTimeout
         self.fetch = fetch
-        self.autoCommitInterval = autoCommitInterval
     }
 
     var properties: [(String, String)] {
@@ -143,11 +135,8 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
             ("heartbeat.interval.ms", heartbeatInterval.milliseconds.description),
             ("max.poll.interval.ms", maxPollInterval.milliseconds.description),
             ("partition.assignment.strategy", assignmentStrategy.rawValue),
-            // Commits are the runtime's decision, made after its effects are
-            // durable: explicitly, or by librdkafka's timer for offsets the
-            // runtime stored. Never for records merely handed out.
-            ("enable.auto.commit", autoCommitInterval == nil ? "false" : "true"),
-            ("auto.commit.interval.ms", (autoCommitInterval ?? .seconds(5)).milliseconds.description),
+            // Commits are the runtime's decision, made after its effects are durable.
+            ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             // Out-of-range offsets must surface, never reset silently; the
             // consumer applies `offsetOutOfRange` itself after reporting.

@@ -65,8 +65,4 @@ struct ConsumerStateMachine: Sendable {
         defer { closing = true }
         return !closing
     }
-
-    func isPaused(_ partition: TopicPartition) -> Bool {
-        userPaused.contains(partition)
-    }
 }

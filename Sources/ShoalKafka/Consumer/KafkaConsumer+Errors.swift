@@ -39,7 +39,7 @@ extension KafkaConsumer {
     /// is assigned again at `offset`; the others keep their positions.
     func restart(_ partition: TopicPartition, at offset: Int64) {
         let handle = client.handle
-        if String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE" {
+        if client.isCooperative {
             let removed = RDKafkaTopicPartitionList([partition])
             if let failure = rd_kafka_incremental_unassign(handle, removed.pointer) {
                 return reportRestartFailure(KafkaError.consuming(failure, "restart of \(partition): unassign failed"))

@@ -137,7 +137,7 @@ extension KafkaConsumer {
             return state.flowPaused
         }
         if wake, buffer.count <= configuration.fetch.bufferLowWatermark {
-            rd_kafka_queue_yield_consumer(client.handle)
+            client.wakeConsumerPoll()
         }
     }
 
@@ -151,13 +151,6 @@ extension KafkaConsumer {
             ])
         }
     }
-}
-
-/// Wakes a consumer blocked in a poll so it re-checks its state.
-func rd_kafka_queue_yield_consumer(_ handle: OpaquePointer) {
-    guard let queue = rd_kafka_queue_get_consumer(handle) else { return }
-    rd_kafka_queue_yield(queue)
-    rd_kafka_queue_destroy(queue)
 }
 
 /// Consecutive messages of one partition within a fetched batch.

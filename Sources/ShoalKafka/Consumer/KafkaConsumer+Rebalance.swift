@@ -7,7 +7,7 @@ extension KafkaConsumer {
         list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
     ) {
         let partitions = RDKafkaTopicPartitionList.partitions(of: list)
-        let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+        let cooperative = client.isCooperative
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             assign(partitions, list: list, cooperative: cooperative)

@@ -87,7 +87,7 @@ public final class KafkaConsumer: Service, Sendable {
     /// Asks the poll loop to stop: it revokes, leaves the group and ends ``records``.
     public func triggerShutdown() {
         guard machine.withLock({ $0.startClosing() }) else { return }
-        rd_kafka_queue_yield_consumer(client.handle)
+        client.wakeConsumerPoll()
     }
 
     /// Stops fetching `partitions`; the pause holds across rebalances.
@@ -116,18 +116,6 @@ public final class KafkaConsumer: Service, Sendable {
         let client = self.client
         try await BlockingCalls.run { () throws(KafkaError) in
             try Self.commitBlocking(client.handle, offsets)
-        }
-    }
-
-    /// Marks `offsets` (the next offset to read, per partition) for
-    /// librdkafka's periodic commit (see
-    /// ``KafkaConsumerConfiguration/autoCommitInterval``). Does not block.
-    public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
-        guard !offsets.isEmpty else { return }
-        let list = RDKafkaTopicPartitionList(offsets: offsets)
-        let error = rd_kafka_offsets_store(client.handle, list.pointer)
-        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            throw KafkaError.rdKafka(error, "storing \(offsets.count) offsets for commit failed", code: .commit)
         }
     }
 
@@ -199,8 +187,7 @@ private final class RebalanceRelay: Sendable {
     }
 }
 
-private struct WeakConsumer: @unchecked Sendable {
-    // Only read and written under the relay's Mutex.
+private struct WeakConsumer {
     weak var value: KafkaConsumer?
 }
 

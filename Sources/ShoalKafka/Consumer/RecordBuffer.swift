@@ -42,12 +42,6 @@ final class RecordBuffer: Sendable {
         }
     }
 
-    private func signalSpaceIfWanted(_ state: inout State) -> Bool {
-        guard let limit = state.spaceWanted, state.count <= limit else { return false }
-        state.spaceWanted = nil
-        return true
-    }
-
     var count: Int { state.withLock { $0.count } }
 
     /// Adds a batch, waking the reader if it waits.
@@ -95,20 +89,16 @@ final class RecordBuffer: Sendable {
 
     /// The next batch, suspending until there is one or the buffer finishes.
     func next() async -> Batch? {
-        if let ready = takeReady() { return ready.batch }
+        if let ready = state.withLock({ take(&$0) }) { return ready }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let immediate: Batch?? = state.withLock { state in
-                    if let batch = state.batches.popFirst() {
-                        state.count -= batch.records.count
-                        if signalSpaceIfWanted(&state) { space.signal() }
-                        return .some(batch)
-                    }
-                    if state.finished || Task.isCancelled { return .some(nil) }
+                let ready: Batch?? = state.withLock { state in
+                    if let ready = take(&state) { return ready }
+                    if Task.isCancelled { return .some(nil) }
                     state.waiter = continuation
                     return nil
                 }
-                if let immediate { continuation.resume(returning: immediate) }
+                if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
             let waiter = state.withLock { state in
@@ -119,15 +109,18 @@ final class RecordBuffer: Sendable {
         }
     }
 
-    private func takeReady() -> (batch: Batch?, Void)? {
-        let (ready, signal) = state.withLock { state -> ((batch: Batch?, Void)?, Bool) in
-            if let batch = state.batches.popFirst() {
-                state.count -= batch.records.count
-                return ((batch, ()), signalSpaceIfWanted(&state))
-            }
-            return (state.finished ? (nil, ()) : nil, false)
+    /// Under the lock: the first batch (waking a poll thread that waits for
+    /// room), `.some(nil)` once finished and drained, `nil` when the reader
+    /// must wait.
+    private func take(_ state: inout State) -> Batch?? {
+        guard let batch = state.batches.popFirst() else {
+            return state.finished ? .some(nil) : nil
         }
-        if signal { space.signal() }
-        return ready
+        state.count -= batch.records.count
+        if let limit = state.spaceWanted, state.count <= limit {
+            state.spaceWanted = nil
+            space.signal()
+        }
+        return .some(batch)
     }
 }

@@ -43,6 +43,19 @@ final class RDKafkaClient: Sendable {
         Unmanaged<RDKafkaContext>.fromOpaque(opaque).release()
     }
 
+    /// Whether the consumer group runs the incremental (cooperative) protocol.
+    var isCooperative: Bool {
+        String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+    }
+
+    /// Wakes the consumer's poll thread if it waits in a poll, so that it
+    /// re-checks its state (shutdown, room in the record buffer).
+    func wakeConsumerPoll() {
+        guard let queue = rd_kafka_queue_get_consumer(handle) else { return }
+        rd_kafka_queue_yield(queue)
+        rd_kafka_queue_destroy(queue)
+    }
+
     /// Fetches cluster metadata, which proves a broker answers. Blocking: call
     /// it off the cooperative pool.
     func metadata(timeout: Duration) throws(KafkaError) -> ClusterMetadata {
