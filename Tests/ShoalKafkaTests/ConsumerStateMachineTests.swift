@@ -30,6 +30,23 @@ struct ConsumerStateMachineTests {
         #expect(resumed == [p0, p1, TopicPartition("t", 2)])
     }
 
+    /// librdkafka 2.0 re-reads records when a running partition is resumed:
+    /// repeated requests must not reach it.
+    @Test func onlyRealTransitionsReachLibrdkafka() {
+        var machine = ConsumerStateMachine()
+        _ = machine.didAssign([p0: 0, p1: 0])
+        #expect(machine.pause([p0]).pause == [p0])
+        #expect(machine.pause([p0]) == .init(), "already paused")
+        #expect(machine.resume([p0]).resume == [p0])
+        #expect(machine.resume([p0]) == .init(), "already running")
+        #expect(machine.resume([p1]) == .init(), "never paused")
+        _ = machine.pause([p1])
+        #expect(machine.applyFlowControl(buffered: 100, high: 100, low: 10).pause == [p0], "p1 is paused already")
+        #expect(machine.resume([p1]) == .init(), "still paused for flow")
+        #expect(machine.applyFlowControl(buffered: 0, high: 100, low: 10).resume == [p0, p1])
+        #expect(machine.paused.isEmpty)
+    }
+
     @Test func positionsFollowHandedOutRecordsOfOwnedPartitionsOnly() {
         var machine = ConsumerStateMachine()
         _ = machine.didAssign([p0: 3])

@@ -9,12 +9,16 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         // Every rebalance ends with an assignment (empty or not) under both
         // protocols, so this counts each rebalance once.
         node.metrics.rebalances.increment()
-        node.state.withLock { state in
-            guard let services = state.services else { return }
+        let consumer = node.state.withLock { state -> KafkaConsumer? in
+            guard let services = state.services else { return nil }
             for partition in partitions where state.shards[partition] == nil {
                 state.shards[partition] = Shard(partition: partition, services: services)
             }
+            return state.consumer
         }
+        // A shard stopped while full left its partition paused, and the
+        // consumer keeps a pause across rebalances: the new shard starts open.
+        consumer?.resume(partitions)
         node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())"])
         return [:]
     }

@@ -5,8 +5,10 @@ extension Shard {
     /// have not started are left for the next owner; running work finishes;
     /// entities are passivated. Returns the offset to commit.
     func stop() async -> Int64? {
-        let abandonedCalls = state.withLock { state -> [CallReply] in
+        let (abandonedCalls, wasPaused) = state.withLock { state -> ([CallReply], Bool) in
             state.stopping = true
+            let wasPaused = state.paused
+            state.paused = false
             var notStarted: Set<Int64> = []
             var calls: [CallReply] = []
             for id in Array(state.mailboxes.keys) {
@@ -20,8 +22,10 @@ extension Shard {
             }
             state.tracker.abandon(notStarted)
             state.buffered -= notStarted.count
-            return calls
+            return (calls, wasPaused)
         }
+        // The partition's pause is cleared when it is next assigned here.
+        if wasPaused { services.metrics.pausedPartitions.decrement() }
         for reply in abandonedCalls {
             reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) was handed off; call again")))
         }

@@ -1,6 +1,12 @@
 /// The consumer's bookkeeping: what it owns, what is paused and why, how far
 /// the application has read. Kept under a lock; each transition returns the
-/// librdkafka calls to make, which the caller makes outside the lock.
+/// librdkafka calls to make, which the caller makes under the same lock so
+/// that they reach librdkafka in the order they were decided.
+///
+/// librdkafka only ever sees real transitions. In librdkafka 2.0, resuming a
+/// partition that is not paused discards its prefetched records and fetches
+/// again from where it was last paused, so the application reads records a
+/// second time; a pause and a resume asked for twice must reach it once.
 struct ConsumerStateMachine: Sendable {
     /// Partitions currently assigned to this member.
     private(set) var assigned: Set<TopicPartition> = []
@@ -8,38 +14,66 @@ struct ConsumerStateMachine: Sendable {
     private(set) var userPaused: Set<TopicPartition> = []
     /// Whether every partition is paused because the record buffer is full.
     private(set) var flowPaused = false
+    /// The partitions paused in librdkafka now.
+    private(set) var paused: Set<TopicPartition> = []
     /// The next offset the application will see, per partition.
     private(set) var positions: [TopicPartition: Int64] = [:]
     private(set) var closing = false
+    /// Per assigned partition, where the poll thread expects its next record.
+    private(set) var cursors: [TopicPartition: FetchCursor] = [:]
+    private var assignments = 0
+
+    /// The next offset expected from librdkafka for one assignment of a
+    /// partition. A record below it was delivered already: librdkafka 2.0
+    /// can deliver a record twice when a pause races the poll that returns it.
+    struct FetchCursor: Equatable {
+        /// Which assignment of the partition this is.
+        var assignment: Int
+        var next: Int64?
+    }
 
     struct PauseActions: Equatable {
         var pause: [TopicPartition] = []
         var resume: [TopicPartition] = []
     }
 
+    /// Partitions start fetching when librdkafka assigns them, whatever their
+    /// pause before: those that should be paused are paused again.
     mutating func didAssign(_ partitions: [TopicPartition: Int64]) -> PauseActions {
         assigned.formUnion(partitions.keys)
-        for (partition, offset) in partitions where offset >= 0 {
-            positions[partition] = offset
+        paused.subtract(partitions.keys)
+        for (partition, offset) in partitions {
+            assignments += 1
+            cursors[partition] = FetchCursor(assignment: assignments, next: nil)
+            if offset >= 0 { positions[partition] = offset }
         }
-        let toPause = partitions.keys.filter { flowPaused || userPaused.contains($0) }
-        return PauseActions(pause: toPause.sorted())
+        return reconcile()
     }
 
     mutating func didRevoke(_ partitions: [TopicPartition]) {
         assigned.subtract(partitions)
-        for partition in partitions { positions[partition] = nil }
+        paused.subtract(partitions)
+        for partition in partitions {
+            positions[partition] = nil
+            cursors[partition] = nil
+        }
+    }
+
+    /// Records that `partition`'s records before `next` were fetched, unless
+    /// it was assigned again meanwhile.
+    mutating func fetched(_ partition: TopicPartition, assignment: Int, upTo next: Int64) {
+        guard cursors[partition]?.assignment == assignment else { return }
+        cursors[partition]?.next = next
     }
 
     mutating func pause(_ partitions: [TopicPartition]) -> PauseActions {
         userPaused.formUnion(partitions)
-        return PauseActions(pause: partitions.filter(assigned.contains).sorted())
+        return reconcile()
     }
 
     mutating func resume(_ partitions: [TopicPartition]) -> PauseActions {
         userPaused.subtract(partitions)
-        guard !flowPaused else { return PauseActions() }
-        return PauseActions(resume: partitions.filter(assigned.contains).sorted())
+        return reconcile()
     }
 
     /// Pauses every partition when the buffer reaches the high watermark and
@@ -47,13 +81,21 @@ struct ConsumerStateMachine: Sendable {
     mutating func applyFlowControl(buffered: Int, high: Int, low: Int) -> PauseActions {
         if !flowPaused, buffered >= high {
             flowPaused = true
-            return PauseActions(pause: assigned.subtracting(userPaused).sorted())
-        }
-        if flowPaused, buffered <= low {
+        } else if flowPaused, buffered <= low {
             flowPaused = false
-            return PauseActions(resume: assigned.subtracting(userPaused).sorted())
         }
-        return PauseActions()
+        return reconcile()
+    }
+
+    /// The calls that bring librdkafka's paused set to the wanted one.
+    private mutating func reconcile() -> PauseActions {
+        let wanted = flowPaused ? assigned : assigned.intersection(userPaused)
+        let actions = PauseActions(
+            pause: wanted.subtracting(paused).sorted(),
+            resume: paused.subtracting(wanted).sorted()
+        )
+        paused = wanted
+        return actions
     }
 
     mutating func advance(_ partition: TopicPartition, to next: Int64) {

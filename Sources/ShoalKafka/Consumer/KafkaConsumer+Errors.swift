@@ -39,6 +39,8 @@ extension KafkaConsumer {
     /// is assigned again at `offset`; the others keep their positions.
     func restart(_ partition: TopicPartition, at offset: Int64) {
         let handle = client.handle
+        // Every partition librdkafka assigns again starts unpaused.
+        var reassigned = [partition: offset]
         if client.isCooperative {
             let removed = RDKafkaTopicPartitionList([partition])
             if let failure = rd_kafka_incremental_unassign(handle, removed.pointer) {
@@ -49,15 +51,14 @@ extension KafkaConsumer {
                 return reportRestartFailure(KafkaError.consuming(failure, "restart of \(partition) at \(offset) failed"))
             }
         } else {
-            var offsets = currentPositions()
-            offsets[partition] = offset
-            let list = RDKafkaTopicPartitionList(offsets: offsets)
+            reassigned = currentPositions().merging([partition: offset]) { $1 }
+            let list = RDKafkaTopicPartitionList(offsets: reassigned)
             let error = rd_kafka_assign(handle, list.pointer)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 return reportRestartFailure(KafkaError.rdKafka(error, "restart of \(partition) at \(offset) failed"))
             }
         }
-        machine.withLock { apply($0.didAssign([partition: offset])) }
+        machine.withLock { apply($0.didAssign(reassigned)) }
         logger.notice("Partition restarted", metadata: ["partition": "\(partition)", "offset": "\(offset)"])
     }
 

@@ -23,15 +23,13 @@ extension KafkaConsumer {
         } catch {
             return .failure(error)
         }
-        let queue = rd_kafka_queue_get_consumer(client.handle)!
-        defer { rd_kafka_queue_destroy(queue) }
         let capacity = configuration.fetch.batchSize
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
         defer { messages.deallocate() }
         var topicNameCache: [OpaquePointer: String] = [:]
         while !machine.withLock({ $0.closing }) {
             applyFlowControl()
-            let count = fetch(queue: queue, into: messages, capacity: capacity)
+            let count = fetch(into: messages, capacity: capacity)
             if count > 0 { deliver(messages, count: count, topicNameCache: &topicNameCache) }
         }
         close()
@@ -51,18 +49,22 @@ extension KafkaConsumer {
 
     /// Waits up to the poll interval for one message, then takes whatever
     /// else is ready without waiting, so a partial batch never waits.
+    ///
+    /// One message per call, not `rd_kafka_consume_batch_queue`: in
+    /// librdkafka 2.0 the batch call advances a partition's application
+    /// offset past messages that a pause then discards, so the resume
+    /// fetches after them and they are never delivered (fixed upstream in
+    /// 2.1). Pausing is how both the node and the buffer apply backpressure.
     private func fetch(
-        queue: OpaquePointer,
         into messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>,
         capacity: Int
     ) -> Int {
-        var count = Int(rd_kafka_consume_batch_queue(queue, 0, messages, capacity))
-        if count > 0 { return count }
         guard let first = rd_kafka_consumer_poll(client.handle, Self.pollTimeoutMilliseconds) else { return 0 }
         messages[0] = first
-        count = 1
-        if capacity > 1 {
-            count += max(0, Int(rd_kafka_consume_batch_queue(queue, 0, messages + 1, capacity - 1)))
+        var count = 1
+        while count < capacity, let next = rd_kafka_consumer_poll(client.handle, 0) {
+            messages[count] = next
+            count += 1
         }
         return count
     }
@@ -81,26 +83,46 @@ extension KafkaConsumer {
         records.reserveCapacity(count)
         var ends: [TopicPartition: Int64] = [:]
         var run = PartitionRun()
+        var repeats = 0
         let storage = KafkaRecord.pack(messages, count: count)
         var cursor = 0
         for index in 0..<count {
             guard let message = messages[index] else { continue }
             defer { rd_kafka_message_destroy(message) }
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                // Handling an error can assign the partition again.
+                close(&run, into: &ends)
+                run = PartitionRun()
                 handleError(message)
                 continue
             }
             if !run.matches(message) {
-                run.close(into: &ends)
+                close(&run, into: &ends)
                 run = PartitionRun(message, names: &topicNameCache)
+                run.cursor = machine.withLock { $0.cursors[run.topicPartition] }
+            }
+            guard run.accepts(message.pointee.offset) else {
+                cursor += KafkaRecord.packedSize(of: message)
+                repeats += 1
+                continue
             }
             run.end = message.pointee.offset + 1
             records.append(KafkaRecord(message: message, topic: run.topic, storage: storage, cursor: &cursor))
         }
-        run.close(into: &ends)
+        close(&run, into: &ends)
+        if repeats > 0 {
+            logger.debug("Dropped records delivered twice by librdkafka", metadata: ["count": "\(repeats)"])
+        }
         if !records.isEmpty {
             buffer.append(RecordBuffer.Batch(records: records, ends: ends))
         }
+    }
+
+    private func close(_ run: inout PartitionRun, into ends: inout [TopicPartition: Int64]) {
+        guard let cursor = run.cursor, run.end >= 0 else { return }
+        ends[run.topicPartition] = run.end
+        machine.withLock { $0.fetched(run.topicPartition, assignment: cursor.assignment, upTo: run.end) }
+        run.end = -1
     }
 
     /// Backpressure. A full buffer first makes the poll thread wait for the
@@ -159,6 +181,9 @@ private struct PartitionRun {
     var partition: Int32 = -1
     var topic = ""
     var end: Int64 = -1
+    /// Where this assignment of the partition stands; nil when it is not
+    /// assigned (its records belong to another member now).
+    var cursor: ConsumerStateMachine.FetchCursor?
 
     init() {}
 
@@ -175,12 +200,16 @@ private struct PartitionRun {
         }
     }
 
+    var topicPartition: TopicPartition { TopicPartition(topic, partition) }
+
     func matches(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> Bool {
         handle == message.pointee.rkt && partition == message.pointee.partition
     }
 
-    func close(into ends: inout [TopicPartition: Int64]) {
-        guard handle != nil, end >= 0 else { return }
-        ends[TopicPartition(topic, partition)] = end
+    /// Whether a record at `offset` is new for this assignment.
+    func accepts(_ offset: Int64) -> Bool {
+        guard let cursor else { return false }
+        let next = end >= 0 ? end : cursor.next
+        return next.map { offset >= $0 } ?? true
     }
 }

@@ -24,6 +24,12 @@ extension KafkaRecord {
         )
     }
 
+    /// The bytes a message takes in the packed storage.
+    static func packedSize(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> Int {
+        let raw = message.pointee
+        return (raw.key == nil ? 0 : raw.key_len) + (raw.payload == nil ? 0 : raw.len)
+    }
+
     /// Copies the keys and values of `messages` (error messages included
     /// harmlessly) into one array, in order.
     static func pack(
@@ -31,8 +37,8 @@ extension KafkaRecord {
     ) -> [UInt8] {
         var total = 0
         for index in 0..<count {
-            guard let raw = messages[index]?.pointee, raw.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            total += (raw.key == nil ? 0 : raw.key_len) + (raw.payload == nil ? 0 : raw.len)
+            guard let message = messages[index], message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            total += packedSize(of: message)
         }
         return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             var cursor = 0
