@@ -82,6 +82,45 @@ struct ConsumerGroupTests {
             #expect(Set(afterResume.map(\.topicPartition)).isSuperset(of: bOwned), "B's old partitions resumed too")
         }
     }
+
+    /// A member that commits all the time keeps its partitions while others
+    /// join and leave: the coordinator refuses commits during a rebalance,
+    /// and librdkafka treats a refusal with a stale generation as losing the
+    /// whole assignment, so the consumer holds commits until the rebalance ends.
+    @Test(.timeLimit(.minutes(3)))
+    func commitsDuringRebalancesDoNotLoseTheAssignment() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "busy", partitions: 4)], logger: testLogger)
+        let configuration = consumerConfiguration(broker, group: uniqueName("busy"), topics: ["busy"])
+        try await produce(broker, topic: "busy", count: 40)
+        let (events, refused) = try await withConsumer(configuration) { a in
+            let events = Task {
+                var seen: [KafkaConsumerEvent] = []
+                for await event in a.events { seen.append(event) }
+                return seen
+            }
+            #expect(await eventually { a.assignment.count == 4 })
+            let committer = Task {
+                var refused = 0
+                while !Task.isCancelled {
+                    let offsets = Dictionary(uniqueKeysWithValues: a.assignment.map { ($0, Int64(1)) })
+                    do { try await a.commit(offsets) } catch { refused += 1 }
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+                return refused
+            }
+            try await withConsumer(configuration) { b in
+                #expect(await eventually { !b.assignment.isEmpty && a.assignment.count + b.assignment.count == 4 })
+            }
+            #expect(await eventually { a.assignment.count == 4 })
+            committer.cancel()
+            let refused = await committer.value
+            a.triggerShutdown()
+            return (await events.value, refused)
+        }
+        #expect(refused > 0, "some commits met a rebalance")
+        let lost = events.filter { if case .lost = $0 { true } else { false } }
+        #expect(lost.isEmpty, "the busy member never lost its partitions: \(lost)")
+    }
 }
 
 func produce(_ broker: EmbeddedBroker, topic: String, count: Int, prefix: String = "k") async throws {

@@ -56,4 +56,32 @@ struct ConsumerStateMachineTests {
         machine.didRevoke([p0])
         #expect(machine.positions.isEmpty)
     }
+
+    @Test func commitsWaitFromARefusalOrARevocationUntilTheRebalanceEnds() {
+        let start = ContinuousClock.now
+        let limit = Duration.seconds(300)
+        var progress = RebalanceProgress()
+        #expect(progress.mayCommit(limit: limit, now: start))
+        progress.refused(at: start)
+        #expect(!progress.mayCommit(limit: limit, now: start))
+        progress.inCallback = true
+        #expect(progress.mayCommit(limit: limit, now: start), "the hooks commit during the callback")
+        progress.inCallback = false
+        progress.didAssign()
+        #expect(progress.mayCommit(limit: limit, now: start))
+
+        // A cooperative revocation: librdkafka assigns right away, then rejoins.
+        progress.didRevoke(cooperative: true, lost: false, at: start)
+        progress.didAssign()
+        #expect(!progress.mayCommit(limit: limit, now: start), "the rejoin is still to come")
+        progress.didAssign()
+        #expect(progress.mayCommit(limit: limit, now: start))
+
+        // Lost or eager: the next assignment ends it.
+        progress.didRevoke(cooperative: true, lost: true, at: start)
+        #expect(!progress.mayCommit(limit: limit, now: start))
+        #expect(progress.mayCommit(limit: limit, now: start + .seconds(301)), "a wait ends after the rebalance timeout")
+        progress.didAssign()
+        #expect(progress.mayCommit(limit: limit, now: start))
+    }
 }

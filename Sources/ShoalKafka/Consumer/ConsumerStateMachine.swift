@@ -19,6 +19,8 @@ struct ConsumerStateMachine: Sendable {
     /// The next offset the application will see, per partition.
     private(set) var positions: [TopicPartition: Int64] = [:]
     private(set) var closing = false
+    /// Where this member is in the group's rebalances, for commits.
+    var rebalance = RebalanceProgress()
     /// Per assigned partition, where the poll thread expects its next record.
     private(set) var cursors: [TopicPartition: FetchCursor] = [:]
     private var assignments = 0
@@ -108,3 +110,46 @@ struct ConsumerStateMachine: Sendable {
         return !closing
     }
 }
+
+/// Whether the group is rebalancing as far as this member can tell, so that
+/// periodic commits wait for the rebalance to end: a commit that reaches the
+/// coordinator with an old generation makes librdkafka give up the whole
+/// assignment.
+struct RebalanceProgress: Sendable {
+    /// Since when commits wait, if they do.
+    private(set) var since: ContinuousClock.Instant?
+    /// Whether the next assignment callback is the one librdkafka makes right
+    /// after a cooperative revocation, which a rejoin follows.
+    private var assignBeforeRejoin = false
+    /// Whether a rebalance callback (with its hooks) is running: the
+    /// generation is settled while it runs, so commits go through.
+    var inCallback = false
+
+    /// The coordinator refused a commit because the group is rebalancing.
+    mutating func refused(at now: ContinuousClock.Instant = .now) {
+        if since == nil { since = now }
+    }
+
+    /// This member gave partitions up; it rejoins the group next.
+    mutating func didRevoke(cooperative: Bool, lost: Bool, at now: ContinuousClock.Instant = .now) {
+        since = since ?? now
+        assignBeforeRejoin = cooperative && !lost
+    }
+
+    /// An assignment ends the rebalance, unless a rejoin follows it.
+    mutating func didAssign() {
+        if assignBeforeRejoin {
+            assignBeforeRejoin = false
+        } else {
+            since = nil
+        }
+    }
+
+    /// Whether a commit may go now. A wait longer than `limit` (the
+    /// rebalance timeout) ends anyway, in case a rebalance ended unseen.
+    func mayCommit(limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
+        guard let since, !inCallback else { return true }
+        return now - since > limit
+    }
+}
+

@@ -8,11 +8,17 @@ extension KafkaConsumer {
     ) {
         let partitions = RDKafkaTopicPartitionList.partitions(of: list)
         let cooperative = client.isCooperative
+        // The hooks may commit: the generation is settled while they run.
+        machine.withLock { $0.rebalance.inCallback = true }
+        defer { machine.withLock { $0.rebalance.inCallback = false } }
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             assign(partitions, list: list, cooperative: cooperative)
+            machine.withLock { $0.rebalance.didAssign() }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-            revoke(partitions, lost: rd_kafka_assignment_lost(handle) != 0, cooperative: cooperative)
+            let lost = rd_kafka_assignment_lost(handle) != 0
+            revoke(partitions, lost: lost, cooperative: cooperative)
+            machine.withLock { $0.rebalance.didRevoke(cooperative: cooperative, lost: lost) }
         default:
             let wrapped = KafkaError.rdKafka(error, "rebalance failed", code: .assignment)
             logger.error("Rebalance error", metadata: ["error": "\(wrapped)"])

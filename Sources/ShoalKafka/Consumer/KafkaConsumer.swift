@@ -111,12 +111,38 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// Commits `offsets` (the next offset to read, per partition) for the group,
     /// waiting for the coordinator's answer.
+    ///
+    /// While the group rebalances (the coordinator refused a commit for it,
+    /// or this member gave partitions up and rejoins), commits fail at once
+    /// (code `commit`) until the rebalance assigns this member its
+    /// partitions; from the rebalance hooks they go through. A commit that
+    /// reached the coordinator with the old generation would make librdkafka
+    /// give up the whole assignment.
     public func commit(_ offsets: [TopicPartition: Int64]) async throws(KafkaError) {
         guard !offsets.isEmpty else { return }
-        let client = self.client
-        try await BlockingCalls.run { () throws(KafkaError) in
-            try Self.commitBlocking(client.handle, offsets)
+        let limit = configuration.maxPollInterval
+        if !machine.withLock({ $0.rebalance.mayCommit(limit: limit) }) {
+            throw KafkaError(
+                code: .commit, reason: "the group is rebalancing: commit after it",
+                rdKafkaCode: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS.rawValue
+            )
         }
+        let client = self.client
+        do {
+            try await BlockingCalls.run { () throws(KafkaError) in
+                try Self.commitBlocking(client.handle, offsets)
+            }
+        } catch {
+            if Self.meansRebalancing(error) { machine.withLock { $0.rebalance.refused() } }
+            throw error
+        }
+    }
+
+    private static func meansRebalancing(_ error: KafkaError) -> Bool {
+        let rebalancing: [rd_kafka_resp_err_t] = [
+            RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
+        ]
+        return rebalancing.contains { $0.rawValue == error.rdKafkaCode }
     }
 
     /// Consumer lag per assigned partition: the high watermark minus the next
