@@ -121,6 +121,38 @@ struct ConsumerGroupTests {
         let lost = events.filter { if case .lost = $0 { true } else { false } }
         #expect(lost.isEmpty, "the busy member never lost its partitions: \(lost)")
     }
+
+    /// The revocation hook runs only once the reader is done with the batch
+    /// it holds, so a batch of a revoked partition is never handled side by
+    /// side with the hand-off (and never reaches the partition's next owner).
+    @Test(.timeLimit(.minutes(3)))
+    func revocationWaitsForTheBatchTheReaderHolds() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "held", partitions: 4)], logger: testLogger)
+        let configuration = consumerConfiguration(broker, group: uniqueName("held"), topics: ["held"])
+        try await produce(broker, topic: "held", count: 400)
+        let timeline = Timeline()
+        try await withConsumer(configuration, listener: RecordingListener("A", timeline: timeline)) { a in
+            #expect(await eventually { a.assignment.count == 4 })
+            let reader = Task {
+                for await _ in a.records {
+                    guard timeline.index(of: "A finished its batch") == nil else { continue }
+                    // Hold this batch across B's join and the revocation it brings.
+                    _ = await eventually { timeline.index(of: "B joins") != nil }
+                    try? await Task.sleep(for: testSessionTimeout + .seconds(2))
+                    timeline.record("A finished its batch")
+                }
+            }
+            try await withConsumer(configuration) { b in
+                timeline.record("B joins")
+                #expect(await eventually { !b.assignment.isEmpty && a.assignment.count + b.assignment.count == 4 })
+            }
+            a.triggerShutdown()
+            await reader.value
+        }
+        let finished = try #require(timeline.index(of: "A finished its batch"))
+        let firstRevocation = try #require(timeline.all.firstIndex { $0.hasPrefix("A revoking") })
+        #expect(finished < firstRevocation, "the hook waited for the reader: \(timeline.all.prefix(8))")
+    }
 }
 
 func produce(_ broker: EmbeddedBroker, topic: String, count: Int, prefix: String = "k") async throws {

@@ -127,8 +127,16 @@ extension KafkaConsumer {
     }
 
     private func revoke(_ partitions: [TopicPartition], lost: Bool, cooperative: Bool) {
-        // Records not yet handed out belong to the next owner now.
+        // Records not yet handed out belong to the next owner now; a batch
+        // the reader holds is finished before the hook runs, so the hook
+        // never overlaps it and it never reaches the partition's next owner
+        // in this process.
         buffer.purge(Set(partitions))
+        if !buffer.waitForReader(timeout: configuration.rebalanceHookTimeout) {
+            logger.warning("The reader kept its batch past the hook timeout; revoking anyway", metadata: [
+                "partitions": "\(partitions)", "timeout": "\(configuration.rebalanceHookTimeout)",
+            ])
+        }
         let listener = self.listener
         let finished = BlockingCalls.wait(timeout: configuration.rebalanceHookTimeout) {
             if lost {

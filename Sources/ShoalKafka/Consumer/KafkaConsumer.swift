@@ -225,8 +225,10 @@ public struct KafkaRecordBatches: AsyncSequence, Sendable {
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         let consumer: KafkaConsumer
+        let lease: ReaderLease
 
         public mutating func next() async -> [KafkaRecord]? {
+            consumer.buffer.readerReturned()
             guard let batch = await consumer.buffer.next() else { return nil }
             consumer.didHandOut(batch)
             return batch.records
@@ -234,6 +236,20 @@ public struct KafkaRecordBatches: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(consumer: consumer)
+        AsyncIterator(consumer: consumer, lease: ReaderLease(consumer.buffer))
+    }
+}
+
+/// Tells the buffer when a reader stops reading (its iterator is released),
+/// so that a revocation does not wait for a batch nobody will finish.
+final class ReaderLease: Sendable {
+    let buffer: RecordBuffer
+
+    init(_ buffer: RecordBuffer) {
+        self.buffer = buffer
+    }
+
+    deinit {
+        buffer.readerReturned()
     }
 }

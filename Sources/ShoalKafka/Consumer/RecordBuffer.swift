@@ -21,10 +21,45 @@ final class RecordBuffer: Sendable {
         var waiter: CheckedContinuation<Batch?, Never>?
         /// The poll thread waits for the count to drop to this, if set.
         var spaceWanted: Int?
+        /// Whether the reader holds a batch: from hand-out until it asks for
+        /// the next one or stops reading.
+        var readerHolds = false
+        /// Whether the poll thread waits for the reader to come back.
+        var returnWanted = false
     }
 
     private let state = Mutex(State())
     private let space = DispatchSemaphore(value: 0)
+    private let readerBack = DispatchSemaphore(value: 0)
+
+    /// Blocks the calling (poll) thread until the reader has finished with
+    /// the batch it holds, or `timeout` passes. Returns whether it finished.
+    func waitForReader(timeout: Duration) -> Bool {
+        let deadline = DispatchTime.now() + .milliseconds(Int(timeout.milliseconds))
+        while true {
+            let holds = state.withLock { state in
+                state.returnWanted = state.readerHolds && !state.finished
+                return state.returnWanted
+            }
+            guard holds else { return true }
+            if readerBack.wait(timeout: deadline) == .timedOut {
+                return state.withLock { state in
+                    state.returnWanted = false
+                    return !state.readerHolds
+                }
+            }
+        }
+    }
+
+    /// The reader is done with its batch: it asks for the next or stops.
+    func readerReturned() {
+        let wake = state.withLock { state in
+            state.readerHolds = false
+            defer { state.returnWanted = false }
+            return state.returnWanted
+        }
+        if wake { readerBack.signal() }
+    }
 
     /// Blocks the calling (poll) thread until at most `limit` records are
     /// buffered or `timeout` passes. Returns whether there is room.
@@ -117,6 +152,7 @@ final class RecordBuffer: Sendable {
             return state.finished ? .some(nil) : nil
         }
         state.count -= batch.records.count
+        state.readerHolds = true
         if let limit = state.spaceWanted, state.count <= limit {
             state.spaceWanted = nil
             space.signal()
