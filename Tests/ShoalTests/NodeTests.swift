@@ -50,24 +50,34 @@ struct NodeTests {
         let node = try makeNode(broker, group: uniqueName("dlq"))
         let (letters, totals) = try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 8 })
+            // Key "a": a malformed record and one poison event among good
+            // ones. Key "sick": a handler that always throws. Key "b": healthy.
+            let sick = (0..<3).map { ("sick", "{\"key\":\"sick\",\"seq\":\($0),\"amount\":1,\"poison\":true}") }
             try await produce(broker, topic: "counter-events", [
                 ("a", "{\"key\":\"a\",\"seq\":0,\"amount\":1}"),
                 ("a", "not json"),
                 ("a", "{\"key\":\"a\",\"seq\":1,\"amount\":2,\"poison\":true}"),
                 ("a", "{\"key\":\"a\",\"seq\":2,\"amount\":3}"),
+            ] + sick + [
+                ("b", "{\"key\":\"b\",\"seq\":0,\"amount\":5}"),
+                ("b", "{\"key\":\"b\",\"seq\":1,\"amount\":6}"),
             ])
-            let letters = try await readTopic(broker, "shoal-dead-letters", count: 2)
-            let totals = try await readTopic(broker, "counter-totals", count: 2)
+            let letters = try await readTopic(broker, "shoal-dead-letters", count: 5)
+            let totals = try await readTopic(broker, "counter-totals", count: 4)
             return (letters, totals)
         }
-        #expect(letters.count == 2)
+        #expect(letters.count == 5)
         let reasons = letters.compactMap { $0.headers.string(for: "shoal-dlq-reason") }
-        #expect(reasons.contains { $0.contains("cannot decode") })
-        #expect(reasons.contains { $0.contains("threw 3 times") })
+        #expect(reasons.count { $0.contains("cannot decode") } == 1)
+        #expect(reasons.count { $0.contains("threw 3 times") } == 4)
         #expect(letters.allSatisfy { $0.headers.string(for: "shoal-dlq-topic") == "counter-events" })
-        #expect(Set(letters.compactMap { $0.headers.string(for: "shoal-dlq-offset") }) == ["1", "2"])
+        #expect(letters.allSatisfy { $0.headers.string(for: "shoal-dlq-partition") != nil })
+        let lettersOfA = letters.filter { $0.key?.string == "a" }
+        #expect(Set(lettersOfA.compactMap { $0.headers.string(for: "shoal-dlq-offset") }) == ["1", "2"])
+        #expect(letters.count { $0.key?.string == "sick" } == 3)
         let decoded = try totals.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value!.array)) }
-        #expect(decoded.map(\.seq) == [0, 2], "the partition moved on past both bad records")
-        #expect(decoded.last?.sum == 4)
+        #expect(decoded.filter { $0.key == "a" }.map(\.seq) == [0, 2], "the partition moved on past both bad records")
+        #expect(decoded.last { $0.key == "a" }?.sum == 4)
+        #expect(decoded.filter { $0.key == "b" }.map(\.sum) == [5, 11], "other keys unaffected")
     }
 }
