@@ -1,4 +1,5 @@
 import Metrics
+import ShoalKafka
 
 /// The runtime's metrics, through swift-metrics (exported by whatever
 /// backend the application bootstraps; Prometheus in the samples).
@@ -9,6 +10,16 @@ struct NodeMetrics: Sendable {
     let pausedPartitions = Meter(label: "shoal_paused_partitions")
     let lag = Gauge(label: "shoal_consumer_lag_records")
     let rebalances = Counter(label: "shoal_rebalances_total")
+
+    /// A partition's consumer lag: records in the log it has not read yet.
+    func lag(of partition: TopicPartition) -> Gauge {
+        Gauge(label: "shoal_partition_lag_records", dimensions: [("partition", partition.description)])
+    }
+
+    /// A shard's records accepted and not yet complete (its mailboxes' fill).
+    func buffered(in partition: TopicPartition) -> Gauge {
+        Gauge(label: "shoal_shard_buffered_records", dimensions: [("partition", partition.description)])
+    }
 }
 
 extension Metrics.Timer {

@@ -85,8 +85,15 @@ extension ShoalNode {
             for shard in shards {
                 shard.sweep(idleTimeout: configuration.passivation.idleTimeout, keep: keep)
             }
-            metrics.lag.record(consumer.lag().values.reduce(0, +))
+            recordGauges(consumer, shards)
         }
+    }
+
+    private func recordGauges(_ consumer: KafkaConsumer, _ shards: [Shard]) {
+        let lag = consumer.lag()
+        metrics.lag.record(lag.values.reduce(0, +))
+        for (partition, records) in lag { metrics.lag(of: partition).record(records) }
+        for shard in shards { metrics.buffered(in: shard.partition).record(shard.bufferedCount) }
     }
 
     /// Every shard's completed offset that moved since the last commit.

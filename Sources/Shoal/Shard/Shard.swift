@@ -102,6 +102,9 @@ final class Shard: Sendable {
 
     var residentCount: Int { state.withLock { $0.residentCount } }
 
+    /// Records accepted and not yet complete.
+    var bufferedCount: Int { state.withLock { $0.buffered } }
+
     func deadLetter(_ record: KafkaRecord, reason: String) async {
         await services.deadLetters.send(record, reason: reason) { [self] in complete(record.offset) }
     }
