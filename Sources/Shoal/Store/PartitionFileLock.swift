@@ -1,0 +1,36 @@
+import Foundation
+
+/// Exclusive ownership of a partition's database file across processes: an
+/// advisory `flock` on a side file `<database>.lock`, released when this is
+/// deinitialized or the process dies (even by SIGKILL).
+final class PartitionFileLock {
+    let path: String
+    private let descriptor: Int32
+
+    /// Takes the lock, retrying until `timeout`: during a rebalance between
+    /// two nodes on one machine, the previous owner may still be closing.
+    init(database: String, timeout: Duration) throws(StoreError) {
+        path = database + ".lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError(code: .io, reason: "\(path): cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
+        let deadline = ContinuousClock.now + timeout
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, ContinuousClock.now < deadline else {
+                close(descriptor)
+                throw StoreError(
+                    code: .locked,
+                    reason: "\(database) is held by another process (waited \(timeout)); is another node running with this data directory?"
+                )
+            }
+            usleep(20_000)
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

@@ -1,0 +1,100 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+/// A partition's database file: journal, snapshots, progress and outbox,
+/// written together in one transaction per ``commit(_:)``.
+///
+/// One process opens a partition's file at a time (``PartitionFileLock``);
+/// readers such as `APP state` open it read-only without the lock (WAL mode
+/// lets them read while a node writes).
+public final class PartitionStore: Sendable {
+    /// The database file.
+    public let path: String
+    private let state: Mutex<Connection>
+
+    /// Runs `body` with the connection, serialized with every other use.
+    func withConnection<T>(_ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
+        try state.withLock { connection throws(StoreError) in try body(connection) }
+    }
+
+    /// What the store's lock guards: the connection, its prepared
+    /// statements and the file lock.
+    // @unchecked: it lives inside the store's Mutex and is reached only
+    // through `withConnection`, so one thread uses it at a time; the checker
+    // cannot see that a closure given the locked value does not keep it.
+    final class Connection: @unchecked Sendable {
+        let sqlite: SQLiteConnection
+        let lock: PartitionFileLock?
+        private var statements: [String: SQLiteStatement] = [:]
+
+        init(sqlite: SQLiteConnection, lock: PartitionFileLock?) {
+            self.sqlite = sqlite
+            self.lock = lock
+        }
+
+        /// A statement prepared once and reused.
+        func statement(_ sql: String) throws(StoreError) -> SQLiteStatement {
+            if let ready = statements[sql] { return ready }
+            let prepared = try sqlite.prepare(sql)
+            statements[sql] = prepared
+            return prepared
+        }
+    }
+
+    /// Opens (creating it, mode 0600) the file at `path` for writing,
+    /// waiting up to `lockTimeout` for another process to release it.
+    /// - Throws: ``StoreError`` naming the file: `locked`, `corrupt`,
+    ///   `newerSchema`, `io`.
+    public init(path: String, lockTimeout: Duration = .seconds(10), synchronous: Synchronous = .normal) throws(StoreError) {
+        self.path = path
+        let lock = try PartitionFileLock(database: path, timeout: lockTimeout)
+        try Self.createPrivately(path)
+        let sqlite = try SQLiteConnection(path: path)
+        try Self.configure(sqlite, synchronous: synchronous)
+        try StoreSchema.migrate(sqlite)
+        state = Mutex(Connection(sqlite: sqlite, lock: lock))
+    }
+
+    /// Opens an existing file read-only, without taking the lock.
+    public init(readingAt path: String) throws(StoreError) {
+        self.path = path
+        let sqlite = try SQLiteConnection(path: path, readOnly: true, create: false)
+        try sqlite.execute("PRAGMA busy_timeout = 5000")
+        let version = try Self.check(sqlite)
+        guard version == StoreSchema.current else {
+            throw StoreError(code: .newerSchema, reason: "\(path): schema version \(version), this Shoal reads \(StoreSchema.current)")
+        }
+        state = Mutex(Connection(sqlite: sqlite, lock: nil))
+    }
+
+    /// How hard SQLite pushes each commit to the disk.
+    public enum Synchronous: String, Sendable {
+        /// Survives a crash of the process (kill -9); a power loss can undo
+        /// the last commits, never corrupt the file. WAL's usual setting.
+        case normal = "NORMAL"
+        /// Every commit reaches the disk before it returns.
+        case full = "FULL"
+    }
+
+    private static func createPrivately(_ path: String) throws(StoreError) {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StoreError(code: .io, reason: "\(path): cannot create: \(String(cString: strerror(errno)))")
+        }
+        close(descriptor)
+    }
+
+    private static func configure(_ sqlite: SQLiteConnection, synchronous: Synchronous) throws(StoreError) {
+        _ = try check(sqlite)
+        try sqlite.execute("PRAGMA busy_timeout = 5000")
+        let mode = try sqlite.prepare("PRAGMA journal_mode = WAL")
+        _ = try mode.step()
+        try sqlite.execute("PRAGMA synchronous = \(synchronous.rawValue)")
+    }
+
+    /// Reads the header, so that a damaged or foreign file fails here, naming itself.
+    private static func check(_ sqlite: SQLiteConnection) throws(StoreError) -> Int64 {
+        try sqlite.integer("PRAGMA user_version") ?? 0
+    }
+}

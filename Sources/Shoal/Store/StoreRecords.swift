@@ -1,0 +1,89 @@
+/// One applied record, as the journal keeps it.
+public struct JournalEntry: Sendable, Hashable {
+    public var offset: Int64
+    public var entity: String
+    public var key: String
+    /// The record's value, as it came from Kafka.
+    public var event: [UInt8]?
+    /// Event time in milliseconds since the epoch, when known.
+    public var eventTime: Int64?
+
+    public init(offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?) {
+        self.offset = offset
+        self.entity = entity
+        self.key = key
+        self.event = event
+        self.eventTime = eventTime
+    }
+}
+
+/// An entity's encoded state, with the version of its state type and the
+/// offset of the last record it reflects.
+public struct Snapshot: Sendable, Hashable {
+    public var entity: String
+    public var key: String
+    public var version: Int64
+    public var offset: Int64
+    public var state: [UInt8]
+
+    public init(entity: String, key: String, version: Int64, offset: Int64, state: [UInt8]) {
+        self.entity = entity
+        self.key = key
+        self.version = version
+        self.offset = offset
+        self.state = state
+    }
+}
+
+/// An output a handler emitted, kept until the producer delivered it.
+public struct OutboxEntry: Sendable, Hashable {
+    /// The row's id, assigned by the store (nil before it is written).
+    public var id: Int64?
+    /// The source record's offset and the output's position among its outputs.
+    public var sourceOffset: Int64
+    public var position: Int64
+    public var topic: String
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    /// Headers, encoded by ``OutboxEntry/encodeHeaders(_:)``.
+    public var headers: [UInt8]?
+
+    public init(
+        id: Int64? = nil, sourceOffset: Int64, position: Int64, topic: String,
+        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?
+    ) {
+        self.id = id
+        self.sourceOffset = sourceOffset
+        self.position = position
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
+/// What one commit writes, in one transaction: the journal rows of the
+/// records applied since the last commit, the snapshots taken, the outputs
+/// emitted, and the next offset to read.
+public struct StoreCommit: Sendable {
+    public var journal: [JournalEntry] = []
+    public var snapshots: [Snapshot] = []
+    public var outputs: [OutboxEntry] = []
+    /// The next offset to consume after this commit.
+    public var nextOffset: Int64
+    /// Set when `snapshots` hold every entity changed before `nextOffset`:
+    /// recovery then replays the journal from here only.
+    public var snapshotsComplete = false
+
+    public init(nextOffset: Int64) {
+        self.nextOffset = nextOffset
+    }
+}
+
+/// Where a partition stands in its file.
+public struct StoreProgress: Sendable, Hashable {
+    /// The next offset to consume.
+    public var nextOffset: Int64
+    /// Journal rows at or after this offset are not in the snapshots yet.
+    public var snapshotOffset: Int64
+}

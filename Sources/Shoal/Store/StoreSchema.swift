@@ -1,0 +1,62 @@
+/// The partition file's schema, by version (`PRAGMA user_version`). A file
+/// is migrated forward one version at a time when opened; a file from a
+/// newer Shoal is refused, never altered.
+enum StoreSchema {
+    static let current: Int64 = 1
+
+    /// The statements that take a file from version `index` to `index + 1`.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE journal (
+            offset INTEGER PRIMARY KEY,
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            event BLOB,
+            event_time INTEGER
+        );
+        CREATE TABLE snapshots (
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            state BLOB NOT NULL,
+            PRIMARY KEY (entity, key)
+        ) WITHOUT ROWID;
+        CREATE TABLE progress (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            next_offset INTEGER NOT NULL,
+            snapshot_offset INTEGER NOT NULL
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            source_offset INTEGER NOT NULL,
+            position INTEGER NOT NULL,
+            topic TEXT NOT NULL,
+            key BLOB,
+            value BLOB,
+            headers BLOB,
+            sent INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX outbox_pending ON outbox (id) WHERE sent = 0;
+        CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        """,
+    ]
+
+    /// Brings the file to the current version, in one transaction.
+    static func migrate(_ connection: SQLiteConnection) throws(StoreError) {
+        let version = try connection.integer("PRAGMA user_version") ?? 0
+        guard version <= current else {
+            throw StoreError(
+                code: .newerSchema,
+                reason: "\(connection.path): schema version \(version) is newer than this Shoal's (\(current))"
+            )
+        }
+        guard version < current else { return }
+        try connection.transaction { () throws(StoreError) in
+            for step in Int(version)..<Int(current) {
+                try connection.execute(migrations[step])
+            }
+            try connection.execute("PRAGMA user_version = \(current)")
+        }
+    }
+}

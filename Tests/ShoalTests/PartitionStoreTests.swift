@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import Shoal
+
+@Suite("Partition store")
+struct PartitionStoreTests {
+    func storePath() throws -> String {
+        try temporaryDirectory().appendingPathComponent("events-3.sqlite").path
+    }
+
+    func commit(_ next: Int64, rows: Range<Int64>, snapshot: String? = nil) -> StoreCommit {
+        var commit = StoreCommit(nextOffset: next)
+        commit.journal = rows.map { JournalEntry(offset: $0, entity: "Counter", key: "k\($0 % 3)", event: Array("e\($0)".utf8), eventTime: 1_000 + $0) }
+        commit.outputs = rows.map { OutboxEntry(sourceOffset: $0, position: 0, topic: "totals", key: Array("k".utf8), value: Array("\($0)".utf8), headers: nil) }
+        if let snapshot {
+            commit.snapshots = [Snapshot(entity: "Counter", key: "k0", version: 1, offset: rows.upperBound - 1, state: Array(snapshot.utf8))]
+        }
+        return commit
+    }
+
+    @Test func committedRowsSurviveReopening() throws {
+        let path = try storePath()
+        do {
+            let store = try PartitionStore(path: path)
+            #expect(try store.progress() == nil)
+            try store.commit(commit(10, rows: 0..<10, snapshot: "{\"count\":4}"))
+            try store.commit(commit(15, rows: 10..<15))
+        }
+        let store = try PartitionStore(path: path)
+        #expect(try store.progress() == StoreProgress(nextOffset: 15, snapshotOffset: 0))
+        #expect(try store.journal(from: 0).map(\.offset) == Array(0..<15))
+        #expect(try store.journal(from: 12).first == JournalEntry(offset: 12, entity: "Counter", key: "k0", event: Array("e12".utf8), eventTime: 1_012))
+        #expect(try store.snapshot(entity: "Counter", key: "k0")?.state == Array("{\"count\":4}".utf8))
+        #expect(try store.snapshot(entity: "Counter", key: "k1") == nil)
+        let pending = try store.pendingOutputs()
+        #expect(pending.map(\.sourceOffset) == Array(0..<15))
+        try store.markSent(pending.prefix(10).compactMap(\.id))
+        #expect(try store.pendingOutputs().map(\.sourceOffset) == Array(10..<15))
+        try store.trim(before: 10)
+        #expect(try store.journal(from: 0).first?.offset == 10)
+    }
+
+    @Test func completeSnapshotsMoveTheReplayStart() throws {
+        let store = try PartitionStore(path: try storePath())
+        var first = commit(10, rows: 0..<10, snapshot: "a")
+        first.snapshotsComplete = true
+        try store.commit(first)
+        try store.commit(commit(20, rows: 10..<20))
+        #expect(try store.progress() == StoreProgress(nextOffset: 20, snapshotOffset: 10))
+    }
+
+    /// A full disk (simulated by SQLite's page limit) fails the commit as a
+    /// whole with an error naming the file; what was committed before stays,
+    /// and commits succeed again once there is room.
+    @Test func aFullDiskCommitsNothingAndLosesNothing() throws {
+        let path = try storePath()
+        let store = try PartitionStore(path: path)
+        try store.commit(commit(10, rows: 0..<10, snapshot: "before"))
+        let pages = try store.withConnection { connection throws(StoreError) in try connection.sqlite.integer("PRAGMA page_count") ?? 0 }
+        try store.withConnection { connection throws(StoreError) in try connection.sqlite.execute("PRAGMA max_page_count = \(pages + 2)") }
+        var big = commit(2_010, rows: 10..<2_010, snapshot: "after")
+        big.journal = big.journal.map { var row = $0; row.event = Array(repeating: 7, count: 1_000); return row }
+        let error = try #require(throws: StoreError.self) { try store.commit(big) }
+        #expect(error.code == .full)
+        #expect(error.reason.contains(path))
+        #expect(try store.progress()?.nextOffset == 10, "the failed commit left nothing")
+        #expect(try store.journal(from: 0).count == 10)
+        #expect(try store.snapshot(entity: "Counter", key: "k0")?.state == Array("before".utf8))
+        try store.withConnection { connection throws(StoreError) in try connection.sqlite.execute("PRAGMA max_page_count = 1000000") }
+        try store.commit(big)
+        #expect(try store.progress()?.nextOffset == 2_010)
+    }
+
+    @Test func aSecondOpenerWaitsThenFailsNamingTheFile() async throws {
+        let path = try storePath()
+        var first: PartitionStore? = try PartitionStore(path: path)
+        let error = try #require(throws: StoreError.self) { try PartitionStore(path: path, lockTimeout: .milliseconds(300)) }
+        #expect(error.code == .locked)
+        #expect(error.reason.contains(path))
+        // Released during the wait (a rebalance between two nodes on one
+        // machine): the second opener gets the file.
+        let opener = Task.detached { try PartitionStore(path: path, lockTimeout: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(first != nil)
+        first = nil
+        let second = try await opener.value
+        #expect(try second.progress() == nil)
+    }
+
+    @Test func aReaderReadsWhileTheOwnerWrites() throws {
+        let path = try storePath()
+        let owner = try PartitionStore(path: path)
+        try owner.commit(commit(5, rows: 0..<5, snapshot: "s"))
+        let reader = try PartitionStore(readingAt: path)
+        #expect(try reader.snapshots().map(\.key) == ["k0"])
+        try owner.commit(commit(9, rows: 5..<9, snapshot: "t"))
+        #expect(try reader.snapshots().first?.state == Array("t".utf8))
+    }
+
+    @Test func filesArePrivateToTheirOwner() throws {
+        let path = try storePath()
+        let store = try PartitionStore(path: path)
+        try store.commit(commit(1, rows: 0..<1))
+        for file in [path, path + "-wal", path + ".lock"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) is mode 0600")
+        }
+    }
+
+    @Test func aCorruptFileIsNamed() throws {
+        let path = try storePath()
+        try Data(repeating: 0x5A, count: 8_192).write(to: URL(fileURLWithPath: path))
+        let error = try #require(throws: StoreError.self) { try PartitionStore(path: path) }
+        #expect(error.code == .corrupt)
+        #expect(error.reason.contains(path))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(repeating: 0x5A, count: 8_192), "the file was not altered")
+    }
+
+    @Test func aFileFromANewerShoalIsRefusedUntouched() throws {
+        let path = try storePath()
+        do {
+            let store = try PartitionStore(path: path)
+            try store.withConnection { connection throws(StoreError) in try connection.sqlite.execute("PRAGMA user_version = 99") }
+        }
+        let error = try #require(throws: StoreError.self) { try PartitionStore(path: path) }
+        #expect(error.code == .newerSchema)
+        #expect(error.reason.contains(path) && error.reason.contains("99"))
+    }
+}
