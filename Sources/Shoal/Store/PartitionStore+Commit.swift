@@ -25,52 +25,49 @@ extension PartitionStore {
     }
 
     private func append(_ rows: [JournalEntry], _ connection: Connection) throws(StoreError) {
-        guard !rows.isEmpty else { return }
-        let insert = try connection.statement(
-            "INSERT INTO journal (offset, entity, key, event, event_time) VALUES (?, ?, ?, ?, ?)"
-        )
-        for row in rows {
-            try insert.run { statement in
-                statement.bind(1, row.offset)
-                statement.bind(2, row.entity)
-                statement.bind(3, row.key)
-                statement.bind(4, row.event)
-                statement.bind(5, row.eventTime)
-            }
+        try write(rows, "INSERT INTO journal (offset, entity, key, event, event_time) VALUES (?, ?, ?, ?, ?)", connection) {
+            $0.bind(1, $1.offset)
+            $0.bind(2, $1.entity)
+            $0.bind(3, $1.key)
+            $0.bind(4, $1.event)
+            $0.bind(5, $1.eventTime)
         }
     }
 
     private func save(_ snapshots: [Snapshot], _ connection: Connection) throws(StoreError) {
-        guard !snapshots.isEmpty else { return }
-        let upsert = try connection.statement("""
+        let upsert = """
             INSERT INTO snapshots (entity, key, version, offset, state) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, offset = excluded.offset, state = excluded.state
-            """)
-        for snapshot in snapshots {
-            try upsert.run { statement in
-                statement.bind(1, snapshot.entity)
-                statement.bind(2, snapshot.key)
-                statement.bind(3, snapshot.version)
-                statement.bind(4, snapshot.offset)
-                statement.bind(5, snapshot.state)
-            }
+            """
+        try write(snapshots, upsert, connection) {
+            $0.bind(1, $1.entity)
+            $0.bind(2, $1.key)
+            $0.bind(3, $1.version)
+            $0.bind(4, $1.offset)
+            $0.bind(5, $1.state)
         }
     }
 
     private func enqueue(_ outputs: [OutboxEntry], _ connection: Connection) throws(StoreError) {
-        guard !outputs.isEmpty else { return }
-        let insert = try connection.statement(
-            "INSERT INTO outbox (source_offset, position, topic, key, value, headers) VALUES (?, ?, ?, ?, ?, ?)"
-        )
-        for output in outputs {
-            try insert.run { statement in
-                statement.bind(1, output.sourceOffset)
-                statement.bind(2, output.position)
-                statement.bind(3, output.topic)
-                statement.bind(4, output.key)
-                statement.bind(5, output.value)
-                statement.bind(6, output.headers)
-            }
+        let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers) VALUES (?, ?, ?, ?, ?, ?)"
+        try write(outputs, insert, connection) {
+            $0.bind(1, $1.sourceOffset)
+            $0.bind(2, $1.position)
+            $0.bind(3, $1.topic)
+            $0.bind(4, $1.key)
+            $0.bind(5, $1.value)
+            $0.bind(6, $1.headers)
+        }
+    }
+
+    /// Runs one prepared statement per row.
+    private func write<Row>(
+        _ rows: [Row], _ sql: String, _ connection: Connection, bind: (SQLiteStatement, Row) -> Void
+    ) throws(StoreError) {
+        guard !rows.isEmpty else { return }
+        let statement = try connection.statement(sql)
+        for row in rows {
+            try statement.run { bind($0, row) }
         }
     }
 
