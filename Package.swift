@@ -104,12 +104,19 @@ let package = Package(
             dependencies: ["CRdKafka"],
             path: "Benchmarks/CConsumeBaseline"
         ),
+        // Plain SQLite in C: the baseline the journal's append rate is measured against.
+        .target(
+            name: "CStoreBaseline",
+            dependencies: ["CSQLite"],
+            path: "Benchmarks/CStoreBaseline"
+        ),
         .executableTarget(
             name: "ShoalBenchmarks",
             dependencies: [
                 "ShoalKafka",
                 "Shoal",
                 "CConsumeBaseline",
+                "CStoreBaseline",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "DequeModule", package: "swift-collections"),
