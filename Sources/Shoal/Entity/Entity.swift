@@ -25,6 +25,10 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
     /// The name routes, ids and stored state use; the type's name by default.
     static var entityType: String { get }
 
+    /// The version of `State`, stored with every snapshot; raise it when
+    /// the state's encoding changes. 1 by default.
+    static var stateVersion: Int { get }
+
     /// The entity's current state.
     var state: State { get set }
 
@@ -34,6 +38,8 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
 
 extension Entity {
     public static var entityType: String { String(describing: Self.self) }
+
+    public static var stateVersion: Int { 1 }
 
     /// A reference to the entity with `key`; calls on it are delivered in
     /// the entity's per-key order, after the events that came before them.

@@ -10,6 +10,8 @@ struct NodeMetrics: Sendable {
     let pausedPartitions = Meter(label: "shoal_paused_partitions")
     let lag = Gauge(label: "shoal_consumer_lag_records")
     let rebalances = Counter(label: "shoal_rebalances_total")
+    let storeFaults = Counter(label: "shoal_store_faults_total")
+    let checkpointDuration = Metrics.Timer(label: "shoal_checkpoint_duration_seconds")
 
     /// A partition's consumer lag: records in the log it has not read yet.
     func lag(of partition: TopicPartition) -> Gauge {

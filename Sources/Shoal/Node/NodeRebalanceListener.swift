@@ -1,3 +1,4 @@
+import Foundation
 import ShoalKafka
 
 /// Starts a shard per assigned partition and hands revoked ones off before
@@ -9,18 +10,42 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         // Every rebalance ends with an assignment (empty or not) under both
         // protocols, so this counts each rebalance once.
         node.metrics.rebalances.increment()
-        let consumer = node.state.withLock { state -> KafkaConsumer? in
-            guard let services = state.services else { return nil }
-            for partition in partitions where state.shards[partition] == nil {
-                state.shards[partition] = Shard(partition: partition, services: services)
+        let (services, consumer, owned) = node.state.withLock { ($0.services, $0.consumer, Set($0.shards.keys)) }
+        guard let services else { return [:] }
+        var starts: [TopicPartition: KafkaStartOffset] = [:]
+        var unusable: [TopicPartition] = []
+        for partition in partitions where !owned.contains(partition) {
+            do {
+                let (shard, next) = try await openShard(partition, services: services)
+                node.state.withLock { $0.shards[partition] = shard }
+                if let next { starts[partition] = .offset(next) }
+                Task { await shard.persistence.resumePublishing() }
+            } catch {
+                node.logger.error("Cannot open the partition's state file: the partition stays paused", metadata: [
+                    "partition": "\(partition)", "error": "\(error)",
+                ])
+                unusable.append(partition)
             }
-            return state.consumer
         }
         // A shard stopped while full left its partition paused, and the
         // consumer keeps a pause across rebalances: the new shard starts open.
-        consumer?.resume(partitions)
-        node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())"])
-        return [:]
+        consumer?.resume(partitions.filter { !unusable.contains($0) })
+        consumer?.pause(unusable)
+        node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())", "starts": "\(starts)"])
+        return starts
+    }
+
+    /// Opens the partition's file (waiting for a previous owner to release
+    /// it) and a shard over it; returns the file's next offset, if any.
+    private func openShard(_ partition: TopicPartition, services: ShardServices) async throws -> (Shard, Int64?) {
+        let configuration = node.configuration
+        let path = configuration.storePath(for: partition)
+        try FileManager.default.createDirectory(
+            atPath: configuration.storeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        )
+        let store = try PartitionStore(path: path, lockTimeout: configuration.store.lockTimeout, synchronous: configuration.store.synchronous)
+        let next = try store.progress()?.nextOffset
+        return (Shard(partition: partition, services: services, store: store, startOffset: next), next)
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition]) async {

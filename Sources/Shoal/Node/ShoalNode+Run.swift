@@ -14,7 +14,7 @@ extension ShoalNode {
             listener: NodeRebalanceListener(node: self), logger: logger
         )
         let services = ShardServices(
-            system: actorSystem, producer: producer, states: states,
+            system: actorSystem, producer: producer,
             deadLetters: DeadLetters(topic: configuration.deadLetterTopic, producer: producer, logger: logger),
             configuration: configuration, logger: logger, routes: routes,
             setPaused: { [metrics] partition, paused in
@@ -43,6 +43,7 @@ extension ShoalNode {
             }
             group.addTask { await self.read(consumer) }
             group.addTask { await self.maintain(consumer) }
+            group.addTask { await self.checkpoint() }
             try await group.waitForAll()
         }
         // Release the Kafka handles now rather than with the node.
@@ -75,12 +76,25 @@ extension ShoalNode {
         }
     }
 
-    /// Commits processed offsets and passivates idle entities, periodically.
+    /// Commits each shard's applied records to its file, periodically.
+    private func checkpoint() async {
+        while state.withLock({ $0.running }) {
+            do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
+            let started = ContinuousClock.now
+            for shard in state.withLock({ Array($0.shards.values) }) {
+                await shard.checkpoint()
+            }
+            metrics.checkpointDuration.record(ContinuousClock.now - started)
+        }
+    }
+
+    /// Commits the files' offsets to Kafka (for monitoring and for tools;
+    /// the files decide where a shard starts) and passivates idle entities.
     private func maintain(_ consumer: KafkaConsumer) async {
         while state.withLock({ $0.running }) {
             do { try await Task.sleep(for: configuration.maintenanceInterval) } catch { return }
-            await commitProcessed(consumer, only: movedOffsets())
             let shards = state.withLock { Array($0.shards.values) }
+            await commitProcessed(consumer, only: await movedOffsets(shards))
             let keep = configuration.passivation.maxResidentEntities / max(1, shards.count)
             for shard in shards {
                 shard.sweep(idleTimeout: configuration.passivation.idleTimeout, keep: keep)
@@ -96,15 +110,16 @@ extension ShoalNode {
         for shard in shards { metrics.buffered(in: shard.partition).record(shard.bufferedCount) }
     }
 
-    /// Every shard's completed offset that moved since the last commit.
-    private func movedOffsets() -> [TopicPartition: Int64] {
-        state.withLock { state in
-            var moved: [TopicPartition: Int64] = [:]
-            for (partition, shard) in state.shards {
-                if let next = shard.committable, next != state.committed[partition] { moved[partition] = next }
+    /// Every shard's committed file offset that moved since the last Kafka commit.
+    private func movedOffsets(_ shards: [Shard]) async -> [TopicPartition: Int64] {
+        var moved: [TopicPartition: Int64] = [:]
+        let committed = state.withLock { $0.committed }
+        for shard in shards {
+            if let next = await shard.persistence.committedNext, next != committed[shard.partition] {
+                moved[shard.partition] = next
             }
-            return moved
         }
+        return moved
     }
 
     /// Commits `offsets` now: periodically, and at a hand-off (the next

@@ -21,7 +21,6 @@ public final class ShoalNode: Service, Sendable {
     public let actorSystem = ShoalActorSystem()
     let logger: Logger
     let metrics = NodeMetrics()
-    let states = EntityStateStore()
     let state = Mutex(NodeState())
 
     struct NodeState {

@@ -1,3 +1,4 @@
+import Foundation
 import ShoalKafka
 
 /// Configuration of a ``ShoalNode``.
@@ -28,6 +29,32 @@ public struct ShoalNodeConfiguration: Sendable {
         }
     }
 
+    /// How partitions' state files are written.
+    public struct Store: Sendable, Hashable {
+        /// How often each shard commits its applied records, snapshots and
+        /// outputs (one SQLite transaction). Outputs are published after
+        /// their commit, so this bounds the added output latency.
+        public var checkpointInterval: Duration
+        /// How long a node waits for another process to release a
+        /// partition's file (a rebalance between two nodes on one machine).
+        public var lockTimeout: Duration
+        /// How hard each commit is pushed to the disk.
+        public var synchronous: PartitionStore.Synchronous
+        /// How long a hand-off waits for the outputs of its last commit to be
+        /// delivered; undelivered ones are sent again by the next owner.
+        public var publishTimeout: Duration
+
+        public init(
+            checkpointInterval: Duration = .milliseconds(100), lockTimeout: Duration = .seconds(10),
+            synchronous: PartitionStore.Synchronous = .normal, publishTimeout: Duration = .seconds(10)
+        ) {
+            self.checkpointInterval = checkpointInterval
+            self.lockTimeout = lockTimeout
+            self.synchronous = synchronous
+            self.publishTimeout = publishTimeout
+        }
+    }
+
     /// Brokers, identity and security.
     public var client: KafkaClientConfiguration
     /// The consumer group: nodes of one application share it.
@@ -43,6 +70,7 @@ public struct ShoalNodeConfiguration: Sendable {
     /// backlog. Lower than the bare consumer's default for that reason.
     public var fetch: KafkaConsumerConfiguration.Fetch
     public var passivation: Passivation
+    public var store: Store
     /// How often processed offsets are committed and idle entities swept.
     public var maintenanceInterval: Duration
     /// Attempts of a throwing handler before its record is dead-lettered.
@@ -61,6 +89,7 @@ public struct ShoalNodeConfiguration: Sendable {
         backpressure: Backpressure = Backpressure(),
         fetch: KafkaConsumerConfiguration.Fetch = .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384),
         passivation: Passivation = Passivation(),
+        store: Store = Store(),
         maintenanceInterval: Duration = .seconds(1),
         handlerAttempts: Int = 3,
         retryBackoff: Duration = .milliseconds(50),
@@ -73,9 +102,22 @@ public struct ShoalNodeConfiguration: Sendable {
         self.backpressure = backpressure
         self.fetch = fetch
         self.passivation = passivation
+        self.store = store
         self.maintenanceInterval = maintenanceInterval
         self.handlerAttempts = handlerAttempts
         self.retryBackoff = retryBackoff
         self.deadLetterTopic = deadLetterTopic
+    }
+}
+
+extension ShoalNodeConfiguration {
+    /// The folder of this group's partition files: `DIR/<group>`.
+    public var storeDirectory: String {
+        (dataDirectory as NSString).appendingPathComponent(group)
+    }
+
+    /// A partition's state file: `DIR/<group>/<topic>-<partition>.sqlite`.
+    public func storePath(for partition: TopicPartition) -> String {
+        (storeDirectory as NSString).appendingPathComponent("\(partition.topic)-\(partition.partition).sqlite")
     }
 }

@@ -44,15 +44,19 @@ struct Route: Sendable {
 /// How the runtime creates an entity type's instances and moves their state.
 struct EntityDescriptor: Sendable {
     let name: String
-    let activate: @Sendable (ShoalActorSystem, EntityID, Data?) async throws -> any Entity
+    /// The version of the entity's `State` type, stored with each snapshot.
+    let stateVersion: Int64
+    let activate: @Sendable (ShoalActorSystem, EntityID, Snapshot?) async throws -> any Entity
     let snapshot: @Sendable (any Entity) async throws -> Data
 
     init<E: Entity>(_ type: E.Type) {
         name = E.entityType
+        let version = Int64(E.stateVersion)
+        stateVersion = version
         activate = { system, id, stored in
             let entity = system.activate(E.self, id: id)
             if let stored {
-                let state = try JSONDecoder().decode(E.State.self, from: stored)
+                let state = try Self.decode(E.State.self, from: stored, current: version)
                 _ = await entity.whenLocal { $0.state = state }
             }
             return entity
@@ -61,7 +65,31 @@ struct EntityDescriptor: Sendable {
             guard let entity = entity as? E, let state = await entity.whenLocal({ $0.state }) else {
                 preconditionFailure("snapshot of a foreign or remote entity")
             }
-            return try JSONEncoder().encode(state)
+            return try Self.encoder.encode(state)
+        }
+    }
+
+    /// Sorted keys: the same state always encodes to the same bytes.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    private static func decode<State: Decodable>(_ type: State.Type, from snapshot: Snapshot, current: Int64) throws -> State {
+        guard snapshot.version <= current else {
+            throw StoreError(
+                code: .undecodableSnapshot,
+                reason: "\(snapshot.entity) \(snapshot.key): snapshot version \(snapshot.version) is newer than the state type's (\(current))"
+            )
+        }
+        do {
+            return try JSONDecoder().decode(State.self, from: Data(snapshot.state))
+        } catch {
+            throw StoreError(
+                code: .undecodableSnapshot,
+                reason: "\(snapshot.entity) \(snapshot.key): snapshot version \(snapshot.version) does not decode as \(State.self): \(error)"
+            )
         }
     }
 }

@@ -10,6 +10,10 @@ extension Shard {
             switch work {
             case .record(let record, let route, let event):
                 guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
+                if alreadyApplied(record, to: id) {
+                    complete(record.offset)
+                    continue
+                }
                 await handle(record, route: route, event: event, entity: entity, id: id)
             case .call(let call, let reply):
                 guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
@@ -20,19 +24,32 @@ extension Shard {
                 reply.resume(.success(await services.system.execute(call, on: entity)))
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
             case .passivate:
-                await passivate(id, resident, descriptor)
+                passivate(id, resident)
             }
         }
     }
 
-    /// The entity's actor, activated from its saved state when not resident.
+    /// Whether the entity's restored state already reflects `record`.
+    private func alreadyApplied(_ record: KafkaRecord, to id: EntityID) -> Bool {
+        state.withLock { state in
+            guard let applied = state.mailboxes[id]?.appliedOffset else { return false }
+            return record.offset <= applied
+        }
+    }
+
+    /// The entity's actor, activated from its newest snapshot when not resident.
     private func ensureActive(
         _ id: EntityID, _ resident: (any Entity)?, _ descriptor: EntityDescriptor, record: KafkaRecord?
     ) async -> (any Entity)? {
         if let resident { return resident }
         do {
-            let entity = try await descriptor.activate(services.system, id, services.states.load(id))
-            state.withLock { $0.setEntity(entity, for: id) }
+            let snapshot = try state.withLock({ $0.unsavedSnapshot(of: id) })
+                ?? persistence.store.snapshot(entity: id.type, key: id.key)
+            let entity = try await descriptor.activate(services.system, id, snapshot)
+            state.withLock { state in
+                state.setEntity(entity, for: id)
+                state.mailboxes[id]?.appliedOffset = snapshot?.offset
+            }
             services.metrics.residentEntities.increment()
             return entity
         } catch {
@@ -43,8 +60,8 @@ extension Shard {
         }
     }
 
-    /// Runs the handler, retrying a bounded number of times, then publishes
-    /// its outputs; the record completes when they are delivered.
+    /// Runs the handler, retrying a bounded number of times; the record, its
+    /// outputs and the entity's new state then wait for the next commit.
     private func handle(_ record: KafkaRecord, route: Route, event: any Sendable, entity: any Entity, id: EntityID) async {
         let attempts = max(1, services.configuration.handlerAttempts)
         var lastError: (any Error)?
@@ -58,7 +75,11 @@ extension Shard {
             do {
                 try await route.handle(entity, event, context)
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
-                await publish(outputs.all, completing: record.offset)
+                let state = try await route.entity.snapshot(entity)
+                let snapshot = Snapshot(
+                    entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: Array(state)
+                )
+                applied(record, to: id, outputs: outputs.all, snapshot: snapshot)
                 return
             } catch {
                 lastError = error
@@ -71,41 +92,11 @@ extension Shard {
         await deadLetter(record, reason: "handler of \(id) threw \(attempts) times: \(lastError.map { "\($0)" } ?? "")")
     }
 
-    /// Sends outputs in order; completes the record once all are delivered.
-    /// An undelivered output keeps the offset uncommitted (at-least-once).
-    private func publish(_ outputs: [KafkaProducerMessage], completing offset: Int64) async {
-        guard !outputs.isEmpty else { return complete(offset) }
-        let remaining = Atomic<Int>(outputs.count)
-        let logger = services.logger
-        for output in outputs {
-            do {
-                try await services.producer.enqueue(output) { [self] result in
-                    switch result {
-                    case .success:
-                        if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { complete(offset) }
-                    case .failure(let error):
-                        logger.error("Output not delivered; the offset stays uncommitted", metadata: [
-                            "offset": "\(offset)", "error": "\(error)",
-                        ])
-                    }
-                }
-            } catch {
-                logger.error("Output not sent; the offset stays uncommitted", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-
-    private func passivate(_ id: EntityID, _ resident: (any Entity)?, _ descriptor: EntityDescriptor) async {
-        guard let resident else { return }
-        do {
-            services.states.save(id, try await descriptor.snapshot(resident))
-            state.withLock { $0.setEntity(nil, for: id) }
-            services.metrics.residentEntities.decrement()
-        } catch {
-            services.logger.error("Passivation could not save the state; the entity stays resident", metadata: [
-                "entity": "\(id)", "error": "\(error)",
-            ])
-        }
+    /// Releases the actor; its state is in the next commit or the file already.
+    private func passivate(_ id: EntityID, _ resident: (any Entity)?) {
+        guard resident != nil else { return }
+        state.withLock { $0.setEntity(nil, for: id) }
+        services.metrics.residentEntities.decrement()
     }
 
     /// Passivates entities idle longer than `idleTimeout`, and the least

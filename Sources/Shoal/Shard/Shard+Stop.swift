@@ -3,7 +3,9 @@ import Foundation
 extension Shard {
     /// Stops the shard for a hand-off: no new intake; queued records that
     /// have not started are left for the next owner; running work finishes;
-    /// entities are passivated. Returns the offset to commit.
+    /// what was applied is committed to the partition's file, its outputs
+    /// delivered (bounded wait), the entities released and the file closed
+    /// for the next owner. Returns the file's next offset, for Kafka.
     func stop() async -> Int64? {
         let (abandonedCalls, wasPaused) = state.withLock { state -> ([CallReply], Bool) in
             state.stopping = true
@@ -30,8 +32,10 @@ extension Shard {
             reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) was handed off; call again")))
         }
         await waitUntilIdle()
-        await passivateAll()
-        return committable
+        await checkpoint()
+        releaseAll()
+        await persistence.finish(timeout: services.configuration.store.publishTimeout)
+        return await persistence.committedNext
     }
 
     private func waitUntilIdle() async {
@@ -45,16 +49,12 @@ extension Shard {
         }
     }
 
-    private func passivateAll() async {
+    /// Releases the resident actors; their states are in the file.
+    private func releaseAll() {
         let residents = state.withLock { state in
-            state.mailboxes.compactMap { id, mailbox in mailbox.entity.map { (id, $0, mailbox.descriptor) } }
+            defer { state.mailboxes.removeAll() }
+            return state.mailboxes.values.count { $0.entity != nil }
         }
-        for (id, entity, descriptor) in residents {
-            if let snapshot = try? await descriptor.snapshot(entity) {
-                services.states.save(id, snapshot)
-            }
-            services.metrics.residentEntities.decrement()
-        }
-        state.withLock { $0.mailboxes.removeAll() }
+        services.metrics.residentEntities.decrement(by: Double(residents))
     }
 }

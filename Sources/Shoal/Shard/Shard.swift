@@ -9,7 +9,6 @@ import Synchronization
 struct ShardServices: Sendable {
     let system: ShoalActorSystem
     let producer: KafkaProducer
-    let states: EntityStateStore
     let deadLetters: DeadLetters
     let configuration: ShoalNodeConfiguration
     let logger: Logger
@@ -27,11 +26,47 @@ final class Shard: Sendable {
     let partition: TopicPartition
     let services: ShardServices
     let state: Mutex<ShardState>
+    let persistence: ShardPersistence
 
-    init(partition: TopicPartition, services: ShardServices) {
+    /// A shard over the partition's open `store`, resuming at `startOffset`
+    /// (the file's next offset, or Kafka's committed offset for a new file).
+    init(partition: TopicPartition, services: ShardServices, store: PartitionStore, startOffset: Int64?) {
         self.partition = partition
         self.services = services
-        state = Mutex(ShardState())
+        var initial = ShardState()
+        initial.tracker = OffsetTracker(startingAt: startOffset)
+        state = Mutex(initial)
+        persistence = ShardPersistence(
+            store: store, partition: partition, producer: services.producer, logger: services.logger,
+            committedNext: startOffset
+        )
+    }
+
+    /// Commits what was applied since the last checkpoint; while the file
+    /// refuses commits the partition stays paused and nothing is lost.
+    func checkpoint() async {
+        let committed = await persistence.checkpoint(
+            take: { [self] in state.withLock { $0.takeCheckpoint() } },
+            restore: { [self] failed in state.withLock { $0.pending.restore(failed) } }
+        )
+        setFaulted(!committed)
+    }
+
+    private func setFaulted(_ faulted: Bool) {
+        state.withLock { state in
+            state.committing = [:]
+            guard state.faulted != faulted else { return }
+            state.faulted = faulted
+            if faulted {
+                services.metrics.storeFaults.increment()
+                if !state.paused {
+                    state.paused = true
+                    services.setPaused(partition, true)
+                }
+            } else if state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark) {
+                services.setPaused(partition, false)
+            }
+        }
     }
 
     /// Takes a batch of the partition's records, in offset order.
@@ -86,15 +121,27 @@ final class Shard: Sendable {
 
     /// Marks a record's effects complete; resumes the partition when drained enough.
     func complete(_ offset: Int64) {
+        state.withLock { state in complete(offset, &state) }
+    }
+
+    /// Records an applied record with its outputs and its entity's state
+    /// after it, for the next commit, and completes it.
+    func applied(_ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot) {
         state.withLock { state in
-            state.tracker.complete(offset)
-            state.buffered -= 1
-            if state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark) {
-                services.setPaused(partition, false)
-                services.logger.debug("Shard drained: partition resumed", metadata: ["partition": "\(partition)"])
-            }
-            state.wakeIdleWaitersIfIdle()
+            state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot)
+            state.mailboxes[id]?.appliedOffset = record.offset
+            complete(record.offset, &state)
         }
+    }
+
+    private func complete(_ offset: Int64, _ state: inout ShardState) {
+        state.tracker.complete(offset)
+        state.buffered -= 1
+        if state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark) {
+            services.setPaused(partition, false)
+            services.logger.debug("Shard drained: partition resumed", metadata: ["partition": "\(partition)"])
+        }
+        state.wakeIdleWaitersIfIdle()
     }
 
     /// The next offset to commit: every record before it is complete.

@@ -22,6 +22,10 @@ struct Mailbox: Sendable {
     /// Whether a task is draining this mailbox now.
     var running = false
     var lastUsed = ContinuousClock.now
+    /// The offset of the last record the entity's state reflects: a record
+    /// at or before it was applied already (it comes again after a restart
+    /// from the file's offset, when other keys lagged behind).
+    var appliedOffset: Int64?
     let descriptor: EntityDescriptor
 }
 
@@ -32,7 +36,13 @@ struct ShardState: Sendable {
     /// Records accepted and not yet complete.
     var buffered = 0
     var paused = false
+    /// Whether the partition's file refuses commits: intake stops until it accepts them.
+    var faulted = false
     var stopping = false
+    /// Applied and not yet committed.
+    var pending = PendingCheckpoint()
+    /// Snapshots of the commit under way, until it is done.
+    var committing: [EntityID: Snapshot] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
@@ -71,9 +81,22 @@ struct ShardState: Sendable {
     }
 
     mutating func resumeIfDrained(low: Int) -> Bool {
-        guard paused, buffered <= low, !stopping else { return false }
+        guard paused, buffered <= low, !stopping, !faulted else { return false }
         paused = false
         return true
+    }
+
+    /// The newest snapshot not yet in the file, if any.
+    func unsavedSnapshot(of id: EntityID) -> Snapshot? {
+        pending.snapshots[id] ?? committing[id]
+    }
+
+    /// Hands the applied records to a commit, with the offset it may claim.
+    mutating func takeCheckpoint() -> (PendingCheckpoint, nextOffset: Int64?) {
+        let taken = pending
+        pending = PendingCheckpoint()
+        committing = taken.snapshots
+        return (taken, tracker.committable)
     }
 
     var residentCount: Int { mailboxes.values.count { $0.entity != nil } }

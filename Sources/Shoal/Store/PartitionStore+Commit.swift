@@ -1,15 +1,17 @@
 extension PartitionStore {
     /// Writes journal rows, snapshots, outputs and the next offset in one
-    /// transaction: all of them or none.
+    /// transaction: all of them or none. Returns the outputs with their ids.
     /// - Throws: ``StoreError`` (`full`, `io`, ...) naming the file; nothing
     ///   of this commit is kept then.
-    public func commit(_ commit: StoreCommit) throws(StoreError) {
+    @discardableResult
+    public func commit(_ commit: StoreCommit) throws(StoreError) -> [OutboxEntry] {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 try append(commit.journal, connection)
                 try save(commit.snapshots, connection)
-                try enqueue(commit.outputs, connection)
+                let outputs = try enqueue(commit.outputs, connection)
                 try setProgress(commit, connection)
+                return outputs
             }
         }
     }
@@ -48,8 +50,10 @@ extension PartitionStore {
         }
     }
 
-    private func enqueue(_ outputs: [OutboxEntry], _ connection: Connection) throws(StoreError) {
+    private func enqueue(_ outputs: [OutboxEntry], _ connection: Connection) throws(StoreError) -> [OutboxEntry] {
+        var written = outputs
         let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers) VALUES (?, ?, ?, ?, ?, ?)"
+        var index = 0
         try write(outputs, insert, connection) {
             $0.bind(1, $1.sourceOffset)
             $0.bind(2, $1.position)
@@ -57,17 +61,23 @@ extension PartitionStore {
             $0.bind(4, $1.key)
             $0.bind(5, $1.value)
             $0.bind(6, $1.headers)
+        } written: {
+            written[index].id = connection.sqlite.lastInsertRowID
+            index += 1
         }
+        return written
     }
 
     /// Runs one prepared statement per row.
     private func write<Row>(
-        _ rows: [Row], _ sql: String, _ connection: Connection, bind: (SQLiteStatement, Row) -> Void
+        _ rows: [Row], _ sql: String, _ connection: Connection,
+        bind: (SQLiteStatement, Row) -> Void, written: () -> Void = {}
     ) throws(StoreError) {
         guard !rows.isEmpty else { return }
         let statement = try connection.statement(sql)
         for row in rows {
             try statement.run { bind($0, row) }
+            written()
         }
     }
 

@@ -11,11 +11,24 @@ import Synchronization
 public final class PartitionStore: Sendable {
     /// The database file.
     public let path: String
-    private let state: Mutex<Connection>
+    private let state: Mutex<Connection?>
 
     /// Runs `body` with the connection, serialized with every other use.
     func withConnection<T>(_ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
-        try state.withLock { connection throws(StoreError) in try body(connection) }
+        try state.withLock { connection throws(StoreError) in
+            guard let connection else { throw StoreError(code: .io, reason: "\(path) is closed") }
+            return try body(connection)
+        }
+    }
+
+    /// Closes the file and releases it to the next owner. Later calls throw.
+    public func close() {
+        let connection = state.withLock { connection in
+            defer { connection = nil }
+            return connection
+        }
+        // Statements, then the connection, then the lock: in that order.
+        withExtendedLifetime(connection) {}
     }
 
     /// What the store's lock guards: the connection, its prepared
@@ -82,7 +95,7 @@ public final class PartitionStore: Sendable {
         guard descriptor >= 0 else {
             throw StoreError(code: .io, reason: "\(path): cannot create: \(String(cString: strerror(errno)))")
         }
-        close(descriptor)
+        closeDescriptor(descriptor)
     }
 
     private static func configure(_ sqlite: SQLiteConnection, synchronous: Synchronous) throws(StoreError) {
@@ -97,4 +110,9 @@ public final class PartitionStore: Sendable {
     private static func check(_ sqlite: SQLiteConnection) throws(StoreError) -> Int64 {
         try sqlite.integer("PRAGMA user_version") ?? 0
     }
+}
+
+/// The C `close`, out of reach of the store's own `close()` inside the class.
+private func closeDescriptor(_ descriptor: Int32) {
+    close(descriptor)
 }

@@ -61,6 +61,9 @@ final class SQLiteConnection {
         }
     }
 
+    /// The rowid the last INSERT on this connection assigned.
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// The integer a one-row, one-column query returns.
     func integer(_ sql: String) throws(StoreError) -> Int64? {
         let statement = try prepare(sql)

@@ -1,0 +1,167 @@
+import DequeModule
+import Logging
+import ShoalKafka
+import Synchronization
+
+/// A shard's durable side: it commits what the shard applied to the
+/// partition's file and publishes the committed outputs in order, marking
+/// them sent once the broker has them. An actor, so that commits of one
+/// shard never overlap and outputs leave in commit order.
+actor ShardPersistence {
+    let store: PartitionStore
+    let partition: TopicPartition
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private var toPublish: Deque<OutboxEntry> = []
+    private var publishing = false
+    private let deliveries = DeliveryLedger()
+    /// The next offset the file holds as applied.
+    private(set) var committedNext: Int64?
+    /// The store error that stopped the partition's progress, if any.
+    private(set) var fault: StoreError?
+
+
+    init(store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?) {
+        self.store = store
+        self.partition = partition
+        self.producer = producer
+        self.logger = logger
+        self.committedNext = committedNext
+    }
+
+    /// Sends again what an earlier owner committed and never saw delivered.
+    func resumePublishing() async {
+        do {
+            let pending = try store.pendingOutputs(limit: .max)
+            if !pending.isEmpty {
+                logger.info("Publishing outputs left by the previous owner", metadata: [
+                    "partition": "\(partition)", "count": "\(pending.count)",
+                ])
+            }
+            await publish(pending)
+        } catch {
+            logger.error("Cannot read the outbox", metadata: ["partition": "\(partition)", "error": "\(error)"])
+        }
+    }
+
+    /// Takes what the shard applied (with `take`, inside this actor, so that
+    /// commits of the shard never reorder), commits it, then publishes its
+    /// outputs. On a store error nothing of it is kept: `restore` hands it
+    /// back to the shard for the next attempt. Returns whether it committed.
+    func checkpoint(
+        take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
+        restore: @Sendable (PendingCheckpoint) -> Void
+    ) async -> Bool {
+        let (pending, nextOffset) = take()
+        let next = nextOffset ?? committedNext
+        let delivered = deliveries.withLock { deliveries in
+            defer { deliveries.sent = [] }
+            return deliveries.sent
+        }
+        guard let next, !pending.isEmpty || next != committedNext || !delivered.isEmpty else { return true }
+        let outputs: [OutboxEntry]
+        do {
+            outputs = try store.commit(storeCommit(pending, next))
+        } catch {
+            restore(pending)
+            deliveries.withLock { $0.sent = delivered + $0.sent }
+            if fault == nil {
+                logger.error("Commit to the partition's file failed: the partition stops until it succeeds", metadata: [
+                    "partition": "\(partition)", "error": "\(error)",
+                ])
+            }
+            fault = error
+            return false
+        }
+        committedNext = next
+        if fault != nil {
+            logger.notice("The partition's file accepts commits again", metadata: ["partition": "\(partition)"])
+        }
+        fault = nil
+        markSent(delivered)
+        await publish(outputs)
+        return true
+    }
+
+    /// Marks delivered outputs; on failure they are marked at the next commit.
+    private func markSent(_ delivered: [Int64]) {
+        do {
+            try store.markSent(delivered)
+        } catch {
+            deliveries.withLock { $0.sent = delivered + $0.sent }
+        }
+    }
+
+    private func storeCommit(_ pending: PendingCheckpoint, _ next: Int64) -> StoreCommit {
+        var commit = StoreCommit(nextOffset: next)
+        commit.journal = pending.journal
+        commit.outputs = pending.outputs
+        commit.snapshots = pending.snapshots.values.sorted { ($0.entity, $0.key) < ($1.entity, $1.key) }
+        return commit
+    }
+
+    /// Sends outputs in order; one loop at a time, so order holds across commits.
+    private func publish(_ outputs: [OutboxEntry]) async {
+        toPublish.append(contentsOf: outputs)
+        guard !publishing else { return }
+        publishing = true
+        defer { publishing = false }
+        while let output = toPublish.popFirst() {
+            await send(output)
+        }
+    }
+
+    private func send(_ output: OutboxEntry) async {
+        guard let id = output.id else { return }
+        let message = KafkaProducerMessage(
+            topic: output.topic, key: output.key, value: output.value,
+            headers: [KafkaHeader(key: "shoal-id", string: "\(partition.topic)/\(partition.partition)/\(output.sourceOffset)/\(output.position)")]
+        )
+        deliveries.withLock { $0.inFlight += 1 }
+        let logger = self.logger
+        do {
+            try await producer.enqueue(message) { [deliveries] result in
+                deliveries.withLock { deliveries in
+                    deliveries.inFlight -= 1
+                    if case .success = result { deliveries.sent.append(id) }
+                }
+                if case .failure(let error) = result {
+                    logger.error("Output not delivered; it stays in the outbox", metadata: ["error": "\(error)"])
+                }
+            }
+        } catch {
+            deliveries.withLock { $0.inFlight -= 1 }
+            logger.error("Output not sent; it stays in the outbox", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Waits until every published output is delivered or `timeout` passes,
+    /// then marks the delivered ones sent and closes the file.
+    func finish(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while deliveries.withLock({ $0.inFlight > 0 }) || publishing, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        let delivered = deliveries.withLock { deliveries in
+            defer { deliveries.sent = [] }
+            return deliveries.sent
+        }
+        markSent(delivered)
+        store.close()
+    }
+}
+
+/// Outputs handed to the producer and not yet confirmed, and the ids of
+/// those delivered since the last commit. Written from the producer's thread.
+final class DeliveryLedger: Sendable {
+    struct Deliveries {
+        var sent: [Int64] = []
+        var inFlight = 0
+    }
+
+    private let state = Mutex(Deliveries())
+
+    func withLock<T>(_ body: (inout Deliveries) -> T) -> T {
+        state.withLock { body(&$0) }
+    }
+}
