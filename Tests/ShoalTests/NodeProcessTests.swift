@@ -9,6 +9,9 @@ final class TotalsReader: Sendable {
     private struct Seen {
         var totals: [CounterTotal] = []
         var distinct: Set<String> = []
+        /// Outputs by their `shoal-id` header, and how many ids came with two contents.
+        var byID: [String: CounterTotal] = [:]
+        var idConflicts = 0
         /// Output records by position, so that this reader's own re-reads
         /// (after a rebalance of its group) are not counted twice.
         var positions: Set<String> = []
@@ -36,6 +39,10 @@ final class TotalsReader: Sendable {
                     guard let total = try? decoder.decode(CounterTotal.self, from: Data(record.value!.array)) else { continue }
                     seen.totals.append(total)
                     seen.distinct.insert("\(total.key)/\(total.seq)")
+                    if let id = record.headers.string(for: "shoal-id") {
+                        if let earlier = seen.byID[id], earlier != total { seen.idConflicts += 1 }
+                        seen.byID[id] = total
+                    }
                 }
             }
         }
@@ -43,6 +50,8 @@ final class TotalsReader: Sendable {
     }
 
     var distinctCount: Int { seen.withLock { $0.distinct.count } }
+    var byID: [String: CounterTotal] { seen.withLock { $0.byID } }
+    var idConflicts: Int { seen.withLock { $0.idConflicts } }
     var totals: [CounterTotal] { seen.withLock { $0.totals } }
 }
 
@@ -64,17 +73,19 @@ struct NodeProcessTests {
     let workload = CounterWorkload(keys: 10_000, perKey: 20)
 
     func startNodes(_ broker: EmbeddedBroker, directory: URL, group: String) throws -> [ChildProcess] {
-        try ["a", "b"].map { name in
-            try ChildProcess(
-                executable: "CounterApp",
-                arguments: [
-                    "node", "--brokers", broker.bootstrapServers, "--group", group,
-                    // One machine, one data directory: a partition's file moves with it.
-                    "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000",
-                ] + (ProcessInfo.processInfo.environment["SHOAL_NODE_ARGS"]?.split(separator: " ").map(String.init) ?? []),
-                directory: directory, name: name
-            )
-        }
+        try ["a", "b"].map { try startNode($0, broker, directory: directory, group: group) }
+    }
+
+    func startNode(_ name: String, _ broker: EmbeddedBroker, directory: URL, group: String) throws -> ChildProcess {
+        try ChildProcess(
+            executable: "CounterApp",
+            arguments: [
+                "node", "--brokers", broker.bootstrapServers, "--group", group,
+                // One machine, one data directory: a partition's file moves with it.
+                "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000",
+            ] + (ProcessInfo.processInfo.environment["SHOAL_NODE_ARGS"]?.split(separator: " ").map(String.init) ?? []),
+            directory: directory, name: name
+        )
     }
 
     /// Waits until the two nodes split the 8 partitions between them.
