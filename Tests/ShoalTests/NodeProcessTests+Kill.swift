@@ -47,6 +47,49 @@ extension NodeProcessTests {
         withExtendedLifetime(broker) {}
     }
 
+    /// Nodes join and leave (SIGTERM) while records flow: the partitions and
+    /// their files move between them, and every key's state and outputs are
+    /// still exactly the reference.
+    @Test(.timeLimit(.minutes(8)))
+    func nodesJoiningAndLeavingUnderLoadKeepExactlyOnceState() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let group = uniqueName("churn")
+        var nodes = [try startNode("a", broker, directory: directory, group: group)]
+        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(nodes[0].errors).count == 8 })
+        let reader = try TotalsReader(broker)
+        let messages = workload.messages
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await reader.run() }
+            tasks.addTask {
+                for slice in stride(from: 0, to: messages.count, by: 10_000) {
+                    try await produce(broker, topic: "counter-events", Array(messages[slice..<min(slice + 10_000, messages.count)]))
+                    try await Task.sleep(for: .milliseconds(800))
+                }
+            }
+            // b and c join; a leaves; d joins; b leaves.
+            for step in ["+b", "+c", "-a", "+d", "-b"] {
+                try await Task.sleep(for: .seconds(3))
+                let name = String(step.dropFirst())
+                if step.hasPrefix("+") {
+                    nodes.append(try startNode(name, broker, directory: directory, group: group))
+                } else if let leaving = nodes.firstIndex(where: { $0.errorURL.lastPathComponent == "\(name).stderr" }) {
+                    nodes[leaving].terminate()
+                    #expect(await nodes[leaving].waitForExit() == 0, "\(name) hands off and exits cleanly")
+                    nodes.remove(at: leaving)
+                }
+            }
+            #expect(await eventually(timeout: .seconds(300)) { reader.byID.count >= workload.keys * workload.perKey })
+            reader.consumer.triggerShutdown()
+            for node in nodes { node.terminate() }
+            try await tasks.waitForAll()
+        }
+        for node in nodes { #expect(await node.waitForExit() == 0) }
+        checkFinalTotals(reader.totals)
+        checkReferenceOutputs(reader)
+        withExtendedLifetime(broker) {}
+    }
+
     /// Each distinct output id holds the reference total of its key and
     /// sequence, and every (key, sequence) has exactly one id.
     func checkReferenceOutputs(_ reader: TotalsReader) {

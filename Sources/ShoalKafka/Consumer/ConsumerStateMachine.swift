@@ -19,6 +19,8 @@ struct ConsumerStateMachine: Sendable {
     /// The next offset the application will see, per partition.
     private(set) var positions: [TopicPartition: Int64] = [:]
     private(set) var closing = false
+    /// Whether an assignment (even an empty one) ever reached this member.
+    private(set) var everAssigned = false
     /// Where this member is in the group's rebalances, for commits.
     var rebalance = RebalanceProgress()
     /// Per assigned partition, where the poll thread expects its next record.
@@ -42,6 +44,7 @@ struct ConsumerStateMachine: Sendable {
     /// Partitions start fetching when librdkafka assigns them, whatever their
     /// pause before: those that should be paused are paused again.
     mutating func didAssign(_ partitions: [TopicPartition: Int64]) -> PauseActions {
+        everAssigned = true
         assigned.formUnion(partitions.keys)
         paused.subtract(partitions.keys)
         for (partition, offset) in partitions {

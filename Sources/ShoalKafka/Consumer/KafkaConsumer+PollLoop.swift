@@ -165,6 +165,13 @@ extension KafkaConsumer {
 
     private func close() {
         logger.info("Leaving consumer group", metadata: ["group": "\(configuration.groupID)"])
+        // librdkafka 2.0 aborts destroying a cooperative-sticky member that
+        // never received an assignment (an assertion on its assignor state;
+        // fixed upstream in 2.3): such a handle is left to the process exit.
+        if configuration.assignmentStrategy == .cooperativeSticky, !machine.withLock({ $0.everAssigned }) {
+            client.leakOnDeinit.store(true, ordering: .releasing)
+            logger.debug("Left the group before a first assignment: the client handle is kept until exit")
+        }
         // Serves the final revocation through the rebalance hook on this thread.
         let error = rd_kafka_consumer_close(client.handle)
         if error != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -1,4 +1,5 @@
 import CRdKafka
+import Synchronization
 
 /// The single owner of one `rd_kafka_t` handle, destroyed exactly once in
 /// `deinit`, and of the callback context librdkafka points back to.
@@ -38,7 +39,12 @@ final class RDKafkaClient: Sendable {
         self.opaque = opaque
     }
 
+    /// Set when destroying the handle would crash librdkafka: the handle and
+    /// its context are then left to the process's exit.
+    let leakOnDeinit = Atomic<Bool>(false)
+
     deinit {
+        guard !leakOnDeinit.load(ordering: .acquiring) else { return }
         rd_kafka_destroy(handle)
         Unmanaged<RDKafkaContext>.fromOpaque(opaque).release()
     }
