@@ -19,16 +19,9 @@ extension NodeProcessTests {
         let reader = try TotalsReader(broker)
         var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
         print("kill test seed \(random.seed)")
-        let messages = workload.messages
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await reader.run() }
-            tasks.addTask {
-                // In slices, so that the kills land while records flow.
-                for slice in stride(from: 0, to: messages.count, by: 10_000) {
-                    try await produce(broker, topic: "counter-events", Array(messages[slice..<min(slice + 10_000, messages.count)]))
-                    try await Task.sleep(for: .milliseconds(600))
-                }
-            }
+            tasks.addTask { try await produceInSlices(broker, pause: .milliseconds(600)) }
             for kill in 1...10 {
                 try await Task.sleep(for: .milliseconds(Int64(random.next(upTo: 1_500)) + 300))
                 let victim = Int(random.next(upTo: 2))
@@ -36,14 +29,10 @@ extension NodeProcessTests {
                 #expect(await nodes[victim].waitForExit() != nil)
                 nodes[victim] = try startNode("\(victim == 0 ? "a" : "b")\(kill)", broker, directory: directory, group: group)
             }
-            #expect(await eventually(timeout: .seconds(300)) { reader.byID.count >= workload.keys * workload.perKey })
-            reader.consumer.triggerShutdown()
-            for node in nodes { node.terminate() }
+            await stopWhenEveryOutputArrived(reader, nodes)
             try await tasks.waitForAll()
         }
-        for node in nodes { #expect(await node.waitForExit() == 0) }
-        checkFinalTotals(reader.totals)
-        checkReferenceOutputs(reader)
+        await checkExactlyOnce(reader, nodes)
         withExtendedLifetime(broker) {}
     }
 
@@ -58,15 +47,9 @@ extension NodeProcessTests {
         var nodes = [try startNode("a", broker, directory: directory, group: group)]
         #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(nodes[0].errors).count == 8 })
         let reader = try TotalsReader(broker)
-        let messages = workload.messages
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await reader.run() }
-            tasks.addTask {
-                for slice in stride(from: 0, to: messages.count, by: 10_000) {
-                    try await produce(broker, topic: "counter-events", Array(messages[slice..<min(slice + 10_000, messages.count)]))
-                    try await Task.sleep(for: .milliseconds(800))
-                }
-            }
+            tasks.addTask { try await produceInSlices(broker, pause: .milliseconds(800)) }
             // b and c join; a leaves; d joins; b leaves.
             for step in ["+b", "+c", "-a", "+d", "-b"] {
                 try await Task.sleep(for: .seconds(3))
@@ -79,15 +62,35 @@ extension NodeProcessTests {
                     nodes.remove(at: leaving)
                 }
             }
-            #expect(await eventually(timeout: .seconds(300)) { reader.byID.count >= workload.keys * workload.perKey })
-            reader.consumer.triggerShutdown()
-            for node in nodes { node.terminate() }
+            await stopWhenEveryOutputArrived(reader, nodes)
             try await tasks.waitForAll()
         }
+        await checkExactlyOnce(reader, nodes)
+        withExtendedLifetime(broker) {}
+    }
+
+    /// Produces the workload in slices of 10,000 records, pausing between
+    /// them, so that kills and rebalances land while records flow.
+    func produceInSlices(_ broker: EmbeddedBroker, pause: Duration) async throws {
+        let messages = workload.messages
+        for slice in stride(from: 0, to: messages.count, by: 10_000) {
+            try await produce(broker, topic: "counter-events", Array(messages[slice..<min(slice + 10_000, messages.count)]))
+            try await Task.sleep(for: pause)
+        }
+    }
+
+    func stopWhenEveryOutputArrived(_ reader: TotalsReader, _ nodes: [ChildProcess]) async {
+        #expect(await eventually(timeout: .seconds(300)) { reader.byID.count >= workload.keys * workload.perKey })
+        reader.consumer.triggerShutdown()
+        for node in nodes { node.terminate() }
+    }
+
+    /// The nodes exited cleanly, every key's state is the reference fold and
+    /// the outputs, deduplicated by id, are the reference outputs.
+    func checkExactlyOnce(_ reader: TotalsReader, _ nodes: [ChildProcess]) async {
         for node in nodes { #expect(await node.waitForExit() == 0) }
         checkFinalTotals(reader.totals)
         checkReferenceOutputs(reader)
-        withExtendedLifetime(broker) {}
     }
 
     /// Each distinct output id holds the reference total of its key and
