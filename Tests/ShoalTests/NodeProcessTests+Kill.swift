@@ -33,6 +33,7 @@ extension NodeProcessTests {
             try await tasks.waitForAll()
         }
         await checkExactlyOnce(reader, nodes)
+        try await checkPersistedStates(directory)
         withExtendedLifetime(broker) {}
     }
 
@@ -66,6 +67,7 @@ extension NodeProcessTests {
             try await tasks.waitForAll()
         }
         await checkExactlyOnce(reader, nodes)
+        try await checkPersistedStates(directory)
         withExtendedLifetime(broker) {}
     }
 

@@ -117,6 +117,35 @@ struct NodeProcessTests {
         return (broker, nodes, reader)
     }
 
+    /// `CounterApp state --data DIR ARGS`: its JSON lines.
+    func runStateCommand(_ directory: URL, name: String, _ arguments: [String] = []) async throws -> [[String: Any]] {
+        let command = try ChildProcess(
+            executable: "CounterApp", arguments: ["state", "--data", directory.appendingPathComponent("data").path] + arguments,
+            directory: directory, name: name
+        )
+        #expect(await command.waitForExit() == 0, "state exits cleanly: \(command.errors)")
+        return try command.output.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    /// The persisted states, as the state command prints them, are the
+    /// reference fold, one line per key, sorted.
+    func checkPersistedStates(_ directory: URL) async throws {
+        let lines = try await runStateCommand(directory, name: "state")
+        #expect(lines.count == workload.keys)
+        let keys = lines.compactMap { $0["key"] as? String }
+        #expect(keys == keys.sorted(), "sorted by key")
+        let reference = workload.expected
+        let wrong = lines.filter { line in
+            guard let key = line["key"] as? String, let state = line["state"] as? [String: Any],
+                  let expected = reference[key] else { return true }
+            return line["entity"] as? String != "Counter" || state["count"] as? Int != expected.count
+                || state["sum"] as? Int != expected.sum
+        }
+        #expect(wrong.isEmpty, "every persisted state is the reference fold: \(wrong.prefix(3))")
+    }
+
     /// Every key's total after its last event equals the reference fold.
     func checkFinalTotals(_ totals: [CounterTotal]) {
         var last: [String: CounterTotal] = [:]
@@ -149,8 +178,12 @@ struct NodeProcessTests {
         #expect(totals.count == 200_000, "no rebalance, so exactly one total per event")
         checkOrder(totals)
         checkFinalTotals(totals)
+        let directory = nodes[0].outputURL.deletingLastPathComponent()
+        let whileRunning = try await runStateCommand(directory, name: "state-live", ["--key", "key-7"])
+        #expect(whileRunning.count == 1, "the state command reads while nodes run")
         for node in nodes { node.terminate() }
         for node in nodes { #expect(await node.waitForExit() == 0) }
+        try await checkPersistedStates(directory)
         withExtendedLifetime(broker) {}  // the nodes leave the group through it
     }
 
