@@ -56,7 +56,7 @@ struct BacklogBenchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let node = Process()
         node.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        node.arguments = ["backlog-node", "--brokers", broker.bootstrapServers, "--handler-micros", "\(handlerMicros)", "--log-level", nodeLogLevel]
+        node.arguments = ["backlog-node", "--brokers", broker.bootstrapServers, "--data", directory.appendingPathComponent("data").path, "--handler-micros", "\(handlerMicros)", "--log-level", nodeLogLevel]
         let output = directory.appendingPathComponent("node.out")
         let errors = directory.appendingPathComponent("node.err")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)

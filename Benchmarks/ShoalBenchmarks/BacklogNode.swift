@@ -11,6 +11,7 @@ struct BacklogNode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backlog-node", shouldDisplay: false)
 
     @Option var brokers: String
+    @Option var data: String
     @Option var handlerMicros: Int = 20
     @Option var logLevel: String = "info"
 
@@ -19,7 +20,7 @@ struct BacklogNode: AsyncParsableCommand {
         var logger = Logger(label: "backlog-node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let node = ShoalNode(
-            configuration: .init(brokers: [brokers], group: "backlog", dataDirectory: "/tmp", sessionTimeout: .seconds(6)),
+            configuration: .init(brokers: [brokers], group: "backlog", dataDirectory: data, sessionTimeout: .seconds(6)),
             logger: logger
         )
         let busy = Duration.microseconds(handlerMicros)

@@ -104,6 +104,11 @@ public final class PartitionStore: Sendable {
         let mode = try sqlite.prepare("PRAGMA journal_mode = WAL")
         _ = try mode.step()
         try sqlite.execute("PRAGMA synchronous = \(synchronous.rawValue)")
+        // 1 MiB of page cache per partition (SQLite's default is 2 MiB): the
+        // journal only appends and snapshots are read by key, and a node
+        // holds one connection per partition, so the cache is the store's
+        // largest share of a node's memory.
+        try sqlite.execute("PRAGMA cache_size = -1024")
     }
 
     /// Reads the header, so that a damaged or foreign file fails here, naming itself.
