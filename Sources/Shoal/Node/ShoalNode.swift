@@ -65,6 +65,12 @@ public final class ShoalNode: Service, Sendable {
         state.withLock { Array($0.shards.values) }.reduce(0) { $0 + $1.residentCount }
     }
 
+    /// Partitions whose file refuses commits now (full disk, I/O error):
+    /// they stay paused until a commit succeeds.
+    public var faultedPartitions: [TopicPartition] {
+        state.withLock { $0.shards.values.filter(\.isFaulted).map(\.partition).sorted() }
+    }
+
     /// Partitions this node owns now.
     public var ownedPartitions: [TopicPartition] { state.withLock { $0.shards.keys.sorted() } }
 

@@ -149,6 +149,8 @@ final class Shard: Sendable {
 
     var residentCount: Int { state.withLock { $0.residentCount } }
 
+    var isFaulted: Bool { state.withLock { $0.faulted } }
+
     /// Records accepted and not yet complete.
     var bufferedCount: Int { state.withLock { $0.buffered } }
 

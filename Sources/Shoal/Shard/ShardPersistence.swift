@@ -8,8 +8,8 @@ import Synchronization
 /// them sent once the broker has them. An actor, so that commits of one
 /// shard never overlap and outputs leave in commit order.
 actor ShardPersistence {
-    let store: PartitionStore
-    let partition: TopicPartition
+    nonisolated let store: PartitionStore
+    nonisolated let partition: TopicPartition
     private let producer: KafkaProducer
     private let logger: Logger
     private var toPublish: Deque<OutboxEntry> = []

@@ -1,0 +1,56 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+@testable import Shoal
+
+@Suite("Store faults in a node")
+struct StoreFaultTests {
+    /// A partition whose file is full (SQLite's page limit) stops: nothing
+    /// more of it commits or is published, the other partitions go on, and
+    /// once there is room again it resumes and every event is applied once.
+    @Test(.timeLimit(.minutes(3)))
+    func aFullDiskStopsOnlyItsPartitionAndLosesNothing() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let node = ShoalNode(
+            configuration: .init(brokers: [broker.bootstrapServers], group: uniqueName("full"), dataDirectory: directory.path, sessionTimeout: .seconds(6)),
+            logger: testLogger
+        )
+        CounterApp.configure(node)
+        let workload = CounterWorkload(keys: 200, perKey: 10)
+        let messages = workload.messages
+        let full = TopicPartition("counter-events", Murmur2Partitioner.partition(for: "key-0", partitionCount: 8))
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await produce(broker, topic: "counter-events", Array(messages.prefix(1_000)))
+            _ = try await readTopic(broker, "counter-totals", count: 1_000)
+            let store = try #require(node.state.withLock { $0.shards[full] }?.persistence.store)
+            try setPageLimit(store, extra: 0)
+
+            try await produce(broker, topic: "counter-events", Array(messages.dropFirst(1_000)))
+            #expect(await eventually(timeout: .seconds(30)) { node.faultedPartitions == [full] })
+            let othersDone = try await readTopic(broker, "counter-totals", count: 2_000, timeout: .seconds(10))
+            let stuck = messages.dropFirst(1_000).filter { Murmur2Partitioner.partition(for: $0.key, partitionCount: 8) == full.partition }
+            #expect(!stuck.isEmpty)
+            #expect(othersDone.count == 2_000 - stuck.count, "every other partition went on; the full one published nothing more")
+
+            try setPageLimit(store, extra: 1_000_000)
+            #expect(await eventually(timeout: .seconds(30)) { node.faultedPartitions.isEmpty })
+            let totals = try await readTopic(broker, "counter-totals", count: 2_000)
+            let decoded = try totals.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value!.array)) }
+            var last: [String: CounterTotal] = [:]
+            for total in decoded where total.seq >= (last[total.key]?.seq ?? -1) { last[total.key] = total }
+            let reference = workload.expected
+            #expect(decoded.count == 2_000, "one output per event")
+            #expect(last.allSatisfy { $0.value.count == reference[$0.key]?.count && $0.value.sum == reference[$0.key]?.sum })
+        }
+    }
+
+    private func setPageLimit(_ store: PartitionStore, extra: Int64) throws {
+        try store.withConnection { connection throws(StoreError) in
+            let pages = try connection.sqlite.integer("PRAGMA page_count") ?? 0
+            try connection.sqlite.execute("PRAGMA max_page_count = \(pages + extra)")
+        }
+    }
+}
