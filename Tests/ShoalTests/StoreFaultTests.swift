@@ -47,6 +47,33 @@ struct StoreFaultTests {
         }
     }
 
+    /// The journal keeps the configured number of records per partition.
+    @Test(.timeLimit(.minutes(3)))
+    func theJournalKeepsItsRetention() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        var configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: uniqueName("retention"),
+            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        configuration.store.journalRetention = 50
+        configuration.maintenanceInterval = .milliseconds(200)
+        let node = ShoalNode(configuration: configuration, logger: testLogger)
+        CounterApp.configure(node)
+        let messages = CounterWorkload(keys: 100, perKey: 20).messages
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await produce(broker, topic: "counter-events", messages)
+            _ = try await readTopic(broker, "counter-totals", count: messages.count)
+            let stores = node.state.withLock { $0.shards.values.map(\.persistence.store) }
+            #expect(await eventually(timeout: .seconds(10)) {
+                stores.allSatisfy { store in
+                    guard let rows = try? store.journal(from: 0), let next = try? store.progress()?.nextOffset else { return false }
+                    return rows.count <= 50 && rows.last?.offset == next - 1
+                }
+            }, "each partition keeps its last 50 journal rows")
+        }
+    }
+
     private func setPageLimit(_ store: PartitionStore, extra: Int64) throws {
         try store.withConnection { connection throws(StoreError) in
             let pages = try connection.sqlite.integer("PRAGMA page_count") ?? 0

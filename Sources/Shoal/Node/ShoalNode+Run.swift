@@ -98,6 +98,7 @@ extension ShoalNode {
             let keep = configuration.passivation.maxResidentEntities / max(1, shards.count)
             for shard in shards {
                 shard.sweep(idleTimeout: configuration.passivation.idleTimeout, keep: keep)
+                await shard.persistence.trimJournal(keeping: configuration.store.journalRetention)
             }
             recordGauges(consumer, shards)
         }

@@ -43,15 +43,21 @@ public struct ShoalNodeConfiguration: Sendable {
         /// How long a hand-off waits for the outputs of its last commit to be
         /// delivered; undelivered ones are sent again by the next owner.
         public var publishTimeout: Duration
+        /// Journal rows kept per partition, counted back from its applied
+        /// offset; older rows (and delivered outputs of those records) are
+        /// deleted. The replay test kit reads what is kept.
+        public var journalRetention: Int64
 
         public init(
             checkpointInterval: Duration = .milliseconds(100), lockTimeout: Duration = .seconds(10),
-            synchronous: PartitionStore.Synchronous = .normal, publishTimeout: Duration = .seconds(10)
+            synchronous: PartitionStore.Synchronous = .normal, publishTimeout: Duration = .seconds(10),
+            journalRetention: Int64 = 1_000_000
         ) {
             self.checkpointInterval = checkpointInterval
             self.lockTimeout = lockTimeout
             self.synchronous = synchronous
             self.publishTimeout = publishTimeout
+            self.journalRetention = journalRetention
         }
     }
 

@@ -100,6 +100,16 @@ actor ShardPersistence {
         return commit
     }
 
+    /// Deletes journal rows older than the last `retention` offsets.
+    func trimJournal(keeping retention: Int64) {
+        guard let committedNext, committedNext > retention else { return }
+        do {
+            try store.trim(before: committedNext - retention)
+        } catch {
+            logger.warning("Journal retention could not trim", metadata: ["partition": "\(partition)", "error": "\(error)"])
+        }
+    }
+
     /// Sends outputs in order; one loop at a time, so order holds across commits.
     private func publish(_ outputs: [OutboxEntry]) async {
         toPublish.append(contentsOf: outputs)
