@@ -1,3 +1,4 @@
+import Foundation
 import Distributed
 
 /// A business entity — an account, a device, a SKU — as a distributed actor,
@@ -29,6 +30,11 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
     /// the state's encoding changes. 1 by default.
     static var stateVersion: Int { get }
 
+    /// Turns a snapshot written by an older `stateVersion` into the current
+    /// `State`. The default decodes it as the current `State`, which works
+    /// while the change only adds fields with defaults.
+    static func upcast(_ encoded: Data, from version: Int) throws -> State
+
     /// The entity's current state.
     var state: State { get set }
 
@@ -40,6 +46,10 @@ extension Entity {
     public static var entityType: String { String(describing: Self.self) }
 
     public static var stateVersion: Int { 1 }
+
+    public static func upcast(_ encoded: Data, from version: Int) throws -> State {
+        try JSONDecoder().decode(State.self, from: encoded)
+    }
 
     /// A reference to the entity with `key`; calls on it are delivered in
     /// the entity's per-key order, after the events that came before them.

@@ -56,7 +56,7 @@ struct EntityDescriptor: Sendable {
         activate = { system, id, stored in
             let entity = system.activate(E.self, id: id)
             if let stored {
-                let state = try Self.decode(E.State.self, from: stored, current: version)
+                let state = try Self.decode(E.self, from: stored, current: version)
                 _ = await entity.whenLocal { $0.state = state }
             }
             return entity
@@ -76,7 +76,9 @@ struct EntityDescriptor: Sendable {
         return encoder
     }()
 
-    private static func decode<State: Decodable>(_ type: State.Type, from snapshot: Snapshot, current: Int64) throws -> State {
+    /// The snapshot as the entity's current `State`, through its upcast
+    /// when it was written by an older version.
+    private static func decode<E: Entity>(_ type: E.Type, from snapshot: Snapshot, current: Int64) throws -> E.State {
         guard snapshot.version <= current else {
             throw StoreError(
                 code: .undecodableSnapshot,
@@ -84,11 +86,13 @@ struct EntityDescriptor: Sendable {
             )
         }
         do {
-            return try JSONDecoder().decode(State.self, from: Data(snapshot.state))
+            let encoded = Data(snapshot.state)
+            if snapshot.version < current { return try E.upcast(encoded, from: Int(snapshot.version)) }
+            return try JSONDecoder().decode(E.State.self, from: encoded)
         } catch {
             throw StoreError(
                 code: .undecodableSnapshot,
-                reason: "\(snapshot.entity) \(snapshot.key): snapshot version \(snapshot.version) does not decode as \(State.self): \(error)"
+                reason: "\(snapshot.entity) \(snapshot.key): snapshot version \(snapshot.version) does not decode as \(E.State.self) version \(current): \(error)"
             )
         }
     }
