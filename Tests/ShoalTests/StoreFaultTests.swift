@@ -47,6 +47,38 @@ struct StoreFaultTests {
         }
     }
 
+    /// A partition file another process holds (or a corrupt one) leaves that
+    /// partition paused with an error naming the file; the others run, and
+    /// the file is not altered.
+    @Test(.timeLimit(.minutes(3)))
+    func anUnusableFileStopsOnlyItsPartition() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        var configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: uniqueName("locked"),
+            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        configuration.store.lockTimeout = .milliseconds(500)
+        let locked = TopicPartition("counter-events", 2)
+        let corrupt = TopicPartition("counter-events", 5)
+        try FileManager.default.createDirectory(atPath: configuration.storeDirectory, withIntermediateDirectories: true)
+        let holder = try PartitionStore(path: configuration.storePath(for: locked))
+        let garbage = Data(repeating: 0x42, count: 4_096)
+        try garbage.write(to: URL(fileURLWithPath: configuration.storePath(for: corrupt)))
+        let node = ShoalNode(configuration: configuration, logger: testLogger)
+        CounterApp.configure(node)
+        let messages = CounterWorkload(keys: 100, perKey: 5).messages
+        let usable = messages.filter { ![locked.partition, corrupt.partition].contains(Murmur2Partitioner.partition(for: $0.key, partitionCount: 8)) }
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 6 })
+            #expect(!node.ownedPartitions.contains(locked) && !node.ownedPartitions.contains(corrupt))
+            try await produce(broker, topic: "counter-events", messages)
+            let totals = try await readTopic(broker, "counter-totals", count: messages.count, timeout: .seconds(15))
+            #expect(totals.count == usable.count, "the other partitions were all processed, the two unusable ones not at all")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: configuration.storePath(for: corrupt))) == garbage)
+        withExtendedLifetime(holder) {}
+    }
+
     /// The journal keeps the configured number of records per partition.
     @Test(.timeLimit(.minutes(3)))
     func theJournalKeepsItsRetention() async throws {
