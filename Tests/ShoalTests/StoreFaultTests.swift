@@ -113,3 +113,59 @@ struct StoreFaultTests {
         }
     }
 }
+
+@Suite("Undecodable snapshots in a node")
+struct UndecodableSnapshotTests {
+    /// Runs a node over `directory` until `outputs` totals arrived after `messages` were produced.
+    func runNode(
+        _ broker: EmbeddedBroker, _ configuration: ShoalNodeConfiguration,
+        _ messages: [(key: String, value: String)], outputs: Int
+    ) async throws -> [KafkaRecord] {
+        let node = ShoalNode(configuration: configuration, logger: testLogger)
+        CounterApp.configure(node)
+        return try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await produce(broker, topic: "counter-events", messages)
+            return try await readTopic(broker, "counter-totals", count: outputs)
+        }
+    }
+
+    /// A snapshot damaged after the fact: by default the key's next event
+    /// goes to the dead-letter topic naming entity, key and version; with
+    /// `rebuildFromJournal` the state is replayed from the journal and the
+    /// event applies to the right total.
+    @Test(.timeLimit(.minutes(4)), arguments: [false, true])
+    func aDamagedSnapshotIsReportedOrRebuilt(rebuild: Bool) async throws {
+        let broker = try EmbeddedBroker(
+            topics: CounterApp.topics + [.init(name: "shoal-dead-letters", partitions: 1)], logger: testLogger
+        )
+        var configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: uniqueName("damaged"),
+            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        let workload = CounterWorkload(keys: 20, perKey: 6)
+        let first = workload.messages.filter { !$0.value.contains("\"seq\":5") }
+        let last = workload.messages.filter { $0.key == "key-3" && $0.value.contains("\"seq\":5") }
+        _ = try await runNode(broker, configuration, first, outputs: first.count)
+
+        let partition = TopicPartition("counter-events", Murmur2Partitioner.partition(for: "key-3", partitionCount: 8))
+        let store = try PartitionStore(path: configuration.storePath(for: partition))
+        let kept = try #require(try store.snapshot(entity: "Counter", key: "key-3"))
+        var commit = StoreCommit(nextOffset: try #require(try store.progress()?.nextOffset))
+        commit.snapshots = [Snapshot(entity: "Counter", key: "key-3", version: 1, offset: kept.offset, state: Array("{broken".utf8))]
+        try store.commit(commit)
+        store.close()
+
+        if rebuild { configuration.store.undecodableSnapshots = .rebuildFromJournal }
+        let totals = try await runNode(broker, configuration, last, outputs: first.count + (rebuild ? 1 : 0))
+        if rebuild {
+            let decoded = try totals.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value!.array)) }
+            let rebuilt = try #require(decoded.first { $0.key == "key-3" && $0.seq == 5 })
+            #expect(rebuilt.count == 6 && rebuilt.sum == workload.expected["key-3"]?.sum, "the rebuilt state took the event")
+        } else {
+            let letters = try await readTopic(broker, "shoal-dead-letters", count: 1)
+            let reason = try #require(letters.first?.headers.string(for: "shoal-dlq-reason"))
+            #expect(reason.contains("Counter key-3") && reason.contains("version 1"), "\(reason)")
+        }
+    }
+}

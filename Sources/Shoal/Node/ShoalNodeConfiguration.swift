@@ -43,6 +43,9 @@ public struct ShoalNodeConfiguration: Sendable {
         /// How long a hand-off waits for the outputs of its last commit to be
         /// delivered; undelivered ones are sent again by the next owner.
         public var publishTimeout: Duration
+        /// What a shard does with a snapshot its entity's `State` cannot
+        /// decode (after `upcast`).
+        public var undecodableSnapshots: UndecodableSnapshotPolicy
         /// Journal rows kept per partition, counted back from its applied
         /// offset; older rows (and delivered outputs of those records) are
         /// deleted. The replay test kit reads what is kept.
@@ -51,14 +54,28 @@ public struct ShoalNodeConfiguration: Sendable {
         public init(
             checkpointInterval: Duration = .milliseconds(100), lockTimeout: Duration = .seconds(10),
             synchronous: PartitionStore.Synchronous = .normal, publishTimeout: Duration = .seconds(10),
-            journalRetention: Int64 = 1_000_000
+            journalRetention: Int64 = 1_000_000,
+            undecodableSnapshots: UndecodableSnapshotPolicy = .deadLetter
         ) {
             self.checkpointInterval = checkpointInterval
             self.lockTimeout = lockTimeout
             self.synchronous = synchronous
             self.publishTimeout = publishTimeout
             self.journalRetention = journalRetention
+            self.undecodableSnapshots = undecodableSnapshots
         }
+    }
+
+    /// What to do with a snapshot that does not decode.
+    public enum UndecodableSnapshotPolicy: Sendable, Hashable {
+        /// The entity's records go to the dead-letter topic with the error
+        /// (naming entity type, key and version); the snapshot is kept.
+        case deadLetter
+        /// The state is rebuilt by replaying the entity's journal rows into a
+        /// fresh state (their outputs are not emitted again). Exact only
+        /// while the journal still holds every event of the key (see
+        /// `journalRetention`).
+        case rebuildFromJournal
     }
 
     /// Brokers, identity and security.

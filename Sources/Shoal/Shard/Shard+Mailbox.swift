@@ -45,10 +45,10 @@ extension Shard {
         do {
             let snapshot = try state.withLock({ $0.unsavedSnapshot(of: id) })
                 ?? persistence.store.snapshot(entity: id.type, key: id.key)
-            let entity = try await descriptor.activate(services.system, id, snapshot)
+            let (entity, applied) = try await activate(id, descriptor, from: snapshot)
             state.withLock { state in
                 state.setEntity(entity, for: id)
-                state.mailboxes[id]?.appliedOffset = snapshot?.offset
+                state.mailboxes[id]?.appliedOffset = applied
             }
             services.metrics.residentEntities.increment()
             return entity

@@ -54,6 +54,27 @@ extension PartitionStore {
         }
     }
 
+    /// One entity's journal rows, in offset order (a scan: the journal has
+    /// no per-key index, so that appends stay fast).
+    public func journal(entity: String, key: String) throws(StoreError) -> [JournalEntry] {
+        try withConnection { connection throws(StoreError) in
+            let query = try connection.statement(
+                "SELECT offset, event, event_time FROM journal WHERE entity = ? AND key = ? ORDER BY offset"
+            )
+            defer { query.reset() }
+            query.bind(1, entity)
+            query.bind(2, key)
+            var rows: [JournalEntry] = []
+            while try query.step() {
+                rows.append(JournalEntry(
+                    offset: query.int64(0), entity: entity, key: key,
+                    event: query.isNull(1) ? nil : query.bytes(1), eventTime: query.isNull(2) ? nil : query.int64(2)
+                ))
+            }
+            return rows
+        }
+    }
+
     /// Outputs not yet delivered, oldest first, at most `limit`.
     public func pendingOutputs(limit: Int = 1_000) throws(StoreError) -> [OutboxEntry] {
         try withConnection { connection throws(StoreError) in

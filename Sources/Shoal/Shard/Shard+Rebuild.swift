@@ -1,0 +1,46 @@
+import Foundation
+import ShoalKafka
+
+extension Shard {
+    /// The entity restored from `snapshot`, with the offset its state
+    /// reflects; a snapshot that does not decode is rebuilt from the journal
+    /// when the node is configured so.
+    func activate(
+        _ id: EntityID, _ descriptor: EntityDescriptor, from snapshot: Snapshot?
+    ) async throws -> (any Entity, Int64?) {
+        do {
+            return (try await descriptor.activate(services.system, id, snapshot), snapshot?.offset)
+        } catch let error as StoreError where error.code == .undecodableSnapshot
+            && services.configuration.store.undecodableSnapshots == .rebuildFromJournal {
+            services.logger.warning("Snapshot does not decode: rebuilding the state from the journal", metadata: [
+                "entity": "\(id)", "error": "\(error)",
+            ])
+            return try await rebuild(id, descriptor)
+        }
+    }
+
+    /// Replays the entity's journal rows into a fresh state, discarding the
+    /// outputs (they were emitted when the rows were first applied).
+    private func rebuild(_ id: EntityID, _ descriptor: EntityDescriptor) async throws -> (any Entity, Int64?) {
+        guard let route = services.routes.values.first(where: { $0.entity.name == id.type }) else {
+            throw ShoalError(code: .configuration, reason: "no route leads to entity type \(id.type)")
+        }
+        let entity = try await descriptor.activate(services.system, id, nil)
+        let rows = try persistence.store.journal(entity: id.type, key: id.key)
+        for row in rows {
+            let record = KafkaRecord(
+                topic: partition.topic, partition: partition.partition, offset: row.offset,
+                key: KafkaBytes(id.key), value: row.event.map(KafkaBytes.init),
+                timestamp: row.eventTime.map { KafkaTimestamp(milliseconds: $0) }
+            )
+            let (_, event) = try route.decode(record)
+            let context = EntityContext(
+                key: id.key, topic: record.topic, partition: record.partition, offset: record.offset,
+                timestamp: record.timestamp, logger: services.logger, outputs: OutputCollector()
+            )
+            try await route.handle(entity, event, context)
+        }
+        services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])
+        return (entity, rows.last?.offset)
+    }
+}
