@@ -14,6 +14,8 @@ public struct ShoalError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let decoding = Code(name: "decoding")
         /// An entity's handler or a remote call failed.
         public static let handler = Code(name: "handler")
+        /// A journal to replay is malformed, truncated or from another application.
+        public static let journal = Code(name: "journal")
         /// The node is shutting down.
         public static let shutDown = Code(name: "shutDown")
 

@@ -66,20 +66,16 @@ extension Shard {
         let attempts = max(1, services.configuration.handlerAttempts)
         var lastError: (any Error)?
         for attempt in 1...attempts {
-            let outputs = OutputCollector()
-            let context = EntityContext(
-                key: id.key, topic: record.topic, partition: record.partition, offset: record.offset,
-                timestamp: record.timestamp, logger: services.logger, outputs: outputs
-            )
             let started = ContinuousClock.now
             do {
-                try await route.handle(entity, event, context)
-                services.metrics.handlerLatency.record(ContinuousClock.now - started)
-                let state = try await route.entity.snapshot(entity)
-                let snapshot = Snapshot(
-                    entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: Array(state)
+                let result = try await EntityDispatch.apply(
+                    record, event: event, route: route, to: entity, id: id, logger: services.logger
                 )
-                applied(record, to: id, outputs: outputs.all, snapshot: snapshot)
+                services.metrics.handlerLatency.record(ContinuousClock.now - started)
+                let snapshot = Snapshot(
+                    entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state
+                )
+                applied(record, to: id, outputs: result.outputs, snapshot: snapshot)
                 return
             } catch {
                 lastError = error

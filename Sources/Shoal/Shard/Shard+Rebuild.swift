@@ -34,11 +34,7 @@ extension Shard {
                 timestamp: row.eventTime.map { KafkaTimestamp(milliseconds: $0) }
             )
             let (_, event) = try route.decode(record)
-            let context = EntityContext(
-                key: id.key, topic: record.topic, partition: record.partition, offset: record.offset,
-                timestamp: record.timestamp, logger: services.logger, outputs: OutputCollector()
-            )
-            try await route.handle(entity, event, context)
+            _ = try await EntityDispatch.apply(record, event: event, route: route, to: entity, id: id, logger: services.logger)
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])
         return (entity, rows.last?.offset)

@@ -77,13 +77,23 @@ extension PartitionStore {
 
     /// Outputs not yet delivered, oldest first, at most `limit`.
     public func pendingOutputs(limit: Int = 1_000) throws(StoreError) -> [OutboxEntry] {
+        try outputs(pendingOnly: true, limit: limit)
+    }
+
+    /// Every output the outbox still holds (sent or not), oldest first.
+    public func outputHistory() throws(StoreError) -> [OutboxEntry] {
+        try outputs(pendingOnly: false, limit: .max)
+    }
+
+    private func outputs(pendingOnly: Bool, limit: Int) throws(StoreError) -> [OutboxEntry] {
         try withConnection { connection throws(StoreError) in
             let query = try connection.statement("""
                 SELECT id, source_offset, position, topic, key, value, headers FROM outbox
-                WHERE sent = 0 ORDER BY id LIMIT ?
+                WHERE (?1 = 0 OR sent = 0) ORDER BY id LIMIT ?2
                 """)
             defer { query.reset() }
-            query.bind(1, Int64(limit))
+            query.bind(1, pendingOnly ? 1 : 0)
+            query.bind(2, Int64(min(limit, Int(Int64.max))))
             var rows: [OutboxEntry] = []
             while try query.step() {
                 rows.append(OutboxEntry(

@@ -1,0 +1,68 @@
+import Foundation
+
+/// One record to replay: what a topic's record carried, where it sat.
+public struct ReplayEvent: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: String
+    /// The record's value as it was on Kafka (JSON for Shoal's records).
+    public var value: [UInt8]
+    /// Event time in milliseconds since the epoch, when known.
+    public var timestamp: Int64?
+
+    public init(topic: String, partition: Int32 = 0, offset: Int64, key: String, value: [UInt8], timestamp: Int64? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestamp = timestamp
+    }
+
+    /// An event whose value is `value` encoded as JSON (sorted keys).
+    public init(topic: String, partition: Int32 = 0, offset: Int64, key: String, json value: some Encodable, timestamp: Int64? = nil) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        self.init(topic: topic, partition: partition, offset: offset, key: key, value: Array(try encoder.encode(value)), timestamp: timestamp)
+    }
+}
+
+/// What a replay produced: the outputs in order, every entity's state after
+/// each of its events, the final states, and the events that failed.
+public struct ReplayResult: Sendable, Hashable {
+    /// An output with its deterministic id (`topic/partition/offset/position`).
+    public struct Output: Sendable, Hashable {
+        public var id: String
+        public var topic: String
+        public var key: String?
+        public var value: [UInt8]
+    }
+
+    /// An entity's encoded state after one event.
+    public struct Transition: Sendable, Hashable {
+        public var offset: Int64
+        public var entity: EntityID
+        public var state: [UInt8]
+    }
+
+    /// An event that could not be decoded or whose handler threw.
+    public struct Failure: Sendable, Hashable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        public var reason: String
+    }
+
+    public var outputs: [Output] = []
+    public var transitions: [Transition] = []
+    /// Final encoded states (sorted-key JSON), by entity.
+    public var states: [EntityID: [UInt8]] = [:]
+    public var failures: [Failure] = []
+
+    /// A final state decoded as `State`.
+    public func state<State: Decodable>(_ type: State.Type, of entity: EntityID) throws -> State? {
+        guard let bytes = states[entity] else { return nil }
+        return try JSONDecoder().decode(State.self, from: Data(bytes))
+    }
+}

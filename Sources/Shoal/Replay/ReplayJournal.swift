@@ -1,0 +1,71 @@
+import Foundation
+
+/// Reads events to replay from a JSON Lines file written by hand or from a
+/// partition file a node recorded.
+public enum ReplayJournal {
+    /// One event per line:
+    /// `{"topic":"payments","key":"acct-1","value":{…},"offset":7,"partition":0,"timestamp":1700000000000}`.
+    /// `offset` defaults to the line's index, `partition` to 0.
+    /// - Throws: ``ShoalError`` (code `journal`) naming the file and line.
+    public static func jsonLines(at url: URL) throws -> [ReplayEvent] {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ShoalError(code: .journal, reason: "\(url.path): cannot read: \(error.localizedDescription)")
+        }
+        var events: [ReplayEvent] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            events.append(try event(from: trimmed, index: index, file: url.path))
+        }
+        return events
+    }
+
+    private static func event(from line: String, index: Int, file: String) throws -> ReplayEvent {
+        let where_ = "\(file) line \(index + 1)"
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            throw ShoalError(code: .journal, reason: "\(where_): not a JSON object (truncated?)")
+        }
+        guard let topic = object["topic"] as? String else {
+            throw ShoalError(code: .journal, reason: "\(where_): no \"topic\"")
+        }
+        guard let key = object["key"] as? String else {
+            throw ShoalError(code: .journal, reason: "\(where_): no \"key\"")
+        }
+        guard let value = object["value"] else {
+            throw ShoalError(code: .journal, reason: "\(where_): no \"value\"")
+        }
+        let bytes = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        return ReplayEvent(
+            topic: topic, partition: Int32(object["partition"] as? Int ?? 0), offset: Int64(object["offset"] as? Int ?? index),
+            key: key, value: Array(bytes), timestamp: (object["timestamp"] as? Int).map(Int64.init)
+        )
+    }
+
+    /// The journal of a partition file (`<topic>-<partition>.sqlite`) a node
+    /// wrote, in offset order.
+    /// - Parameter entityTypes: the entity types the replaying application
+    ///   has; a journal row of another type fails the read, naming it.
+    /// - Throws: ``StoreError`` for a file that is not a readable store
+    ///   (corrupt, newer schema); ``ShoalError`` (code `journal`) otherwise.
+    public static func partitionFile(at path: String, entityTypes: Set<String>) throws -> [ReplayEvent] {
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        guard let dash = name.lastIndex(of: "-"), let partition = Int32(name[name.index(after: dash)...]) else {
+            throw ShoalError(code: .journal, reason: "\(path): not a partition file (<topic>-<partition>.sqlite)")
+        }
+        let topic = String(name[..<dash])
+        let store = try PartitionStore(readingAt: path)
+        defer { store.close() }
+        return try store.journal(from: 0).map { row in
+            guard entityTypes.contains(row.entity) else {
+                throw ShoalError(
+                    code: .journal,
+                    reason: "\(path): offset \(row.offset) belongs to entity type \(row.entity), which this application does not have (\(entityTypes.sorted().joined(separator: ", ")))"
+                )
+            }
+            return ReplayEvent(topic: topic, partition: partition, offset: row.offset, key: row.key, value: row.event ?? [], timestamp: row.eventTime)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+
+@Suite("Replay")
+struct ReplayTests {
+    let replay: Replay
+
+    init() throws {
+        replay = try Replay(CounterApp.self)
+    }
+
+    func journal(_ lines: [String]) throws -> URL {
+        let url = try temporaryDirectory().appendingPathComponent("journal.jsonl")
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func totals(_ result: ReplayResult) throws -> [CounterTotal] {
+        try result.outputs.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value)) }
+    }
+
+    @Test func aHandWrittenJournalGivesItsOutputsAndStates() async throws {
+        let url = try journal([
+            #"{"topic":"counter-events","key":"a","value":{"key":"a","seq":0,"amount":5}}"#,
+            #"{"topic":"counter-events","key":"b","value":{"key":"b","seq":0,"amount":1}}"#,
+            #"{"topic":"counter-events","key":"a","value":{"key":"a","seq":1,"amount":7}}"#,
+            #"{"topic":"counter-events","key":"a","value":{"key":"a","seq":2,"amount":1,"poison":true}}"#,
+        ])
+        let result = try await replay.run(ReplayJournal.jsonLines(at: url))
+        #expect(try totals(result) == [
+            CounterTotal(key: "a", seq: 0, count: 1, sum: 5),
+            CounterTotal(key: "b", seq: 0, count: 1, sum: 1),
+            CounterTotal(key: "a", seq: 1, count: 2, sum: 12),
+        ])
+        #expect(result.outputs.map(\.id) == ["counter-events/0/0/0", "counter-events/0/1/0", "counter-events/0/2/0"])
+        let a = try #require(try result.state(Counter.State.self, of: EntityID(type: "Counter", key: "a")))
+        #expect(a.count == 2 && a.sum == 12 && a.lastSeq == 1)
+        #expect(result.transitions.map(\.offset) == [0, 1, 2])
+        #expect(result.failures.map(\.offset) == [3], "the poison event failed and changed nothing")
+    }
+
+    @Test func twoReplaysAreIdentical() async throws {
+        let events = try CounterWorkload(keys: 50, perKey: 20).messages.enumerated().map { index, message in
+            ReplayEvent(topic: "counter-events", offset: Int64(index), key: message.key, value: Array(message.value.utf8))
+        }
+        let first = try await replay.run(events)
+        let second = try await replay.run(events)
+        #expect(first == second)
+        #expect(first.outputs.count == 1_000 && first.states.count == 50)
+    }
+
+    @Test func badJournalsAreNamed() async throws {
+        let truncated = try journal([
+            #"{"topic":"counter-events","key":"a","value":{"key":"a","seq":0,"amount":5}}"#,
+            #"{"topic":"counter-events","key":"a","val"#,
+        ])
+        let error = try #require(throws: ShoalError.self) { try ReplayJournal.jsonLines(at: truncated) }
+        #expect(error.code == .journal && error.reason.contains("\(truncated.path) line 2"))
+
+        let store = try temporaryDirectory().appendingPathComponent("orders-0.sqlite").path
+        let writer = try PartitionStore(path: store)
+        var commit = StoreCommit(nextOffset: 1)
+        commit.journal = [JournalEntry(offset: 0, entity: "Order", key: "o-1", event: Array("{}".utf8), eventTime: nil)]
+        try writer.commit(commit)
+        writer.close()
+        let foreign = try #require(throws: ShoalError.self) { try ReplayJournal.partitionFile(at: store, entityTypes: replay.entityTypes) }
+        #expect(foreign.reason.contains("entity type Order"))
+    }
+
+    /// A node records its partitions' journals; replaying each gives exactly
+    /// the outputs its outbox holds and the states its snapshots hold.
+    @Test(.timeLimit(.minutes(3)))
+    func aRecordedJournalReplaysToTheRecordedOutputsAndStates() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: uniqueName("record"),
+            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        let node = ShoalNode(configuration: configuration, logger: testLogger)
+        CounterApp.configure(node)
+        let messages = CounterWorkload(keys: 200, perKey: 10).messages
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await produce(broker, topic: "counter-events", messages)
+            _ = try await readTopic(broker, "counter-totals", count: messages.count)
+        }
+        var replayedEvents = 0
+        for partition in 0..<Int32(8) {
+            let path = configuration.storePath(for: TopicPartition("counter-events", partition))
+            let result = try await replay.run(ReplayJournal.partitionFile(at: path, entityTypes: replay.entityTypes))
+            replayedEvents += result.transitions.count
+            let store = try PartitionStore(readingAt: path)
+            defer { store.close() }
+            // The outbox holds outputs in commit order, where keys interleave as
+            // they ran concurrently; by source offset they are the replay's order.
+            let recordedOutputs = try store.outputHistory().sorted { ($0.sourceOffset, $0.position) < ($1.sourceOffset, $1.position) }.map { "\($0.sourceOffset)/\($0.position) \(String(decoding: $0.value ?? [], as: UTF8.self))" }
+            let replayedOutputs = result.outputs.map { output in
+                "\(output.id.split(separator: "/").suffix(2).joined(separator: "/")) \(String(decoding: output.value, as: UTF8.self))"
+            }
+            #expect(replayedOutputs == recordedOutputs, "partition \(partition): the same outputs, in source order")
+            let recordedStates = try store.snapshots().map { "\($0.entity)/\($0.key) \(String(decoding: $0.state, as: UTF8.self))" }
+            let replayedStates = result.states.sorted { ($0.key.type, $0.key.key) < ($1.key.type, $1.key.key) }
+                .map { "\($0.key.type)/\($0.key.key) \(String(decoding: $0.value, as: UTF8.self))" }
+            #expect(replayedStates == recordedStates, "partition \(partition): the same final states")
+        }
+        #expect(replayedEvents == messages.count)
+    }
+}
