@@ -26,6 +26,15 @@ func withRunningNode<Result: Sendable>(
     }
 }
 
+/// A node configuration for tests: the embedded broker, a fresh data
+/// directory, a short session timeout.
+func testNodeConfiguration(_ broker: EmbeddedBroker, group prefix: String) throws -> ShoalNodeConfiguration {
+    ShoalNodeConfiguration(
+        brokers: [broker.bootstrapServers], group: uniqueName(prefix),
+        dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+    )
+}
+
 /// Produces JSON values under string keys.
 func produce(_ broker: EmbeddedBroker, topic: String, _ messages: [(key: String, value: String)]) async throws {
     try await withProducer(broker) { producer in

@@ -74,10 +74,7 @@ struct ReplayTests {
     @Test(.timeLimit(.minutes(3)))
     func aRecordedJournalReplaysToTheRecordedOutputsAndStates() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: uniqueName("record"),
-            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
+        let configuration = try testNodeConfiguration(broker, group: "record")
         let node = ShoalNode(configuration: configuration, logger: testLogger)
         CounterApp.configure(node)
         let messages = CounterWorkload(keys: 200, perKey: 10).messages

@@ -53,10 +53,7 @@ struct StoreFaultTests {
     @Test(.timeLimit(.minutes(3)))
     func anUnusableFileStopsOnlyItsPartition() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        var configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: uniqueName("locked"),
-            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
+        var configuration = try testNodeConfiguration(broker, group: "locked")
         configuration.store.lockTimeout = .milliseconds(500)
         let locked = TopicPartition("counter-events", 2)
         let corrupt = TopicPartition("counter-events", 5)
@@ -83,10 +80,7 @@ struct StoreFaultTests {
     @Test(.timeLimit(.minutes(3)))
     func theJournalKeepsItsRetention() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        var configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: uniqueName("retention"),
-            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
+        var configuration = try testNodeConfiguration(broker, group: "retention")
         configuration.store.journalRetention = 50
         configuration.maintenanceInterval = .milliseconds(200)
         let node = ShoalNode(configuration: configuration, logger: testLogger)
@@ -139,10 +133,7 @@ struct UndecodableSnapshotTests {
         let broker = try EmbeddedBroker(
             topics: CounterApp.topics + [.init(name: "shoal-dead-letters", partitions: 1)], logger: testLogger
         )
-        var configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: uniqueName("damaged"),
-            dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
+        var configuration = try testNodeConfiguration(broker, group: "damaged")
         let workload = CounterWorkload(keys: 20, perKey: 6)
         let first = workload.messages.filter { !$0.value.contains("\"seq\":5") }
         let last = workload.messages.filter { $0.key == "key-3" && $0.value.contains("\"seq\":5") }
