@@ -10,13 +10,16 @@ enum EntityDispatch {
     /// state after it.
     struct Applied: Sendable {
         var outputs: [KafkaProducerMessage]
-        var state: [UInt8]
+        /// The state after the event; nil when not asked for.
+        var state: [UInt8]?
     }
 
-    /// Runs `route`'s handler for `record`'s decoded `event` on `entity`.
+    /// Runs `route`'s handler for `record`'s decoded `event` on `entity`,
+    /// then encodes the entity's state unless `encodingState` is false.
     /// - Throws: what the handler throws, or a state encoding error.
     static func apply(
-        _ record: KafkaRecord, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger
+        _ record: KafkaRecord, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
+        encodingState: Bool = true
     ) async throws -> Applied {
         let outputs = OutputCollector()
         let context = EntityContext(
@@ -24,6 +27,7 @@ enum EntityDispatch {
             timestamp: record.timestamp, logger: logger, outputs: outputs
         )
         try await route.handle(entity, event, context)
+        guard encodingState else { return Applied(outputs: outputs.all, state: nil) }
         let state = try await route.entity.snapshot(entity)
         return Applied(outputs: outputs.all, state: Array(state))
     }

@@ -40,10 +40,12 @@ public final class Replay: Sendable {
     /// The entity types the routes lead to.
     public var entityTypes: Set<String> { Set(routes.values.map(\.entity.name)) }
 
-    /// Replays `events` in order into fresh entities.
-    public func run(_ events: [ReplayEvent]) async throws -> ReplayResult {
+    /// Replays `events` in order into fresh entities. With `transitions`
+    /// false only the final states are encoded, not the state after every
+    /// event (faster on long journals).
+    public func run(_ events: [ReplayEvent], transitions: Bool = true) async throws -> ReplayResult {
         var result = ReplayResult()
-        var entities: [EntityID: any Entity] = [:]
+        var entities: [EntityID: (entity: any Entity, route: Route)] = [:]
         for event in events {
             guard let route = routes[event.topic] else {
                 result.failures.append(.init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)"))
@@ -59,23 +61,30 @@ public final class Replay: Sendable {
                 let id = EntityID(type: route.entity.name, key: key)
                 let entity: any Entity
                 if let resident = entities[id] {
-                    entity = resident
+                    entity = resident.entity
                 } else {
                     entity = try await route.entity.activate(system, id, nil)
-                    entities[id] = entity
+                    entities[id] = (entity, route)
                 }
-                let applied = try await EntityDispatch.apply(record, event: decoded, route: route, to: entity, id: id, logger: logger)
+                let applied = try await EntityDispatch.apply(
+                    record, event: decoded, route: route, to: entity, id: id, logger: logger, encodingState: transitions
+                )
                 for (position, output) in applied.outputs.enumerated() {
                     result.outputs.append(.init(
                         id: "\(event.topic)/\(event.partition)/\(event.offset)/\(position)", topic: output.topic,
                         key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? []
                     ))
                 }
-                result.transitions.append(.init(offset: event.offset, entity: id, state: applied.state))
-                result.states[id] = applied.state
+                if let state = applied.state {
+                    result.transitions.append(.init(offset: event.offset, entity: id, state: state))
+                }
+                result.applied += 1
             } catch {
                 result.failures.append(.init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)"))
             }
+        }
+        for (id, resident) in entities {
+            result.states[id] = Array(try await resident.route.entity.snapshot(resident.entity))
         }
         return result
     }

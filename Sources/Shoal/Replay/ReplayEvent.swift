@@ -59,6 +59,8 @@ public struct ReplayResult: Sendable, Hashable {
     /// Final encoded states (sorted-key JSON), by entity.
     public var states: [EntityID: [UInt8]] = [:]
     public var failures: [Failure] = []
+    /// Events applied (the rest are in `failures`).
+    public var applied = 0
 
     /// A final state decoded as `State`.
     public func state<State: Decodable>(_ type: State.Type, of entity: EntityID) throws -> State? {

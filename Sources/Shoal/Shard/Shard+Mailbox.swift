@@ -73,7 +73,7 @@ extension Shard {
                 )
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
                 let snapshot = Snapshot(
-                    entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state
+                    entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
                 )
                 applied(record, to: id, outputs: result.outputs, snapshot: snapshot)
                 return

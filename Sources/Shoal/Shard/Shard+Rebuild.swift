@@ -34,7 +34,9 @@ extension Shard {
                 timestamp: row.eventTime.map { KafkaTimestamp(milliseconds: $0) }
             )
             let (_, event) = try route.decode(record)
-            _ = try await EntityDispatch.apply(record, event: event, route: route, to: entity, id: id, logger: services.logger)
+            _ = try await EntityDispatch.apply(
+                record, event: event, route: route, to: entity, id: id, logger: services.logger, encodingState: false
+            )
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])
         return (entity, rows.last?.offset)

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Distributed
+import Foundation
+import Shoal
+
+/// Replay rate of a simple handler (a counter per key), through the same
+/// dispatch path a node runs.
+struct ReplayBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Events per second replayed into a simple counting handler."
+    )
+
+    @Option(help: "Events per round.")
+    var events: Int = 1_000_000
+
+    @Option(help: "Distinct keys.")
+    var keys: Int = 10_000
+
+    @Option(help: "Rounds.")
+    var rounds: Int = 3
+
+    func run() async throws {
+        let replay = try Replay { node in
+            node.route(topic: "readings", to: Device.self) { device, reading, _ in
+                device.record(reading, busy: .zero)
+            }
+        }
+        let journal = (0..<events).map { index in
+            ReplayEvent(topic: "readings", offset: Int64(index), key: "device-\(index % keys)", value: Array(#"{"reading":\#(index % 1000)}"#.utf8))
+        }
+        var rates: [Double] = []
+        var withTransitions: [Double] = []
+        for round in 1...rounds {
+            var line = "round \(round):"
+            for transitions in [false, true] {
+                let start = ContinuousClock.now
+                let result = try await replay.run(journal, transitions: transitions)
+                let seconds = (ContinuousClock.now - start).seconds
+                guard result.applied == events else { throw ValidationError("replayed \(result.applied) of \(events)") }
+                if !transitions { rates.append(Double(events) / seconds) } else { withTransitions.append(Double(events) / seconds) }
+                line += String(format: " %@ %.0f events/s", transitions ? "with every state" : "final states", Double(events) / seconds)
+            }
+            print(line)
+        }
+        print(String(format: "median replay rate: %.0f events/s (final states only), %.0f events/s (state after every event)",
+                     median(rates), median(withTransitions)))
+    }
+}
