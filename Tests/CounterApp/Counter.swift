@@ -1,3 +1,4 @@
+import Foundation
 import Distributed
 import Shoal
 
@@ -35,10 +36,14 @@ distributed actor Counter: Entity {
         self.actorSystem = actorSystem
     }
 
+    /// A second version of the handler, for replay diff tests: events of
+    /// this key (from `COUNTER_CHANGED_KEY`) count one more than their amount.
+    static let changedKey = ProcessInfo.processInfo.environment["COUNTER_CHANGED_KEY"]
+
     func handle(_ event: CounterEvent, in context: EntityContext) throws {
         if event.poison == true { throw PoisonEvent() }
         state.count += 1
-        state.sum += event.amount
+        state.sum += event.amount + (Self.changedKey == context.key ? 1 : 0)
         state.lastSeq = event.seq
         try context.emit(
             topic: "counter-totals", key: event.key,

@@ -4,6 +4,7 @@ import ServiceLifecycle
 import Shoal
 import Synchronization
 import Testing
+@testable import CounterApp
 @_exported import TestSupport
 
 /// Runs `node` in a service group for the duration of `body`, then shuts it
@@ -33,6 +34,22 @@ func testNodeConfiguration(_ broker: EmbeddedBroker, group prefix: String) throw
         brokers: [broker.bootstrapServers], group: uniqueName(prefix),
         dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
     )
+}
+
+/// Runs a CounterApp node until `outputs` totals are on the output topic
+/// after `messages` were produced, then stops it; returns those totals.
+@discardableResult
+func runCounterNode(
+    _ broker: EmbeddedBroker, _ configuration: ShoalNodeConfiguration,
+    _ messages: [(key: String, value: String)], outputs: Int? = nil
+) async throws -> [KafkaRecord] {
+    let node = ShoalNode(configuration: configuration, logger: testLogger)
+    CounterApp.configure(node)
+    return try await withRunningNode(node) {
+        #expect(await eventually { node.ownedPartitions.count == 8 })
+        try await produce(broker, topic: "counter-events", messages)
+        return try await readTopic(broker, "counter-totals", count: outputs ?? messages.count)
+    }
 }
 
 /// Produces JSON values under string keys.

@@ -75,14 +75,8 @@ struct ReplayTests {
     func aRecordedJournalReplaysToTheRecordedOutputsAndStates() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
         let configuration = try testNodeConfiguration(broker, group: "record")
-        let node = ShoalNode(configuration: configuration, logger: testLogger)
-        CounterApp.configure(node)
         let messages = CounterWorkload(keys: 200, perKey: 10).messages
-        try await withRunningNode(node) {
-            #expect(await eventually { node.ownedPartitions.count == 8 })
-            try await produce(broker, topic: "counter-events", messages)
-            _ = try await readTopic(broker, "counter-totals", count: messages.count)
-        }
+        try await runCounterNode(broker, configuration, messages)
         var replayedEvents = 0
         for partition in 0..<Int32(8) {
             let path = configuration.storePath(for: TopicPartition("counter-events", partition))
@@ -103,5 +97,35 @@ struct ReplayTests {
             #expect(replayedStates == recordedStates, "partition \(partition): the same final states")
         }
         #expect(replayedEvents == messages.count)
+    }
+
+    /// `replay --diff` of a recorded partition: no differences with the same
+    /// handler (exit 0); with a changed handler exactly the changed key's
+    /// outputs and state are reported (exit 1).
+    @Test(.timeLimit(.minutes(3)))
+    func replayDiffReportsExactlyTheChangedOutputs() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let configuration = try testNodeConfiguration(broker, group: "diff")
+        try await runCounterNode(broker, configuration, CounterWorkload(keys: 40, perKey: 10).messages)
+        let partition = Murmur2Partitioner.partition(for: "key-3", partitionCount: 8)
+        let file = configuration.storePath(for: TopicPartition("counter-events", partition))
+        let directory = try temporaryDirectory()
+        let same = try ChildProcess(
+            executable: "CounterApp", arguments: ["replay", "--journal", file, "--diff"], directory: directory, name: "same"
+        )
+        #expect(await same.waitForExit() == 0, "no differences: \(same.errors)")
+        #expect(same.errors.contains("0 added, 0 removed, 0 changed; 0 states differ"))
+
+        let changed = try ChildProcess(
+            executable: "CounterApp", arguments: ["replay", "--journal", file, "--diff"], directory: directory, name: "changed",
+            environment: ["COUNTER_CHANGED_KEY": "key-3"]
+        )
+        #expect(await changed.waitForExit() == 1, "differences make the exit status 1")
+        #expect(changed.errors.contains("0 added, 0 removed, 10 changed; 1 states differ"), "\(changed.errors)")
+        let lines = changed.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let changedOutputs = lines.compactMap { $0["replayed"] as? [String: Any] }.filter { $0["seq"] != nil }
+        #expect(changedOutputs.count == 10 && changedOutputs.allSatisfy { $0["key"] as? String == "key-3" })
+        let state = try #require(lines.first { $0["state"] as? String == "Counter key-3" })
+        #expect(state["firstDivergentOffset"] != nil)
     }
 }

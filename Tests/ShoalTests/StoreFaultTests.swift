@@ -110,20 +110,6 @@ struct StoreFaultTests {
 
 @Suite("Undecodable snapshots in a node")
 struct UndecodableSnapshotTests {
-    /// Runs a node over `directory` until `outputs` totals arrived after `messages` were produced.
-    func runNode(
-        _ broker: EmbeddedBroker, _ configuration: ShoalNodeConfiguration,
-        _ messages: [(key: String, value: String)], outputs: Int
-    ) async throws -> [KafkaRecord] {
-        let node = ShoalNode(configuration: configuration, logger: testLogger)
-        CounterApp.configure(node)
-        return try await withRunningNode(node) {
-            #expect(await eventually { node.ownedPartitions.count == 8 })
-            try await produce(broker, topic: "counter-events", messages)
-            return try await readTopic(broker, "counter-totals", count: outputs)
-        }
-    }
-
     /// A snapshot damaged after the fact: by default the key's next event
     /// goes to the dead-letter topic naming entity, key and version; with
     /// `rebuildFromJournal` the state is replayed from the journal and the
@@ -137,7 +123,7 @@ struct UndecodableSnapshotTests {
         let workload = CounterWorkload(keys: 20, perKey: 6)
         let first = workload.messages.filter { !$0.value.contains("\"seq\":5") }
         let last = workload.messages.filter { $0.key == "key-3" && $0.value.contains("\"seq\":5") }
-        _ = try await runNode(broker, configuration, first, outputs: first.count)
+        _ = try await runCounterNode(broker, configuration, first, outputs: first.count)
 
         let partition = TopicPartition("counter-events", Murmur2Partitioner.partition(for: "key-3", partitionCount: 8))
         let store = try PartitionStore(path: configuration.storePath(for: partition))
@@ -148,7 +134,7 @@ struct UndecodableSnapshotTests {
         store.close()
 
         if rebuild { configuration.store.undecodableSnapshots = .rebuildFromJournal }
-        let totals = try await runNode(broker, configuration, last, outputs: first.count + (rebuild ? 1 : 0))
+        let totals = try await runCounterNode(broker, configuration, last, outputs: first.count + (rebuild ? 1 : 0))
         if rebuild {
             let decoded = try totals.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value!.array)) }
             let rebuilt = try #require(decoded.first { $0.key == "key-3" && $0.seq == 5 })

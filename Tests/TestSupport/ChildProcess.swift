@@ -6,10 +6,13 @@ public final class ChildProcess: Sendable {
     public let outputURL: URL
     public let errorURL: URL
 
-    public init(executable: String, arguments: [String], directory: URL, name: String) throws {
+    public init(executable: String, arguments: [String], directory: URL, name: String, environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = productsDirectory.appendingPathComponent(executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         outputURL = directory.appendingPathComponent("\(name).stdout")
         FileManager.default.createFile(atPath: outputURL.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: outputURL)

@@ -43,10 +43,14 @@ public final class Replay: Sendable {
     /// Replays `events` in order into fresh entities. With `transitions`
     /// false only the final states are encoded, not the state after every
     /// event (faster on long journals).
-    public func run(_ events: [ReplayEvent], transitions: Bool = true) async throws -> ReplayResult {
+    /// `progress` is told the count of events replayed every 100,000.
+    public func run(
+        _ events: [ReplayEvent], transitions: Bool = true, progress: ((Int) -> Void)? = nil
+    ) async throws -> ReplayResult {
         var result = ReplayResult()
         var entities: [EntityID: (entity: any Entity, route: Route)] = [:]
-        for event in events {
+        for (index, event) in events.enumerated() {
+            if index > 0, index % 100_000 == 0 { progress?(index) }
             guard let route = routes[event.topic] else {
                 result.failures.append(.init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)"))
                 continue

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+
+/// `APP replay --journal FILE [--key K] [--diff]`: replays a journal into
+/// the current handler code and prints the outputs and final states, or,
+/// with `--diff`, what differs from what the journal's node recorded (exit
+/// status 1 when anything does, for CI).
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a journal into the current handlers; print outputs and states, or with --diff what changed."
+    )
+
+    @Option(help: "A partition file a node recorded (<topic>-<partition>.sqlite) or a JSON Lines journal (.jsonl).")
+    var journal: String
+
+    @Option(help: "Only this key's events.")
+    var key: String?
+
+    @Flag(help: "Compare with what the node recorded in the partition file; exit 1 on any difference.")
+    var diff = false
+
+    func run() async throws {
+        let replay = try Replay(try ShoalApplicationMain.application(for: "replay"))
+        let recorded = try recording(replay)
+        var events = try recorded?.events ?? ReplayJournal.jsonLines(at: URL(fileURLWithPath: journal))
+        if let key { events = events.filter { $0.key == key } }
+        let total = events.count
+        let result = try await replay.run(events, transitions: false) { done in
+            FileHandle.standardError.write(Data("replayed \(done)/\(total) events\n".utf8))
+        }
+        if let recorded, diff {
+            let differences = ReplayDiff(recorded: recorded, replayed: result)
+            ReplayReport.print(differences)
+            ReplayReport.summary("replayed \(result.applied) events, \(result.failures.count) failed; " + ReplayReport.counts(differences))
+            if !differences.isEmpty { throw ExitCode(1) }
+        } else {
+            ReplayReport.print(result)
+            ReplayReport.summary("replayed \(result.applied) events, \(result.failures.count) failed, \(result.outputs.count) outputs, \(result.states.count) entities")
+        }
+    }
+
+    private func recording(_ replay: Replay) throws -> RecordedPartition? {
+        guard journal.hasSuffix(".sqlite") else {
+            if diff { throw ValidationError("--diff compares with a partition file a node recorded (.sqlite); \(journal) is not one") }
+            return nil
+        }
+        let recorded = try RecordedPartition(at: journal, entityTypes: replay.entityTypes)
+        return key.map(recorded.only(key:)) ?? recorded
+    }
+}
