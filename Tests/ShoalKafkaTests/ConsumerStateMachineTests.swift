@@ -84,4 +84,18 @@ struct ConsumerStateMachineTests {
         progress.didAssign()
         #expect(progress.mayCommit(limit: limit, now: start))
     }
+
+    @Test func withTheJoinStateCommitsGoOnlyWhileSteady() {
+        var progress = RebalanceProgress()
+        let limit = Duration.seconds(300)
+        progress.joinState = "steady"
+        #expect(progress.mayCommit(limit: limit))
+        progress.joinState = "wait-join"
+        #expect(!progress.mayCommit(limit: limit), "librdkafka is rejoining: the generation is about to change")
+        progress.inCallback = true
+        #expect(progress.mayCommit(limit: limit))
+        progress.inCallback = false
+        progress.joinState = "steady"
+        #expect(progress.mayCommit(limit: limit))
+    }
 }

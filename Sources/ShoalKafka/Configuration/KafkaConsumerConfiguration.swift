@@ -129,7 +129,10 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     }
 
     var properties: [(String, String)] {
-        client.properties + [
+        // The `cgrp` debug context is always on: the consumer reads the
+        // group's join state from it, to hold commits while it rejoins.
+        let debug = Set(client.debugContexts).union(["cgrp"]).sorted().joined(separator: ",")
+        return client.properties.filter { $0.0 != "debug" } + [("debug", debug)] + [
             ("group.id", groupID),
             ("session.timeout.ms", sessionTimeout.milliseconds.description),
             ("heartbeat.interval.ms", heartbeatInterval.milliseconds.description),

@@ -114,12 +114,14 @@ struct ConsumerStateMachine: Sendable {
     }
 }
 
-/// Whether the group is rebalancing as far as this member can tell, so that
-/// periodic commits wait for the rebalance to end: a commit that reaches the
+/// Whether this member may commit now: a commit that reaches the
 /// coordinator with an old generation makes librdkafka give up the whole
-/// assignment.
+/// assignment, so commits wait while librdkafka rejoins the group.
 struct RebalanceProgress: Sendable {
-    /// Since when commits wait, if they do.
+    /// librdkafka's join state, read from its group debug log; nil until
+    /// the first change is seen.
+    var joinState: String?
+    /// Without the join state: since when commits wait, if they do.
     private(set) var since: ContinuousClock.Instant?
     /// Whether the next assignment callback is the one librdkafka makes right
     /// after a cooperative revocation, which a rejoin follows.
@@ -148,11 +150,13 @@ struct RebalanceProgress: Sendable {
         }
     }
 
-    /// Whether a commit may go now. A wait longer than `limit` (the
-    /// rebalance timeout) ends anyway, in case a rebalance ended unseen.
+    /// Whether a commit may go now: in a rebalance callback, or while the
+    /// group is steady. Without the join state, from a refusal or revocation
+    /// until the rebalance's assignment, or `limit` (the rebalance timeout).
     func mayCommit(limit: Duration, now: ContinuousClock.Instant = .now) -> Bool {
-        guard let since, !inCallback else { return true }
+        if inCallback { return true }
+        if let joinState { return joinState == "steady" }
+        guard let since else { return true }
         return now - since > limit
     }
 }
-

@@ -53,7 +53,9 @@ public final class KafkaConsumer: Service, Sendable {
             onRebalance: { client, error, list in
                 rebalance.target?.rebalance(client: client, error: error, list: list)
             },
-            onError: { events.yield(.error($0)) }
+            onError: { events.yield(.error($0)) },
+            onJoinState: { state in rebalance.target?.machine.withLock { $0.rebalance.joinState = state } },
+            forwardsDebug: !configuration.client.debugContexts.isEmpty
         )
         let config = try RDKafkaConfig(properties: configuration.properties, raw: configuration.client.rawProperties)
         self.client = try RDKafkaClient(kind: .consumer, config: config, context: context)

@@ -14,6 +14,12 @@ final class RDKafkaContext: Sendable {
     let onRebalance: RebalanceHandler?
     let onDelivery: DeliveryHandler?
     let onError: (@Sendable (KafkaError) -> Void)?
+    /// Told librdkafka's consumer-group join state on every change (read from
+    /// its `cgrp` debug log, which the consumer always enables).
+    let onJoinState: (@Sendable (String) -> Void)?
+    /// Whether librdkafka's debug-level lines reach the logger (only when the
+    /// application asked for debug contexts).
+    let forwardsDebug: Bool
     /// The last error librdkafka reported for the whole client.
     private let lastError = Mutex<KafkaError?>(nil)
 
@@ -21,12 +27,16 @@ final class RDKafkaContext: Sendable {
         logger: Logger,
         onRebalance: RebalanceHandler? = nil,
         onDelivery: DeliveryHandler? = nil,
-        onError: (@Sendable (KafkaError) -> Void)? = nil
+        onError: (@Sendable (KafkaError) -> Void)? = nil,
+        onJoinState: (@Sendable (String) -> Void)? = nil,
+        forwardsDebug: Bool = true
     ) {
         self.logger = logger
         self.onRebalance = onRebalance
         self.onDelivery = onDelivery
         self.onError = onError
+        self.onJoinState = onJoinState
+        self.forwardsDebug = forwardsDebug
     }
 
     var latestError: KafkaError? { lastError.withLock { $0 } }
@@ -62,7 +72,19 @@ private func rdKafkaLogTrampoline(
     guard let client, let context = RDKafkaContext.from(rd_kafka_opaque(client)) else { return }
     let text = message.map { String(cString: $0) } ?? ""
     let source = facility.map { String(cString: $0) } ?? ""
+    if source == "CGRPJOINSTATE", let state = joinState(in: text) {
+        context.onJoinState?(state)
+    }
+    let syslogDebug: Int32 = 7
+    guard level < syslogDebug || context.forwardsDebug else { return }
     context.logger.log(level: Logger.Level(syslog: level), "\(text)", metadata: ["rdkafka": "\(source)"])
+}
+
+/// The new state in `Group "g" changed join state steady -> wait-join (state up)`.
+private func joinState(in line: String) -> String? {
+    guard let arrow = line.range(of: " -> ") else { return nil }
+    let state = line[arrow.upperBound...].prefix { $0 != " " }
+    return state.isEmpty ? nil : String(state)
 }
 
 private func rdKafkaErrorTrampoline(
