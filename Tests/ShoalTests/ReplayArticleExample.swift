@@ -1,0 +1,35 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+
+// The example of docs/testing-by-replay.md, compiled and run as a test.
+// Keep the lines between the markers identical to the article's code block
+// (`theArticleShowsTheCompiledExample` checks it).
+
+// example:begin
+@Test func countersAddUpTheirEvents() async throws {
+    let replay = try Replay(CounterApp.self)
+    let events = try [
+        ReplayEvent(topic: "counter-events", offset: 0, key: "a", json: CounterEvent(key: "a", seq: 0, amount: 5)),
+        ReplayEvent(topic: "counter-events", offset: 1, key: "a", json: CounterEvent(key: "a", seq: 1, amount: 7)),
+    ]
+    let result = try await replay.run(events)
+
+    let totals = try result.outputs.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value)) }
+    #expect(totals.map(\.sum) == [5, 12])
+    #expect(result.outputs.map(\.id) == ["counter-events/0/0/0", "counter-events/0/1/0"])
+
+    let state = try #require(try result.state(Counter.State.self, of: EntityID(type: "Counter", key: "a")))
+    #expect(state.count == 2 && state.sum == 12)
+    #expect(result.transitions.count == 2, "the state after each event")
+}
+// example:end
+
+@Test func theArticleShowsTheCompiledExample() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
+    let article = try String(contentsOf: root.appendingPathComponent("docs/testing-by-replay.md"), encoding: .utf8)
+    let example = try #require(source.components(separatedBy: "// example:begin\n").last?.components(separatedBy: "// example:end").first)
+    #expect(article.contains("```swift\n" + example + "```"), "docs/testing-by-replay.md shows this file's example verbatim")
+}
