@@ -128,4 +128,35 @@ struct ReplayTests {
         let state = try #require(lines.first { $0["state"] as? String == "Counter key-3" })
         #expect(state["firstDivergentOffset"] != nil)
     }
+
+    /// A hand-written journal's golden file: written by `--update-golden`,
+    /// matched by `--diff` with the same handler, and with a changed one
+    /// exactly the changed key's outputs and state are reported. Two plain
+    /// replays print byte-identical results.
+    @Test(.timeLimit(.minutes(2)))
+    func goldenFilesRecordAndCatchChanges() async throws {
+        let directory = try temporaryDirectory()
+        let journal = try self.journal(CounterWorkload(keys: 5, perKey: 4).messages.map { message in
+            #"{"topic":"counter-events","key":"\#(message.key)","value":\#(message.value)}"#
+        })
+        func replay(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> ChildProcess {
+            let process = try ChildProcess(
+                executable: "CounterApp", arguments: ["replay", "--journal", journal.path] + arguments,
+                directory: directory, name: name, environment: environment
+            )
+            _ = await process.waitForExit()
+            return process
+        }
+        let record = try await replay("record", ["--update-golden"])
+        #expect(record.process.terminationStatus == 0, "\(record.errors)")
+        #expect(FileManager.default.fileExists(atPath: journal.path + ".golden"))
+        let same = try await replay("same", ["--diff"])
+        #expect(same.process.terminationStatus == 0 && same.errors.contains("no differences"), "\(same.errors)")
+        let changed = try await replay("changed", ["--diff"], environment: ["COUNTER_CHANGED_KEY": "key-2"])
+        #expect(changed.process.terminationStatus == 1)
+        #expect(changed.errors.contains("0 added, 0 removed, 4 changed; 1 states differ"), "\(changed.errors)")
+        let first = try await replay("first", [])
+        let second = try await replay("second", [])
+        #expect(!first.output.isEmpty && first.output == second.output, "two replays print the same bytes")
+    }
 }

@@ -17,8 +17,11 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Only this key's events.")
     var key: String?
 
-    @Flag(help: "Compare with what the node recorded in the partition file; exit 1 on any difference.")
+    @Flag(help: "Compare with what was recorded (the partition file's outbox and snapshots, or FILE.golden for a .jsonl journal); exit 1 on any difference.")
     var diff = false
+
+    @Flag(help: "Write the replay's outputs and states to FILE.golden (for a .jsonl journal).")
+    var updateGolden = false
 
     func run() async throws {
         let replay = try Replay(try ShoalApplicationMain.application(for: "replay"))
@@ -29,8 +32,12 @@ struct ReplayCommand: AsyncParsableCommand {
         let result = try await replay.run(events, transitions: false) { done in
             FileHandle.standardError.write(Data("replayed \(done)/\(total) events\n".utf8))
         }
-        if let recorded, diff {
-            let differences = ReplayDiff(recorded: recorded, replayed: result)
+        if updateGolden {
+            try (ReplayReport.lines(result).joined(separator: "\n") + "\n").write(to: goldenURL, atomically: true, encoding: .utf8)
+            ReplayReport.summary("wrote \(goldenURL.path)")
+        } else if diff {
+            let expected = try recorded ?? RecordedPartition(golden: goldenURL, events: events, entityOf: replay.entity(of:))
+            let differences = ReplayDiff(recorded: expected, replayed: recorded == nil ? result.normalized : result)
             ReplayReport.print(differences)
             ReplayReport.summary("replayed \(result.applied) events, \(result.failures.count) failed; " + ReplayReport.counts(differences))
             if !differences.isEmpty { throw ExitCode(1) }
@@ -40,11 +47,11 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
+    private var goldenURL: URL { URL(fileURLWithPath: journal + ".golden") }
+
     private func recording(_ replay: Replay) throws -> RecordedPartition? {
-        guard journal.hasSuffix(".sqlite") else {
-            if diff { throw ValidationError("--diff compares with a partition file a node recorded (.sqlite); \(journal) is not one") }
-            return nil
-        }
+        guard journal.hasSuffix(".sqlite") else { return nil }
+        if updateGolden { throw ValidationError("--update-golden is for .jsonl journals; a partition file is its own record") }
         let recorded = try RecordedPartition(at: journal, entityTypes: replay.entityTypes)
         return key.map(recorded.only(key:)) ?? recorded
     }

@@ -37,6 +37,12 @@ public final class Replay: Sendable {
         return logger
     }
 
+    /// The entity an event goes to, when its topic has a route (the key
+    /// taken from the record key).
+    public func entity(of event: ReplayEvent) -> EntityID? {
+        routes[event.topic].map { EntityID(type: $0.entity.name, key: event.key) }
+    }
+
     /// The entity types the routes lead to.
     public var entityTypes: Set<String> { Set(routes.values.map(\.entity.name)) }
 

@@ -4,15 +4,23 @@ import Foundation
 /// summary and progress on standard error.
 enum ReplayReport {
     static func print(_ result: ReplayResult) {
+        for text in lines(result) { Swift.print(text) }
+    }
+
+    /// The result as JSON lines: outputs, then final states, then failures.
+    /// A golden file holds exactly these lines.
+    static func lines(_ result: ReplayResult) -> [String] {
+        var lines: [String] = []
         for output in result.outputs {
-            line(["output": output.id, "topic": output.topic, "key": output.key ?? NSNull(), "value": json(output.value)])
+            lines.append(encode(["output": output.id, "topic": output.topic, "key": output.key ?? NSNull(), "value": json(output.value)]))
         }
         for (entity, state) in result.states.sorted(by: { ($0.key.type, $0.key.key) < ($1.key.type, $1.key.key) }) {
-            line(["entity": entity.type, "key": entity.key, "state": json(state)])
+            lines.append(encode(["entity": entity.type, "key": entity.key, "state": json(state)]))
         }
         for failure in result.failures {
-            line(["failed": "\(failure.topic)/\(failure.partition)/\(failure.offset)", "reason": failure.reason])
+            lines.append(encode(["failed": "\(failure.topic)/\(failure.partition)/\(failure.offset)", "reason": failure.reason]))
         }
+        return lines
     }
 
     static func print(_ diff: ReplayDiff) {
@@ -42,12 +50,23 @@ enum ReplayReport {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    private static func json(_ bytes: [UInt8]) -> Any {
+    static func json(_ bytes: [UInt8]) -> Any {
         (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) ?? String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `bytes` re-encoded the way golden files hold JSON (sorted keys), so
+    /// that both sides of a comparison are written alike.
+    static func normalized(_ bytes: [UInt8]) -> [UInt8] {
+        Array(encode(json(bytes)).utf8)
+    }
+
+    private static func encode(_ object: Any) -> String {
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     private static func line(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        Swift.print(String(decoding: data, as: UTF8.self))
+        Swift.print(encode(object))
     }
 }
