@@ -19,6 +19,8 @@ actor ShardPersistence {
     private(set) var committedNext: Int64?
     /// The store error that stopped the partition's progress, if any.
     private(set) var fault: StoreError?
+    /// Set once the hand-off closed the file: later checkpoints do nothing.
+    private var finished = false
 
 
     init(store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?) {
@@ -52,6 +54,7 @@ actor ShardPersistence {
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void
     ) async -> Bool {
+        guard !finished else { return true }
         let (pending, nextOffset) = take()
         let next = nextOffset ?? committedNext
         let delivered = deliveries.withLock { deliveries in
@@ -157,6 +160,7 @@ actor ShardPersistence {
             return deliveries.sent
         }
         markSent(delivered)
+        finished = true
         store.close()
     }
 }
