@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "Shoal", targets: ["Shoal"]),
         .library(name: "ShoalKafka", targets: ["ShoalKafka"]),
+        .library(name: "ShoalTesting", targets: ["ShoalTesting"]),
         .executable(name: "shoal", targets: ["ShoalCLI"]),
     ],
     dependencies: [
@@ -58,6 +59,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers for testing handlers by replay, for applications' test targets.
+        .target(
+            name: "ShoalTesting",
+            dependencies: ["Shoal"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "ShoalCLI",
             dependencies: ["Shoal"],
@@ -95,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTests",
-            dependencies: ["Shoal", "CounterApp", "TestSupport"],
+            dependencies: ["Shoal", "ShoalTesting", "CounterApp", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

@@ -1,5 +1,5 @@
 import Foundation
-import Shoal
+import ShoalTesting
 import Testing
 @testable import CounterApp
 
@@ -16,13 +16,13 @@ import Testing
     ]
     let result = try await replay.run(events)
 
-    let totals = try result.outputs.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value)) }
-    #expect(totals.map(\.sum) == [5, 12])
+    #expect(try result.outputs(CounterTotal.self).map(\.sum) == [5, 12])
     #expect(result.outputs.map(\.id) == ["counter-events/0/0/0", "counter-events/0/1/0"])
 
     let state = try #require(try result.state(Counter.State.self, of: EntityID(type: "Counter", key: "a")))
     #expect(state.count == 2 && state.sum == 12)
-    #expect(result.transitions.count == 2, "the state after each event")
+    let after = try result.states(of: EntityID(type: "Counter", key: "a"), as: Counter.State.self)
+    #expect(after.map(\.count) == [1, 2], "the state after each event")
 }
 // example:end
 

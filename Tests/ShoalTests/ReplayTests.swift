@@ -1,5 +1,5 @@
 import Foundation
-import Shoal
+import ShoalTesting
 import Testing
 @testable import CounterApp
 
@@ -158,5 +158,18 @@ struct ReplayTests {
         let first = try await replay("first", [])
         let second = try await replay("second", [])
         #expect(!first.output.isEmpty && first.output == second.output, "two replays print the same bytes")
+    }
+
+    @Test func inlineJournalsAndTypedHelpers() async throws {
+        let result = try await replay.run(jsonLines: """
+            {"topic":"counter-events","key":"a","value":{"key":"a","seq":0,"amount":2}}
+            {"topic":"counter-events","key":"b","value":{"key":"b","seq":0,"amount":3}}
+            {"topic":"counter-events","key":"a","value":{"key":"a","seq":1,"amount":4}}
+            """)
+        #expect(try result.outputs(CounterTotal.self, topic: "counter-totals").map(\.sum) == [2, 3, 6])
+        #expect(try result.outputs(CounterTotal.self, topic: "elsewhere").isEmpty)
+        #expect(result.outputsByKey["a"]?.count == 2 && result.outputsByKey["b"]?.count == 1)
+        let a = try result.states(of: EntityID(type: "Counter", key: "a"), as: Counter.State.self)
+        #expect(a.map(\.sum) == [2, 6])
     }
 }

@@ -14,11 +14,17 @@ public enum ReplayJournal {
         } catch {
             throw ShoalError(code: .journal, reason: "\(url.path): cannot read: \(error.localizedDescription)")
         }
+        return try jsonLines(text, source: url.path)
+    }
+
+    /// Events from JSON Lines text (the format of ``jsonLines(at:)``);
+    /// errors name `source` and the line.
+    public static func jsonLines(_ text: String, source: String = "journal") throws -> [ReplayEvent] {
         var events: [ReplayEvent] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
-            events.append(try event(from: trimmed, index: index, file: url.path))
+            events.append(try event(from: trimmed, index: index, file: source))
         }
         return events
     }

@@ -122,21 +122,28 @@ public final class KafkaConsumer: Service, Sendable {
     /// give up the whole assignment.
     public func commit(_ offsets: [TopicPartition: Int64]) async throws(KafkaError) {
         guard !offsets.isEmpty else { return }
-        let limit = configuration.maxPollInterval
-        if !machine.withLock({ $0.rebalance.mayCommit(limit: limit) }) {
-            throw KafkaError(
-                code: .commit, reason: "the group is rebalancing: commit after it",
-                rdKafkaCode: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS.rawValue
-            )
-        }
+        try checkMayCommit()
         let client = self.client
         do {
             try await BlockingCalls.run { () throws(KafkaError) in
+                // Checked again on the blocking thread, just before the call:
+                // the hop there can take long enough for a rejoin to begin.
+                try self.checkMayCommit()
                 try Self.commitBlocking(client.handle, offsets)
             }
         } catch {
             if Self.meansRebalancing(error) { machine.withLock { $0.rebalance.refused() } }
             throw error
+        }
+    }
+
+    private func checkMayCommit() throws(KafkaError) {
+        let limit = configuration.maxPollInterval
+        guard machine.withLock({ $0.rebalance.mayCommit(limit: limit) }) else {
+            throw KafkaError(
+                code: .commit, reason: "the group is rebalancing: commit after it",
+                rdKafkaCode: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS.rawValue
+            )
         }
     }
 
