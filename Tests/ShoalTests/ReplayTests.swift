@@ -48,6 +48,9 @@ struct ReplayTests {
         let first = try await replay.run(events)
         let second = try await replay.run(events)
         #expect(first == second)
+        let oneLane = try await replay.run(events, lanes: 1)
+        let sevenLanes = try await replay.run(events, lanes: 7)
+        #expect(oneLane == first && sevenLanes == first, "the same result for any number of lanes")
         #expect(first.outputs.count == 1_000 && first.states.count == 50)
     }
 

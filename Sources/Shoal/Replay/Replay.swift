@@ -48,54 +48,92 @@ public final class Replay: Sendable {
 
     /// Replays `events` in order into fresh entities. With `transitions`
     /// false only the final states are encoded, not the state after every
-    /// event (faster on long journals).
-    /// `progress` is told the count of events replayed every 100,000.
+    /// event (faster on long journals). `progress` is told, about every
+    /// 100,000 events, how many were replayed.
+    ///
+    /// Events are decoded in parallel, then each entity's events run in
+    /// their order in one of `lanes` concurrent lanes (entities never share
+    /// state); the result is merged in event order, so it is the same for
+    /// any number of lanes.
     public func run(
-        _ events: [ReplayEvent], transitions: Bool = true, progress: ((Int) -> Void)? = nil
+        _ events: [ReplayEvent], transitions: Bool = true, lanes: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
-        var result = ReplayResult()
-        var entities: [EntityID: (entity: any Entity, route: Route)] = [:]
-        for (index, event) in events.enumerated() {
-            if index > 0, index % 100_000 == 0 { progress?(index) }
-            guard let route = routes[event.topic] else {
-                result.failures.append(.init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)"))
-                continue
+        let lanes = max(1, lanes)
+        let prepared = await prepare(events, lanes: lanes)
+        var byLane = Array(repeating: [ReplayStep](), count: lanes)
+        var undecodable: [(Int, ReplayResult.Failure)] = []
+        for step in prepared {
+            switch step {
+            case .ready(let ready): byLane[ready.lane(of: lanes)].append(ready)
+            case .failed(let index, let failure): undecodable.append((index, failure))
             }
-            let record = KafkaRecord(
-                topic: event.topic, partition: event.partition, offset: event.offset,
-                key: KafkaBytes(event.key), value: KafkaBytes(event.value),
-                timestamp: event.timestamp.map { KafkaTimestamp(milliseconds: $0) }
-            )
+        }
+        let done = ReplayProgress(report: progress)
+        let outcomes = try await withThrowingTaskGroup(of: LaneOutcome.self) { group in
+            for steps in byLane where !steps.isEmpty {
+                group.addTask { try await self.runLane(steps, transitions: transitions, progress: done) }
+            }
+            var outcomes: [LaneOutcome] = []
+            for try await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        return merge(outcomes, undecodable: undecodable)
+    }
+
+    /// Decodes every event (in parallel chunks), keeping event order.
+    private func prepare(_ events: [ReplayEvent], lanes: Int) async -> [ReplayPreparation] {
+        let chunk = max(1, (events.count + lanes - 1) / lanes)
+        let routes = self.routes
+        return await withTaskGroup(of: (Int, [ReplayPreparation]).self) { group in
+            for start in stride(from: 0, to: events.count, by: chunk) {
+                let slice = events[start..<min(start + chunk, events.count)]
+                group.addTask {
+                    (start, slice.enumerated().map { offset, event in ReplayPreparation(event, index: start + offset, routes: routes) })
+                }
+            }
+            var parts: [(Int, [ReplayPreparation])] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+        }
+    }
+
+    /// Runs one lane's events in order; each entity lives in one lane.
+    private func runLane(_ steps: [ReplayStep], transitions: Bool, progress: ReplayProgress) async throws -> LaneOutcome {
+        var outcome = LaneOutcome()
+        var entities: [EntityID: (entity: any Entity, route: Route)] = [:]
+        for step in steps {
             do {
-                let (key, decoded) = try route.decode(record)
-                let id = EntityID(type: route.entity.name, key: key)
                 let entity: any Entity
-                if let resident = entities[id] {
+                if let resident = entities[step.id] {
                     entity = resident.entity
                 } else {
-                    entity = try await route.entity.activate(system, id, nil)
-                    entities[id] = (entity, route)
+                    entity = try await step.route.entity.activate(system, step.id, nil)
+                    entities[step.id] = (entity, step.route)
                 }
                 let applied = try await EntityDispatch.apply(
-                    record, event: decoded, route: route, to: entity, id: id, logger: logger, encodingState: transitions
+                    step.record, event: step.event, route: step.route, to: entity, id: step.id, logger: logger,
+                    encodingState: transitions
                 )
-                for (position, output) in applied.outputs.enumerated() {
-                    result.outputs.append(.init(
-                        id: "\(event.topic)/\(event.partition)/\(event.offset)/\(position)", topic: output.topic,
-                        key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? []
-                    ))
-                }
-                if let state = applied.state {
-                    result.transitions.append(.init(offset: event.offset, entity: id, state: state))
-                }
-                result.applied += 1
+                outcome.record(applied, of: step)
             } catch {
-                result.failures.append(.init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)"))
+                outcome.failures.append((step.index, step.failure("\(error)")))
             }
+            progress.advance()
         }
         for (id, resident) in entities {
-            result.states[id] = Array(try await resident.route.entity.snapshot(resident.entity))
+            outcome.states[id] = Array(try await resident.route.entity.snapshot(resident.entity))
         }
+        return outcome
+    }
+
+    private func merge(_ outcomes: [LaneOutcome], undecodable: [(Int, ReplayResult.Failure)]) -> ReplayResult {
+        var result = ReplayResult()
+        result.outputs = outcomes.flatMap(\.outputs).sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+        result.transitions = outcomes.flatMap(\.transitions).sorted { $0.0 < $1.0 }.map(\.1)
+        result.failures = (undecodable + outcomes.flatMap(\.failures)).sorted { $0.0 < $1.0 }.map(\.1)
+        result.applied = outcomes.reduce(0) { $0 + $1.applied }
+        for outcome in outcomes { result.states.merge(outcome.states) { first, _ in first } }
         return result
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+import ShoalKafka
+import Synchronization
+
+/// An event ready to apply: decoded, with its route and entity.
+struct ReplayStep: Sendable {
+    let index: Int
+    let record: KafkaRecord
+    let route: Route
+    let id: EntityID
+    let event: any Sendable
+
+    func lane(of lanes: Int) -> Int {
+        // Any stable choice works: an entity's events stay in one lane.
+        var hasher = Hasher()
+        hasher.combine(id)
+        return Int(UInt(bitPattern: hasher.finalize()) % UInt(lanes))
+    }
+
+    func failure(_ reason: String) -> ReplayResult.Failure {
+        .init(topic: record.topic, partition: record.partition, offset: record.offset, reason: reason)
+    }
+}
+
+/// An event after decoding: ready, or failed with the reason.
+enum ReplayPreparation: Sendable {
+    case ready(ReplayStep)
+    case failed(index: Int, ReplayResult.Failure)
+
+    init(_ event: ReplayEvent, index: Int, routes: [String: Route]) {
+        guard let route = routes[event.topic] else {
+            self = .failed(index: index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)"))
+            return
+        }
+        let record = KafkaRecord(
+            topic: event.topic, partition: event.partition, offset: event.offset,
+            key: KafkaBytes(event.key), value: KafkaBytes(event.value),
+            timestamp: event.timestamp.map { KafkaTimestamp(milliseconds: $0) }
+        )
+        do {
+            let (key, decoded) = try route.decode(record)
+            self = .ready(ReplayStep(index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded))
+        } catch {
+            self = .failed(index: index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)"))
+        }
+    }
+}
+
+/// What one lane produced, each item with its event's index for the merge.
+struct LaneOutcome: Sendable {
+    var outputs: [(Int, Int, ReplayResult.Output)] = []
+    var transitions: [(Int, ReplayResult.Transition)] = []
+    var failures: [(Int, ReplayResult.Failure)] = []
+    var states: [EntityID: [UInt8]] = [:]
+    var applied = 0
+
+    mutating func record(_ applied: EntityDispatch.Applied, of step: ReplayStep) {
+        let record = step.record
+        for (position, output) in applied.outputs.enumerated() {
+            outputs.append((step.index, position, .init(
+                id: "\(record.topic)/\(record.partition)/\(record.offset)/\(position)", topic: output.topic,
+                key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? []
+            )))
+        }
+        if let state = applied.state {
+            transitions.append((step.index, .init(offset: record.offset, entity: step.id, state: state)))
+        }
+        self.applied += 1
+    }
+}
+
+/// Counts replayed events across lanes and reports every 100,000.
+final class ReplayProgress: Sendable {
+    private let count = Atomic<Int>(0)
+    private let report: (@Sendable (Int) -> Void)?
+
+    init(report: (@Sendable (Int) -> Void)?) {
+        self.report = report
+    }
+
+    func advance() {
+        let done = count.add(1, ordering: .relaxed).newValue
+        if done % 100_000 == 0 { report?(done) }
+    }
+}
