@@ -9,6 +9,8 @@ struct CounterEvent: Codable, Sendable {
     var amount: Int
     /// A handler failure on purpose, for dead-letter tests.
     var poison: Bool?
+    /// A failure after the state was changed, for retry tests.
+    var halfway: Bool?
 }
 
 /// The output of each event.
@@ -42,6 +44,10 @@ distributed actor Counter: Entity {
 
     func handle(_ event: CounterEvent, in context: EntityContext) throws {
         if event.poison == true { throw PoisonEvent() }
+        if event.halfway == true {
+            state.sum += event.amount
+            throw PoisonEvent()
+        }
         state.count += 1
         state.sum += event.amount + (Self.changedKey == context.key ? 1 : 0)
         state.lastSeq = event.seq

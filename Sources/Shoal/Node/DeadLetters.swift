@@ -11,9 +11,10 @@ struct DeadLetters: Sendable {
     let logger: Logger
     let counter = Counter(label: "shoal_dead_letters_total")
 
-    /// Produces the record's key and value with reason headers; `delivered`
-    /// runs once the broker has it.
-    func send(_ record: KafkaRecord, reason: String, delivered: @escaping @Sendable () -> Void) async {
+    /// Produces the record's key and value with reason headers and waits
+    /// for the broker to have it.
+    /// - Throws: ``KafkaError`` when it is not delivered.
+    func send(_ record: KafkaRecord, reason: String) async throws(KafkaError) {
         counter.increment()
         logger.warning("Dead-lettering a record", metadata: [
             "topic": "\(record.topic)", "partition": "\(record.partition)", "offset": "\(record.offset)",
@@ -28,19 +29,6 @@ struct DeadLetters: Sendable {
                 KafkaHeader(key: "shoal-dlq-offset", string: "\(record.offset)"),
             ]
         )
-        let logger = self.logger
-        do {
-            try await producer.enqueue(message) { result in
-                if case .failure(let error) = result {
-                    logger.error("Dead letter not delivered; the record's offset stays uncommitted", metadata: [
-                        "error": "\(error)",
-                    ])
-                    return
-                }
-                delivered()
-            }
-        } catch {
-            logger.error("Dead letter not sent; the record's offset stays uncommitted", metadata: ["error": "\(error)"])
-        }
+        try await producer.send(message)
     }
 }

@@ -17,9 +17,10 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         for partition in partitions where !owned.contains(partition) {
             do {
                 let (shard, next) = try await openShard(partition, services: services)
+                // The previous owner's undelivered outputs go out before any new ones.
+                await shard.persistence.resumePublishing()
                 node.state.withLock { $0.shards[partition] = shard }
                 if let next { starts[partition] = .offset(next) }
-                Task { await shard.persistence.resumePublishing() }
             } catch {
                 node.logger.error("Cannot open the partition's state file: the partition stays paused", metadata: [
                     "partition": "\(partition)", "error": "\(error)",

@@ -65,6 +65,7 @@ extension Shard {
     private func handle(_ record: KafkaRecord, route: Route, event: any Sendable, entity: any Entity, id: EntityID) async {
         let attempts = max(1, services.configuration.handlerAttempts)
         var lastError: (any Error)?
+        var entity = entity
         for attempt in 1...attempts {
             let started = ContinuousClock.now
             do {
@@ -82,10 +83,22 @@ extension Shard {
                 services.logger.warning("Handler threw", metadata: [
                     "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
                 ])
+                // What the failed attempt changed is undone: the entity comes
+                // back from its last saved state.
+                guard let restored = await restore(id, route.entity) else { break }
+                entity = restored
                 if attempt < attempts { try? await Task.sleep(for: services.configuration.retryBackoff) }
             }
         }
         await deadLetter(record, reason: "handler of \(id) threw \(attempts) times: \(lastError.map { "\($0)" } ?? "")")
+    }
+
+    /// The entity re-activated from its newest snapshot, dropping what a
+    /// throwing handler changed; nil if it cannot be activated.
+    private func restore(_ id: EntityID, _ descriptor: EntityDescriptor) async -> (any Entity)? {
+        state.withLock { $0.setEntity(nil, for: id) }
+        services.metrics.residentEntities.decrement()
+        return await ensureActive(id, nil, descriptor, record: nil)
     }
 
     /// Releases the actor; its state is in the next commit or the file already.

@@ -154,7 +154,37 @@ final class Shard: Sendable {
     /// Records accepted and not yet complete.
     var bufferedCount: Int { state.withLock { $0.buffered } }
 
+    /// Sends the record to the dead-letter topic, retrying while the shard
+    /// runs; it completes once delivered. Undelivered, it stays unfinished:
+    /// the file's offset stops below it (other records go on), so after a
+    /// restart or hand-off it is dead-lettered again rather than lost.
     func deadLetter(_ record: KafkaRecord, reason: String) async {
-        await services.deadLetters.send(record, reason: reason) { [self] in complete(record.offset) }
+        var backoff = Duration.milliseconds(100)
+        while true {
+            do {
+                try await services.deadLetters.send(record, reason: reason)
+                complete(record.offset)
+                return
+            } catch {
+                services.logger.error("Dead letter not delivered; retrying", metadata: [
+                    "offset": "\(record.offset)", "partition": "\(partition)", "error": "\(error)",
+                ])
+            }
+            guard !state.withLock({ $0.stopping }) else {
+                abandonUndelivered(record.offset)
+                return
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
+    }
+
+    /// Leaves a record the shard could not finish to the next owner.
+    private func abandonUndelivered(_ offset: Int64) {
+        state.withLock { state in
+            state.tracker.abandon([offset])
+            state.buffered -= 1
+            state.wakeIdleWaitersIfIdle()
+        }
     }
 }

@@ -29,7 +29,16 @@ final class PartitionFileLock {
         self.descriptor = descriptor
     }
 
+    private var held = true
+
     deinit {
+        release()
+    }
+
+    /// Releases the lock (once).
+    func release() {
+        guard held else { return }
+        held = false
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

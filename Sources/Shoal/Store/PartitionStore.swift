@@ -27,8 +27,7 @@ public final class PartitionStore: Sendable {
             defer { connection = nil }
             return connection
         }
-        // Statements, then the connection, then the lock: in that order.
-        withExtendedLifetime(connection) {}
+        connection?.shutDown()
     }
 
     /// What the store's lock guards: the connection, its prepared
@@ -44,6 +43,15 @@ public final class PartitionStore: Sendable {
         init(sqlite: SQLiteConnection, lock: PartitionFileLock?) {
             self.sqlite = sqlite
             self.lock = lock
+        }
+
+        /// Finalizes the statements, closes the database, and only then
+        /// releases the file lock, so the next owner never opens a file
+        /// this connection still writes (its last WAL checkpoint included).
+        func shutDown() {
+            statements.removeAll()
+            sqlite.close()
+            lock?.release()
         }
 
         /// A statement prepared once and reused.

@@ -23,6 +23,8 @@ extension KafkaConsumer {
             let wrapped = KafkaError.rdKafka(error, "rebalance failed", code: .assignment)
             logger.error("Rebalance error", metadata: ["error": "\(wrapped)"])
             emit(.error(wrapped))
+            // Everything this member held is gone: the runtime hears so.
+            tellLost(Array(machine.withLock { $0.assigned }).sorted())
             unassign(all: true, partitions: partitions, cooperative: false)
         }
     }
@@ -41,13 +43,13 @@ extension KafkaConsumer {
         if cooperative {
             if let failure = rd_kafka_incremental_assign(client.handle, list) {
                 report(KafkaError.consuming(failure, "incremental assign of \(partitions) failed"))
-                return
+                return tellLost(partitions)
             }
         } else {
             let error = rd_kafka_assign(client.handle, list)
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 report(KafkaError.rdKafka(error, "assign of \(partitions) failed", code: .assignment))
-                return
+                return tellLost(partitions)
             }
         }
         // Pauses do not survive librdkafka's assignment: apply them again.
@@ -167,6 +169,18 @@ extension KafkaConsumer {
             rd_kafka_assign(client.handle, nil)
         }
         machine.withLock { $0.didRevoke(all ? Array($0.assigned) : partitions) }
+    }
+
+    /// Runs the lost hook for partitions this member will not consume
+    /// after all (the hook that prepared them already ran).
+    private func tellLost(_ partitions: [TopicPartition]) {
+        guard !partitions.isEmpty else { return }
+        let listener = self.listener
+        let finished = BlockingCalls.wait(timeout: configuration.rebalanceHookTimeout) {
+            await listener.partitionsLost(partitions)
+            return true
+        }
+        if finished == nil { emit(.rebalanceHookTimedOut(partitions)) }
     }
 
     private func report(_ error: KafkaError) {

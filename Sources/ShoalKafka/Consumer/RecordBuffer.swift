@@ -84,6 +84,8 @@ final class RecordBuffer: Sendable {
         let waiter: CheckedContinuation<Batch?, Never>? = state.withLock { state in
             if let waiter = state.waiter {
                 state.waiter = nil
+                // Handed straight to the reader: it holds this batch now.
+                state.readerHolds = true
                 return waiter
             }
             state.batches.append(batch)

@@ -24,7 +24,16 @@ final class SQLiteConnection {
         handle = opened
     }
 
+    private var isOpen = true
+
     deinit {
+        close()
+    }
+
+    /// Closes the database (its statements must be finalized first).
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
         sqlite3_close_v2(handle)
     }
 
