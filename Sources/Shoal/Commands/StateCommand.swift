@@ -38,7 +38,7 @@ struct StateCommand: ParsableCommand {
     static func line(_ snapshot: Snapshot, file: String) throws -> String {
         let state: Any
         do {
-            state = try JSONSerialization.jsonObject(with: Data(snapshot.state), options: [.fragmentsAllowed])
+            state = try CanonicalJSON.object(snapshot.state)
         } catch {
             throw StoreError(
                 code: .undecodableSnapshot,
@@ -47,15 +47,9 @@ struct StateCommand: ParsableCommand {
         }
         let object: [String: Any] = [
             "entity": snapshot.entity, "key": snapshot.key, "version": snapshot.version,
-            "offset": snapshot.offset, "partition": partitionName(of: file), "state": state,
+            "offset": snapshot.offset, "partition": PartitionStore.partition(ofFile: file)?.description ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension, "state": state,
         ]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    /// `counter-events-3` for `…/counter-events-3.sqlite`.
-    private static func partitionName(of file: String) -> String {
-        ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        return String(decoding: try CanonicalJSON.data(object), as: UTF8.self)
     }
 }
 

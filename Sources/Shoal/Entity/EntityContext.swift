@@ -21,33 +21,24 @@ public struct EntityContext: Sendable {
     /// deterministic id header (`shoal-id`: source topic, partition, offset,
     /// index) so that readers can drop repeats.
     public func emit(topic: String, key: String, value: some Encodable) throws {
-        let bytes = try Self.encoder.encode(value)
+        let bytes = try CanonicalJSON.encoder.encode(value)
         emit(topic: topic, key: key, bytes: Array(bytes))
     }
 
     /// Emits raw bytes to `topic` under `key`.
     public func emit(topic: String, key: String, bytes: [UInt8]) {
-        outputs.append { index in
-            KafkaProducerMessage(
-                topic: topic, key: Array(key.utf8), value: bytes,
-                headers: [KafkaHeader(key: "shoal-id", string: "\(self.topic)/\(partition)/\(offset)/\(index)")]
-            )
-        }
+        // Its id (`shoal-id`: this record and the output's position) is added
+        // when the outbox publishes it, after its commit.
+        outputs.append(KafkaProducerMessage(topic: topic, key: Array(key.utf8), value: bytes))
     }
-
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 }
 
 /// The outputs one record's handling emitted, in order.
 final class OutputCollector: Sendable {
     private let messages = Mutex<[KafkaProducerMessage]>([])
 
-    func append(_ make: (Int) -> KafkaProducerMessage) {
-        messages.withLock { $0.append(make($0.count)) }
+    func append(_ message: KafkaProducerMessage) {
+        messages.withLock { $0.append(message) }
     }
 
     var all: [KafkaProducerMessage] { messages.withLock { $0 } }

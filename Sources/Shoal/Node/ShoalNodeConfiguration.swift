@@ -141,6 +141,6 @@ extension ShoalNodeConfiguration {
 
     /// A partition's state file: `DIR/<group>/<topic>-<partition>.sqlite`.
     public func storePath(for partition: TopicPartition) -> String {
-        (storeDirectory as NSString).appendingPathComponent("\(partition.topic)-\(partition.partition).sqlite")
+        (storeDirectory as NSString).appendingPathComponent(PartitionStore.fileName(for: partition))
     }
 }

@@ -23,12 +23,13 @@ extension RecordedPartition {
     }
 
     private mutating func add(_ object: [String: Any], at place: String) throws {
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
         if let id = object["output"] as? String, let topic = object["topic"] as? String, let value = object["value"] {
-            let bytes = try JSONSerialization.data(withJSONObject: value, options: options)
-            outputs.append(.init(id: id, topic: topic, key: object["key"] as? String, value: Array(bytes)))
+            guard let source = OutputID(id) else {
+                throw ShoalError(code: .journal, reason: "\(place): output id \(id) is not topic/partition/offset/position")
+            }
+            outputs.append(.init(source: source, topic: topic, key: object["key"] as? String, value: Array(try CanonicalJSON.data(value))))
         } else if let type = object["entity"] as? String, let key = object["key"] as? String, let state = object["state"] {
-            states[EntityID(type: type, key: key)] = Array(try JSONSerialization.data(withJSONObject: state, options: options))
+            states[EntityID(type: type, key: key)] = Array(try CanonicalJSON.data(state))
         } else if object["failed"] == nil {
             throw ShoalError(code: .journal, reason: "\(place): neither an output, a state nor a failure")
         }

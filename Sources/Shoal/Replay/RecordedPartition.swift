@@ -14,20 +14,18 @@ public struct RecordedPartition: Sendable {
     /// - Throws: as ``ReplayJournal/partitionFile(at:entityTypes:)``.
     public init(at path: String, entityTypes: Set<String>) throws {
         events = try ReplayJournal.partitionFile(at: path, entityTypes: entityTypes)
+        let partition = try ReplayJournal.partitionOf(path)
         let store = try PartitionStore(readingAt: path)
         defer { store.close() }
         var entities: [Int64: EntityID] = [:]
         for row in try store.journal(from: 0) { entities[row.offset] = EntityID(type: row.entity, key: row.key) }
         self.entities = entities
-        let prefix = events.first.map { "\($0.topic)/\($0.partition)" } ?? ""
-        outputs = try store.outputHistory()
-            .sorted { ($0.sourceOffset, $0.position) < ($1.sourceOffset, $1.position) }
-            .map { row in
-                ReplayResult.Output(
-                    id: "\(prefix)/\(row.sourceOffset)/\(row.position)", topic: row.topic,
-                    key: row.key.map { String(decoding: $0, as: UTF8.self) }, value: row.value ?? []
-                )
-            }
+        outputs = try store.outputHistory().map { row in
+            ReplayResult.Output(
+                source: OutputID(source: partition, offset: row.sourceOffset, position: row.position), topic: row.topic,
+                key: row.key.map { String(decoding: $0, as: UTF8.self) }, value: row.value ?? []
+            )
+        }.sorted { $0.source < $1.source }
         var states: [EntityID: [UInt8]] = [:]
         for snapshot in try store.snapshots() { states[EntityID(type: snapshot.entity, key: snapshot.key)] = snapshot.state }
         self.states = states
@@ -38,18 +36,8 @@ public struct RecordedPartition: Sendable {
         var narrowed = self
         narrowed.events = events.filter { $0.key == key }
         let offsets = Set(narrowed.events.map(\.offset))
-        narrowed.outputs = outputs.filter { output in
-            output.sourceOffset.map(offsets.contains) ?? false
-        }
+        narrowed.outputs = outputs.filter { offsets.contains($0.source.offset) }
         narrowed.states = states.filter { $0.key.key == key }
         return narrowed
-    }
-}
-
-extension ReplayResult.Output {
-    /// The source record's offset, from the id `topic/partition/offset/position`.
-    var sourceOffset: Int64? {
-        let parts = id.split(separator: "/")
-        return parts.count >= 2 ? Int64(parts[parts.count - 2]) : nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ShoalKafka
 
 /// One record to replay: what a topic's record carried, where it sat.
 public struct ReplayEvent: Sendable, Hashable {
@@ -22,21 +23,43 @@ public struct ReplayEvent: Sendable, Hashable {
 
     /// An event whose value is `value` encoded as JSON (sorted keys).
     public init(topic: String, partition: Int32 = 0, offset: Int64, key: String, json value: some Encodable, timestamp: Int64? = nil) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        self.init(topic: topic, partition: partition, offset: offset, key: key, value: Array(try encoder.encode(value)), timestamp: timestamp)
+        self.init(
+            topic: topic, partition: partition, offset: offset, key: key,
+            value: Array(try CanonicalJSON.encoder.encode(value)), timestamp: timestamp
+        )
+    }
+}
+
+extension ReplayEvent {
+    /// A journal row of `partition`, as the record it was.
+    init(_ row: JournalEntry, of partition: TopicPartition) {
+        self.init(
+            topic: partition.topic, partition: partition.partition, offset: row.offset, key: row.key,
+            value: row.event ?? [], timestamp: row.eventTime
+        )
+    }
+
+    /// The Kafka record this event stands for.
+    var record: KafkaRecord {
+        KafkaRecord(
+            topic: topic, partition: partition, offset: offset, key: KafkaBytes(key), value: KafkaBytes(value),
+            timestamp: timestamp.map { KafkaTimestamp(milliseconds: $0) }
+        )
     }
 }
 
 /// What a replay produced: the outputs in order, every entity's state after
 /// each of its events, the final states, and the events that failed.
 public struct ReplayResult: Sendable, Hashable {
-    /// An output with its deterministic id (`topic/partition/offset/position`).
+    /// An output with its deterministic id.
     public struct Output: Sendable, Hashable {
-        public var id: String
+        public var source: OutputID
         public var topic: String
         public var key: String?
         public var value: [UInt8]
+
+        /// The id as the `shoal-id` header carries it: `topic/partition/offset/position`.
+        public var id: String { source.description }
     }
 
     /// An entity's encoded state after one event.
@@ -65,6 +88,6 @@ public struct ReplayResult: Sendable, Hashable {
     /// A final state decoded as `State`.
     public func state<State: Decodable>(_ type: State.Type, of entity: EntityID) throws -> State? {
         guard let bytes = states[entity] else { return nil }
-        return try JSONDecoder().decode(State.self, from: Data(bytes))
+        return try CanonicalJSON.decoder.decode(State.self, from: Data(bytes))
     }
 }

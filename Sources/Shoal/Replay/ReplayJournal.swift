@@ -43,7 +43,7 @@ public enum ReplayJournal {
         guard let value = object["value"] else {
             throw ShoalError(code: .journal, reason: "\(where_): no \"value\"")
         }
-        let bytes = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+        let bytes = try CanonicalJSON.data(value)
         return ReplayEvent(
             topic: topic, partition: Int32(object["partition"] as? Int ?? 0), offset: Int64(object["offset"] as? Int ?? index),
             key: key, value: Array(bytes), timestamp: (object["timestamp"] as? Int).map(Int64.init)
@@ -57,11 +57,7 @@ public enum ReplayJournal {
     /// - Throws: ``StoreError`` for a file that is not a readable store
     ///   (corrupt, newer schema); ``ShoalError`` (code `journal`) otherwise.
     public static func partitionFile(at path: String, entityTypes: Set<String>) throws -> [ReplayEvent] {
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        guard let dash = name.lastIndex(of: "-"), let partition = Int32(name[name.index(after: dash)...]) else {
-            throw ShoalError(code: .journal, reason: "\(path): not a partition file (<topic>-<partition>.sqlite)")
-        }
-        let topic = String(name[..<dash])
+        let partition = try partitionOf(path)
         let store = try PartitionStore(readingAt: path)
         defer { store.close() }
         return try store.journal(from: 0).map { row in
@@ -71,7 +67,15 @@ public enum ReplayJournal {
                     reason: "\(path): offset \(row.offset) belongs to entity type \(row.entity), which this application does not have (\(entityTypes.sorted().joined(separator: ", ")))"
                 )
             }
-            return ReplayEvent(topic: topic, partition: partition, offset: row.offset, key: row.key, value: row.event ?? [], timestamp: row.eventTime)
+            return ReplayEvent(row, of: partition)
         }
+    }
+
+    /// The partition a journal file belongs to, from its name.
+    static func partitionOf(_ path: String) throws -> TopicPartition {
+        guard let partition = PartitionStore.partition(ofFile: path) else {
+            throw ShoalError(code: .journal, reason: "\(path): not a partition file (<topic>-<partition>.sqlite)")
+        }
+        return partition
     }
 }

@@ -32,11 +32,7 @@ enum ReplayPreparation: Sendable {
             self = .failed(index: index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)"))
             return
         }
-        let record = KafkaRecord(
-            topic: event.topic, partition: event.partition, offset: event.offset,
-            key: KafkaBytes(event.key), value: KafkaBytes(event.value),
-            timestamp: event.timestamp.map { KafkaTimestamp(milliseconds: $0) }
-        )
+        let record = event.record
         do {
             let (key, decoded) = try route.decode(record)
             self = .ready(ReplayStep(index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded))
@@ -58,7 +54,7 @@ struct LaneOutcome: Sendable {
         let record = step.record
         for (position, output) in applied.outputs.enumerated() {
             outputs.append((step.index, position, .init(
-                id: "\(record.topic)/\(record.partition)/\(record.offset)/\(position)", topic: output.topic,
+                source: OutputID(source: record.topicPartition, offset: record.offset, position: Int64(position)), topic: output.topic,
                 key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? []
             )))
         }

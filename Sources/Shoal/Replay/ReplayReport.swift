@@ -51,7 +51,7 @@ enum ReplayReport {
     }
 
     static func json(_ bytes: [UInt8]) -> Any {
-        (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) ?? String(decoding: bytes, as: UTF8.self)
+        (try? CanonicalJSON.object(bytes)) ?? String(decoding: bytes, as: UTF8.self)
     }
 
     /// `bytes` re-encoded the way golden files hold JSON (sorted keys), so
@@ -61,9 +61,7 @@ enum ReplayReport {
     }
 
     private static func encode(_ object: Any) -> String {
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: options) else { return "" }
-        return String(decoding: data, as: UTF8.self)
+        CanonicalJSON.line(object)
     }
 
     private static func line(_ object: [String: Any]) {

@@ -1,3 +1,4 @@
+import Foundation
 import ShoalKafka
 
 /// Where a route finds the entity key of a record.
@@ -33,13 +34,8 @@ extension EventDecoder where Event: Decodable {
     /// JSON, the default: records are plain JSON values.
     public static var json: EventDecoder {
         EventDecoder { bytes in
-            try bytes.withUnsafeBytes { try JSONDecoderCache.decoder.decode(Event.self, from: Data($0)) }
+            try bytes.withUnsafeBytes { try CanonicalJSON.decoder.decode(Event.self, from: Data($0)) }
         }
     }
 }
 
-import Foundation
-
-enum JSONDecoderCache {
-    static let decoder = JSONDecoder()
-}

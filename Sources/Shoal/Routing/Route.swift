@@ -65,16 +65,9 @@ struct EntityDescriptor: Sendable {
             guard let entity = entity as? E, let state = await entity.whenLocal({ $0.state }) else {
                 preconditionFailure("snapshot of a foreign or remote entity")
             }
-            return try Self.encoder.encode(state)
+            return try CanonicalJSON.encoder.encode(state)
         }
     }
-
-    /// Sorted keys: the same state always encodes to the same bytes.
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     /// The snapshot as the entity's current `State`, through its upcast
     /// when it was written by an older version.
@@ -88,7 +81,7 @@ struct EntityDescriptor: Sendable {
         do {
             let encoded = Data(snapshot.state)
             if snapshot.version < current { return try E.upcast(encoded, from: Int(snapshot.version)) }
-            return try JSONDecoder().decode(E.State.self, from: encoded)
+            return try CanonicalJSON.decoder.decode(E.State.self, from: encoded)
         } catch {
             throw StoreError(
                 code: .undecodableSnapshot,

@@ -28,11 +28,7 @@ extension Shard {
         let entity = try await descriptor.activate(services.system, id, nil)
         let rows = try persistence.store.journal(entity: id.type, key: id.key)
         for row in rows {
-            let record = KafkaRecord(
-                topic: partition.topic, partition: partition.partition, offset: row.offset,
-                key: KafkaBytes(id.key), value: row.event.map(KafkaBytes.init),
-                timestamp: row.eventTime.map { KafkaTimestamp(milliseconds: $0) }
-            )
+            let record = ReplayEvent(row, of: partition).record
             let (_, event) = try route.decode(record)
             _ = try await EntityDispatch.apply(
                 record, event: event, route: route, to: entity, id: id, logger: services.logger, encodingState: false

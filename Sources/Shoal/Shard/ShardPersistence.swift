@@ -128,7 +128,10 @@ actor ShardPersistence {
         guard let id = output.id else { return }
         let message = KafkaProducerMessage(
             topic: output.topic, key: output.key, value: output.value,
-            headers: [KafkaHeader(key: "shoal-id", string: "\(partition.topic)/\(partition.partition)/\(output.sourceOffset)/\(output.position)")]
+            headers: [KafkaHeader(
+                key: OutputID.header,
+                string: OutputID(source: partition, offset: output.sourceOffset, position: output.position).description
+            )]
         )
         deliveries.withLock { $0.inFlight += 1 }
         let logger = self.logger

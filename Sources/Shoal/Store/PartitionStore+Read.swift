@@ -1,77 +1,40 @@
 extension PartitionStore {
-    /// An entity's snapshot, if one was saved.
+    /// An entity's snapshot, if one was saved (a primary-key lookup).
     public func snapshot(entity: String, key: String) throws(StoreError) -> Snapshot? {
-        try withConnection { connection throws(StoreError) in
-            let query = try connection.statement(
-                "SELECT version, offset, state FROM snapshots WHERE entity = ? AND key = ?"
-            )
-            defer { query.reset() }
-            query.bind(1, entity)
-            query.bind(2, key)
-            guard try query.step() else { return nil }
-            return Snapshot(entity: entity, key: key, version: query.int64(0), offset: query.int64(1), state: query.bytes(2))
-        }
+        try rows("SELECT \(Self.snapshotColumns) FROM snapshots WHERE entity = ? AND key = ?", Self.snapshot) {
+            $0.bind(1, entity)
+            $0.bind(2, key)
+        }.first
     }
 
     /// Every snapshot, sorted by entity type and key (optionally narrowed).
     public func snapshots(entity: String? = nil, key: String? = nil) throws(StoreError) -> [Snapshot] {
-        try withConnection { connection throws(StoreError) in
-            let query = try connection.statement("""
-                SELECT entity, key, version, offset, state FROM snapshots
-                WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR key = ?2) ORDER BY entity, key
-                """)
-            defer { query.reset() }
-            query.bind(1, entity)
-            query.bind(2, key)
-            var result: [Snapshot] = []
-            while try query.step() {
-                result.append(Snapshot(
-                    entity: query.string(0), key: query.string(1), version: query.int64(2),
-                    offset: query.int64(3), state: query.bytes(4)
-                ))
-            }
-            return result
+        let sql = """
+            SELECT \(Self.snapshotColumns) FROM snapshots
+            WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR key = ?2) ORDER BY entity, key
+            """
+        return try rows(sql, Self.snapshot) {
+            $0.bind(1, entity)
+            $0.bind(2, key)
         }
     }
 
     /// Journal rows from `offset` on, in offset order, at most `limit`.
     public func journal(from offset: Int64, limit: Int = .max) throws(StoreError) -> [JournalEntry] {
-        try withConnection { connection throws(StoreError) in
-            let query = try connection.statement(
-                "SELECT offset, entity, key, event, event_time FROM journal WHERE offset >= ? ORDER BY offset LIMIT ?"
-            )
-            defer { query.reset() }
-            query.bind(1, offset)
-            query.bind(2, Int64(min(limit, Int(Int64.max))))
-            var rows: [JournalEntry] = []
-            while try query.step() {
-                rows.append(JournalEntry(
-                    offset: query.int64(0), entity: query.string(1), key: query.string(2),
-                    event: query.isNull(3) ? nil : query.bytes(3), eventTime: query.isNull(4) ? nil : query.int64(4)
-                ))
-            }
-            return rows
+        let sql = "SELECT \(Self.journalColumns) FROM journal WHERE offset >= ? ORDER BY offset LIMIT ?"
+        return try rows(sql, Self.journalEntry) {
+            $0.bind(1, offset)
+            $0.bind(2, Int64(min(limit, Int(Int64.max))))
         }
     }
 
     /// One entity's journal rows, in offset order (a scan: the journal has
     /// no per-key index, so that appends stay fast).
     public func journal(entity: String, key: String) throws(StoreError) -> [JournalEntry] {
-        try withConnection { connection throws(StoreError) in
-            let query = try connection.statement(
-                "SELECT offset, event, event_time FROM journal WHERE entity = ? AND key = ? ORDER BY offset"
-            )
-            defer { query.reset() }
-            query.bind(1, entity)
-            query.bind(2, key)
-            var rows: [JournalEntry] = []
-            while try query.step() {
-                rows.append(JournalEntry(
-                    offset: query.int64(0), entity: entity, key: key,
-                    event: query.isNull(1) ? nil : query.bytes(1), eventTime: query.isNull(2) ? nil : query.int64(2)
-                ))
-            }
-            return rows
+        let sql = "SELECT \(Self.journalColumns) FROM journal WHERE entity = ? AND key = ? ORDER BY offset"
+        return try rows(sql, Self.journalEntry) {
+            $0.bind(1, entity)
+            $0.bind(2, key)
         }
     }
 
@@ -86,24 +49,50 @@ extension PartitionStore {
     }
 
     private func outputs(pendingOnly: Bool, limit: Int) throws(StoreError) -> [OutboxEntry] {
+        let sql = """
+            SELECT id, source_offset, position, topic, key, value, headers FROM outbox
+            WHERE (?1 = 0 OR sent = 0) ORDER BY id LIMIT ?2
+            """
+        return try rows(sql, Self.outboxEntry) {
+            $0.bind(1, pendingOnly ? 1 : 0)
+            $0.bind(2, Int64(min(limit, Int(Int64.max))))
+        }
+    }
+
+    /// Runs a prepared query bound by `bind` and reads each row with `row`.
+    private func rows<Row>(
+        _ sql: String, _ row: (SQLiteStatement) -> Row, bind: (SQLiteStatement) -> Void
+    ) throws(StoreError) -> [Row] {
         try withConnection { connection throws(StoreError) in
-            let query = try connection.statement("""
-                SELECT id, source_offset, position, topic, key, value, headers FROM outbox
-                WHERE (?1 = 0 OR sent = 0) ORDER BY id LIMIT ?2
-                """)
+            let query = try connection.statement(sql)
             defer { query.reset() }
-            query.bind(1, pendingOnly ? 1 : 0)
-            query.bind(2, Int64(min(limit, Int(Int64.max))))
-            var rows: [OutboxEntry] = []
-            while try query.step() {
-                rows.append(OutboxEntry(
-                    id: query.int64(0), sourceOffset: query.int64(1), position: query.int64(2), topic: query.string(3),
-                    key: query.isNull(4) ? nil : query.bytes(4), value: query.isNull(5) ? nil : query.bytes(5),
-                    headers: query.isNull(6) ? nil : query.bytes(6)
-                ))
-            }
+            bind(query)
+            var rows: [Row] = []
+            while try query.step() { rows.append(row(query)) }
             return rows
         }
+    }
+
+    private static let snapshotColumns = "entity, key, version, offset, state"
+
+    private static func snapshot(_ row: SQLiteStatement) -> Snapshot {
+        Snapshot(entity: row.string(0), key: row.string(1), version: row.int64(2), offset: row.int64(3), state: row.bytes(4))
+    }
+
+    private static let journalColumns = "offset, entity, key, event, event_time"
+
+    private static func journalEntry(_ row: SQLiteStatement) -> JournalEntry {
+        JournalEntry(
+            offset: row.int64(0), entity: row.string(1), key: row.string(2),
+            event: row.optionalBytes(3), eventTime: row.isNull(4) ? nil : row.int64(4)
+        )
+    }
+
+    private static func outboxEntry(_ row: SQLiteStatement) -> OutboxEntry {
+        OutboxEntry(
+            id: row.int64(0), sourceOffset: row.int64(1), position: row.int64(2), topic: row.string(3),
+            key: row.optionalBytes(4), value: row.optionalBytes(5), headers: row.optionalBytes(6)
+        )
     }
 
     /// Marks outputs delivered (after the producer confirmed them).

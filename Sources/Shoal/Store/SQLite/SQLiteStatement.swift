@@ -84,4 +84,9 @@ final class SQLiteStatement {
         guard count > 0, let blob = sqlite3_column_blob(handle, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: blob, count: count))
     }
+
+    /// The column's bytes, or nil when it is NULL.
+    func optionalBytes(_ column: Int32) -> [UInt8]? {
+        isNull(column) ? nil : bytes(column)
+    }
 }

@@ -1,0 +1,40 @@
+import ShoalKafka
+
+/// The deterministic id of an output: the record it came from and its
+/// position among that record's outputs, written
+/// `topic/partition/offset/position`. Published outputs carry it in the
+/// `shoal-id` header, so a reader can drop repeats.
+public struct OutputID: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The source record's partition.
+    public var source: TopicPartition
+    /// The source record's offset.
+    public var offset: Int64
+    /// The output's index among its record's outputs.
+    public var position: Int64
+
+    /// The header that carries the id.
+    public static let header = "shoal-id"
+
+    public init(source: TopicPartition, offset: Int64, position: Int64) {
+        self.source = source
+        self.offset = offset
+        self.position = position
+    }
+
+    /// Parses `topic/partition/offset/position` (the topic may contain `/`).
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 4, let partition = Int32(parts[parts.count - 3]),
+              let offset = Int64(parts[parts.count - 2]), let position = Int64(parts[parts.count - 1]) else { return nil }
+        self.init(
+            source: TopicPartition(parts.dropLast(3).joined(separator: "/"), partition), offset: offset, position: position
+        )
+    }
+
+    public var description: String { "\(source.topic)/\(source.partition)/\(offset)/\(position)" }
+
+    /// Source order: by offset, then position.
+    public static func < (left: OutputID, right: OutputID) -> Bool {
+        (left.offset, left.position, left.source) < (right.offset, right.position, right.source)
+    }
+}
