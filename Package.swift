@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // C libraries, reached only from the Kafka layer and the store.
@@ -102,7 +103,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ShoalTests",
-            dependencies: ["Shoal", "ShoalTesting", "CounterApp", "TestSupport"],
+            dependencies: [
+                "Shoal", "ShoalTesting", "CounterApp", "TestSupport",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

@@ -88,6 +88,6 @@ public struct ReplayResult: Sendable, Hashable {
     /// A final state decoded as `State`.
     public func state<State: Decodable>(_ type: State.Type, of entity: EntityID) throws -> State? {
         guard let bytes = states[entity] else { return nil }
-        return try CanonicalJSON.decoder.decode(State.self, from: Data(bytes))
+        return try CanonicalJSON.decode(State.self, from: bytes)
     }
 }

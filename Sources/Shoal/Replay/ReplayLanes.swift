@@ -2,13 +2,23 @@ import Foundation
 import ShoalKafka
 import Synchronization
 
-/// An event ready to apply: decoded, with its route and entity.
-struct ReplayStep: Sendable {
+/// An event ready to apply: decoded, with its route and entity. A class:
+/// steps move between arrays (decoding, lanes) and a struct of this size
+/// cost about 15 retains per copy.
+final class ReplayStep: Sendable {
     let index: Int
     let record: KafkaRecord
     let route: Route
     let id: EntityID
     let event: any Sendable
+
+    init(index: Int, record: KafkaRecord, route: Route, id: EntityID, event: any Sendable) {
+        self.index = index
+        self.record = record
+        self.route = route
+        self.id = id
+        self.event = event
+    }
 
     func lane(of lanes: Int) -> Int {
         // Any stable choice works: an entity's events stay in one lane.
