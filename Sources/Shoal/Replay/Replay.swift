@@ -60,15 +60,7 @@ public final class Replay: Sendable {
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
         let lanes = max(1, lanes)
-        let prepared = await prepare(events, lanes: lanes)
-        var byLane = Array(repeating: [ReplayStep](), count: lanes)
-        var undecodable: [(Int, ReplayResult.Failure)] = []
-        for step in prepared {
-            switch step {
-            case .ready(let ready): byLane[ready.lane(of: lanes)].append(ready)
-            case .failed(let index, let failure): undecodable.append((index, failure))
-            }
-        }
+        let (byLane, undecodable) = await prepare(events, lanes: lanes)
         let done = ReplayProgress(report: progress)
         let outcomes = try await withThrowingTaskGroup(of: LaneOutcome.self) { group in
             for steps in byLane where !steps.isEmpty {
@@ -81,21 +73,22 @@ public final class Replay: Sendable {
         return merge(outcomes, undecodable: undecodable)
     }
 
-    /// Decodes every event (in parallel chunks), keeping event order.
-    private func prepare(_ events: [ReplayEvent], lanes: Int) async -> [ReplayPreparation] {
+    /// Decodes every event (in parallel chunks) and deals the decoded ones
+    /// to their entity's lane, each lane in event order.
+    private func prepare(_ events: [ReplayEvent], lanes: Int) async -> (lanes: [[ReplayStep]], undecodable: [(Int, ReplayResult.Failure)]) {
         let chunk = max(1, (events.count + lanes - 1) / lanes)
         let routes = self.routes
-        return await withTaskGroup(of: (Int, [ReplayPreparation]).self) { group in
+        let parts = await withTaskGroup(of: (Int, ReplayChunk).self) { group in
             for start in stride(from: 0, to: events.count, by: chunk) {
                 let slice = events[start..<min(start + chunk, events.count)]
-                group.addTask {
-                    (start, slice.enumerated().map { offset, event in ReplayPreparation(event, index: start + offset, routes: routes) })
-                }
+                group.addTask { (start, ReplayChunk(slice, lanes: lanes, routes: routes)) }
             }
-            var parts: [(Int, [ReplayPreparation])] = []
+            var parts: [(Int, ReplayChunk)] = []
             for await part in group { parts.append(part) }
-            return parts.sorted { $0.0 < $1.0 }.flatMap(\.1)
+            return parts.sorted { $0.0 < $1.0 }.map(\.1)
         }
+        let byLane = (0..<lanes).map { lane in Array(parts.map { $0.lanes[lane] }.joined()) }
+        return (byLane, parts.flatMap(\.undecodable))
     }
 
     /// Runs one lane's events in order; each entity lives in one lane.

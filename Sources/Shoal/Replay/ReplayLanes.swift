@@ -32,22 +32,30 @@ final class ReplayStep: Sendable {
     }
 }
 
-/// An event after decoding: ready, or failed with the reason.
-enum ReplayPreparation: Sendable {
-    case ready(ReplayStep)
-    case failed(index: Int, ReplayResult.Failure)
+/// A run of consecutive events decoded and dealt to lanes: each lane's
+/// steps in event order, and the events that did not decode.
+struct ReplayChunk: Sendable {
+    var lanes: [[ReplayStep]]
+    var undecodable: [(Int, ReplayResult.Failure)] = []
 
-    init(_ event: ReplayEvent, index: Int, routes: [String: Route]) {
-        guard let route = routes[event.topic] else {
-            self = .failed(index: index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)"))
-            return
-        }
-        let record = event.record
-        do {
-            let (key, decoded) = try route.decode(record)
-            self = .ready(ReplayStep(index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded))
-        } catch {
-            self = .failed(index: index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)"))
+    init(_ events: ArraySlice<ReplayEvent>, lanes count: Int, routes: [String: Route]) {
+        lanes = Array(repeating: [], count: count)
+        var route: Route?
+        for (index, event) in zip(events.indices, events) {
+            // Journals hold long runs of one topic: look its route up once.
+            if route?.topic != event.topic { route = routes[event.topic] }
+            guard let route else {
+                undecodable.append((index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)")))
+                continue
+            }
+            let record = event.record
+            do {
+                let (key, decoded) = try route.decode(record)
+                let step = ReplayStep(index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded)
+                lanes[step.lane(of: count)].append(step)
+            } catch {
+                undecodable.append((index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)")))
+            }
         }
     }
 }
