@@ -40,12 +40,19 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
 
     /// Creates an entity; the runtime assigns its id.
     init(actorSystem: ShoalActorSystem)
+
+    /// Called when a timer the entity set fires (see
+    /// ``EntityContext/setTimer(_:at:)``); it may change state, emit
+    /// outputs and set timers like an event handler. Does nothing by default.
+    func timerFired(_ timer: EntityTimer, in context: EntityContext) async throws
 }
 
 extension Entity {
     public static var entityType: String { String(describing: Self.self) }
 
     public static var stateVersion: Int { 1 }
+
+    public func timerFired(_ timer: EntityTimer, in context: EntityContext) async throws {}
 
     public static func upcast(_ encoded: Data, from version: Int) throws -> State {
         try JSONDecoder().decode(State.self, from: encoded)

@@ -15,6 +15,18 @@ public struct EntityContext: Sendable {
     public let timestamp: KafkaTimestamp?
     /// A logger with the entity and record in its metadata.
     public let logger: Logger
+    /// The event's time (from the route's ``EventTimePolicy``); for a
+    /// timer, its due time.
+    public let eventTime: EventTime?
+    /// The partition's watermark before this event: event-time timers at or
+    /// before it have fired.
+    public let watermark: EventTime
+    /// Now: the wall clock in a node, the largest event time seen in a replay.
+    public let processingTime: EventTime
+    /// Whether the event arrived behind the watermark.
+    public let isLate: Bool
+    /// The timer firing, when this context is for one.
+    public let timer: EntityTimer?
     let outputs: OutputCollector
 
     /// Emits `value` as JSON to `topic` under `key`. The output carries a
@@ -33,13 +45,36 @@ public struct EntityContext: Sendable {
     }
 }
 
-/// The outputs one record's handling emitted, in order.
-final class OutputCollector: Sendable {
-    private let messages = Mutex<[KafkaProducerMessage]>([])
-
-    func append(_ message: KafkaProducerMessage) {
-        messages.withLock { $0.append(message) }
+extension EntityContext {
+    /// Sets the event-time timer `name` (replacing a pending one of that
+    /// name) to fire when the partition's watermark reaches `time`.
+    public func setTimer(_ name: String, at time: EventTime) {
+        outputs.change(.set(EntityTimer(name: name, clock: .eventTime, due: time)))
     }
 
-    var all: [KafkaProducerMessage] { messages.withLock { $0 } }
+    /// Sets the processing-time timer `name` to fire `delay` from now.
+    public func setTimer(_ name: String, after delay: Duration) {
+        outputs.change(.set(EntityTimer(name: name, clock: .processingTime, due: processingTime + delay)))
+    }
+
+    /// Cancels the pending timer `name`, if any.
+    public func cancelTimer(_ name: String) {
+        outputs.change(.cancel(name))
+    }
+}
+
+/// What one handler call emitted: outputs in order, and timer changes.
+final class OutputCollector: Sendable {
+    private let effects = Mutex<(messages: [KafkaProducerMessage], timers: [TimerChange])>(([], []))
+
+    func append(_ message: KafkaProducerMessage) {
+        effects.withLock { $0.messages.append(message) }
+    }
+
+    func change(_ timer: TimerChange) {
+        effects.withLock { $0.timers.append(timer) }
+    }
+
+    var all: [KafkaProducerMessage] { effects.withLock { $0.messages } }
+    var timerChanges: [TimerChange] { effects.withLock { $0.timers } }
 }

@@ -1,17 +1,34 @@
 import Logging
 import ShoalKafka
 
-/// The one path an event takes into an entity, shared by a node's shards
-/// and by replay, so that a replay runs exactly what production runs: the
-/// route's handler with a context for the record, then the entity's state
-/// encoded after it.
+/// The one path an event or a timer takes into an entity, shared by a
+/// node's shards and by replay, so that a replay runs exactly what
+/// production runs: the handler with a context for the record (or the
+/// timer), the timer changes it asked for, then the entity's state encoded
+/// after it.
 enum EntityDispatch {
-    /// What one event did: its outputs in order and the entity's encoded
-    /// state after it.
+    /// What one event or timer did: its outputs in order, its timer
+    /// changes, and the entity's encoded state after it.
     struct Applied: Sendable {
         var outputs: [KafkaProducerMessage]
         /// The state after the event; nil when not asked for.
         var state: [UInt8]?
+        var timerChanges: [TimerChange] = []
+    }
+
+    /// Where an event stands in time: its own time, the partition's clocks
+    /// before and after it, and whether it arrived behind the watermark.
+    struct Moment: Sendable, Hashable {
+        var eventTime: EventTime?
+        var before: TimerClocks
+        var after: TimerClocks
+        var isLate = false
+
+        /// No event time: clocks that never fire event-time timers.
+        static func untimed(now: EventTime) -> Moment {
+            let clocks = TimerClocks(watermark: .distantPast, processingTime: now)
+            return Moment(eventTime: nil, before: clocks, after: clocks)
+        }
     }
 
     /// Runs `route`'s handler for `record`'s decoded `event` on `entity`,
@@ -19,16 +36,45 @@ enum EntityDispatch {
     /// - Throws: what the handler throws, or a state encoding error.
     static func apply(
         _ record: KafkaRecord, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
-        encodingState: Bool = true
+        moment: Moment, encodingState: Bool = true
     ) async throws -> Applied {
         let outputs = OutputCollector()
         let context = EntityContext(
             key: id.key, topic: record.topic, partition: record.partition, offset: record.offset,
-            timestamp: record.timestamp, logger: logger, outputs: outputs
+            timestamp: record.timestamp, logger: logger, eventTime: moment.eventTime, watermark: moment.before.watermark,
+            processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs
         )
         try await route.handle(entity, event, context)
-        guard encodingState else { return Applied(outputs: outputs.all, state: nil) }
-        let state = try await route.entity.snapshot(entity)
-        return Applied(outputs: outputs.all, state: Array(state))
+        return try await finish(outputs, entity: entity, descriptor: route.entity, encodingState: encodingState)
+    }
+
+    /// Fires `timer` on `entity`. `source` is the partition and the offset
+    /// of the entity's last record (the firing's outputs are numbered after it).
+    static func fire(
+        _ timer: EntityTimer, on entity: any Entity, descriptor: EntityDescriptor, id: EntityID, source: TopicPartition,
+        after offset: Int64, clocks: TimerClocks, logger: Logger, encodingState: Bool = true
+    ) async throws -> Applied {
+        let outputs = OutputCollector()
+        let context = EntityContext(
+            key: id.key, topic: source.topic, partition: source.partition, offset: offset, timestamp: nil, logger: logger,
+            eventTime: timer.clock == .eventTime ? timer.due : nil, watermark: clocks.watermark,
+            processingTime: clocks.processingTime, isLate: false, timer: timer, outputs: outputs
+        )
+        try await descriptor.fire(entity, timer, context)
+        return try await finish(outputs, entity: entity, descriptor: descriptor, encodingState: encodingState)
+    }
+
+    private static func finish(
+        _ outputs: OutputCollector, entity: any Entity, descriptor: EntityDescriptor, encodingState: Bool
+    ) async throws -> Applied {
+        let state = encodingState ? Array(try await descriptor.snapshot(entity)) : nil
+        return Applied(outputs: outputs.all, state: state, timerChanges: outputs.timerChanges)
+    }
+
+    /// The position of a timer firing's output: the `firing`-th firing
+    /// since the entity's last record (from 1), output `index` within it.
+    /// Record outputs use positions below 2³², so ids never collide.
+    static func timerOutputPosition(firing: Int64, index: Int) -> Int64 {
+        firing << 32 | Int64(index)
     }
 }

@@ -43,18 +43,20 @@ public final class ShoalNode: Service, Sendable {
     /// entity in the partition's order. One route per topic.
     public func route<E: Entity, Event: Sendable>(
         topic: String, to entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
+        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
         handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
     ) {
-        let route = Route(topic: topic, entity: entity, key: key, decoder: decoder, handler: handler)
+        let route = Route(topic: topic, entity: entity, key: key, decoder: decoder, eventTime: eventTime, handler: handler)
         state.withLock { $0.routes[topic] = route }
     }
 
     /// Routes a topic's JSON records to an entity type.
     public func route<E: Entity, Event: Decodable & Sendable>(
         topic: String, to entity: E.Type, key: KeySource<Event> = .recordKey,
+        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
         handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
     ) {
-        route(topic: topic, to: entity, key: key, decoder: .json, handler: handler)
+        route(topic: topic, to: entity, key: key, decoder: .json, eventTime: eventTime, handler: handler)
     }
 
     /// The topics the routes read.

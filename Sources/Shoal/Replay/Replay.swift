@@ -60,25 +60,34 @@ public final class Replay: Sendable {
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
         let lanes = max(1, lanes)
-        let (byLane, undecodable) = await prepare(events, lanes: lanes)
+        let chunks = await prepare(events, lanes: lanes)
+        var clocks = ReplayClocks()
+        for chunk in chunks {
+            for step in chunk.ordered { clocks.stamp(step) }
+        }
+        let byLane = (0..<lanes).map { lane in Array(chunks.map { $0.lanes[lane] }.joined()) }
         let done = ReplayProgress(report: progress)
+        let end = events.count
+        let finalClocks = clocks
         let outcomes = try await withThrowingTaskGroup(of: LaneOutcome.self) { group in
             for steps in byLane where !steps.isEmpty {
-                group.addTask { try await self.runLane(steps, transitions: transitions, progress: done) }
+                group.addTask {
+                    try await self.runLane(steps, transitions: transitions, progress: done, end: end, finalClocks: finalClocks)
+                }
             }
             var outcomes: [LaneOutcome] = []
             for try await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        return merge(outcomes, undecodable: undecodable)
+        return merge(outcomes, chunks.flatMap(\.undecodable), clocks)
     }
 
     /// Decodes every event (in parallel chunks) and deals the decoded ones
     /// to their entity's lane, each lane in event order.
-    private func prepare(_ events: [ReplayEvent], lanes: Int) async -> (lanes: [[ReplayStep]], undecodable: [(Int, ReplayResult.Failure)]) {
+    private func prepare(_ events: [ReplayEvent], lanes: Int) async -> [ReplayChunk] {
         let chunk = max(1, (events.count + lanes - 1) / lanes)
         let routes = self.routes
-        let parts = await withTaskGroup(of: (Int, ReplayChunk).self) { group in
+        return await withTaskGroup(of: (Int, ReplayChunk).self) { group in
             for start in stride(from: 0, to: events.count, by: chunk) {
                 let slice = events[start..<min(start + chunk, events.count)]
                 group.addTask { (start, ReplayChunk(slice, lanes: lanes, routes: routes)) }
@@ -87,46 +96,35 @@ public final class Replay: Sendable {
             for await part in group { parts.append(part) }
             return parts.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        let byLane = (0..<lanes).map { lane in Array(parts.map { $0.lanes[lane] }.joined()) }
-        return (byLane, parts.flatMap(\.undecodable))
     }
 
-    /// Runs one lane's events in order; each entity lives in one lane.
-    private func runLane(_ steps: [ReplayStep], transitions: Bool, progress: ReplayProgress) async throws -> LaneOutcome {
-        var outcome = LaneOutcome()
-        var entities: [EntityID: (entity: any Entity, route: Route)] = [:]
+    /// Runs one lane's events in order (each entity lives in one lane): for
+    /// each event, the entity's timers that fell due before it, the event,
+    /// the timers due after it; at the end, the timers due by then.
+    private func runLane(
+        _ steps: [ReplayStep], transitions: Bool, progress: ReplayProgress, end: Int, finalClocks: ReplayClocks
+    ) async throws -> LaneOutcome {
+        var lane = ReplayLane(system: system, logger: logger, encodingState: transitions)
         for step in steps {
-            do {
-                let entity: any Entity
-                if let resident = entities[step.id] {
-                    entity = resident.entity
-                } else {
-                    entity = try await step.route.entity.activate(system, step.id, nil)
-                    entities[step.id] = (entity, step.route)
-                }
-                let applied = try await EntityDispatch.apply(
-                    step.record, event: step.event, route: step.route, to: entity, id: step.id, logger: logger,
-                    encodingState: transitions
-                )
-                outcome.record(applied, of: step)
-            } catch {
-                outcome.failures.append((step.index, step.failure("\(error)")))
-            }
+            await lane.run(step)
             progress.advance()
         }
-        for (id, resident) in entities {
-            outcome.states[id] = Array(try await resident.route.entity.snapshot(resident.entity))
-        }
-        return outcome
+        try await lane.finish(end: end, clocks: finalClocks)
+        return lane.outcome
     }
 
-    private func merge(_ outcomes: [LaneOutcome], undecodable: [(Int, ReplayResult.Failure)]) -> ReplayResult {
+    private func merge(_ outcomes: [LaneOutcome], _ undecodable: [(Int, ReplayResult.Failure)], _ clocks: ReplayClocks) -> ReplayResult {
         var result = ReplayResult()
-        result.outputs = outcomes.flatMap(\.outputs).sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+        result.outputs = (clocks.sideOutputs + outcomes.flatMap(\.outputs)).sorted { $0.0 < $1.0 }.map(\.1)
         result.transitions = outcomes.flatMap(\.transitions).sorted { $0.0 < $1.0 }.map(\.1)
-        result.failures = (undecodable + outcomes.flatMap(\.failures)).sorted { $0.0 < $1.0 }.map(\.1)
+        result.firedTimers = outcomes.flatMap(\.fired).sorted { $0.0 < $1.0 }.map(\.1)
+        result.failures = (undecodable + clocks.deadLetters + outcomes.flatMap(\.failures)).sorted { $0.0 < $1.0 }.map(\.1)
+        result.lateEvents = clocks.late.sorted { $0.0 < $1.0 }.map(\.1)
         result.applied = outcomes.reduce(0) { $0 + $1.applied }
-        for outcome in outcomes { result.states.merge(outcome.states) { first, _ in first } }
+        for outcome in outcomes {
+            result.states.merge(outcome.states) { first, _ in first }
+            result.pendingTimers.merge(outcome.pendingTimers) { first, _ in first }
+        }
         return result
     }
 }

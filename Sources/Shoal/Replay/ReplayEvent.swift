@@ -62,11 +62,24 @@ public struct ReplayResult: Sendable, Hashable {
         public var id: String { source.description }
     }
 
-    /// An entity's encoded state after one event.
+    /// An entity's encoded state after one event, or after a timer fired
+    /// (then `offset` is the entity's last event's and `timer` is set).
     public struct Transition: Sendable, Hashable {
         public var offset: Int64
         public var entity: EntityID
         public var state: [UInt8]
+        public var timer: EntityTimer? = nil
+    }
+
+    /// An event older than its partition's watermark by more than the
+    /// route's allowed lateness, and what its ``LateEvents`` policy did.
+    public struct LateEvent: Sendable, Hashable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        public var eventTime: EventTime
+        public var watermark: EventTime
+        public var policy: LateEvents
     }
 
     /// An event that could not be decoded or whose handler threw.
@@ -82,7 +95,19 @@ public struct ReplayResult: Sendable, Hashable {
     /// Final encoded states (sorted-key JSON), by entity.
     public var states: [EntityID: [UInt8]] = [:]
     public var failures: [Failure] = []
-    /// Events applied (the rest are in `failures`).
+    /// Events too late for the watermark (applied ones too, with `.apply`).
+    public var lateEvents: [LateEvent] = []
+    /// A timer that fired on an entity.
+    public struct FiredTimer: Sendable, Hashable {
+        public var entity: EntityID
+        public var timer: EntityTimer
+    }
+
+    /// Timers that fired, in order.
+    public var firedTimers: [FiredTimer] = []
+    /// Timers still pending at the end, by entity.
+    public var pendingTimers: [EntityID: [EntityTimer]] = [:]
+    /// Events applied (the rest are in `failures` or dropped as too late).
     public var applied = 0
 
     /// A final state decoded as `State`.

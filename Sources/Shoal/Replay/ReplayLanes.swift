@@ -11,13 +11,20 @@ final class ReplayStep: Sendable {
     let route: Route
     let id: EntityID
     let event: any Sendable
+    let eventTime: EventTime?
+    // Written once by the clock pass (`ReplayClocks`), before the lanes'
+    // task group starts, and only read by one lane afterwards: the group's
+    // start orders the write before every read.
+    nonisolated(unsafe) var moment = EntityDispatch.Moment.untimed(now: .distantPast)
+    nonisolated(unsafe) var tooLate = false
 
-    init(index: Int, record: KafkaRecord, route: Route, id: EntityID, event: any Sendable) {
+    init(index: Int, record: KafkaRecord, route: Route, id: EntityID, event: any Sendable, eventTime: EventTime?) {
         self.index = index
         self.record = record
         self.route = route
         self.id = id
         self.event = event
+        self.eventTime = eventTime
     }
 
     func lane(of lanes: Int) -> Int {
@@ -33,13 +40,16 @@ final class ReplayStep: Sendable {
 }
 
 /// A run of consecutive events decoded and dealt to lanes: each lane's
-/// steps in event order, and the events that did not decode.
+/// steps in event order, all of them in event order, and the events that
+/// did not decode.
 struct ReplayChunk: Sendable {
     var lanes: [[ReplayStep]]
+    var ordered: [ReplayStep] = []
     var undecodable: [(Int, ReplayResult.Failure)] = []
 
     init(_ events: ArraySlice<ReplayEvent>, lanes count: Int, routes: [String: Route]) {
         lanes = Array(repeating: [], count: count)
+        ordered.reserveCapacity(events.count)
         var route: Route?
         for (index, event) in zip(events.indices, events) {
             // Journals hold long runs of one topic: look its route up once.
@@ -50,9 +60,12 @@ struct ReplayChunk: Sendable {
             }
             let record = event.record
             do {
-                let (key, decoded) = try route.decode(record)
-                let step = ReplayStep(index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded)
+                let (key, decoded, time) = try route.decode(record)
+                let step = ReplayStep(
+                    index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded, eventTime: time
+                )
                 lanes[step.lane(of: count)].append(step)
+                ordered.append(step)
             } catch {
                 undecodable.append((index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)")))
             }
@@ -60,26 +73,54 @@ struct ReplayChunk: Sendable {
     }
 }
 
-/// What one lane produced, each item with its event's index for the merge.
-struct LaneOutcome: Sendable {
-    var outputs: [(Int, Int, ReplayResult.Output)] = []
-    var transitions: [(Int, ReplayResult.Transition)] = []
-    var failures: [(Int, ReplayResult.Failure)] = []
-    var states: [EntityID: [UInt8]] = [:]
-    var applied = 0
+/// Where a replay item sorts in the result: the event during whose turn it
+/// happened, then before the event's handler (timers that fell due), the
+/// handler, after it; at the end (index = event count) by entity.
+struct ReplayOrder: Sendable, Comparable {
+    var index: Int
+    var phase: Int
+    var entity: String
+    var sequence: Int
 
-    mutating func record(_ applied: EntityDispatch.Applied, of step: ReplayStep) {
-        let record = step.record
-        for (position, output) in applied.outputs.enumerated() {
-            outputs.append((step.index, position, .init(
-                source: OutputID(source: record.topicPartition, offset: record.offset, position: Int64(position)), topic: output.topic,
+    static func < (left: ReplayOrder, right: ReplayOrder) -> Bool {
+        (left.index, left.phase, left.entity, left.sequence) < (right.index, right.phase, right.entity, right.sequence)
+    }
+}
+
+/// What one lane produced, each item with its order for the merge.
+struct LaneOutcome: Sendable {
+    var outputs: [(ReplayOrder, ReplayResult.Output)] = []
+    var transitions: [(ReplayOrder, ReplayResult.Transition)] = []
+    var fired: [(ReplayOrder, ReplayResult.FiredTimer)] = []
+    var failures: [(Int, ReplayResult.Failure)] = []
+    var late: [(Int, ReplayResult.LateEvent)] = []
+    var states: [EntityID: [UInt8]] = [:]
+    var pendingTimers: [EntityID: [EntityTimer]] = [:]
+    var applied = 0
+    private var sequence = 0
+
+    /// Records what an event or a timer did: outputs, and the state after it.
+    mutating func record(
+        _ applied: EntityDispatch.Applied, at order: ReplayOrder, entity: EntityID, source: TopicPartition, offset: Int64,
+        positions: (Int) -> Int64, timer: EntityTimer? = nil
+    ) {
+        for (index, output) in applied.outputs.enumerated() {
+            outputs.append((next(order), .init(
+                source: OutputID(source: source, offset: offset, position: positions(index)), topic: output.topic,
                 key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? []
             )))
         }
         if let state = applied.state {
-            transitions.append((step.index, .init(offset: record.offset, entity: step.id, state: state)))
+            transitions.append((next(order), .init(offset: offset, entity: entity, state: state, timer: timer)))
         }
-        self.applied += 1
+        if let timer { fired.append((next(order), .init(entity: entity, timer: timer))) }
+    }
+
+    private mutating func next(_ order: ReplayOrder) -> ReplayOrder {
+        sequence += 1
+        var order = order
+        order.sequence = sequence
+        return order
     }
 }
 

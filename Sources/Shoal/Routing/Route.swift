@@ -7,18 +7,25 @@ import ShoalKafka
 final class Route: Sendable {
     let topic: String
     let entity: EntityDescriptor
-    /// Decodes a record into its entity key and event; throws ``ShoalError``
-    /// with code `decoding` and the reason.
-    let decode: @Sendable (KafkaRecord) throws -> (key: String, event: any Sendable)
+    /// Decodes a record into its entity key, event and event time; throws
+    /// ``ShoalError`` with code `decoding` and the reason.
+    let decode: @Sendable (KafkaRecord) throws -> (key: String, event: any Sendable, time: EventTime?)
+    /// What the route does with events too late for the watermark.
+    let late: LateEvents
+    /// A new clock for one of the topic's partitions.
+    let clock: PartitionClock
     /// Runs the route's handler on a local entity instance.
     let handle: @Sendable (any Entity, any Sendable, EntityContext) async throws -> Void
 
     init<E: Entity, Event: Sendable>(
         topic: String, entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
+        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
         handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
     ) {
         self.topic = topic
         self.entity = EntityDescriptor(E.self)
+        late = eventTime.late
+        clock = PartitionClock(outOfOrderness: eventTime.outOfOrderness, allowedLateness: eventTime.allowedLateness)
         decode = { record in
             guard let value = record.value else {
                 throw ShoalError(code: .decoding, reason: "record has no value")
@@ -32,7 +39,7 @@ final class Route: Sendable {
             guard let key = key.extract(event, record), !key.isEmpty else {
                 throw ShoalError(code: .decoding, reason: "record has no entity key for \(E.entityType)")
             }
-            return (key, event)
+            return (key, event, eventTime.time(event, record))
         }
         handle = { entity, event, context in
             guard let entity = entity as? E, let event = event as? Event else {
@@ -50,6 +57,8 @@ struct EntityDescriptor: Sendable {
     let stateVersion: Int64
     let activate: @Sendable (ShoalActorSystem, EntityID, Snapshot?) async throws -> any Entity
     let snapshot: @Sendable (any Entity) async throws -> Data
+    /// Runs the entity's ``Entity/timerFired(_:in:)``.
+    let fire: @Sendable (any Entity, EntityTimer, EntityContext) async throws -> Void
 
     init<E: Entity>(_ type: E.Type) {
         name = E.entityType
@@ -62,6 +71,10 @@ struct EntityDescriptor: Sendable {
                 _ = await entity.whenLocal { $0.state = state }
             }
             return entity
+        }
+        fire = { entity, timer, context in
+            guard let entity = entity as? E else { preconditionFailure("timer of a foreign entity") }
+            _ = try await entity.whenLocal { local in try await local.timerFired(timer, in: context) }
         }
         snapshot = { entity in
             guard let entity = entity as? E, let state = await entity.whenLocal({ $0.state }) else {

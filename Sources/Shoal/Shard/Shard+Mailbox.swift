@@ -8,13 +8,13 @@ extension Shard {
     func drain(_ id: EntityID) async {
         while let (work, resident, descriptor) = state.withLock({ $0.next(for: id) }) {
             switch work {
-            case .record(let record, let route, let event):
+            case .record(let record, let route, let event, let moment):
                 guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
                 if alreadyApplied(record, to: id) {
                     complete(record.offset)
                     continue
                 }
-                await handle(record, route: route, event: event, entity: entity, id: id)
+                await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
             case .call(let call, let reply):
                 guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
                     reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
@@ -62,7 +62,9 @@ extension Shard {
 
     /// Runs the handler, retrying a bounded number of times; the record, its
     /// outputs and the entity's new state then wait for the next commit.
-    private func handle(_ record: KafkaRecord, route: Route, event: any Sendable, entity: any Entity, id: EntityID) async {
+    private func handle(
+        _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID
+    ) async {
         let attempts = max(1, services.configuration.handlerAttempts)
         var lastError: (any Error)?
         var entity = entity
@@ -70,9 +72,10 @@ extension Shard {
             let started = ContinuousClock.now
             do {
                 let result = try await EntityDispatch.apply(
-                    record, event: event, route: route, to: entity, id: id, logger: services.logger
+                    record, event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
                 )
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
+                warnTimersNotRun(result.timerChanges, id)
                 let snapshot = Snapshot(
                     entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
                 )

@@ -20,7 +20,8 @@ extension Shard {
     }
 
     /// Replays the entity's journal rows into a fresh state, discarding the
-    /// outputs (they were emitted when the rows were first applied).
+    /// outputs (they were emitted when the rows were first applied) and
+    /// timer changes (timers are not rebuilt yet).
     private func rebuild(_ id: EntityID, _ descriptor: EntityDescriptor) async throws -> (any Entity, Int64?) {
         guard let route = services.routes.values.first(where: { $0.entity.name == id.type }) else {
             throw ShoalError(code: .configuration, reason: "no route leads to entity type \(id.type)")
@@ -29,9 +30,11 @@ extension Shard {
         let rows = try persistence.store.journal(entity: id.type, key: id.key)
         for row in rows {
             let record = ReplayEvent(row, of: partition).record
-            let (_, event) = try route.decode(record)
+            let (_, event, time) = try route.decode(record)
+            var moment = EntityDispatch.Moment.untimed(now: time ?? .distantPast)
+            moment.eventTime = time
             _ = try await EntityDispatch.apply(
-                record, event: event, route: route, to: entity, id: id, logger: services.logger, encodingState: false
+                record, event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment, encodingState: false
             )
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])

@@ -16,7 +16,7 @@ extension Shard {
             for id in Array(state.mailboxes.keys) {
                 state.mailboxes[id]?.queue.removeAll { work in
                     switch work {
-                    case .record(let record, _, _): notStarted.insert(record.offset); return true
+                    case .record(let record, _, _, _): notStarted.insert(record.offset); return true
                     case .call(_, let reply): calls.append(reply); return true
                     case .passivate: return false
                     }

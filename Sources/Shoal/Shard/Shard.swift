@@ -73,6 +73,8 @@ final class Shard: Sendable {
     func accept(_ records: [KafkaRecord]) {
         let prepared = records.map { record in (record, prepare(record)) }
         var failed: [(KafkaRecord, String)] = []
+        var tooLate: [(KafkaRecord, LateEvents, String)] = []
+        let now = EventTime(Date())
         let (starts, pause) = state.withLock { state -> ([EntityID], Bool) in
             guard !state.stopping else { return ([], false) }
             var starts: [EntityID] = []
@@ -82,9 +84,14 @@ final class Shard: Sendable {
                 switch outcome {
                 case .failure(let error):
                     failed.append((record, error.reason))
-                case .success(let (route, key, event)):
+                case .success(let (route, key, event, time)):
+                    let moment = state.advanceClock(route, time, now: now)
+                    if let reason = moment.tooLate, route.late != .apply {
+                        tooLate.append((record, route.late, reason))
+                        continue
+                    }
                     let id = EntityID(type: route.entity.name, key: key)
-                    if state.enqueue(.record(record, route, event), for: id, descriptor: route.entity) {
+                    if state.enqueue(.record(record, route, event, moment.moment), for: id, descriptor: route.entity) {
                         starts.append(id)
                     }
                 }
@@ -100,18 +107,21 @@ final class Shard: Sendable {
         for (record, reason) in failed {
             Task { await deadLetter(record, reason: reason) }
         }
+        for (record, policy, reason) in tooLate {
+            Task { await setAside(record, policy: policy, reason: reason) }
+        }
         for id in starts {
             Task { await drain(id) }
         }
     }
 
-    private func prepare(_ record: KafkaRecord) -> Result<(Route, String, any Sendable), ShoalError> {
+    private func prepare(_ record: KafkaRecord) -> Result<(Route, String, any Sendable, EventTime?), ShoalError> {
         guard let route = services.routes[record.topic] else {
             return .failure(ShoalError(code: .configuration, reason: "no route for topic \(record.topic)"))
         }
         do {
-            let (key, event) = try route.decode(record)
-            return .success((route, key, event))
+            let (key, event, time) = try route.decode(record)
+            return .success((route, key, event, time))
         } catch let error as ShoalError {
             return .failure(error)
         } catch {

@@ -3,8 +3,8 @@ import ShoalKafka
 
 /// One unit of an entity's mailbox.
 enum MailboxWork: Sendable {
-    /// A record and its decoded event.
-    case record(KafkaRecord, Route, any Sendable)
+    /// A record, its decoded event, and where it stands in event time.
+    case record(KafkaRecord, Route, any Sendable, EntityDispatch.Moment)
     /// A distributed call and where its outcome goes.
     case call(EntityCall, CallReply)
     /// Save the state and release the actor.
@@ -44,6 +44,8 @@ struct ShardState: Sendable {
     /// Snapshots of the commit under way, until it is done.
     var committing: [EntityID: Snapshot] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The partition's event-time clock, from its route, once a record came.
+    var clock: PartitionClock?
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
     mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {

@@ -1,0 +1,148 @@
+import Distributed
+import Foundation
+import ShoalTesting
+import Testing
+
+/// A heartbeat from a device; `at` is its event time in milliseconds.
+private struct Heartbeat: Codable, Sendable {
+    var device: String
+    var at: EventTime
+}
+
+/// Raises an alert when a device has sent no heartbeat for ten minutes of
+/// event time: each heartbeat moves its "silence" timer.
+private distributed actor Watchdog: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable {
+        var heartbeats = 0
+        var lastSeen: EventTime?
+        var alerts: [EventTime] = []
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ heartbeat: Heartbeat, in context: EntityContext) {
+        state.heartbeats += 1
+        // Out-of-order heartbeats must not pull the deadline back.
+        let latest = max(heartbeat.at, state.lastSeen ?? .distantPast)
+        state.lastSeen = latest
+        context.setTimer("silence", at: latest + .seconds(600))
+    }
+
+    func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {
+        state.alerts.append(timer.due)
+        try context.emit(topic: "alerts", key: context.key, value: ["silentSince": timer.due.milliseconds - 600_000])
+    }
+}
+
+private let minute: Int64 = 60_000
+
+private func heartbeat(_ device: String, at minutes: Int64, offset: Int64, partition: Int32 = 0) throws -> ReplayEvent {
+    try ReplayEvent(topic: "heartbeats", partition: partition, offset: offset, key: device, json: Heartbeat(device: device, at: EventTime(milliseconds: minutes * minute)))
+}
+
+private func watchdogReplay(outOfOrderness: Duration = .zero, lateness: Duration = .zero, late: LateEvents = .apply) throws -> Replay {
+    try Replay { node in
+        node.route(
+            topic: "heartbeats", to: Watchdog.self, key: .field(\Heartbeat.device),
+            eventTime: .field(\Heartbeat.at, outOfOrderness: outOfOrderness, allowedLateness: lateness, late: late)
+        ) { watchdog, heartbeat, context in
+            watchdog.handle(heartbeat, in: context)
+        }
+    }
+}
+
+struct TimeTests {
+    @Test func anEventTimeTimerFiresWhenTheWatermarkPassesIt() async throws {
+        // "a" beats at 0 and 5, then goes silent; "b" keeps the watermark
+        // moving. a's timer is due at 15; b's events at 14 and 16 straddle it.
+        let events = try [
+            heartbeat("a", at: 0, offset: 0), heartbeat("a", at: 5, offset: 1), heartbeat("b", at: 14, offset: 2),
+            heartbeat("b", at: 16, offset: 3), heartbeat("b", at: 20, offset: 4),
+        ]
+        let result = try await watchdogReplay().run(events)
+        #expect(result.firedTimers.map(\.entity.key) == ["a"])
+        #expect(result.firedTimers.first?.timer.due == EventTime(milliseconds: 15 * minute))
+        #expect(try result.state(Watchdog.State.self, of: EntityID(type: "Watchdog", key: "a"))?.alerts == [EventTime(milliseconds: 15 * minute)])
+        #expect(result.outputs.map(\.topic) == ["alerts"])
+        // Numbered after a's last event (offset 1), as the first firing since.
+        #expect(result.outputs.first?.id == "heartbeats/0/1/4294967296")
+        #expect(result.pendingTimers[EntityID(type: "Watchdog", key: "b")]?.map(\.due) == [EventTime(milliseconds: 30 * minute)])
+    }
+
+    @Test func aTimerFiresInItsEntitysTurnBeforeTheEventThatFollowsIt() async throws {
+        // a's deadline is 10; b at 10 brings the watermark exactly to it, so
+        // the timer fires before a's next event (at 11) is handled.
+        let events = try [heartbeat("a", at: 0, offset: 0), heartbeat("b", at: 10, offset: 1), heartbeat("a", at: 11, offset: 2)]
+        let result = try await watchdogReplay().run(events)
+        let ofA = result.transitions.filter { $0.entity.key == "a" }
+        #expect(ofA.map { $0.timer?.name ?? "event \($0.offset)" } == ["event 0", "silence", "event 2"])
+        let afterTimer = try JSONDecoder().decode(Watchdog.State.self, from: Data(ofA[1].state))
+        #expect(afterTimer.alerts == [EventTime(milliseconds: 10 * minute)] && afterTimer.heartbeats == 1)
+    }
+
+    @Test func anOutOfOrderEventWithinTheBoundCountsBeforeTheWatermarkPassesIt() async throws {
+        // Two minutes of out-of-orderness: the watermark trails the largest
+        // time by two minutes. a's deadline is 15 after its beat at 5; b at
+        // 16 puts the watermark at 14, so a's beat at 14 arrives in time and
+        // moves the deadline to 24: nothing fires at 15.
+        let events = try [
+            heartbeat("a", at: 5, offset: 0), heartbeat("b", at: 16, offset: 1), heartbeat("a", at: 14, offset: 2),
+            heartbeat("b", at: 17, offset: 3), heartbeat("b", at: 27, offset: 4),
+        ]
+        let result = try await watchdogReplay(outOfOrderness: .seconds(120)).run(events)
+        let a = try #require(try result.state(Watchdog.State.self, of: EntityID(type: "Watchdog", key: "a")))
+        #expect(a.heartbeats == 2)
+        #expect(a.alerts == [EventTime(milliseconds: 24 * minute)])
+        #expect(result.lateEvents.isEmpty)
+        #expect(result.firedTimers.map(\.timer.due) == [EventTime(milliseconds: 24 * minute)])
+    }
+
+    @Test(arguments: [LateEvents.apply, .drop, .deadLetter, .sideOutput(topic: "late-heartbeats")])
+    func eventsLaterThanTheAllowedLatenessFollowThePolicy(_ policy: LateEvents) async throws {
+        // Watermark 20 after b's event; lateness one minute: a at 19 is late
+        // but allowed, a at 10 is too late.
+        let events = try [
+            heartbeat("b", at: 20, offset: 0), heartbeat("a", at: 19, offset: 1), heartbeat("a", at: 10, offset: 2),
+        ]
+        let result = try await watchdogReplay(lateness: .seconds(60), late: policy).run(events)
+        #expect(result.lateEvents.map(\.offset) == [2])
+        #expect(result.lateEvents.first?.watermark == EventTime(milliseconds: 20 * minute))
+        let a = try result.state(Watchdog.State.self, of: EntityID(type: "Watchdog", key: "a"))
+        #expect(a?.heartbeats == (policy == .apply ? 2 : 1))
+        #expect(result.failures.map(\.offset) == (policy == .deadLetter ? [2] : []))
+        #expect(result.failures.first.map { $0.reason.hasPrefix("late event") } ?? true)
+        let sideOutputs = result.outputs.filter { $0.topic == "late-heartbeats" }
+        #expect(sideOutputs.map(\.source.offset) == (policy == .sideOutput(topic: "late-heartbeats") ? [2] : []))
+    }
+
+    @Test func eachPartitionHasItsOwnWatermark() async throws {
+        // Partition 1 runs far ahead; a's timer on partition 0 waits for
+        // partition 0's own watermark.
+        let events = try [
+            heartbeat("a", at: 0, offset: 0, partition: 0), heartbeat("c", at: 100, offset: 0, partition: 1),
+            heartbeat("b", at: 9, offset: 1, partition: 0),
+        ]
+        let result = try await watchdogReplay().run(events)
+        #expect(result.firedTimers.isEmpty)
+        #expect(result.pendingTimers[EntityID(type: "Watchdog", key: "a")]?.map(\.due) == [EventTime(milliseconds: 10 * minute)])
+    }
+
+    @Test func timersReplayTheSameTwice() async throws {
+        var events: [ReplayEvent] = []
+        var generator = SystemRandomNumberGenerator()
+        for offset in 0..<2_000 {
+            let minutes = Int64(offset / 10) + Int64.random(in: -3...3, using: &generator)
+            events.append(try heartbeat("d\(Int.random(in: 0..<50, using: &generator))", at: minutes, offset: Int64(offset)))
+        }
+        let replay = try watchdogReplay(outOfOrderness: .seconds(180))
+        let first = try await replay.run(events)
+        let second = try await replay.run(events, lanes: 1)
+        #expect(!first.firedTimers.isEmpty)
+        #expect(first == second)
+    }
+}
