@@ -1,3 +1,4 @@
+import Foundation
 import Shoal
 
 /// The tests' application: a counter per key that folds amounts and emits
@@ -8,11 +9,21 @@ struct CounterApp: ShoalApplication {
         // Twice the input's partitions: outputs carry an id header and a
         // stop can repeat some, and the embedded broker keeps ~5 MiB each.
         .init(name: "counter-totals", partitions: 16),
+        .init(name: "reminders", partitions: 8),
+        .init(name: "reminders-fired", partitions: 8),
     ]
 
     static func configure(_ node: ShoalNode) {
         node.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
             try counter.handle(event, in: context)
+        }
+        // Only when asked (`COUNTER_REMINDERS`): the other tests count the
+        // partitions of the counter topic alone.
+        guard ProcessInfo.processInfo.environment["COUNTER_REMINDERS"] != nil else { return }
+        node.route(
+            topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)
+        ) { reminder, event, context in
+            reminder.handle(event, in: context)
         }
     }
 }

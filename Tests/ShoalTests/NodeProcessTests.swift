@@ -4,13 +4,13 @@ import Synchronization
 import Testing
 @testable import CounterApp
 
-/// Reads counter totals in the background, as a downstream consumer would.
-final class TotalsReader: Sendable {
+/// Reads an output topic in the background, as a downstream consumer
+/// would: every output, and the outputs by their `shoal-id` header.
+final class OutputReader<Value: Decodable & Equatable & Sendable>: Sendable {
     private struct Seen {
-        var totals: [CounterTotal] = []
-        var distinct: Set<String> = []
-        /// Outputs by their `shoal-id` header, and how many ids came with two contents.
-        var byID: [String: CounterTotal] = [:]
+        var values: [Value] = []
+        /// Outputs by id, and how many ids came with two contents.
+        var byID: [String: Value] = [:]
         var idConflicts = 0
         /// Output records by position, so that this reader's own re-reads
         /// (after a rebalance of its group) are not counted twice.
@@ -20,11 +20,11 @@ final class TotalsReader: Sendable {
     private let seen = Mutex(Seen())
     let consumer: KafkaConsumer
 
-    init(_ broker: EmbeddedBroker) throws {
+    init(_ broker: EmbeddedBroker, topic: String) throws {
         consumer = try KafkaConsumer(
             configuration: .init(
-                client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: uniqueName("totals"),
-                topics: ["counter-totals"], sessionTimeout: .seconds(10), heartbeatInterval: .milliseconds(500)
+                client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: uniqueName("reader"),
+                topics: [topic], sessionTimeout: .seconds(10), heartbeatInterval: .milliseconds(500)
             ),
             logger: testLogger
         )
@@ -36,12 +36,11 @@ final class TotalsReader: Sendable {
         for await batch in consumer.records {
             seen.withLock { seen in
                 for record in batch where seen.positions.insert("\(record.partition)/\(record.offset)").inserted {
-                    guard let total = try? decoder.decode(CounterTotal.self, from: Data(record.value!.array)) else { continue }
-                    seen.totals.append(total)
-                    seen.distinct.insert("\(total.key)/\(total.seq)")
+                    guard let value = try? decoder.decode(Value.self, from: Data(record.value!.array)) else { continue }
+                    seen.values.append(value)
                     if let id = record.headers.string(for: "shoal-id") {
-                        if let earlier = seen.byID[id], earlier != total { seen.idConflicts += 1 }
-                        seen.byID[id] = total
+                        if let earlier = seen.byID[id], earlier != value { seen.idConflicts += 1 }
+                        seen.byID[id] = value
                     }
                 }
             }
@@ -49,10 +48,22 @@ final class TotalsReader: Sendable {
         try await reading
     }
 
-    var distinctCount: Int { seen.withLock { $0.distinct.count } }
-    var byID: [String: CounterTotal] { seen.withLock { $0.byID } }
+    var values: [Value] { seen.withLock { $0.values } }
+    var byID: [String: Value] { seen.withLock { $0.byID } }
     var idConflicts: Int { seen.withLock { $0.idConflicts } }
-    var totals: [CounterTotal] { seen.withLock { $0.totals } }
+}
+
+/// Reads counter totals.
+typealias TotalsReader = OutputReader<CounterTotal>
+
+extension OutputReader where Value == CounterTotal {
+    convenience init(_ broker: EmbeddedBroker) throws {
+        try self.init(broker, topic: "counter-totals")
+    }
+
+    var totals: [CounterTotal] { values }
+    /// Events with at least one output.
+    var distinctCount: Int { Set(values.map { "\($0.key)/\($0.seq)" }).count }
 }
 
 /// Which partitions a node process owns, from its log.
@@ -76,7 +87,9 @@ struct NodeProcessTests {
         try ["a", "b"].map { try startNode($0, broker, directory: directory, group: group) }
     }
 
-    func startNode(_ name: String, _ broker: EmbeddedBroker, directory: URL, group: String) throws -> ChildProcess {
+    func startNode(
+        _ name: String, _ broker: EmbeddedBroker, directory: URL, group: String, environment: [String: String] = [:]
+    ) throws -> ChildProcess {
         try ChildProcess(
             executable: "CounterApp",
             arguments: [
@@ -84,7 +97,7 @@ struct NodeProcessTests {
                 // One machine, one data directory: a partition's file moves with it.
                 "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000",
             ] + (ProcessInfo.processInfo.environment["SHOAL_NODE_ARGS"]?.split(separator: " ").map(String.init) ?? []),
-            directory: directory, name: name
+            directory: directory, name: name, environment: environment
         )
     }
 

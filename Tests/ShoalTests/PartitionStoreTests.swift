@@ -126,4 +126,38 @@ struct PartitionStoreTests {
         #expect(error.code == .newerSchema)
         #expect(error.reason.contains(path) && error.reason.contains("99"))
     }
+
+    @Test func timersAndTheClockCommitWithTheStateAndSurviveReopening() throws {
+        let path = try storePath()
+        let silence = EntityTimer(name: "silence", clock: .eventTime, due: EventTime(milliseconds: 5_000))
+        let ping = EntityTimer(name: "ping", clock: .processingTime, due: EventTime(milliseconds: 9_000))
+        do {
+            let store = try PartitionStore(path: path)
+            var first = commit(10, rows: 0..<10, snapshot: "{}")
+            first.timers = [StoredTimers(entity: "Counter", key: "k0", timers: [silence, ping])]
+            first.maxEventTime = EventTime(milliseconds: 1_009)
+            try store.commit(first)
+            var second = commit(12, rows: 10..<12)
+            second.timers = [StoredTimers(entity: "Counter", key: "k0", timers: [ping])]
+            try store.commit(second)
+        }
+        let store = try PartitionStore(path: path)
+        #expect(try store.timers() == [EntityID(type: "Counter", key: "k0"): [ping]], "a commit replaces the entity's timers")
+        #expect(try store.progress()?.maxEventTime == EventTime(milliseconds: 1_009), "a commit without a clock keeps the last one")
+    }
+
+    @Test func aVersionOneFileIsMigratedKeepingItsRows() throws {
+        let path = try storePath()
+        do {
+            let connection = try SQLiteConnection(path: path)
+            try connection.execute(StoreSchema.migrations[0])
+            try connection.execute("PRAGMA user_version = 1")
+            try connection.execute("INSERT INTO snapshots (entity, key, version, offset, state) VALUES ('Counter', 'k0', 1, 7, x'7B7D')")
+            try connection.execute("INSERT INTO progress (id, next_offset, snapshot_offset) VALUES (1, 8, 0)")
+        }
+        let store = try PartitionStore(path: path)
+        #expect(try store.snapshot(entity: "Counter", key: "k0") == Snapshot(entity: "Counter", key: "k0", version: 1, offset: 7, state: Array("{}".utf8), firings: 0))
+        #expect(try store.progress() == StoreProgress(nextOffset: 8, snapshotOffset: 0, maxEventTime: nil))
+        #expect(try store.timers().isEmpty)
+    }
 }

@@ -20,6 +20,7 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
                 // The previous owner's undelivered outputs go out before any new ones.
                 await shard.persistence.resumePublishing()
                 node.state.withLock { $0.shards[partition] = shard }
+                shard.wakeDueTimers(at: shard.currentClocks)
                 if let next { starts[partition] = .offset(next) }
             } catch {
                 node.logger.error("Cannot open the partition's state file: the partition stays paused", metadata: [
@@ -45,8 +46,10 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
             atPath: configuration.storeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
         )
         let store = try PartitionStore(path: path, lockTimeout: configuration.store.lockTimeout, synchronous: configuration.store.synchronous)
-        let next = try store.progress()?.nextOffset
-        return (Shard(partition: partition, services: services, store: store, startOffset: next), next)
+        let progress = try store.progress()
+        let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset)
+        shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
+        return (shard, progress?.nextOffset)
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition]) async {

@@ -76,12 +76,14 @@ extension ShoalNode {
         }
     }
 
-    /// Commits each shard's applied records to its file, periodically.
+    /// Commits each shard's applied records to its file, periodically, and
+    /// fires the processing-time timers that fell due.
     private func checkpoint() async {
         while state.withLock({ $0.running }) {
             do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
             let started = ContinuousClock.now
             for shard in state.withLock({ Array($0.shards.values) }) {
+                shard.wakeDueTimers(at: shard.currentClocks)
                 await shard.checkpoint()
             }
             metrics.checkpointDuration.record(ContinuousClock.now - started)

@@ -6,8 +6,12 @@ struct PendingCheckpoint: Sendable {
     var journal: [JournalEntry] = []
     var outputs: [OutboxEntry] = []
     var snapshots: [EntityID: Snapshot] = [:]
+    /// Entities whose timers changed, with all their pending timers.
+    var timers: [EntityID: [EntityTimer]] = [:]
+    /// The partition clock at the commit's next offset (set when taken).
+    var maxEventTime: EventTime?
 
-    var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty }
+    var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty }
 
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
@@ -25,10 +29,24 @@ struct PendingCheckpoint: Sendable {
         snapshots[id] = snapshot
     }
 
+    /// Adds one timer firing: its outputs (numbered after the entity's last
+    /// record, see ``EntityDispatch/timerOutputPosition(firing:index:)``) and
+    /// the entity's state after it.
+    mutating func addFiring(outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID) {
+        for (index, output) in emitted.enumerated() {
+            outputs.append(OutboxEntry(
+                sourceOffset: snapshot.offset, position: EntityDispatch.timerOutputPosition(firing: snapshot.firings, index: index),
+                topic: output.topic, key: output.key, value: output.value, headers: nil
+            ))
+        }
+        snapshots[id] = snapshot
+    }
+
     /// Puts back a commit that failed, ahead of what was applied since.
     mutating func restore(_ failed: PendingCheckpoint) {
         journal = failed.journal + journal
         outputs = failed.outputs + outputs
         snapshots = failed.snapshots.merging(snapshots) { _, newer in newer }
+        timers = failed.timers.merging(timers) { _, newer in newer }
     }
 }

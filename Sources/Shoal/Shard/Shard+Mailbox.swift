@@ -14,7 +14,19 @@ extension Shard {
                     complete(record.offset)
                     continue
                 }
+                // The entity's turn, as a replay runs it: timers that fell
+                // due before the record, the record, timers due after it.
+                guard let entity = await fireDue(id, at: moment.before, entity: entity, descriptor: descriptor) else {
+                    await deadLetter(record, reason: "\(id) could not be activated")
+                    continue
+                }
                 await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
+                if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
+                    _ = await fireDue(id, at: moment.after, entity: current, descriptor: descriptor)
+                }
+            case .timers(let clocks):
+                guard let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
+                _ = await fireDue(id, at: clocks, entity: entity, descriptor: descriptor)
             case .call(let call, let reply):
                 guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
                     reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
@@ -49,6 +61,7 @@ extension Shard {
             state.withLock { state in
                 state.setEntity(entity, for: id)
                 state.mailboxes[id]?.appliedOffset = applied
+                state.mailboxes[id]?.firings = snapshot?.firings ?? 0
             }
             services.metrics.residentEntities.increment()
             return entity
@@ -75,10 +88,10 @@ extension Shard {
                     record, event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
                 )
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
-                warnTimersNotRun(result.timerChanges, id)
                 let snapshot = Snapshot(
                     entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
                 )
+                applyTimerChanges(result.timerChanges, of: id)
                 applied(record, to: id, outputs: result.outputs, snapshot: snapshot)
                 return
             } catch {
@@ -98,7 +111,7 @@ extension Shard {
 
     /// The entity re-activated from its newest snapshot, dropping what a
     /// throwing handler changed; nil if it cannot be activated.
-    private func restore(_ id: EntityID, _ descriptor: EntityDescriptor) async -> (any Entity)? {
+    func restore(_ id: EntityID, _ descriptor: EntityDescriptor) async -> (any Entity)? {
         state.withLock { $0.setEntity(nil, for: id) }
         services.metrics.residentEntities.decrement()
         return await ensureActive(id, nil, descriptor, record: nil)

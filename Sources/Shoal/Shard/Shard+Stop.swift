@@ -18,6 +18,7 @@ extension Shard {
                     switch work {
                     case .record(let record, _, _, _): notStarted.insert(record.offset); return true
                     case .call(_, let reply): calls.append(reply); return true
+                    case .timers: return true  // still in the file for the next owner
                     case .passivate: return false
                     }
                 }

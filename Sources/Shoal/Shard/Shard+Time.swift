@@ -36,12 +36,6 @@ extension Shard {
             }
         }
     }
-
-    /// Timers are run by replays; a node does not persist or fire them yet.
-    func warnTimersNotRun(_ changes: [TimerChange], _ id: EntityID) {
-        guard !changes.isEmpty else { return }
-        services.logger.warning("Timers set in a node are not fired yet (replays fire them)", metadata: ["entity": "\(id)"])
-    }
 }
 
 extension LateEvents {

@@ -86,6 +86,7 @@ final class Shard: Sendable {
                     failed.append((record, error.reason))
                 case .success(let (route, key, event, time)):
                     let moment = state.advanceClock(route, time, now: now)
+                    state.clockMarks.mark(record.offset, state.clock?.maxEventTime)
                     if let reason = moment.tooLate, route.late != .apply {
                         tooLate.append((record, route.late, reason))
                         continue
@@ -113,6 +114,7 @@ final class Shard: Sendable {
         for id in starts {
             Task { await drain(id) }
         }
+        wakeDueTimers(at: currentClocks)
     }
 
     private func prepare(_ record: KafkaRecord) -> Result<(Route, String, any Sendable, EventTime?), ShoalError> {
@@ -140,6 +142,7 @@ final class Shard: Sendable {
         state.withLock { state in
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot)
             state.mailboxes[id]?.appliedOffset = record.offset
+            state.mailboxes[id]?.firings = 0
             complete(record.offset, &state)
         }
     }

@@ -100,6 +100,8 @@ actor ShardPersistence {
         commit.journal = pending.journal
         commit.outputs = pending.outputs
         commit.snapshots = pending.snapshots.values.sorted { ($0.entity, $0.key) < ($1.entity, $1.key) }
+        commit.timers = pending.timers.map { StoredTimers(entity: $0.key.type, key: $0.key.key, timers: $0.value) }
+        commit.maxEventTime = pending.maxEventTime
         return commit
     }
 

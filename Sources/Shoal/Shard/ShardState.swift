@@ -5,6 +5,9 @@ import ShoalKafka
 enum MailboxWork: Sendable {
     /// A record, its decoded event, and where it stands in event time.
     case record(KafkaRecord, Route, any Sendable, EntityDispatch.Moment)
+    /// Fire the entity's timers due at these clocks (the shard's when they
+    /// moved past one of its timers).
+    case timers(TimerClocks)
     /// A distributed call and where its outcome goes.
     case call(EntityCall, CallReply)
     /// Save the state and release the actor.
@@ -26,6 +29,8 @@ struct Mailbox: Sendable {
     /// at or before it was applied already (it comes again after a restart
     /// from the file's offset, when other keys lagged behind).
     var appliedOffset: Int64?
+    /// Timers fired since the record at `appliedOffset`.
+    var firings: Int64 = 0
     let descriptor: EntityDescriptor
 }
 
@@ -46,6 +51,8 @@ struct ShardState: Sendable {
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// The partition's event-time clock, from its route, once a record came.
     var clock: PartitionClock?
+    var clockMarks = ClockMarks(restoring: nil)
+    var timers = ShardTimers()
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
     mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {
@@ -95,10 +102,12 @@ struct ShardState: Sendable {
 
     /// Hands the applied records to a commit, with the offset it may claim.
     mutating func takeCheckpoint() -> (PendingCheckpoint, nextOffset: Int64?) {
-        let taken = pending
+        var taken = pending
         pending = PendingCheckpoint()
         committing = taken.snapshots
-        return (taken, tracker.committable)
+        let next = tracker.committable
+        taken.maxEventTime = clockMarks.take(before: next)
+        return (taken, next)
     }
 
     var residentCount: Int { mailboxes.values.count { $0.entity != nil } }

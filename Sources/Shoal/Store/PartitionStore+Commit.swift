@@ -9,6 +9,7 @@ extension PartitionStore {
             try connection.sqlite.transaction { () throws(StoreError) in
                 try append(commit.journal, connection)
                 try save(commit.snapshots, connection)
+                try replace(commit.timers, connection)
                 let outputs = try enqueue(commit.outputs, connection)
                 try setProgress(commit, connection)
                 return outputs
@@ -19,10 +20,13 @@ extension PartitionStore {
     /// Where the partition stands; nil for a file nothing was committed to.
     public func progress() throws(StoreError) -> StoreProgress? {
         try withConnection { connection throws(StoreError) in
-            let query = try connection.statement("SELECT next_offset, snapshot_offset FROM progress WHERE id = 1")
+            let query = try connection.statement("SELECT next_offset, snapshot_offset, max_event_time FROM progress WHERE id = 1")
             defer { query.reset() }
             guard try query.step() else { return nil }
-            return StoreProgress(nextOffset: query.int64(0), snapshotOffset: query.int64(1))
+            return StoreProgress(
+                nextOffset: query.int64(0), snapshotOffset: query.int64(1),
+                maxEventTime: query.isNull(2) ? nil : EventTime(milliseconds: query.int64(2))
+            )
         }
     }
 
@@ -38,8 +42,9 @@ extension PartitionStore {
 
     private func save(_ snapshots: [Snapshot], _ connection: Connection) throws(StoreError) {
         let upsert = """
-            INSERT INTO snapshots (entity, key, version, offset, state) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, offset = excluded.offset, state = excluded.state
+            INSERT INTO snapshots (entity, key, version, offset, state, firings) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, offset = excluded.offset,
+                state = excluded.state, firings = excluded.firings
             """
         try write(snapshots, upsert, connection) {
             $0.bind(1, $1.entity)
@@ -47,6 +52,23 @@ extension PartitionStore {
             $0.bind(3, $1.version)
             $0.bind(4, $1.offset)
             $0.bind(5, $1.state)
+            $0.bind(6, $1.firings)
+        }
+    }
+
+    /// Replaces the pending timers of each entity listed.
+    private func replace(_ timers: [StoredTimers], _ connection: Connection) throws(StoreError) {
+        try write(timers, "DELETE FROM timers WHERE entity = ? AND key = ?", connection) {
+            $0.bind(1, $1.entity)
+            $0.bind(2, $1.key)
+        }
+        let rows = timers.flatMap { entry in entry.timers.map { (entry.entity, entry.key, $0) } }
+        try write(rows, "INSERT INTO timers (entity, key, name, clock, due) VALUES (?, ?, ?, ?, ?)", connection) {
+            $0.bind(1, $1.0)
+            $0.bind(2, $1.1)
+            $0.bind(3, $1.2.name)
+            $0.bind(4, $1.2.clock.rawValue)
+            $0.bind(5, $1.2.due.milliseconds)
         }
     }
 
@@ -83,14 +105,16 @@ extension PartitionStore {
 
     private func setProgress(_ commit: StoreCommit, _ connection: Connection) throws(StoreError) {
         let upsert = try connection.statement("""
-            INSERT INTO progress (id, next_offset, snapshot_offset) VALUES (1, ?1, ?2)
+            INSERT INTO progress (id, next_offset, snapshot_offset, max_event_time) VALUES (1, ?1, ?2, ?4)
             ON CONFLICT (id) DO UPDATE SET next_offset = ?1,
-                snapshot_offset = CASE WHEN ?3 THEN ?1 ELSE snapshot_offset END
+                snapshot_offset = CASE WHEN ?3 THEN ?1 ELSE snapshot_offset END,
+                max_event_time = coalesce(?4, max_event_time)
             """)
         try upsert.run { statement in
             statement.bind(1, commit.nextOffset)
             statement.bind(2, commit.snapshotsComplete ? commit.nextOffset : 0)
             statement.bind(3, commit.snapshotsComplete ? 1 : 0)
+            statement.bind(4, commit.maxEventTime?.milliseconds)
         }
     }
 }

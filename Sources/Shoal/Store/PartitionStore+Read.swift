@@ -73,10 +73,24 @@ extension PartitionStore {
         }
     }
 
-    private static let snapshotColumns = "entity, key, version, offset, state"
+    private static let snapshotColumns = "entity, key, version, offset, state, firings"
 
     private static func snapshot(_ row: SQLiteStatement) -> Snapshot {
-        Snapshot(entity: row.string(0), key: row.string(1), version: row.int64(2), offset: row.int64(3), state: row.bytes(4))
+        Snapshot(
+            entity: row.string(0), key: row.string(1), version: row.int64(2), offset: row.int64(3), state: row.bytes(4),
+            firings: row.int64(5)
+        )
+    }
+
+    /// Every pending timer of the partition, by entity.
+    public func timers() throws(StoreError) -> [EntityID: [EntityTimer]] {
+        let rows = try rows("SELECT entity, key, name, clock, due FROM timers", Self.timer) { _ in }
+        return Dictionary(grouping: rows, by: \.0).mapValues { $0.map(\.1) }
+    }
+
+    private static func timer(_ row: SQLiteStatement) -> (EntityID, EntityTimer) {
+        let clock = EntityTimer.Clock(rawValue: row.string(3)) ?? .eventTime
+        return (EntityID(type: row.string(0), key: row.string(1)), EntityTimer(name: row.string(2), clock: clock, due: EventTime(milliseconds: row.int64(4))))
     }
 
     private static let journalColumns = "offset, entity, key, event, event_time"

@@ -17,21 +17,37 @@ public struct JournalEntry: Sendable, Hashable {
     }
 }
 
-/// An entity's encoded state, with the version of its state type and the
-/// offset of the last record it reflects.
+/// An entity's encoded state, with the version of its state type, the
+/// offset of the last record it reflects and the timers fired since.
 public struct Snapshot: Sendable, Hashable {
     public var entity: String
     public var key: String
     public var version: Int64
     public var offset: Int64
     public var state: [UInt8]
+    /// Timer firings the state reflects since the record at `offset`.
+    public var firings: Int64
 
-    public init(entity: String, key: String, version: Int64, offset: Int64, state: [UInt8]) {
+    public init(entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0) {
         self.entity = entity
         self.key = key
         self.version = version
         self.offset = offset
         self.state = state
+        self.firings = firings
+    }
+}
+
+/// An entity's pending timers, as a commit replaces them.
+public struct StoredTimers: Sendable, Hashable {
+    public var entity: String
+    public var key: String
+    public var timers: [EntityTimer]
+
+    public init(entity: String, key: String, timers: [EntityTimer]) {
+        self.entity = entity
+        self.key = key
+        self.timers = timers
     }
 }
 
@@ -69,6 +85,11 @@ public struct StoreCommit: Sendable {
     public var journal: [JournalEntry] = []
     public var snapshots: [Snapshot] = []
     public var outputs: [OutboxEntry] = []
+    /// Entities whose pending timers changed, each with all of them now.
+    public var timers: [StoredTimers] = []
+    /// The largest event time of the records before `nextOffset` (the
+    /// partition's clock), when any had one.
+    public var maxEventTime: EventTime?
     /// The next offset to consume after this commit.
     public var nextOffset: Int64
     /// Set when `snapshots` hold every entity changed before `nextOffset`:
@@ -86,4 +107,6 @@ public struct StoreProgress: Sendable, Hashable {
     public var nextOffset: Int64
     /// Journal rows at or after this offset are not in the snapshots yet.
     public var snapshotOffset: Int64
+    /// The partition clock's largest event time at `nextOffset`.
+    public var maxEventTime: EventTime?
 }

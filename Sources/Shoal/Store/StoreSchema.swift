@@ -2,7 +2,7 @@
 /// is migrated forward one version at a time when opened; a file from a
 /// newer Shoal is refused, never altered.
 enum StoreSchema {
-    static let current: Int64 = 1
+    static let current: Int64 = 2
 
     /// The statements that take a file from version `index` to `index + 1`.
     static let migrations: [String] = [
@@ -39,6 +39,19 @@ enum StoreSchema {
         );
         CREATE INDEX outbox_pending ON outbox (id) WHERE sent = 0;
         CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        """,
+        // 2: timers; timer firings since a snapshot's record; the clock.
+        """
+        CREATE TABLE timers (
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            name TEXT NOT NULL,
+            clock TEXT NOT NULL,
+            due INTEGER NOT NULL,
+            PRIMARY KEY (entity, key, name)
+        ) WITHOUT ROWID;
+        ALTER TABLE snapshots ADD COLUMN firings INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE progress ADD COLUMN max_event_time INTEGER;
         """,
     ]
 

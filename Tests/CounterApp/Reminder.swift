@@ -1,0 +1,46 @@
+import Distributed
+import Foundation
+import Shoal
+
+/// An input event for timer tests: its event time, and when it asks to be
+/// reminded (an event-time timer named after its sequence number).
+struct ReminderEvent: Codable, Sendable {
+    var key: String
+    var seq: Int
+    var at: EventTime
+    var remindAt: EventTime?
+}
+
+/// What a reminder's firing emits: the timer and the firings so far.
+struct ReminderFired: Codable, Sendable, Equatable {
+    var key: String
+    var name: String
+    var fired: Int
+}
+
+/// Sets one timer per event that asks for one; each firing is recorded in
+/// the state and emitted, so that tests can see every timer fire once.
+distributed actor Reminder: Entity {
+    typealias ActorSystem = ShoalActorSystem
+
+    struct State: Codable, Sendable {
+        var events = 0
+        var fired: [String] = []
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ event: ReminderEvent, in context: EntityContext) {
+        state.events += 1
+        if let remindAt = event.remindAt { context.setTimer("r\(event.seq)", at: remindAt) }
+    }
+
+    func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {
+        state.fired.append(timer.name)
+        try context.emit(topic: "reminders-fired", key: context.key, value: ReminderFired(key: context.key, name: timer.name, fired: state.fired.count))
+    }
+}

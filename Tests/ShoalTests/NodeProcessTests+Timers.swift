@@ -1,0 +1,83 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+
+/// Reminder events: `keys` keys, `perKey` events each one second of event
+/// time apart (all keys interleaved, so every partition's watermark moves),
+/// each but the last two asking for a reminder 1.5 s after it. By the last
+/// events every partition's watermark is past every reminder.
+struct ReminderWorkload {
+    let keys: Int
+    let perKey: Int
+    let base: Int64 = 1_800_000_000_000
+
+    var messages: [(key: String, value: String)] {
+        var result: [(String, String)] = []
+        for seq in 0..<perKey {
+            for key in 0..<keys {
+                let at = base + Int64(seq) * 1_000
+                let remind = seq < perKey - 2 ? ",\"remindAt\":\(at + 1_500)" : ""
+                result.append(("key-\(key)", "{\"key\":\"key-\(key)\",\"seq\":\(seq),\"at\":\(at)\(remind)}"))
+            }
+        }
+        return result
+    }
+
+    var timersPerKey: Int { perKey - 2 }
+}
+
+extension NodeProcessTests {
+    /// Entities set event-time timers while a node is killed (SIGKILL) and
+    /// restarted five times at random points. Every timer fires exactly
+    /// once: each key's state lists each of its timers once, and the
+    /// firings' outputs, deduplicated by id, are one per timer.
+    @Test(.timeLimit(.minutes(6)))
+    func timersSetBeforeAKillFireExactlyOnceAfterTheRestart() async throws {
+        let workload = ReminderWorkload(keys: 1_000, perKey: 12)
+        let reminders = ["COUNTER_REMINDERS": "1"]
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let group = uniqueName("timers")
+        var node = try startNode("a", broker, directory: directory, group: group, environment: reminders)
+        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(node.errors).count == 16 })
+        let reader = try OutputReader<ReminderFired>(broker, topic: "reminders-fired")
+        var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
+        print("timer kill test seed \(random.seed)")
+        let expected = workload.keys * workload.timersPerKey
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await reader.run() }
+            tasks.addTask {
+                let messages = workload.messages
+                for slice in stride(from: 0, to: messages.count, by: 1_000) {
+                    try await produce(broker, topic: "reminders", Array(messages[slice..<min(slice + 1_000, messages.count)]))
+                    try await Task.sleep(for: .milliseconds(400))
+                }
+            }
+            for kill in 1...5 {
+                try await Task.sleep(for: .milliseconds(Int64(random.next(upTo: 1_200)) + 300))
+                node.kill()
+                #expect(await node.waitForExit() != nil)
+                node = try startNode("a\(kill)", broker, directory: directory, group: group, environment: reminders)
+            }
+            #expect(await eventually(timeout: .seconds(180)) { reader.byID.count >= expected })
+            reader.consumer.triggerShutdown()
+            node.terminate()
+            try await tasks.waitForAll()
+        }
+        #expect(await node.waitForExit() == 0)
+        let firings = reader.byID.values
+        #expect(reader.idConflicts == 0, "an id always carries the same firing")
+        #expect(firings.count == expected, "one output per timer after dropping repeats by id")
+        #expect(Set(firings.map { "\($0.key)/\($0.name)" }).count == expected, "no timer fired under two ids")
+        let states = try await runStateCommand(directory, name: "state", ["--entity", "Reminder"])
+        #expect(states.count == workload.keys)
+        let wrong = states.filter { line in
+            let state = line["state"] as? [String: Any]
+            let fired = state?["fired"] as? [String] ?? []
+            return state?["events"] as? Int != workload.perKey || fired.count != workload.timersPerKey || Set(fired).count != fired.count
+        }
+        #expect(wrong.isEmpty, "every key applied each event once and fired each timer once: \(wrong.prefix(3))")
+        withExtendedLifetime(broker) {}
+    }
+}
