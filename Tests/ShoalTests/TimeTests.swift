@@ -146,3 +146,50 @@ struct TimeTests {
         #expect(first == second)
     }
 }
+
+/// Counts a visitor's events; its state lives ten minutes without events.
+private distributed actor Visitor: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable { var visits = 0 }
+    static var stateTimeToLive: Duration? { .seconds(600) }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func visit() { state.visits += 1 }
+}
+
+struct StateTimeToLiveTests {
+    private func replay(_ visits: [(String, Int64)]) async throws -> ReplayResult {
+        let replay = try Replay { node in
+            node.route(
+                topic: "visits", to: Visitor.self, key: .field(\Heartbeat.device), eventTime: .field(\Heartbeat.at)
+            ) { visitor, _, _ in
+                visitor.visit()
+            }
+        }
+        let events = try visits.enumerated().map { index, visit in
+            try ReplayEvent(topic: "visits", offset: Int64(index), key: visit.0, json: Heartbeat(device: visit.0, at: EventTime(milliseconds: visit.1 * minute)))
+        }
+        return try await replay.run(events)
+    }
+
+    @Test func aStateExpiresAfterItsTimeToLiveWithoutEventsAndStartsAnew() async throws {
+        // a visits at 0 and 5 (expiry moves to 15); b's visit at 16 passes
+        // it; a's visit at 20 starts from a new state. c keeps visiting.
+        let result = try await replay([("a", 0), ("c", 1), ("a", 5), ("c", 10), ("b", 16), ("c", 18), ("a", 20)])
+        let a = try result.state(Visitor.State.self, of: EntityID(type: "Visitor", key: "a"))
+        #expect(a?.visits == 1, "a's two earlier visits expired")
+        #expect(try result.state(Visitor.State.self, of: EntityID(type: "Visitor", key: "c"))?.visits == 3)
+        #expect(result.firedTimers.map(\.timer.name) == [EntityTimer.stateExpiry])
+    }
+
+    @Test func anExpiredStateIsGoneFromTheResult() async throws {
+        let result = try await replay([("a", 0), ("b", 30)])
+        #expect(result.states[EntityID(type: "Visitor", key: "a")] == nil)
+        #expect(result.states[EntityID(type: "Visitor", key: "b")] != nil)
+    }
+}

@@ -35,6 +35,12 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
     /// while the change only adds fields with defaults.
     static func upcast(_ encoded: Data, from version: Int) throws -> State
 
+    /// How long the entity's state lives without events: that long after
+    /// its last event (in event time when events have one, else processing
+    /// time) the state expires: it is deleted from the partition's file and
+    /// the next event starts from a new state. Never, by default.
+    static var stateTimeToLive: Duration? { get }
+
     /// The entity's current state.
     var state: State { get set }
 
@@ -51,6 +57,8 @@ extension Entity {
     public static var entityType: String { String(describing: Self.self) }
 
     public static var stateVersion: Int { 1 }
+
+    public static var stateTimeToLive: Duration? { nil }
 
     public func timerFired(_ timer: EntityTimer, in context: EntityContext) async throws {}
 

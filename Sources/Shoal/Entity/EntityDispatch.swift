@@ -14,6 +14,8 @@ enum EntityDispatch {
         /// The state after the event; nil when not asked for.
         var state: [UInt8]?
         var timerChanges: [TimerChange] = []
+        /// The state's time-to-live ran out: the entity starts anew.
+        var expired = false
     }
 
     /// Where an event stands in time: its own time, the partition's clocks
@@ -45,7 +47,14 @@ enum EntityDispatch {
             processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs
         )
         try await route.handle(entity, event, context)
-        return try await finish(outputs, entity: entity, descriptor: route.entity, encodingState: encodingState)
+        var applied = try await finish(outputs, entity: entity, descriptor: route.entity, encodingState: encodingState)
+        if let timeToLive = route.entity.timeToLive {
+            // Each event moves the state's expiry to a time-to-live after it.
+            let expiry = moment.eventTime.map { EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: $0 + timeToLive) }
+                ?? EntityTimer(name: EntityTimer.stateExpiry, clock: .processingTime, due: moment.before.processingTime + timeToLive)
+            applied.timerChanges.append(.set(expiry))
+        }
+        return applied
     }
 
     /// Fires `timer` on `entity`. `source` is the partition and the offset
@@ -54,6 +63,9 @@ enum EntityDispatch {
         _ timer: EntityTimer, on entity: any Entity, descriptor: EntityDescriptor, id: EntityID, source: TopicPartition,
         after offset: Int64, clocks: TimerClocks, logger: Logger, encodingState: Bool = true
     ) async throws -> Applied {
+        if timer.name == EntityTimer.stateExpiry {
+            return Applied(outputs: [], state: nil, expired: true)
+        }
         let outputs = OutputCollector()
         let context = EntityContext(
             key: id.key, topic: source.topic, partition: source.partition, offset: offset, timestamp: nil, logger: logger,

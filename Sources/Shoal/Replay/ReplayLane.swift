@@ -15,6 +15,8 @@ struct ReplayLane {
         var lastOffset: Int64 = -1
         /// Timers fired since that event.
         var firings: Int64 = 0
+        /// Its state's time-to-live ran out: it is gone.
+        var expired = false
     }
 
     /// Firings in one turn past which a timer that keeps setting itself due
@@ -40,11 +42,15 @@ struct ReplayLane {
         do {
             var resident = try await resident(for: step)
             await fireDue(&resident, step.id, at: step.moment.before, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            if resident.expired {
+                entities[step.id] = nil
+                resident = try await self.resident(for: step)
+            }
             if !step.tooLate {
                 await apply(step, to: &resident)
             }
             await fireDue(&resident, step.id, at: step.moment.after, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
-            entities[step.id] = resident
+            entities[step.id] = resident.expired ? nil : resident
         } catch {
             outcome.failures.append((step.index, step.failure("\(error)")))
         }
@@ -57,6 +63,7 @@ struct ReplayLane {
             guard var resident = entities[id] else { continue }
             let order = ReplayOrder(index: end, phase: 0, entity: id.description, sequence: 0)
             await fireDue(&resident, id, at: clocks.final(resident.source), order: order)
+            guard !resident.expired else { continue }
             outcome.states[id] = Array(try await resident.descriptor.snapshot(resident.entity))
             if !resident.timers.isEmpty { outcome.pendingTimers[id] = resident.timers.all }
         }
@@ -112,6 +119,10 @@ struct ReplayLane {
                     applied, at: order, entity: id, source: resident.source, offset: resident.lastOffset,
                     positions: { EntityDispatch.timerOutputPosition(firing: firing, index: $0) }, timer: timer
                 )
+                if applied.expired {
+                    resident.expired = true
+                    return
+                }
             } catch {
                 outcome.failures.append((order.index, timerFailure(resident, "timer \(timer.name) of \(id) threw: \(error)")))
             }

@@ -55,6 +55,8 @@ struct EntityDescriptor: Sendable {
     let name: String
     /// The version of the entity's `State` type, stored with each snapshot.
     let stateVersion: Int64
+    /// How long a state lives without events (``Entity/stateTimeToLive``).
+    let timeToLive: Duration?
     let activate: @Sendable (ShoalActorSystem, EntityID, Snapshot?) async throws -> any Entity
     let snapshot: @Sendable (any Entity) async throws -> Data
     /// Runs the entity's ``Entity/timerFired(_:in:)``.
@@ -64,6 +66,7 @@ struct EntityDescriptor: Sendable {
         name = E.entityType
         let version = Int64(E.stateVersion)
         stateVersion = version
+        timeToLive = E.stateTimeToLive
         activate = { system, id, stored in
             let entity = system.activate(E.self, id: id)
             if let stored {

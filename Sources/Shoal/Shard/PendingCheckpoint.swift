@@ -10,8 +10,10 @@ struct PendingCheckpoint: Sendable {
     var timers: [EntityID: [EntityTimer]] = [:]
     /// The partition clock at the commit's next offset (set when taken).
     var maxEventTime: EventTime?
+    /// Entities whose state expired (their snapshot rows go).
+    var expired: Set<EntityID> = []
 
-    var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty }
+    var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty }
 
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
@@ -27,6 +29,14 @@ struct PendingCheckpoint: Sendable {
             ))
         }
         snapshots[id] = snapshot
+        expired.remove(id)
+    }
+
+    /// The entity's state expired: no snapshot of it, nor timers, remain.
+    mutating func expire(_ id: EntityID) {
+        snapshots[id] = nil
+        timers[id] = []
+        expired.insert(id)
     }
 
     /// Adds one timer firing: its outputs (numbered after the entity's last
@@ -40,6 +50,7 @@ struct PendingCheckpoint: Sendable {
             ))
         }
         snapshots[id] = snapshot
+        expired.remove(id)
     }
 
     /// Puts back a commit that failed, ahead of what was applied since.
@@ -48,5 +59,6 @@ struct PendingCheckpoint: Sendable {
         outputs = failed.outputs + outputs
         snapshots = failed.snapshots.merging(snapshots) { _, newer in newer }
         timers = failed.timers.merging(timers) { _, newer in newer }
+        expired = failed.expired.subtracting(snapshots.keys).union(expired)
     }
 }

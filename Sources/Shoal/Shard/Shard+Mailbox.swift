@@ -50,13 +50,17 @@ extension Shard {
     }
 
     /// The entity's actor, activated from its newest snapshot when not resident.
-    private func ensureActive(
+    func ensureActive(
         _ id: EntityID, _ resident: (any Entity)?, _ descriptor: EntityDescriptor, record: KafkaRecord?
     ) async -> (any Entity)? {
         if let resident { return resident }
         do {
-            let snapshot = try state.withLock({ $0.unsavedSnapshot(of: id) })
-                ?? persistence.store.snapshot(entity: id.type, key: id.key)
+            let snapshot: Snapshot?
+            switch state.withLock({ $0.savedState(of: id) }) {
+            case .unsaved(let unsaved): snapshot = unsaved
+            case .expired: snapshot = nil
+            case .inFile: snapshot = try persistence.store.snapshot(entity: id.type, key: id.key)
+            }
             let (entity, applied) = try await activate(id, descriptor, from: snapshot)
             state.withLock { state in
                 state.setEntity(entity, for: id)

@@ -75,6 +75,12 @@ extension Shard {
                     timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: clocks,
                     logger: services.logger
                 )
+                if result.expired {
+                    expire(id)
+                    guard let fresh = await ensureActive(id, nil, descriptor, record: nil) else { return nil }
+                    entity = fresh
+                    continue
+                }
                 let snapshot = Snapshot(
                     entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
                 )
@@ -92,6 +98,20 @@ extension Shard {
             }
         }
         return entity
+    }
+
+    /// The entity's state ran out its time-to-live: it is released, its
+    /// snapshot and timers go at the next commit, and it starts anew.
+    private func expire(_ id: EntityID) {
+        state.withLock { state in
+            state.pending.expire(id)
+            state.timers.removeAll(of: id)
+            state.setEntity(nil, for: id)
+            state.mailboxes[id]?.appliedOffset = nil
+            state.mailboxes[id]?.firings = 0
+        }
+        services.metrics.residentEntities.decrement()
+        Counter(label: "shoal_states_expired_total").increment()
     }
 
     /// The entity's next due timer, with the offset its outputs are numbered

@@ -55,6 +55,7 @@ final class Shard: Sendable {
     private func setFaulted(_ faulted: Bool) {
         state.withLock { state in
             state.committing = [:]
+            state.committingExpired = []
             guard state.faulted != faulted else { return }
             state.faulted = faulted
             if faulted {

@@ -48,6 +48,7 @@ struct ShardState: Sendable {
     var pending = PendingCheckpoint()
     /// Snapshots of the commit under way, until it is done.
     var committing: [EntityID: Snapshot] = [:]
+    var committingExpired: Set<EntityID> = []
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// The partition's event-time clock, from its route, once a record came.
     var clock: PartitionClock?
@@ -95,9 +96,22 @@ struct ShardState: Sendable {
         return true
     }
 
-    /// The newest snapshot not yet in the file, if any.
-    func unsavedSnapshot(of id: EntityID) -> Snapshot? {
-        pending.snapshots[id] ?? committing[id]
+    /// Where an entity's newest state is.
+    enum SavedState {
+        /// Applied, not in the file yet.
+        case unsaved(Snapshot)
+        /// Expired, not deleted from the file yet: it starts anew.
+        case expired
+        /// In the file, if anywhere.
+        case inFile
+    }
+
+    func savedState(of id: EntityID) -> SavedState {
+        if let snapshot = pending.snapshots[id] { return .unsaved(snapshot) }
+        if pending.expired.contains(id) { return .expired }
+        if let snapshot = committing[id] { return .unsaved(snapshot) }
+        if committingExpired.contains(id) { return .expired }
+        return .inFile
     }
 
     /// Hands the applied records to a commit, with the offset it may claim.
@@ -105,6 +119,7 @@ struct ShardState: Sendable {
         var taken = pending
         pending = PendingCheckpoint()
         committing = taken.snapshots
+        committingExpired = taken.expired
         let next = tracker.committable
         taken.maxEventTime = clockMarks.take(before: next)
         return (taken, next)

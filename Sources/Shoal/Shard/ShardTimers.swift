@@ -49,6 +49,11 @@ struct ShardTimers: Sendable {
         return timers.all
     }
 
+    /// Drops all of the entity's timers.
+    mutating func removeAll(of id: EntityID) {
+        byEntity[id] = nil
+    }
+
     /// The entity's next timer due at `clocks`, taken out.
     mutating func takeNextDue(_ id: EntityID, at clocks: TimerClocks) -> EntityTimer? {
         guard var timers = byEntity[id], let timer = timers.takeNextDue(at: clocks) else { return nil }

@@ -10,6 +10,7 @@ extension PartitionStore {
                 try append(commit.journal, connection)
                 try save(commit.snapshots, connection)
                 try replace(commit.timers, connection)
+                try delete(commit.expired, connection)
                 let outputs = try enqueue(commit.outputs, connection)
                 try setProgress(commit, connection)
                 return outputs
@@ -53,6 +54,13 @@ extension PartitionStore {
             $0.bind(4, $1.offset)
             $0.bind(5, $1.state)
             $0.bind(6, $1.firings)
+        }
+    }
+
+    private func delete(_ expired: [EntityID], _ connection: Connection) throws(StoreError) {
+        try write(expired, "DELETE FROM snapshots WHERE entity = ? AND key = ?", connection) {
+            $0.bind(1, $1.type)
+            $0.bind(2, $1.key)
         }
     }
 

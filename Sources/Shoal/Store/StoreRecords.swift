@@ -87,6 +87,8 @@ public struct StoreCommit: Sendable {
     public var outputs: [OutboxEntry] = []
     /// Entities whose pending timers changed, each with all of them now.
     public var timers: [StoredTimers] = []
+    /// Entities whose state expired: their snapshots are deleted.
+    public var expired: [EntityID] = []
     /// The largest event time of the records before `nextOffset` (the
     /// partition's clock), when any had one.
     public var maxEventTime: EventTime?

@@ -16,6 +16,9 @@ public struct EntityTimer: Sendable, Hashable, Codable, Comparable {
     public var clock: Clock
     public var due: EventTime
 
+    /// The runtime's own timer for an entity type's state time-to-live.
+    public static let stateExpiry = "shoal.state-expiry"
+
     public init(name: String, clock: Clock, due: EventTime) {
         self.name = name
         self.clock = clock
