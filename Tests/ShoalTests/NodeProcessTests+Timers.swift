@@ -40,7 +40,7 @@ extension NodeProcessTests {
         let directory = try temporaryDirectory()
         let group = uniqueName("timers")
         var node = try startNode("a", broker, directory: directory, group: group, environment: reminders)
-        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(node.errors).count == 16 })
+        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(node.errors).count == 24 })
         let reader = try OutputReader<ReminderFired>(broker, topic: "reminders-fired")
         var random = SeededRandom(seed: UInt64(Date().timeIntervalSince1970))
         print("timer kill test seed \(random.seed)")
@@ -78,6 +78,77 @@ extension NodeProcessTests {
             return state?["events"] as? Int != workload.perKey || fired.count != workload.timersPerKey || Set(fired).count != fired.count
         }
         #expect(wrong.isEmpty, "every key applied each event once and fired each timer once: \(wrong.prefix(3))")
+        withExtendedLifetime(broker) {}
+    }
+}
+
+/// Page views: each key has three sessions of four views two seconds
+/// apart, a minute apart from each other, then one more view five minutes
+/// in (which moves every partition's watermark past the third session).
+/// Views are produced in event-time order across keys.
+struct SessionWorkload {
+    let keys: Int
+    let base: Int64 = 1_800_000_000_000
+
+    var steps: [[(key: String, value: String)]] {
+        var times: [Int64] = []
+        for session in 0..<3 {
+            for view in 0..<4 { times.append(base + Int64(session) * 60_000 + Int64(view) * 2_000) }
+        }
+        times.append(base + 300_000)
+        return times.map { at in
+            (0..<keys).map { key in ("key-\(key)", "{\"key\":\"key-\(key)\",\"at\":\(at)}") }
+        }
+    }
+
+    /// The sessions every key closes.
+    var expected: Set<ClosedSession> {
+        Set((0..<keys).flatMap { key in
+            (0..<3).map { session in
+                let start = base + Int64(session) * 60_000
+                return ClosedSession(key: "key-\(key)", start: start, end: start + 6_000 + 10_000, views: 4)
+            }
+        })
+    }
+}
+
+extension NodeProcessTests {
+    /// Session windows open while their partitions move: a second node joins
+    /// (a rebalance), then the first leaves (SIGTERM hand-off). Every session
+    /// closes once, with all its views, wherever its partition went.
+    @Test(.timeLimit(.minutes(5)))
+    func sessionWindowsSurviveRebalances() async throws {
+        let workload = SessionWorkload(keys: 400)
+        let environment = ["COUNTER_REMINDERS": "1"]
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let group = uniqueName("sessions")
+        var nodes = [try startNode("a", broker, directory: directory, group: group, environment: environment)]
+        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(nodes[0].errors).count == 24 })
+        let reader = try OutputReader<ClosedSession>(broker, topic: "sessions-closed")
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await reader.run() }
+            for (index, step) in workload.steps.enumerated() {
+                try await produce(broker, topic: "visits", step)
+                try await Task.sleep(for: .seconds(1))
+                if index == 3 {
+                    nodes.append(try startNode("b", broker, directory: directory, group: group, environment: environment))
+                }
+                if index == 8 {
+                    #expect(!ownedPartitions(nodes[1].errors).isEmpty, "b took partitions from a while sessions were open")
+                    nodes[0].terminate()
+                    #expect(await nodes[0].waitForExit() == 0, "a hands off and exits cleanly")
+                }
+            }
+            #expect(await eventually(timeout: .seconds(120)) { Set(reader.byID.values).count >= workload.expected.count })
+            reader.consumer.triggerShutdown()
+            nodes[1].terminate()
+            try await tasks.waitForAll()
+        }
+        #expect(await nodes[1].waitForExit() == 0)
+        #expect(reader.idConflicts == 0)
+        #expect(reader.byID.count == workload.expected.count, "each session emitted under one id")
+        #expect(Set(reader.byID.values) == workload.expected, "every session closed with all its views")
         withExtendedLifetime(broker) {}
     }
 }
