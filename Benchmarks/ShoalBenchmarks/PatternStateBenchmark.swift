@@ -48,13 +48,13 @@ struct PatternStateBenchmark: AsyncParsableCommand {
         let group = ServiceGroup(services: [node], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await feed(broker, logger: logger, directory: directory)
+            try await feed(broker, node: node, logger: logger, directory: directory)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
     }
 
-    private func feed(_ broker: EmbeddedBroker, logger: Logger, directory: URL) async throws {
+    private func feed(_ broker: EmbeddedBroker, node: ShoalNode, logger: Logger, directory: URL) async throws {
         let producer = try KafkaProducer(configuration: .init(client: .init(bootstrapServers: [broker.bootstrapServers])), logger: logger)
         var rows: [Sample] = []
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -74,7 +74,8 @@ struct PatternStateBenchmark: AsyncParsableCommand {
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 try await Task.sleep(for: .milliseconds(300))  // one checkpoint
-                let row = try Sample.read(directory, events: target, keysSeen: Step.keysSeen(upTo: target, active: active))
+                var row = try Sample.read(directory, events: target, keysSeen: Step.keysSeen(upTo: target, active: active))
+                row.resident = node.residentEntities
                 rows.append(row)
                 print(row.line)
             }
@@ -97,6 +98,7 @@ private struct Sample {
     var timers = 0
     var fileBytes = 0
     var rss = 0
+    var resident = 0
 
     static func read(_ directory: URL, events: Int, keysSeen: Int) throws -> Sample {
         var sample = Sample(events: events, keysSeen: keysSeen)
@@ -118,8 +120,8 @@ private struct Sample {
     }
 
     var line: String {
-        String(format: "events %8d  keys seen %7d  snapshots %6d  state %7.1f KiB  timers %6d  files %6.1f MiB  RSS %6.1f MiB",
-               events, keysSeen, snapshots, Double(stateBytes) / 1_024, timers, Double(fileBytes) / 1_048_576, Double(rss) / 1_048_576)
+        String(format: "events %8d  keys seen %7d  snapshots %6d  state %7.1f KiB  timers %6d  resident %6d  files %6.1f MiB  RSS %6.1f MiB",
+               events, keysSeen, snapshots, Double(stateBytes) / 1_024, timers, resident, Double(fileBytes) / 1_048_576, Double(rss) / 1_048_576)
     }
 
     private static func residentBytes() -> Int {

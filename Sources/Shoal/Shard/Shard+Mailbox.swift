@@ -16,16 +16,21 @@ extension Shard {
                 }
                 // The entity's turn, as a replay runs it: timers that fell
                 // due before the record, the record, timers due after it.
-                guard let entity = await fireDue(id, at: moment.before, entity: entity, descriptor: descriptor) else {
-                    await deadLetter(record, reason: "\(id) could not be activated")
-                    continue
+                var live = await fireDue(id, at: moment.before, entity: entity, descriptor: descriptor)
+                if live == nil {
+                    // Its state expired (or a timer failed): a new activation.
+                    live = await ensureActive(id, nil, descriptor, record: record)
                 }
+                guard let entity = live else { continue }
                 await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
                 if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
                     _ = await fireDue(id, at: moment.after, entity: current, descriptor: descriptor)
                 }
             case .timers(let clocks):
-                guard let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
+                // Nothing may be due any more (fired in an earlier turn, or
+                // the state expired): then the entity stays as it is.
+                guard state.withLock({ $0.timers.hasDue(id, at: clocks) }),
+                      let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
                 _ = await fireDue(id, at: clocks, entity: entity, descriptor: descriptor)
             case .call(let call, let reply):
                 guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {

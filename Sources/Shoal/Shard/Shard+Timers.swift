@@ -59,7 +59,8 @@ extension Shard {
     /// record: its outputs, timer changes and the entity's state after it
     /// join the next commit. A timer that throws is dropped (logged and
     /// counted) and the entity comes back from its last saved state.
-    /// Returns the entity as it is after them.
+    /// Returns the entity as it is after them; nil when its state expired
+    /// or it could not be activated again.
     func fireDue(_ id: EntityID, at clocks: TimerClocks, entity: any Entity, descriptor: EntityDescriptor) async -> (any Entity)? {
         var entity = entity
         var fired = 0
@@ -76,10 +77,9 @@ extension Shard {
                     logger: services.logger
                 )
                 if result.expired {
+                    // Released: the entity's next event activates a new one.
                     expire(id)
-                    guard let fresh = await ensureActive(id, nil, descriptor, record: nil) else { return nil }
-                    entity = fresh
-                    continue
+                    return nil
                 }
                 let snapshot = Snapshot(
                     entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
@@ -126,3 +126,4 @@ extension Shard {
         }
     }
 }
+

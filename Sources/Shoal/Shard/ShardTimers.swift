@@ -54,6 +54,11 @@ struct ShardTimers: Sendable {
         byEntity[id] = nil
     }
 
+    /// Whether the entity has a timer due at `clocks`.
+    func hasDue(_ id: EntityID, at clocks: TimerClocks) -> Bool {
+        byEntity[id]?.byName.values.contains(where: clocks.isDue) ?? false
+    }
+
     /// The entity's next timer due at `clocks`, taken out.
     mutating func takeNextDue(_ id: EntityID, at clocks: TimerClocks) -> EntityTimer? {
         guard var timers = byEntity[id], let timer = timers.takeNextDue(at: clocks) else { return nil }
