@@ -135,7 +135,8 @@ extension NodeProcessTests {
                     nodes.append(try startNode("b", broker, directory: directory, group: group, environment: environment))
                 }
                 if index == 8 {
-                    #expect(!ownedPartitions(nodes[1].errors).isEmpty, "b took partitions from a while sessions were open")
+                    let b = nodes[1]
+                    #expect(await eventually(timeout: .seconds(60)) { !ownedPartitions(b.errors).isEmpty }, "b took partitions from a while sessions were open")
                     nodes[0].terminate()
                     #expect(await nodes[0].waitForExit() == 0, "a hands off and exits cleanly")
                 }

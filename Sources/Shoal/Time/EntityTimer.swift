@@ -53,7 +53,14 @@ struct EntityTimers: Sendable, Hashable, Codable {
 
     /// The first timer due at `clocks`, taken out.
     mutating func takeNextDue(at clocks: TimerClocks) -> EntityTimer? {
-        guard let next = byName.values.filter(clocks.isDue).min() else { return nil }
+        // Called twice per event: no allocation, and nothing to do for the
+        // many entities without timers.
+        guard !byName.isEmpty else { return nil }
+        var next: EntityTimer?
+        for timer in byName.values where clocks.isDue(timer) {
+            if next.map({ timer < $0 }) ?? true { next = timer }
+        }
+        guard let next else { return nil }
         byName[next.name] = nil
         return next
     }
