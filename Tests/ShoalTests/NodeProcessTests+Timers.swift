@@ -78,6 +78,18 @@ extension NodeProcessTests {
             return state?["events"] as? Int != workload.perKey || fired.count != workload.timersPerKey || Set(fired).count != fired.count
         }
         #expect(wrong.isEmpty, "every key applied each event once and fired each timer once: \(wrong.prefix(3))")
+        // Replaying a partition's recorded journal fires the same timers
+        // with the same output ids and ends in the same states.
+        for partition in [0, 5] {
+            let file = directory.appendingPathComponent("data").appendingPathComponent(group)
+                .appendingPathComponent("reminders-\(partition).sqlite").path
+            let replay = try ChildProcess(
+                executable: "CounterApp", arguments: ["replay", "--journal", file, "--diff"], directory: directory,
+                name: "replay-\(partition)", environment: reminders
+            )
+            #expect(await replay.waitForExit() == 0, "no differences: \(replay.errors)")
+            #expect(replay.errors.contains("0 added, 0 removed, 0 changed; 0 states differ"), "\(replay.errors)")
+        }
         withExtendedLifetime(broker) {}
     }
 }
