@@ -29,12 +29,21 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "librdkafka debug contexts, comma-separated (for example cgrp,fetch), logged at debug level.")
     var kafkaDebug: String?
 
+    @Option(help: "Serve Prometheus metrics at /metrics and a health check at /health on this port (0: any free port, logged).")
+    var metricsPort: Int?
+
+    @Option(help: "Address the metrics endpoint listens on.")
+    var metricsHost: String = "127.0.0.1"
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard !brokers.isEmpty else { throw ValidationError("--brokers must name at least one host:port") }
         guard sessionTimeoutMs >= 1_000 else { throw ValidationError("--session-timeout-ms must be at least 1000") }
         guard idleSeconds > 0 else { throw ValidationError("--idle-seconds must be positive") }
+        if let metricsPort, !(0...65_535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be a port number (0-65535), not \(metricsPort)")
+        }
     }
 
     func run() async throws {
@@ -49,9 +58,15 @@ struct NodeCommand: AsyncParsableCommand {
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
         }
+        // Before the node exists, so that every metric it makes is exported.
+        let registry = metricsPort.map { _ in MetricsEndpoint.bootstrapPrometheus() }
         let node = ShoalNode(configuration: configuration, logger: logger)
         try application.configure(node)
-        let services = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var parts: [any Service] = [node]
+        if let metricsPort, let registry {
+            parts.append(MetricsEndpoint(node: node, registry: registry, host: metricsHost, port: metricsPort, logger: logger))
+        }
+        let services = ServiceGroup(services: parts, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await services.run()
     }
 }

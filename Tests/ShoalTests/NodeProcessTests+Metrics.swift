@@ -1,0 +1,57 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+extension NodeProcessTests {
+    /// `node --metrics-port 0` serves Prometheus text with the runtime's
+    /// metrics and a health check while it runs.
+    @Test(.timeLimit(.minutes(3)))
+    func aNodeServesPrometheusMetricsAndAHealthCheck() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let directory = try temporaryDirectory()
+        let node = try ChildProcess(
+            executable: "CounterApp",
+            arguments: [
+                "node", "--brokers", broker.bootstrapServers, "--group", uniqueName("metrics"),
+                "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000", "--metrics-port", "0",
+            ],
+            directory: directory, name: "node"
+        )
+        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(node.errors).count == 8 })
+        let port = try #require(metricsPort(in: node.errors), "the node logs the port it listens on")
+        try await produce(broker, topic: "counter-events", CounterWorkload(keys: 20, perKey: 10).messages)
+        _ = try await readTopic(broker, "counter-totals", count: 200)
+
+        let (health, healthStatus) = try await get("http://127.0.0.1:\(port)/health")
+        #expect(healthStatus == 200)
+        #expect(health.contains("\"status\":\"ok\"") && health.contains("counter-events-0"))
+        var metrics = ""
+        #expect(await eventually(timeout: .seconds(10)) {
+            metrics = (try? await get("http://127.0.0.1:\(port)/metrics").body) ?? ""
+            return metrics.contains("shoal_records_in_total 200")
+        }, "\(metrics.prefix(2_000))")
+        for name in ["shoal_handler_duration_seconds", "shoal_checkpoint_duration_seconds", "shoal_resident_entities", "shoal_partition_lag_records", "shoal_shard_buffered_records", "shoal_rebalances_total"] {
+            #expect(metrics.contains(name), "\(name) is exported")
+        }
+        node.terminate()
+        #expect(await node.waitForExit() == 0)
+        withExtendedLifetime(broker) {}
+    }
+
+    /// The port of the node's "Metrics endpoint listening ... port=N" line.
+    private func metricsPort(in log: String) -> Int? {
+        guard let line = log.split(separator: "\n").first(where: { $0.contains("Metrics endpoint listening") }),
+              let start = line.range(of: "port=")?.upperBound else { return nil }
+        return Int(line[start...].prefix { $0.isNumber })
+    }
+
+    private func get(_ address: String) async throws -> (body: String, status: Int) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
+        return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+    }
+}
