@@ -14,13 +14,14 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var data: String
     @Option var handlerMicros: Int = 20
     @Option var logLevel: String = "info"
+    @Option var group: String = "backlog"
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "backlog-node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let node = ShoalNode(
-            configuration: .init(brokers: [brokers], group: "backlog", dataDirectory: data, sessionTimeout: .seconds(6)),
+            configuration: .init(brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6)),
             logger: logger
         )
         let busy = Duration.microseconds(handlerMicros)
@@ -29,7 +30,7 @@ struct BacklogNode: AsyncParsableCommand {
         }
         let progress = Task {
             while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(20))
                 print(handled.load(ordering: .relaxed))
                 fflush(nil)
             }

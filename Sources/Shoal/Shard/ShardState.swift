@@ -32,6 +32,13 @@ struct Mailbox: Sendable {
     /// Timers fired since the record at `appliedOffset`.
     var firings: Int64 = 0
     let descriptor: EntityDescriptor
+
+    /// Queues work; `start` is set when no task drains the mailbox yet.
+    mutating func enqueue(_ work: MailboxWork, start: inout Bool) {
+        queue.append(work)
+        start = !running
+        running = true
+    }
 }
 
 /// A shard's state, under its lock.
@@ -57,25 +64,24 @@ struct ShardState: Sendable {
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
     mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {
-        var mailbox = mailboxes[id] ?? Mailbox(descriptor: descriptor)
-        mailbox.queue.append(work)
-        let start = !mailbox.running
-        mailbox.running = true
-        mailboxes[id] = mailbox
+        // In place: a copy of the mailbox out of the dictionary would copy
+        // its whole queue on every append (seen at ~4% of a node's time).
+        var start = false
+        mailboxes[id, default: Mailbox(descriptor: descriptor)].enqueue(work, start: &start)
         return start
     }
 
     /// The next work of a mailbox, or nil when it is empty (the drainer stops).
     mutating func next(for id: EntityID) -> (MailboxWork, (any Entity)?, EntityDescriptor)? {
-        guard var mailbox = mailboxes[id] else { return nil }
-        guard let work = mailbox.queue.popFirst() else {
-            mailbox.running = false
-            mailbox.lastUsed = .now
-            mailboxes[id] = mailbox.entity == nil ? nil : mailbox
+        guard let index = mailboxes.index(forKey: id) else { return nil }
+        guard let work = mailboxes.values[index].queue.popFirst() else {
+            mailboxes.values[index].running = false
+            mailboxes.values[index].lastUsed = .now
+            if mailboxes.values[index].entity == nil { mailboxes.remove(at: index) }
             wakeIdleWaitersIfIdle()
             return nil
         }
-        mailboxes[id] = mailbox
+        let mailbox = mailboxes.values[index]
         return (work, mailbox.entity, mailbox.descriptor)
     }
 

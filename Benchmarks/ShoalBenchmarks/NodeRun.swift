@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ShoalKafka
+
+/// Runs the benchmark's node (`backlog-node`, a per-device count with the
+/// partition store on) as its own process over records preloaded into the
+/// embedded broker, sampling its progress and RSS.
+enum NodeRun {
+    struct Report {
+        var processed = 0
+        /// From the first processed record to the last.
+        var seconds = 0.0
+        var maxRSS = 0
+        var handOffs = 0
+    }
+
+    /// Produces `records` readings over 10,000 devices to `backlog`.
+    static func preload(_ bootstrap: String, records: Int, logger: Logger) async throws {
+        let producer = try KafkaProducer(configuration: .init(client: .init(bootstrapServers: [bootstrap])), logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            for index in 0..<records {
+                let key = "device-\(index % 10_000)"
+                try await producer.enqueue(KafkaProducerMessage(topic: "backlog", key: key, value: "{\"reading\":\(index % 1000)}"))
+            }
+            try await producer.flush(timeout: .seconds(300))
+            producer.triggerShutdown()
+        }
+    }
+
+    /// Starts the node process, waits until it processed `records`, stops it.
+    static func measure(bootstrap: String, records: Int, handlerMicros: Int, logLevel: String) async throws -> Report {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-node-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let node = Process()
+        node.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        node.arguments = [
+            "backlog-node", "--brokers", bootstrap, "--data", directory.appendingPathComponent("data").path,
+            "--handler-micros", "\(handlerMicros)", "--log-level", logLevel, "--group", "node-\(UUID().uuidString)",
+        ]
+        let output = directory.appendingPathComponent("node.out")
+        let errors = directory.appendingPathComponent("node.err")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        node.standardOutput = try FileHandle(forWritingTo: output)
+        node.standardError = try FileHandle(forWritingTo: errors)
+        try node.run()
+        defer { if node.isRunning { node.terminate() } }
+        var report = Report()
+        var started: ContinuousClock.Instant?
+        var lastProgress = (count: 0, at: ContinuousClock.now)
+        while report.processed < records {
+            if report.processed != lastProgress.count {
+                lastProgress = (report.processed, .now)
+            } else if ContinuousClock.now - lastProgress.at > .seconds(15) {
+                throw ValidationError("the node stalled at \(report.processed) of \(records) records; its log: \(errors.path)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            report.maxRSS = max(report.maxRSS, residentBytes(of: node.processIdentifier))
+            let lines = (try? String(contentsOf: output, encoding: .utf8))?.split(separator: "\n") ?? []
+            report.processed = lines.last.flatMap { Int($0) } ?? 0
+            if report.processed > 0, started == nil { started = .now }
+            guard node.isRunning else { throw ValidationError("the node exited early: \(try String(contentsOf: errors, encoding: .utf8))") }
+        }
+        report.seconds = (ContinuousClock.now - (started ?? .now)).seconds
+        node.terminate()
+        node.waitUntilExit()
+        let log = try String(contentsOf: errors, encoding: .utf8)
+        report.handOffs = log.split(separator: "\n").filter { $0.contains("Shards handed off") || $0.contains("Shards lost") }.count - 1
+        return report
+    }
+
+    /// VmRSS of a process, in bytes.
+    static func residentBytes(of pid: Int32) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kilobytes * 1024
+    }
+}

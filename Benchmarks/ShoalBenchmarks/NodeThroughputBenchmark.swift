@@ -1,0 +1,58 @@
+import ArgumentParser
+import CConsumeBaseline
+import Foundation
+import Logging
+import ShoalKafka
+
+/// End to end: a node process doing a per-key stateful count with the
+/// partition store on (journal, snapshots, offsets in SQLite), next to a
+/// plain C librdkafka poll loop reading the same preloaded records.
+struct NodeThroughputBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node-throughput",
+        abstract: "Records/s of a node with a stateful count and journaling, next to a plain librdkafka consume."
+    )
+
+    @Option(help: "Records to preload.")
+    var records: Int = 1_000_000
+
+    @Option(help: "Partitions (the embedded broker keeps ~5 MiB each).")
+    var partitions: Int32 = 64
+
+    @Option(help: "Rounds of each.")
+    var rounds: Int = 2
+
+    func run() async throws {
+        var logger = Logger(label: "shoal.benchmarks")
+        logger.logLevel = .warning
+        let broker = try EmbeddedBroker(topics: [.init(name: "backlog", partitions: partitions)], logger: logger)
+        try await NodeRun.preload(broker.bootstrapServers, records: records, logger: logger)
+        var plain: [Double] = []
+        var node: [Double] = []
+        for round in 1...rounds {
+            let seconds = await consumeWithC(broker.bootstrapServers, group: "c-\(round)")
+            guard seconds > 0 else { throw ValidationError("the C baseline failed") }
+            plain.append(Double(records) / seconds)
+            let report = try await NodeRun.measure(bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning")
+            node.append(Double(report.processed) / report.seconds)
+            print(String(format: "round %d: C poll loop %.0f records/s, node (count + journal) %.0f records/s, RSS max %.1f MiB",
+                         round, plain.last!, node.last!, Double(report.maxRSS) / 1_048_576))
+        }
+        print(String(format: "median: node %.0f records/s, C poll loop %.0f records/s, node / C = %.2f",
+                     median(node), median(plain), median(node) / median(plain)))
+    }
+
+    /// The C loop blocks, so it runs on a thread of its own.
+    private func consumeWithC(_ bootstrap: String, group: String) async -> Double {
+        let records = self.records
+        return await withCheckedContinuation { continuation in
+            Thread {
+                var checksum = 0
+                let seconds = shoal_baseline_consume(
+                    bootstrap, "backlog", group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, 0, &checksum
+                )
+                continuation.resume(returning: seconds)
+            }.start()
+        }
+    }
+}
