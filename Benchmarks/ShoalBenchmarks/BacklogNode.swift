@@ -15,13 +15,17 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var handlerMicros: Int = 20
     @Option var logLevel: String = "info"
     @Option var group: String = "backlog"
+    @Option var maxResident: Int = 100_000
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "backlog-node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let node = ShoalNode(
-            configuration: .init(brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6)),
+            configuration: .init(
+                brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6),
+                passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident)
+            ),
             logger: logger
         )
         let busy = Duration.microseconds(handlerMicros)

@@ -12,16 +12,18 @@ enum NodeRun {
         /// From the first processed record to the last.
         var seconds = 0.0
         var maxRSS = 0
+        /// RSS a second after the last record (a checkpoint later).
+        var settledRSS = 0
         var handOffs = 0
     }
 
-    /// Produces `records` readings over 10,000 devices to `backlog`.
-    static func preload(_ bootstrap: String, records: Int, logger: Logger) async throws {
+    /// Produces `records` readings over `keys` devices to `backlog`.
+    static func preload(_ bootstrap: String, records: Int, keys: Int = 10_000, logger: Logger) async throws {
         let producer = try KafkaProducer(configuration: .init(client: .init(bootstrapServers: [bootstrap])), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
             for index in 0..<records {
-                let key = "device-\(index % 10_000)"
+                let key = "device-\(index % keys)"
                 try await producer.enqueue(KafkaProducerMessage(topic: "backlog", key: key, value: "{\"reading\":\(index % 1000)}"))
             }
             try await producer.flush(timeout: .seconds(300))
@@ -30,7 +32,9 @@ enum NodeRun {
     }
 
     /// Starts the node process, waits until it processed `records`, stops it.
-    static func measure(bootstrap: String, records: Int, handlerMicros: Int, logLevel: String) async throws -> Report {
+    static func measure(
+        bootstrap: String, records: Int, handlerMicros: Int, logLevel: String, extraArguments: [String] = []
+    ) async throws -> Report {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-node-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let node = Process()
@@ -38,7 +42,7 @@ enum NodeRun {
         node.arguments = [
             "backlog-node", "--brokers", bootstrap, "--data", directory.appendingPathComponent("data").path,
             "--handler-micros", "\(handlerMicros)", "--log-level", logLevel, "--group", "node-\(UUID().uuidString)",
-        ]
+        ] + extraArguments
         let output = directory.appendingPathComponent("node.out")
         let errors = directory.appendingPathComponent("node.err")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
@@ -64,6 +68,8 @@ enum NodeRun {
             guard node.isRunning else { throw ValidationError("the node exited early: \(try String(contentsOf: errors, encoding: .utf8))") }
         }
         report.seconds = (ContinuousClock.now - (started ?? .now)).seconds
+        try await Task.sleep(for: .seconds(1))
+        report.settledRSS = residentBytes(of: node.processIdentifier)
         node.terminate()
         node.waitUntilExit()
         let log = try String(contentsOf: errors, encoding: .utf8)

@@ -51,7 +51,9 @@ final class Route: Sendable {
 }
 
 /// How the runtime creates an entity type's instances and moves their state.
-struct EntityDescriptor: Sendable {
+/// A class: every resident entity's mailbox refers to it instead of
+/// holding a copy of its name and closures.
+final class EntityDescriptor: Sendable {
     let name: String
     /// The version of the entity's `State` type, stored with each snapshot.
     let stateVersion: Int64
