@@ -16,6 +16,8 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var logLevel: String = "info"
     @Option var group: String = "backlog"
     @Option var maxResident: Int = 100_000
+    @Option(help: "Milliseconds between commits (outputs go out after theirs).") var checkpointMs: Int = 100
+    @Option(help: "fetch.wait.max.ms of the node's consumer.") var fetchWaitMs: Int = 100
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -24,13 +26,18 @@ struct BacklogNode: AsyncParsableCommand {
         let node = ShoalNode(
             configuration: .init(
                 brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6),
-                passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident)
+                fetch: .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384, maxWait: .milliseconds(fetchWaitMs)),
+                passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident),
+                store: .init(checkpointInterval: .milliseconds(checkpointMs))
             ),
             logger: logger
         )
         let busy = Duration.microseconds(handlerMicros)
         node.route(topic: "backlog", to: Device.self) { device, reading, _ in
             device.record(reading, busy: busy)
+        }
+        node.route(topic: "latency-in", to: Echo.self) { echo, probe, context in
+            try echo.answer(probe, in: context)
         }
         let progress = Task {
             while !Task.isCancelled {
@@ -70,5 +77,27 @@ distributed actor Device: Entity {
         state.count += 1
         state.total += reading.reading
         handled.add(1, ordering: .relaxed)
+    }
+}
+
+/// A latency probe: when it was produced, in microseconds of wall-clock time.
+struct Probe: Codable, Sendable {
+    var sent: Int64
+}
+
+/// Counts its probes and answers each with an output carrying its time.
+distributed actor Echo: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable { var count = 0 }
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func answer(_ probe: Probe, in context: EntityContext) throws {
+        state.count += 1
+        handled.add(1, ordering: .relaxed)
+        try context.emit(topic: "latency-out", key: context.key, value: probe)
     }
 }
