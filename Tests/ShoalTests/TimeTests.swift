@@ -187,6 +187,16 @@ struct StateTimeToLiveTests {
         #expect(result.firedTimers.map(\.timer.name) == [EntityTimer.stateExpiry])
     }
 
+    @Test func aLateEventDoesNotPullTheExpiryBack() async throws {
+        // a's expiry is 40 after its visit at 30; b at 35 moves the
+        // watermark to 35; a's late visit at 20 (applied: the default
+        // policy) must not bring the expiry back to 30, behind the watermark.
+        let result = try await replay([("a", 30), ("b", 35), ("a", 20)])
+        #expect(try result.state(Visitor.State.self, of: EntityID(type: "Visitor", key: "a"))?.visits == 2)
+        #expect(result.firedTimers.isEmpty)
+        #expect(result.pendingTimers[EntityID(type: "Visitor", key: "a")]?.first?.due == EventTime(milliseconds: 40 * minute))
+    }
+
     @Test func anExpiredStateIsGoneFromTheResult() async throws {
         let result = try await replay([("a", 0), ("b", 30)])
         #expect(result.states[EntityID(type: "Visitor", key: "a")] == nil)

@@ -10,8 +10,9 @@ struct PendingCheckpoint: Sendable {
     var timers: [EntityID: [EntityTimer]] = [:]
     /// The partition clock at the commit's next offset (set when taken).
     var maxEventTime: EventTime?
-    /// Entities whose state expired (their snapshot rows go).
-    var expired: Set<EntityID> = []
+    /// Entities whose state expired (their snapshot rows go), with the
+    /// offset of their last record.
+    var expired: [EntityID: Int64] = [:]
 
     var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty }
 
@@ -29,14 +30,28 @@ struct PendingCheckpoint: Sendable {
             ))
         }
         snapshots[id] = snapshot
-        expired.remove(id)
+        expired[id] = nil
     }
 
-    /// The entity's state expired: no snapshot of it, nor timers, remain.
-    mutating func expire(_ id: EntityID) {
+    /// The entity's state expired after its record at `offset`: no
+    /// snapshot of it, nor timers, remain.
+    mutating func expire(_ id: EntityID, after offset: Int64) {
         snapshots[id] = nil
         timers[id] = []
-        expired.insert(id)
+        expired[id] = offset
+    }
+
+    /// Takes out the expiries that must wait: an entity's snapshot is what
+    /// makes a redo skip its records, so it is deleted only by a commit
+    /// whose next offset is past the entity's last record.
+    mutating func deferExpiries(before nextOffset: Int64?) -> PendingCheckpoint {
+        var waiting = PendingCheckpoint()
+        for (id, offset) in expired where nextOffset.map({ offset >= $0 }) ?? true {
+            waiting.expired[id] = offset
+            waiting.timers[id] = timers.removeValue(forKey: id)
+            expired[id] = nil
+        }
+        return waiting
     }
 
     /// Adds one timer firing: its outputs (numbered after the entity's last
@@ -50,7 +65,7 @@ struct PendingCheckpoint: Sendable {
             ))
         }
         snapshots[id] = snapshot
-        expired.remove(id)
+        expired[id] = nil
     }
 
     /// Puts back a commit that failed, ahead of what was applied since.
@@ -59,6 +74,6 @@ struct PendingCheckpoint: Sendable {
         outputs = failed.outputs + outputs
         snapshots = failed.snapshots.merging(snapshots) { _, newer in newer }
         timers = failed.timers.merging(timers) { _, newer in newer }
-        expired = failed.expired.subtracting(snapshots.keys).union(expired)
+        expired = failed.expired.filter { snapshots[$0.key] == nil }.merging(expired) { _, newer in newer }
     }
 }

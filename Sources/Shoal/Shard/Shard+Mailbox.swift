@@ -100,8 +100,8 @@ extension Shard {
                 let snapshot = Snapshot(
                     entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
                 )
-                applyTimerChanges(result.timerChanges, of: id)
-                applied(record, to: id, outputs: result.outputs, snapshot: snapshot)
+                applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
+                wakeIfDue(result.timerChanges)
                 return
             } catch {
                 lastError = error

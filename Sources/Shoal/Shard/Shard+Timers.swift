@@ -42,13 +42,19 @@ extension Shard {
         services.routes.values.first { $0.entity.name == id.type }?.entity
     }
 
-    /// Applies a handler's timer changes; queues a firing turn when one it
-    /// set is already due by the shard's clocks (they ran ahead of it).
+    /// Applies timer changes (outside a record's commit: a re-set timer).
     func applyTimerChanges(_ changes: [TimerChange], of id: EntityID) {
         guard !changes.isEmpty else { return }
         state.withLock { state in
             state.pending.timers[id] = state.timers.replace(id, with: changes)
         }
+        wakeIfDue(changes)
+    }
+
+    /// Queues a firing turn when a timer just set is already due by the
+    /// shard's clocks (they ran ahead of the handler that set it).
+    func wakeIfDue(_ changes: [TimerChange]) {
+        guard !changes.isEmpty else { return }
         let clocks = currentClocks
         if changes.contains(where: { if case .set(let timer) = $0 { clocks.isDue(timer) } else { false } }) {
             wakeDueTimers(at: clocks)
@@ -104,7 +110,7 @@ extension Shard {
     /// snapshot and timers go at the next commit, and it starts anew.
     private func expire(_ id: EntityID) {
         state.withLock { state in
-            state.pending.expire(id)
+            state.pending.expire(id, after: state.mailboxes[id]?.appliedOffset ?? -1)
             state.timers.removeAll(of: id)
             state.setEntity(nil, for: id)
             state.mailboxes[id]?.appliedOffset = nil
@@ -121,7 +127,9 @@ extension Shard {
             guard let timer = state.timers.takeNextDue(id, at: clocks) else { return nil }
             let firing = (state.mailboxes[id]?.firings ?? 0) + 1
             state.mailboxes[id]?.firings = firing
-            state.pending.timers[id] = state.timers.timers(of: id).all
+            // The timer's removal joins the pending checkpoint only with the
+            // firing's outcome (below), never before it: a commit between
+            // the two would drop the timer without its firing.
             return (timer, state.mailboxes[id]?.appliedOffset ?? -1, firing)
         }
     }

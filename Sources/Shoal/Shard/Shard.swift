@@ -139,8 +139,13 @@ final class Shard: Sendable {
 
     /// Records an applied record with its outputs and its entity's state
     /// after it, for the next commit, and completes it.
-    func applied(_ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot) {
+    func applied(
+        _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = []
+    ) {
         state.withLock { state in
+            // One lock: a commit never holds the record's timers without
+            // its state, nor its state without its timers.
+            if !timerChanges.isEmpty { state.pending.timers[id] = state.timers.replace(id, with: timerChanges) }
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0

@@ -102,7 +102,7 @@ actor ShardPersistence {
         commit.snapshots = pending.snapshots.values.sorted { ($0.entity, $0.key) < ($1.entity, $1.key) }
         commit.timers = pending.timers.map { StoredTimers(entity: $0.key.type, key: $0.key.key, timers: $0.value) }
         commit.maxEventTime = pending.maxEventTime
-        commit.expired = pending.expired.sorted { ($0.type, $0.key) < ($1.type, $1.key) }
+        commit.expired = pending.expired.keys.sorted { ($0.type, $0.key) < ($1.type, $1.key) }
         return commit
     }
 

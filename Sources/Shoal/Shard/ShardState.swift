@@ -118,7 +118,7 @@ struct ShardState: Sendable {
 
     func savedState(of id: EntityID) -> SavedState {
         if let snapshot = pending.snapshots[id] { return .unsaved(snapshot) }
-        if pending.expired.contains(id) { return .expired }
+        if pending.expired[id] != nil { return .expired }
         if let snapshot = committing[id] { return .unsaved(snapshot) }
         if committingExpired.contains(id) { return .expired }
         return .inFile
@@ -127,10 +127,10 @@ struct ShardState: Sendable {
     /// Hands the applied records to a commit, with the offset it may claim.
     mutating func takeCheckpoint() -> (PendingCheckpoint, nextOffset: Int64?) {
         var taken = pending
-        pending = PendingCheckpoint()
-        committing = taken.snapshots
-        committingExpired = taken.expired
         let next = tracker.committable
+        pending = taken.deferExpiries(before: next)
+        committing = taken.snapshots
+        committingExpired = Set(taken.expired.keys)
         taken.maxEventTime = clockMarks.take(before: next)
         return (taken, next)
     }

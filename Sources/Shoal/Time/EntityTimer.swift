@@ -68,7 +68,10 @@ struct EntityTimers: Sendable, Hashable, Codable {
     mutating func apply(_ changes: [TimerChange]) {
         for change in changes {
             switch change {
-            case .set(let timer): byName[timer.name] = timer
+            case .set(let timer):
+                // A late event must not pull the state's expiry back.
+                if timer.name == EntityTimer.stateExpiry, let current = byName[timer.name], current.due > timer.due { continue }
+                byName[timer.name] = timer
             case .cancel(let name): byName[name] = nil
             }
         }
