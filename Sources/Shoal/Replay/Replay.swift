@@ -104,12 +104,12 @@ public final class Replay: Sendable {
     private func runLane(
         _ steps: [ReplayStep], transitions: Bool, progress: ReplayProgress, end: Int, finalClocks: ReplayClocks
     ) async throws -> LaneOutcome {
-        var lane = ReplayLane(system: system, logger: logger, encodingState: transitions)
+        var lane = ReplayLane(system: system, logger: logger, encodingState: transitions, clocks: finalClocks)
         for step in steps {
             await lane.run(step)
             progress.advance()
         }
-        try await lane.finish(end: end, clocks: finalClocks)
+        try await lane.finish(end: end)
         return lane.outcome
     }
 

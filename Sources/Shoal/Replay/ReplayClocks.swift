@@ -6,6 +6,8 @@ import ShoalKafka
 /// ``LateEvents`` policy.
 struct ReplayClocks: Sendable {
     private var clocks: [TopicPartition: PartitionClock] = [:]
+    /// Each partition's clocks after each of its events, by event index.
+    private var timelines: [TopicPartition: [(index: Int64, clocks: TimerClocks)]] = [:]
     var late: [(Int, ReplayResult.LateEvent)] = []
     var sideOutputs: [(ReplayOrder, ReplayResult.Output)] = []
     var deadLetters: [(Int, ReplayResult.Failure)] = []
@@ -15,15 +17,35 @@ struct ReplayClocks: Sendable {
         var clock = clocks[partition] ?? step.route.clock
         let (moment, tooLate) = clock.advance(step.eventTime) { $0.maxEventTime ?? .distantPast }
         clocks[partition] = clock
+        timelines[partition, default: []].append((Int64(step.index), moment.after))
         step.moment = moment
         if tooLate, let time = step.eventTime {
             settleTooLate(step, reason: clock.lateReason(time, watermark: moment.before.watermark), time: time, watermark: moment.before.watermark)
         }
     }
 
-    /// Where `partition`'s clocks stand after the last event.
-    func final(_ partition: TopicPartition) -> TimerClocks {
-        clocks[partition].map(Self.timerClocks) ?? TimerClocks(watermark: .distantPast, processingTime: .distantPast)
+    /// Where `timer`, set at event `position` of `partition`, falls due: the
+    /// first of the partition's events from there whose clocks pass it.
+    func crossing(of timer: EntityTimer, in partition: TopicPartition, from position: Int64) -> TimerCrossing? {
+        guard let timeline = timelines[partition] else { return nil }
+        var low = Self.firstIndex(in: timeline) { $0.index >= position }
+        // Clocks never go back: the entries that pass the timer are a suffix.
+        low = low + Self.firstIndex(in: timeline[low...]) { $0.clocks.isDue(timer) }
+        guard low < timeline.count else { return nil }
+        return TimerCrossing(position: timeline[low].index, clocks: timeline[low].clocks)
+    }
+
+    /// The first position in a sorted-by-`predicate` slice where it holds.
+    private static func firstIndex<Entries: RandomAccessCollection>(
+        in entries: Entries, where predicate: (Entries.Element) -> Bool
+    ) -> Int where Entries.Index == Int {
+        var low = entries.startIndex
+        var high = entries.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(entries[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low - entries.startIndex
     }
 
     /// A replay's processing time is the largest event time seen: a virtual

@@ -26,22 +26,26 @@ struct ReplayLane {
     let system: ShoalActorSystem
     let logger: Logger
     let encodingState: Bool
+    /// The partitions' clocks after every event, where timers fall due.
+    let clocks: ReplayClocks
     private var entities: [EntityID: Resident] = [:]
     private(set) var outcome = LaneOutcome()
 
-    init(system: ShoalActorSystem, logger: Logger, encodingState: Bool) {
+    init(system: ShoalActorSystem, logger: Logger, encodingState: Bool, clocks: ReplayClocks) {
         self.system = system
         self.logger = logger
         self.encodingState = encodingState
+        self.clocks = clocks
     }
 
-    /// The step's event in its entity's turn: timers due before it, the
-    /// event (unless too late), timers due after it.
+    /// The step's event in its entity's turn: timers that fell due before
+    /// it, the event (unless too late), timers that fall due with it.
     mutating func run(_ step: ReplayStep) async {
         if step.tooLate && entities[step.id] == nil { return }
+        let position = Int64(step.index)
         do {
             var resident = try await resident(for: step)
-            await fireDue(&resident, step.id, at: step.moment.before, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            await fireCrossed(&resident, step.id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
             if resident.expired {
                 entities[step.id] = nil
                 resident = try await self.resident(for: step)
@@ -49,7 +53,7 @@ struct ReplayLane {
             if !step.tooLate {
                 await apply(step, to: &resident)
             }
-            await fireDue(&resident, step.id, at: step.moment.after, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
+            await fireCrossed(&resident, step.id, before: position + 1, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
             entities[step.id] = resident.expired ? nil : resident
         } catch {
             outcome.failures.append((step.index, step.failure("\(error)")))
@@ -58,11 +62,11 @@ struct ReplayLane {
 
     /// Fires what fell due by the end, then takes every entity's final
     /// state and pending timers.
-    mutating func finish(end: Int, clocks: ReplayClocks) async throws {
+    mutating func finish(end: Int) async throws {
         for id in entities.keys.sorted(by: { $0.description < $1.description }) {
             guard var resident = entities[id] else { continue }
             let order = ReplayOrder(index: end, phase: 0, entity: id.description, sequence: 0)
-            await fireDue(&resident, id, at: clocks.final(resident.source), order: order)
+            await fireCrossed(&resident, id, before: nil, order: order)
             guard !resident.expired else { continue }
             outcome.states[id] = Array(try await resident.descriptor.snapshot(resident.entity))
             if !resident.timers.isEmpty { outcome.pendingTimers[id] = resident.timers.all }
@@ -84,7 +88,8 @@ struct ReplayLane {
                 record, event: step.event, route: step.route, to: resident.entity, id: step.id, logger: logger,
                 moment: step.moment, encodingState: encodingState
             )
-            resident.timers.apply(applied.timerChanges)
+            let (clocks, source, position) = (self.clocks, resident.source, Int64(step.index))
+            resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: position) }
             resident.lastOffset = record.offset
             resident.firings = 0
             outcome.record(
@@ -97,11 +102,13 @@ struct ReplayLane {
         }
     }
 
-    /// Fires the entity's timers due at `clocks`, in due order, each like an
-    /// event: its outputs, timer changes and the state after it.
-    private mutating func fireDue(_ resident: inout Resident, _ id: EntityID, at clocks: TimerClocks, order: ReplayOrder) async {
+    /// Fires the entity's timers that fell due before `position` (all that
+    /// fell due, when nil), in the order they fell due, each with the clocks
+    /// that passed it and like an event: its outputs, timer changes and the
+    /// state after it.
+    private mutating func fireCrossed(_ resident: inout Resident, _ id: EntityID, before position: Int64?, order: ReplayOrder) async {
         var fired = 0
-        while let timer = resident.timers.takeNextDue(at: clocks) {
+        while let (timer, crossing) = resident.timers.takeNextCrossed(before: position) {
             fired += 1
             guard fired <= Self.firingLimit else {
                 outcome.failures.append((order.index, timerFailure(resident, "timer \(timer.name) of \(id) fired \(Self.firingLimit) times in one turn")))
@@ -112,9 +119,10 @@ struct ReplayLane {
             do {
                 let applied = try await EntityDispatch.fire(
                     timer, on: resident.entity, descriptor: resident.descriptor, id: id, source: resident.source,
-                    after: resident.lastOffset, clocks: clocks, logger: logger, encodingState: encodingState
+                    after: resident.lastOffset, clocks: crossing.clocks, logger: logger, encodingState: encodingState
                 )
-                resident.timers.apply(applied.timerChanges)
+                let (clocks, source) = (self.clocks, resident.source)
+                resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: crossing.position) }
                 outcome.record(
                     applied, at: order, entity: id, source: resident.source, offset: resident.lastOffset,
                     positions: { EntityDispatch.timerOutputPosition(firing: firing, index: $0) }, timer: timer

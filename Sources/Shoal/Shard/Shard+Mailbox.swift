@@ -16,7 +16,7 @@ extension Shard {
                 }
                 // The entity's turn, as a replay runs it: timers that fell
                 // due before the record, the record, timers due after it.
-                var live = await fireDue(id, at: moment.before, entity: entity, descriptor: descriptor)
+                var live = await fireCrossed(id, before: record.offset, entity: entity, descriptor: descriptor)
                 if live == nil {
                     // Its state expired (or a timer failed): a new activation.
                     live = await ensureActive(id, nil, descriptor, record: record)
@@ -24,14 +24,14 @@ extension Shard {
                 guard let entity = live else { continue }
                 await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
                 if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
-                    _ = await fireDue(id, at: moment.after, entity: current, descriptor: descriptor)
+                    _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
                 }
-            case .timers(let clocks):
+            case .timers(let position):
                 // Nothing may be due any more (fired in an earlier turn, or
                 // the state expired): then the entity stays as it is.
-                guard state.withLock({ $0.timers.hasDue(id, at: clocks) }),
+                guard state.withLock({ $0.timers.hasCrossed(id, before: position + 1) }),
                       let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
-                _ = await fireDue(id, at: clocks, entity: entity, descriptor: descriptor)
+                _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
             case .call(let call, let reply):
                 guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
                     reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
@@ -101,7 +101,6 @@ extension Shard {
                     entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
                 )
                 applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
-                wakeIfDue(result.timerChanges)
                 return
             } catch {
                 lastError = error

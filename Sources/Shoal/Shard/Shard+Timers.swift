@@ -10,7 +10,7 @@ extension Shard {
     }
 
     /// Restores the partition's clock and pending timers from its file; the
-    /// ones already due fire first (see ``wakeDueTimers(at:)``).
+    /// ones already due fire first (see ``wakeDueTimers(at:position:)``).
     func restoreTime(maxEventTime: EventTime?, timers: [EntityID: [EntityTimer]]) {
         let route = services.routes[partition.topic]
         state.withLock { state in
@@ -24,62 +24,57 @@ extension Shard {
         }
     }
 
-    /// Queues a firing turn for each entity with a timer due at `clocks`.
-    func wakeDueTimers(at clocks: TimerClocks) {
+    /// Marks the timers that `clocks` pass (the wall clock for
+    /// processing-time timers, or the clock restored from the file) as due
+    /// at `position` (the last accepted record by default) and queues their
+    /// entities' turns.
+    func wakeDueTimers(at clocks: TimerClocks, position: Int64? = nil) {
         let woken = state.withLock { state -> [EntityID] in
             guard !state.stopping else { return [] }
-            return state.timers.entitiesDue(at: clocks).filter { id in
-                guard let descriptor = state.mailboxes[id]?.descriptor ?? descriptor(of: id) else { return false }
-                return state.enqueue(.timers(clocks), for: id, descriptor: descriptor)
-            }
+            let at = position ?? state.clockMarks.lastOffset ?? (state.tracker.committable ?? 0) - 1
+            return state.wakeCrossed(at: clocks, position: at, descriptor: descriptor(of:))
         }
         for id in woken {
             Task { await drain(id) }
         }
     }
 
-    private func descriptor(of id: EntityID) -> EntityDescriptor? {
+    func descriptor(of id: EntityID) -> EntityDescriptor? {
         services.routes.values.first { $0.entity.name == id.type }?.entity
     }
 
-    /// Applies timer changes (outside a record's commit: a re-set timer).
-    func applyTimerChanges(_ changes: [TimerChange], of id: EntityID) {
+    /// Applies timer changes made outside a record (a re-set timer) at
+    /// `position`, and queues a turn if one fell due already.
+    func applyTimerChanges(_ changes: [TimerChange], of id: EntityID, from position: Int64) {
         guard !changes.isEmpty else { return }
-        state.withLock { state in
-            state.pending.timers[id] = state.timers.replace(id, with: changes)
+        let woken = state.withLock { state -> Bool in
+            let marks = state.clockMarks
+            state.pending.timers[id] = state.timers.replace(id, with: changes) { marks.crossing(of: $0, from: position) }
+            return state.wakeIfCrossed(id, descriptor: descriptor(of:))
         }
-        wakeIfDue(changes)
+        if woken { Task { await drain(id) } }
     }
 
-    /// Queues a firing turn when a timer just set is already due by the
-    /// shard's clocks (they ran ahead of the handler that set it).
-    func wakeIfDue(_ changes: [TimerChange]) {
-        guard !changes.isEmpty else { return }
-        let clocks = currentClocks
-        if changes.contains(where: { if case .set(let timer) = $0 { clocks.isDue(timer) } else { false } }) {
-            wakeDueTimers(at: clocks)
-        }
-    }
-
-    /// Fires the entity's timers due at `clocks` in due order, each like a
-    /// record: its outputs, timer changes and the entity's state after it
-    /// join the next commit. A timer that throws is dropped (logged and
-    /// counted) and the entity comes back from its last saved state.
-    /// Returns the entity as it is after them; nil when its state expired
-    /// or it could not be activated again.
-    func fireDue(_ id: EntityID, at clocks: TimerClocks, entity: any Entity, descriptor: EntityDescriptor) async -> (any Entity)? {
+    /// Fires the entity's timers that fell due before `position` (all that
+    /// fell due, when nil), in the order they fell due, each with the clocks
+    /// that passed it and like a record: its outputs, timer changes and the
+    /// entity's state after it join the next commit. A timer that throws is
+    /// dropped (logged and counted) and the entity comes back from its last
+    /// saved state. Returns the entity as it is after them; nil when its
+    /// state expired or it could not be activated again.
+    func fireCrossed(_ id: EntityID, before position: Int64?, entity: any Entity, descriptor: EntityDescriptor) async -> (any Entity)? {
         var entity = entity
         var fired = 0
-        while let (timer, offset, firing) = takeNextDue(id, at: clocks) {
+        while let (timer, crossing, offset, firing) = takeNextCrossed(id, before: position) {
             fired += 1
             guard fired <= ReplayLane.firingLimit else {
                 services.logger.error("A timer keeps falling due; the rest wait for the next turn", metadata: ["entity": "\(id)", "timer": "\(timer.name)"])
-                applyTimerChanges([.set(timer)], of: id)
+                applyTimerChanges([.set(timer)], of: id, from: crossing.position)
                 break
             }
             do {
                 let result = try await EntityDispatch.fire(
-                    timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: clocks,
+                    timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
                     logger: services.logger
                 )
                 if result.expired {
@@ -92,7 +87,8 @@ extension Shard {
                 )
                 state.withLock { state in
                     state.pending.addFiring(outputs: result.outputs, snapshot: snapshot, to: id)
-                    state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges)
+                    let marks = state.clockMarks
+                    state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
                 }
                 Counter(label: "shoal_timers_fired_total").increment()
             } catch {
@@ -120,18 +116,35 @@ extension Shard {
         Counter(label: "shoal_states_expired_total").increment()
     }
 
-    /// The entity's next due timer, with the offset its outputs are numbered
-    /// after and the firing's number since that record.
-    private func takeNextDue(_ id: EntityID, at clocks: TimerClocks) -> (EntityTimer, Int64, Int64)? {
+    /// The entity's next timer that fell due, with where, the offset its
+    /// outputs are numbered after and the firing's number since that record.
+    private func takeNextCrossed(_ id: EntityID, before position: Int64?) -> (EntityTimer, TimerCrossing, Int64, Int64)? {
         state.withLock { state in
-            guard let timer = state.timers.takeNextDue(id, at: clocks) else { return nil }
+            guard let (timer, crossing) = state.timers.takeNextCrossed(id, before: position) else { return nil }
             let firing = (state.mailboxes[id]?.firings ?? 0) + 1
             state.mailboxes[id]?.firings = firing
             // The timer's removal joins the pending checkpoint only with the
-            // firing's outcome (below), never before it: a commit between
+            // firing's outcome (above), never before it: a commit between
             // the two would drop the timer without its firing.
-            return (timer, state.mailboxes[id]?.appliedOffset ?? -1, firing)
+            return (timer, crossing, state.mailboxes[id]?.appliedOffset ?? -1, firing)
         }
     }
 }
 
+extension ShardState {
+    /// Marks the timers `clocks` pass as due at `position` and queues a turn
+    /// for each of their entities; returns those whose mailbox needs a task.
+    mutating func wakeCrossed(at clocks: TimerClocks, position: Int64, descriptor: (EntityID) -> EntityDescriptor?) -> [EntityID] {
+        timers.markCrossed(at: clocks, position: position).filter { id in
+            guard let descriptor = mailboxes[id]?.descriptor ?? descriptor(id) else { return false }
+            return enqueue(.timers(upTo: position), for: id, descriptor: descriptor)
+        }
+    }
+
+    /// Queues a turn for the entity when one of its timers fell due;
+    /// returns whether its mailbox needs a task.
+    mutating func wakeIfCrossed(_ id: EntityID, descriptor: (EntityID) -> EntityDescriptor?) -> Bool {
+        guard let position = timers.latestCrossing(of: id), let descriptor = mailboxes[id]?.descriptor ?? descriptor(id) else { return false }
+        return enqueue(.timers(upTo: position), for: id, descriptor: descriptor)
+    }
+}

@@ -87,15 +87,18 @@ final class Shard: Sendable {
                     failed.append((record, error.reason))
                 case .success(let (route, key, event, time)):
                     let moment = state.advanceClock(route, time, now: now)
-                    state.clockMarks.mark(record.offset, state.clock?.maxEventTime)
+                    state.clockMarks.mark(record.offset, state.clock?.maxEventTime, clocks: moment.moment.after)
                     if let reason = moment.tooLate, route.late != .apply {
                         tooLate.append((record, route.late, reason))
-                        continue
+                    } else {
+                        let id = EntityID(type: route.entity.name, key: key)
+                        if state.enqueue(.record(record, route, event, moment.moment), for: id, descriptor: route.entity) {
+                            starts.append(id)
+                        }
                     }
-                    let id = EntityID(type: route.entity.name, key: key)
-                    if state.enqueue(.record(record, route, event, moment.moment), for: id, descriptor: route.entity) {
-                        starts.append(id)
-                    }
+                    // The timers this record's clocks pass fall due here:
+                    // their entities get a turn after the records before.
+                    starts += state.wakeCrossed(at: moment.moment.after, position: record.offset, descriptor: descriptor(of:))
                 }
             }
             // Paused under the lock, so a resume decided later cannot reach
@@ -115,7 +118,6 @@ final class Shard: Sendable {
         for id in starts {
             Task { await drain(id) }
         }
-        wakeDueTimers(at: currentClocks)
     }
 
     private func prepare(_ record: KafkaRecord) -> Result<(Route, String, any Sendable, EventTime?), ShoalError> {
@@ -144,8 +146,15 @@ final class Shard: Sendable {
     ) {
         state.withLock { state in
             // One lock: a commit never holds the record's timers without
-            // its state, nor its state without its timers.
-            if !timerChanges.isEmpty { state.pending.timers[id] = state.timers.replace(id, with: timerChanges) }
+            // its state, nor its state without its timers. A timer set here
+            // falls due at the first record from this one whose clocks pass
+            // it, if the shard has taken that record in already.
+            if !timerChanges.isEmpty {
+                let marks = state.clockMarks
+                state.pending.timers[id] = state.timers.replace(id, with: timerChanges) { marks.crossing(of: $0, from: record.offset) }
+                // One that fell due at a later record fires in a turn of its own.
+                _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
+            }
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0

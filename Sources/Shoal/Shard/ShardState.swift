@@ -5,9 +5,10 @@ import ShoalKafka
 enum MailboxWork: Sendable {
     /// A record, its decoded event, and where it stands in event time.
     case record(KafkaRecord, Route, any Sendable, EntityDispatch.Moment)
-    /// Fire the entity's timers due at these clocks (the shard's when they
-    /// moved past one of its timers).
-    case timers(TimerClocks)
+    /// Fire the entity's timers that fell due at or before the record at
+    /// `upTo` (a clock passed one of them there); later ones wait for their
+    /// own turn, after the entity's records before them.
+    case timers(upTo: Int64)
     /// A distributed call and where its outcome goes.
     case call(EntityCall, CallReply)
     /// Save the state and release the actor.

@@ -32,11 +32,14 @@ struct ShardTimers: Sendable {
 
     var count: Int { byEntity.values.reduce(0) { $0 + $1.all.count } }
 
-    /// Applies an entity's timer changes; returns its timers now.
+    /// Applies an entity's timer changes (`crossing` finds where a timer set
+    /// now fell due already, if it did); returns its timers now.
     @discardableResult
-    mutating func replace(_ id: EntityID, with changes: [TimerChange]) -> [EntityTimer] {
+    mutating func replace(
+        _ id: EntityID, with changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }
+    ) -> [EntityTimer] {
         var timers = byEntity[id] ?? EntityTimers()
-        timers.apply(changes)
+        timers.apply(changes, crossing: crossing)
         for change in changes {
             guard case .set(let timer) = change else { continue }
             let entry = Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)
@@ -54,24 +57,31 @@ struct ShardTimers: Sendable {
         byEntity[id] = nil
     }
 
-    /// Whether the entity has a timer due at `clocks`.
-    func hasDue(_ id: EntityID, at clocks: TimerClocks) -> Bool {
-        byEntity[id]?.byName.values.contains(where: clocks.isDue) ?? false
+    /// Whether one of the entity's timers fell due before `position`.
+    func hasCrossed(_ id: EntityID, before position: Int64) -> Bool {
+        byEntity[id]?.hasCrossed(before: position) ?? false
     }
 
-    /// The entity's next timer due at `clocks`, taken out.
-    mutating func takeNextDue(_ id: EntityID, at clocks: TimerClocks) -> EntityTimer? {
-        guard var timers = byEntity[id], let timer = timers.takeNextDue(at: clocks) else { return nil }
+    /// The position where the entity's last timer to fall due did.
+    func latestCrossing(of id: EntityID) -> Int64? {
+        byEntity[id]?.latestCrossing
+    }
+
+    /// The entity's next timer that fell due before `position` (any, when
+    /// nil), taken out with where it fell due.
+    mutating func takeNextCrossed(_ id: EntityID, before position: Int64?) -> (EntityTimer, TimerCrossing)? {
+        guard var timers = byEntity[id], let next = timers.takeNextCrossed(before: position) else { return nil }
         byEntity[id] = timers.isEmpty ? nil : timers
-        return timer
+        return next
     }
 
-    /// Entities with a timer due at `clocks` (stale queue entries dropped).
-    mutating func entitiesDue(at clocks: TimerClocks) -> Set<EntityID> {
+    /// Marks the timers that `clocks`, reached at `position`, pass (and that
+    /// had not fallen due yet); returns their entities.
+    mutating func markCrossed(at clocks: TimerClocks, position: Int64) -> Set<EntityID> {
         var due: Set<EntityID> = []
         collect(&eventTime, upTo: clocks.watermark, into: &due)
         collect(&processingTime, upTo: clocks.processingTime, into: &due)
-        return due
+        return due.filter { id in byEntity[id]?.markCrossed(at: clocks, position: position) ?? false }
     }
 
     private func collect(_ heap: inout Heap<Entry>, upTo time: EventTime, into due: inout Set<EntityID>) {
@@ -83,19 +93,29 @@ struct ShardTimers: Sendable {
     }
 }
 
-/// The partition clock's largest event time after each accepted record, so
-/// a checkpoint stores the clock as it stood at the offset it commits.
+/// The partition clock after each accepted record not yet committed: a
+/// checkpoint stores the clock as it stood at the offset it commits, and a
+/// timer set late finds the record whose clocks first passed it.
 struct ClockMarks: Sendable {
-    private var marks: Deque<(offset: Int64, maxEventTime: EventTime?)> = []
+    private var marks: Deque<(offset: Int64, maxEventTime: EventTime?, clocks: TimerClocks)> = []
     private(set) var committed: EventTime?
 
     init(restoring maxEventTime: EventTime?) {
         committed = maxEventTime
     }
 
-    mutating func mark(_ offset: Int64, _ maxEventTime: EventTime?) {
-        marks.append((offset, maxEventTime))
+    mutating func mark(_ offset: Int64, _ maxEventTime: EventTime?, clocks: TimerClocks) {
+        marks.append((offset, maxEventTime, clocks))
     }
+
+    /// The first record at or after `position` whose clocks pass `timer`.
+    func crossing(of timer: EntityTimer, from position: Int64) -> TimerCrossing? {
+        guard let mark = marks.first(where: { $0.offset >= position && $0.clocks.isDue(timer) }) else { return nil }
+        return TimerCrossing(position: mark.offset, clocks: mark.clocks)
+    }
+
+    /// The last accepted record's offset.
+    var lastOffset: Int64? { marks.last?.offset }
 
     /// The clock at `nextOffset`: records before it are all applied.
     mutating func take(before nextOffset: Int64?) -> EventTime? {

@@ -44,38 +44,76 @@ struct TimerClocks: Sendable, Hashable {
     }
 }
 
-/// One entity's pending timers, by name.
-struct EntityTimers: Sendable, Hashable, Codable {
+/// Where a timer first fell due: the position of the record (its offset in
+/// a node, its index in a replay) whose clocks first passed it, and those
+/// clocks. A timer fires with them, wherever its entity's turn comes, so a
+/// node and a replay fire it with the same clocks.
+struct TimerCrossing: Sendable, Hashable {
+    var position: Int64
+    var clocks: TimerClocks
+}
+
+/// One entity's pending timers, by name, with where each fell due once known.
+struct EntityTimers: Sendable, Hashable {
     private(set) var byName: [String: EntityTimer] = [:]
+    private var crossings: [String: TimerCrossing] = [:]
 
     var isEmpty: Bool { byName.isEmpty }
     var all: [EntityTimer] { byName.values.sorted() }
 
-    /// The first timer due at `clocks`, taken out.
-    mutating func takeNextDue(at clocks: TimerClocks) -> EntityTimer? {
-        // Called twice per event: no allocation, and nothing to do for the
-        // many entities without timers.
-        guard !byName.isEmpty else { return nil }
-        var next: EntityTimer?
-        for timer in byName.values where clocks.isDue(timer) {
-            if next.map({ timer < $0 }) ?? true { next = timer }
-        }
-        guard let next else { return nil }
-        byName[next.name] = nil
-        return next
-    }
-
-    mutating func apply(_ changes: [TimerChange]) {
+    /// Sets and cancels timers; `crossing` finds where a timer set now
+    /// (at the current position) falls due, when that is known already.
+    mutating func apply(_ changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }) {
         for change in changes {
             switch change {
             case .set(let timer):
                 // A late event must not pull the state's expiry back.
                 if timer.name == EntityTimer.stateExpiry, let current = byName[timer.name], current.due > timer.due { continue }
                 byName[timer.name] = timer
-            case .cancel(let name): byName[name] = nil
+                crossings[timer.name] = crossing(timer)
+            case .cancel(let name):
+                byName[name] = nil
+                crossings[name] = nil
             }
         }
     }
+
+    /// Records where the timers due at `clocks` and not yet placed fell due;
+    /// true when any was.
+    @discardableResult
+    mutating func markCrossed(at clocks: TimerClocks, position: Int64) -> Bool {
+        guard !byName.isEmpty else { return false }
+        var marked = false
+        for (name, timer) in byName where crossings[name] == nil && clocks.isDue(timer) {
+            crossings[name] = TimerCrossing(position: position, clocks: clocks)
+            marked = true
+        }
+        return marked
+    }
+
+    /// The next timer that fell due before `position` (any, when nil), in
+    /// the order they fell due, taken out with the clocks it fires with.
+    mutating func takeNextCrossed(before position: Int64?) -> (EntityTimer, TimerCrossing)? {
+        // Called twice per event: no allocation, and nothing to do for the
+        // many entities without timers.
+        guard !crossings.isEmpty else { return nil }
+        var next: (EntityTimer, TimerCrossing)?
+        for (name, crossing) in crossings where position.map({ crossing.position < $0 }) ?? true {
+            guard let timer = byName[name] else { continue }
+            if let current = next, (current.1.position, current.0) <= (crossing.position, timer) { continue }
+            next = (timer, crossing)
+        }
+        guard let (timer, crossing) = next else { return nil }
+        byName[timer.name] = nil
+        crossings[timer.name] = nil
+        return (timer, crossing)
+    }
+
+    /// Whether a timer fell due before `position`.
+    func hasCrossed(before position: Int64) -> Bool { crossings.values.contains { $0.position < position } }
+
+    /// The position where the last timer to fall due did.
+    var latestCrossing: Int64? { crossings.values.map(\.position).max() }
 
     /// The earliest due time on `clock`, if any timer waits on it.
     func earliest(_ clock: EntityTimer.Clock) -> EventTime? {
