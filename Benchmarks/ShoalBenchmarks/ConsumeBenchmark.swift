@@ -1,5 +1,4 @@
 import ArgumentParser
-import CConsumeBaseline
 import Foundation
 import Logging
 import ShoalKafka
@@ -76,19 +75,8 @@ struct ConsumeBenchmark: AsyncParsableCommand {
         }
     }
 
-    /// The C loop blocks, so it runs on a thread of its own.
     private func consumeWithC(_ bootstrap: String, group: String, batch: Bool) async -> Double {
-        let records = self.records
-        return await withCheckedContinuation { continuation in
-            Thread {
-                var checksum = 0
-                let seconds = shoal_baseline_consume(
-                    bootstrap, "bench", group, records,
-                    KafkaConsumerConfiguration.Fetch().queuedMinMessages, batch ? 1 : 0, &checksum
-                )
-                continuation.resume(returning: seconds)
-            }.start()
-        }
+        await CBaseline.consume(bootstrap: bootstrap, topic: "bench", group: group, records: records, batch: batch)
     }
 
     /// Seconds from the first record to the last, like the C loop.

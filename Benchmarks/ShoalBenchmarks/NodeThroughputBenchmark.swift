@@ -1,5 +1,4 @@
 import ArgumentParser
-import CConsumeBaseline
 import Foundation
 import Logging
 import ShoalKafka
@@ -30,7 +29,7 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
         var plain: [Double] = []
         var node: [Double] = []
         for round in 1...rounds {
-            let seconds = await consumeWithC(broker.bootstrapServers, group: "c-\(round)")
+            let seconds = await CBaseline.consume(bootstrap: broker.bootstrapServers, topic: "backlog", group: "c-\(round)", records: records)
             guard seconds > 0 else { throw ValidationError("the C baseline failed") }
             plain.append(Double(records) / seconds)
             let report = try await NodeRun.measure(bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning")
@@ -40,19 +39,5 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
         }
         print(String(format: "median: node %.0f records/s, C poll loop %.0f records/s, node / C = %.2f",
                      median(node), median(plain), median(node) / median(plain)))
-    }
-
-    /// The C loop blocks, so it runs on a thread of its own.
-    private func consumeWithC(_ bootstrap: String, group: String) async -> Double {
-        let records = self.records
-        return await withCheckedContinuation { continuation in
-            Thread {
-                var checksum = 0
-                let seconds = shoal_baseline_consume(
-                    bootstrap, "backlog", group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, 0, &checksum
-                )
-                continuation.resume(returning: seconds)
-            }.start()
-        }
     }
 }

@@ -115,19 +115,13 @@ private struct Sample {
                 sample.fileBytes += size ?? 0
             }
         }
-        sample.rss = residentBytes()
+        sample.rss = NodeRun.residentBytes(of: getpid())
         return sample
     }
 
     var line: String {
         String(format: "events %8d  keys seen %7d  snapshots %6d  state %7.1f KiB  timers %6d  resident %6d  files %6.1f MiB  RSS %6.1f MiB",
                events, keysSeen, snapshots, Double(stateBytes) / 1_024, timers, resident, Double(fileBytes) / 1_048_576, Double(rss) / 1_048_576)
-    }
-
-    private static func residentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
-        return (line.split(separator: " ").compactMap { Int($0) }.first ?? 0) * 1024
     }
 }
 

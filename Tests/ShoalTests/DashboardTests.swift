@@ -4,7 +4,7 @@ import Testing
 /// docs/grafana-dashboard.json only charts metrics the runtime defines.
 struct DashboardTests {
     @Test func theDashboardChartsOnlyMetricsTheRuntimeDefines() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = packageRoot
         let dashboard = try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("docs/grafana-dashboard.json"))) as? [String: Any]
         let panels = try #require(dashboard?["panels"] as? [[String: Any]])
         let expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }

@@ -27,9 +27,5 @@ import Testing
 // example:end
 
 @Test func theArticleShowsTheCompiledExample() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-    let article = try String(contentsOf: root.appendingPathComponent("docs/testing-by-replay.md"), encoding: .utf8)
-    let example = try #require(source.components(separatedBy: "// example:begin\n").last?.components(separatedBy: "// example:end").first)
-    #expect(article.contains("```swift\n" + example + "```"), "docs/testing-by-replay.md shows this file's example verbatim")
+    try expectArticleShowsExample(of: #filePath, article: "docs/testing-by-replay.md")
 }

@@ -95,9 +95,5 @@ struct Sensors: ShoalApplication {
 // example:end
 
 @Test func theTimeArticleShowsTheCompiledExample() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let source = try String(contentsOf: URL(fileURLWithPath: #filePath), encoding: .utf8)
-    let article = try String(contentsOf: root.appendingPathComponent("docs/time-windows-and-patterns.md"), encoding: .utf8)
-    let example = try #require(source.components(separatedBy: "// example:begin\n").last?.components(separatedBy: "// example:end").first)
-    #expect(article.contains("```swift\n" + example + "```"), "docs/time-windows-and-patterns.md shows this file's example verbatim")
+    try expectArticleShowsExample(of: #filePath, article: "docs/time-windows-and-patterns.md")
 }

@@ -15,6 +15,8 @@ struct ReplayClocks: Sendable {
     mutating func stamp(_ step: ReplayStep) {
         let partition = step.record.topicPartition
         var clock = clocks[partition] ?? step.route.clock
+        // A replay's processing time is the largest event time seen: a
+        // virtual clock that the events advance.
         let (moment, tooLate) = clock.advance(step.eventTime) { $0.maxEventTime ?? .distantPast }
         clocks[partition] = clock
         timelines[partition, default: []].append((Int64(step.index), moment.after))
@@ -46,12 +48,6 @@ struct ReplayClocks: Sendable {
             if predicate(entries[middle]) { high = middle } else { low = middle + 1 }
         }
         return low - entries.startIndex
-    }
-
-    /// A replay's processing time is the largest event time seen: a virtual
-    /// clock that the events advance.
-    private static func timerClocks(_ clock: PartitionClock) -> TimerClocks {
-        TimerClocks(watermark: clock.watermark, processingTime: clock.maxEventTime ?? .distantPast)
     }
 
     private mutating func settleTooLate(_ step: ReplayStep, reason: String, time: EventTime, watermark: EventTime) {

@@ -30,8 +30,6 @@ struct ShardTimers: Sendable {
 
     func timers(of id: EntityID) -> EntityTimers { byEntity[id] ?? EntityTimers() }
 
-    var count: Int { byEntity.values.reduce(0) { $0 + $1.all.count } }
-
     /// Applies an entity's timer changes (`crossing` finds where a timer set
     /// now fell due already, if it did); returns its timers now.
     @discardableResult

@@ -114,11 +114,6 @@ struct EntityTimers: Sendable, Hashable {
 
     /// The position where the last timer to fall due did.
     var latestCrossing: Int64? { crossings.values.map(\.position).max() }
-
-    /// The earliest due time on `clock`, if any timer waits on it.
-    func earliest(_ clock: EntityTimer.Clock) -> EventTime? {
-        byName.values.filter { $0.clock == clock }.map(\.due).min()
-    }
 }
 
 /// A handler's request to set or cancel a timer, applied when it returns.

@@ -1,0 +1,21 @@
+import CConsumeBaseline
+import Foundation
+import ShoalKafka
+
+/// The plain C librdkafka consume loop the Swift figures are measured against.
+enum CBaseline {
+    /// Seconds from the first of `records` records of `topic` to the last,
+    /// read by the C poll loop (or its batch variant). The loop blocks, so it
+    /// runs on a thread of its own.
+    static func consume(bootstrap: String, topic: String, group: String, records: Int, batch: Bool = false) async -> Double {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var checksum = 0
+                let seconds = shoal_baseline_consume(
+                    bootstrap, topic, group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, batch ? 1 : 0, &checksum
+                )
+                continuation.resume(returning: seconds)
+            }.start()
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+
+/// The package's root folder.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// Expects the document at `article` (below the package root) to show the
+/// lines of `file` between `// example:begin` and `// example:end`
+/// verbatim, as a Swift code block.
+func expectArticleShowsExample(of file: String, article: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let source = try String(contentsOf: URL(fileURLWithPath: file), encoding: .utf8)
+    let text = try String(contentsOf: packageRoot.appendingPathComponent(article), encoding: .utf8)
+    let example = try #require(
+        source.components(separatedBy: "// example:begin\n").last?.components(separatedBy: "// example:end").first,
+        sourceLocation: sourceLocation
+    )
+    #expect(text.contains("```swift\n" + example + "```"), "\(article) shows the example verbatim", sourceLocation: sourceLocation)
+}
