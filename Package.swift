@@ -95,6 +95,13 @@ let package = Package(
             path: "Tests/CounterApp",
             swiftSettings: swiftSettings
         ),
+        // The samples: one application each, with the whole command group.
+        .executableTarget(
+            name: "FraudDetection",
+            dependencies: ["Shoal"],
+            path: "Samples/FraudDetection/Sources",
+            swiftSettings: swiftSettings
+        ),
         // Helpers both test targets share: child processes, polling, names.
         .target(
             name: "TestSupport",
@@ -113,6 +120,12 @@ let package = Package(
                 "Shoal", "ShoalTesting", "CounterApp", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The samples' tests: planted cases caught on a node and by replay, golden files.
+        .testTarget(
+            name: "SampleTests",
+            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

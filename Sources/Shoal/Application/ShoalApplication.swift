@@ -22,6 +22,20 @@ public protocol ShoalApplication {
 
     /// Declares the node's routes.
     static func configure(_ node: ShoalNode) throws
+
+    /// The application's seeded load generator, for `APP produce` and
+    /// `APP demo`: `count` records, the same for the same seed. `nil` (the
+    /// default) when the application has none.
+    static func load(seed: UInt64, count: Int) -> (any Sequence<LoadRecord>)?
+
+    /// The topics whose records `APP demo` prints as they arrive (its
+    /// alerts); empty by default.
+    static var alertTopics: [String] { get }
+}
+
+extension ShoalApplication {
+    public static func load(seed: UInt64, count: Int) -> (any Sequence<LoadRecord>)? { nil }
+    public static var alertTopics: [String] { [] }
 }
 
 /// Runs an application's command group.

@@ -1,54 +1,50 @@
 import ArgumentParser
 import Foundation
-import Logging
-import ShoalKafka
 
-/// `shoal demo`: a keyed stream through the embedded broker and a consumer
-/// group, with throughput and a per-key order check.
+/// `APP demo`: the application end to end on one machine: the embedded
+/// broker, node processes, the seeded load, alerts as they happen, a
+/// progress line and a summary. Ctrl-C stops it cleanly.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Produce and consume a keyed stream through the embedded broker; print throughput."
+        abstract: "Run the application on the embedded broker with its load generator; print alerts, progress and a summary."
     )
 
-    @Option(name: .long, help: "Records to produce.")
-    var records: Int = 400_000
+    @Option(help: "Node processes to start.")
+    var nodes: Int = 2
 
-    @Option(name: .long, help: "Distinct keys.")
-    var keys: Int = 10_000
+    @Option(help: "Records the load generator produces.")
+    var count: Int = 200_000
 
-    @Option(name: .long, help: "Partitions of the demo topic.")
-    var partitions: Int32 = 8
+    @Option(help: "Records per second.")
+    var rate: Int = 20_000
+
+    @Option(help: "Seed of the load generator.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Data directory the nodes share (emptied first, left for `state` and `replay`).")
+    var data: String = "shoal-demo-data"
+
+    @Option(help: "Metrics port of the first node; the next nodes take the ports after it.")
+    var metricsPort: Int = 9464
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard records > 0 else { throw ValidationError("--records must be positive") }
-        guard keys > 0 else { throw ValidationError("--keys must be positive") }
-        guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
-        // The embedded broker keeps about 100,000 records per partition.
-        guard records / Int(partitions) <= 90_000 else {
-            throw ValidationError("--records must stay below 90,000 per partition: the embedded broker drops older records")
+        guard (1...8).contains(nodes) else { throw ValidationError("--nodes must be 1 to 8, not \(nodes)") }
+        guard count > 0 else { throw ValidationError("--count must be positive, not \(count)") }
+        guard rate > 0 else { throw ValidationError("--rate must be positive, not \(rate)") }
+        guard (1...65_535 - nodes).contains(metricsPort) else {
+            throw ValidationError("--metrics-port must leave room for \(nodes) ports below 65536, not \(metricsPort)")
         }
     }
 
     func run() async throws {
-        let logger = try logging.makeLogger(label: "shoal.demo")
-        let broker = try EmbeddedBroker(topics: [.init(name: "demo-events", partitions: partitions)], logger: logger)
-        print("embedded broker at \(broker.bootstrapServers)")
-        let demo = KeyedStreamDemo(
-            bootstrap: broker.bootstrapServers, topic: "demo-events",
-            records: records, keys: keys, logger: logger
+        let application = try ShoalApplicationMain.application(for: "demo")
+        let run = DemoRun(
+            nodes: nodes, count: count, rate: rate, seed: seed, data: data, metricsPort: metricsPort,
+            logger: try logging.makeLogger(label: "shoal.demo")
         )
-        let produced = try await demo.produce()
-        print(String(format: "produced %d records over %d keys in %.2f s (%.0f records/s)",
-                     records, keys, produced, Double(records) / produced))
-        let consumed = try await demo.consume()
-        print(String(format: "consumed %d records through group \"demo\" in %.2f s (%.0f records/s)",
-                     consumed.count, consumed.seconds, Double(consumed.count) / consumed.seconds))
-        print(consumed.inOrder
-              ? "every key's records arrived in produced order"
-              : "ORDER VIOLATION: some key's records arrived out of order")
-        if !consumed.inOrder || consumed.count != records { throw ExitCode.failure }
+        try await run.run(application)
     }
 }

@@ -14,19 +14,25 @@ import ShoalKafka
 /// ```
 public final class Replay: Sendable {
     private let routes: [String: Route]
+    /// Partition counts of the application's topics (for ``runPipeline(_:transitions:maximumStages:)``).
+    private let partitions: [String: Int32]
     private let system = ShoalActorSystem()
     private let logger: Logger
 
     /// A replay of `application`'s routes.
     public convenience init(_ application: any ShoalApplication.Type, logger: Logger = Replay.quietLogger) throws {
-        try self.init(logger: logger) { try application.configure($0) }
+        try self.init(logger: logger, topics: application.topics) { try application.configure($0) }
     }
 
     /// A replay of the routes `configure` declares on a node (which never runs).
-    public init(logger: Logger = Replay.quietLogger, configure: (ShoalNode) throws -> Void) throws {
+    /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
+    public init(
+        logger: Logger = Replay.quietLogger, topics: [EmbeddedBroker.Topic] = [], configure: (ShoalNode) throws -> Void
+    ) throws {
         let node = ShoalNode(configuration: .init(brokers: [], group: "replay", dataDirectory: ""), logger: logger)
         try configure(node)
         routes = try node.validatedRoutes()
+        partitions = Dictionary(topics.map { ($0.name, $0.partitions) }) { first, _ in first }
         self.logger = logger
     }
 
@@ -42,6 +48,10 @@ public final class Replay: Sendable {
     public func entity(of event: ReplayEvent) -> EntityID? {
         routes[event.topic].map { EntityID(type: $0.entity.name, key: event.key) }
     }
+
+    func routesTopic(_ topic: String) -> Bool { routes[topic] != nil }
+
+    func partitionCount(of topic: String) -> Int32 { max(1, partitions[topic] ?? 1) }
 
     /// The entity types the routes lead to.
     public var entityTypes: Set<String> { Set(routes.values.map(\.entity.name)) }

@@ -116,3 +116,16 @@ public struct ReplayResult: Sendable, Hashable {
         return try CanonicalJSON.decode(State.self, from: bytes)
     }
 }
+
+extension ReplayEvent {
+    /// The event as a line of a JSON Lines journal (``ReplayJournal/jsonLines(at:)``
+    /// reads it back as the same event).
+    public var journalLine: String {
+        var object: [String: Any] = [
+            "topic": topic, "partition": Int(partition), "offset": Int(offset), "key": key,
+            "value": (try? CanonicalJSON.object(value)) ?? String(decoding: value, as: UTF8.self),
+        ]
+        if let timestamp { object["timestamp"] = Int(timestamp) }
+        return CanonicalJSON.line(object)
+    }
+}

@@ -68,3 +68,10 @@ enum ReplayReport {
         Swift.print(encode(object))
     }
 }
+
+extension ReplayResult {
+    /// The result as `replay` prints it and golden files hold it: one JSON
+    /// line per output (in order), per final state (by entity) and per
+    /// failure.
+    public var reportLines: [String] { ReplayReport.lines(self) }
+}

@@ -1,0 +1,104 @@
+import Distributed
+import Shoal
+
+/// One customer account: bursts of its low-value payments and impossible
+/// travel. It also forwards each payment, keyed by card and by IP, to the
+/// topics the card and IP entities read (Kafka's way to regroup a stream).
+distributed actor Account: Entity {
+    typealias ActorSystem = ShoalActorSystem
+
+    struct State: Codable, Sendable {
+        var payments = 0
+        var bursts = LowValueBursts()
+        var travel = TravelCheck()
+    }
+
+    var state = State()
+    /// An account quiet for a day starts afresh.
+    static var stateTimeToLive: Duration? { .seconds(24 * 3_600) }
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ payment: Payment, in context: EntityContext) throws {
+        state.payments += 1
+        try context.emit(topic: FraudDetection.byCard, key: payment.card, value: payment)
+        try context.emit(topic: FraudDetection.byIP, key: payment.ip, value: payment)
+        if let burst = state.bursts.add(payment, watermark: context.watermark) {
+            try context.emitBurst(burst, subject: "account", after: payment)
+        }
+        if let (other, speed) = state.travel.add(payment, watermark: context.watermark) {
+            let first = other.at < payment.at ? (other.payment, other.country) : (payment.id, payment.country)
+            let second = other.at < payment.at ? (payment.id, payment.country) : (other.payment, other.country)
+            try context.emitAlert(FraudAlert(
+                rule: "impossible-travel", subject: "account", key: payment.account, payment: payment.id,
+                payments: [first.0, second.0], at: payment.at,
+                detail: "\(first.1) to \(second.1) at \(Int(speed)) km/h"
+            ))
+        }
+    }
+}
+
+/// One card: bursts of low-value payments on it, from any account.
+distributed actor Card: Entity {
+    typealias ActorSystem = ShoalActorSystem
+
+    var state = LowValueBursts()
+    static var stateTimeToLive: Duration? { .seconds(3_600) }
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ payment: Payment, in context: EntityContext) throws {
+        if let burst = state.add(payment, watermark: context.watermark) {
+            try context.emitBurst(burst, subject: "card", after: payment)
+        }
+    }
+}
+
+/// One IP address: bursts of low-value payments from it, and many accounts
+/// using it.
+distributed actor IPAddress: Entity {
+    typealias ActorSystem = ShoalActorSystem
+
+    struct State: Codable, Sendable {
+        var bursts = LowValueBursts()
+        var shared = SharedIP()
+    }
+
+    var state = State()
+    static var stateTimeToLive: Duration? { .seconds(3_600) }
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ payment: Payment, in context: EntityContext) throws {
+        if let burst = state.bursts.add(payment, watermark: context.watermark) {
+            try context.emitBurst(burst, subject: "ip", after: payment)
+        }
+        if let newcomers = state.shared.add(payment, watermark: context.watermark) {
+            try context.emitAlert(FraudAlert(
+                rule: "shared-ip", subject: "ip", key: payment.ip, payment: payment.id,
+                payments: newcomers.map(\.value), at: payment.at,
+                detail: "\(newcomers.count) accounts within \(FraudRules.sharedIPSpan.components.seconds / 60) min"
+            ))
+        }
+    }
+}
+
+extension EntityContext {
+    func emitAlert(_ alert: FraudAlert) throws {
+        try emit(topic: FraudDetection.alerts, key: alert.key, value: alert)
+    }
+
+    func emitBurst(_ burst: [PatternEvent<String>], subject: String, after payment: Payment) throws {
+        let span = Double((burst.last!.at - burst.first!.at).components.seconds)
+        try emitAlert(FraudAlert(
+            rule: "burst", subject: subject, key: key, payment: payment.id, payments: burst.map(\.value),
+            at: payment.at, detail: "\(burst.count) payments under $\(FraudRules.lowValue / 100) within \(Int(span)) s"
+        ))
+    }
+}

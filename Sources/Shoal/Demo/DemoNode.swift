@@ -1,0 +1,50 @@
+import Foundation
+
+/// One node process the demo starts: the application's own executable
+/// running `node`, its log in the data directory, its metrics on a port.
+final class DemoNode: Sendable {
+    let index: Int
+    let metricsPort: Int
+    let logFile: String
+    private let process: Process
+
+    init(index: Int, brokers: String, group: String, data: String, metricsPort: Int) throws {
+        self.index = index
+        self.metricsPort = metricsPort
+        logFile = (data as NSString).appendingPathComponent("node-\(index).log")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = [
+            "node", "--brokers", brokers, "--group", group, "--data", data, "--session-timeout-ms", "6000",
+            "--metrics-port", String(metricsPort), "--log-level", "notice",
+        ]
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+    var metricsURL: URL { URL(string: "http://127.0.0.1:\(metricsPort)/metrics")! }
+
+    /// Asks the node to hand off and stop (SIGTERM), as an operator would.
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// Waits for the node to exit; kills it after `timeout`.
+    func waitForExit(timeout: Duration = .seconds(30)) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+}

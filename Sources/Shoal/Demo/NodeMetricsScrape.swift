@@ -1,0 +1,49 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// What the demo reads off a node's `/metrics` page: the sums of a few
+/// series (over their labels), as Prometheus text gives them.
+struct NodeMetricsScrape: Sendable {
+    var recordsIn = 0.0
+    var lag = 0.0
+    var residentEntities = 0.0
+    var answered = false
+
+    /// Reads `url`; an unanswered scrape (the node still starting) is empty.
+    static func read(_ url: URL) async -> NodeMetricsScrape {
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 1
+        guard let (data, _) = try? await URLSession.shared.data(for: request) else { return NodeMetricsScrape() }
+        return NodeMetricsScrape(prometheusText: String(decoding: data, as: UTF8.self))
+    }
+
+    init() {}
+
+    init(prometheusText text: String) {
+        answered = true
+        recordsIn = Self.sum(of: "shoal_records_in_total", in: text)
+        lag = Self.sum(of: "shoal_consumer_lag_records", in: text)
+        residentEntities = Self.sum(of: "shoal_resident_entities", in: text)
+    }
+
+    static func sum(of name: String, in text: String) -> Double {
+        var total = 0.0
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
+            let rest = line.dropFirst(name.count)
+            guard rest.first == " " || rest.first == "{", let value = rest.split(separator: " ").last.flatMap({ Double($0) }) else { continue }
+            total += value
+        }
+        return total
+    }
+
+    static func + (left: NodeMetricsScrape, right: NodeMetricsScrape) -> NodeMetricsScrape {
+        var sum = NodeMetricsScrape()
+        sum.recordsIn = left.recordsIn + right.recordsIn
+        sum.lag = left.lag + right.lag
+        sum.residentEntities = left.residentEntities + right.residentEntities
+        sum.answered = left.answered || right.answered
+        return sum
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import ShoalTesting
+import Testing
+
+/// The package's root, for the samples' journals and golden files.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// A sample's golden replay: the journal its generator writes for `seed`
+/// and `count` is the one kept in `Samples/<sample>/Golden/`, and replaying
+/// it (every stage) gives the lines of the golden file next to it.
+func expectGoldenReplay(
+    of application: any ShoalApplication.Type, sample: String, seed: UInt64, count: Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws {
+    let replay = try Replay(application)
+    let directory = packageRoot.appendingPathComponent("Samples/\(sample)/Golden")
+    let journal = directory.appendingPathComponent("journal.jsonl")
+    guard let load = application.load(seed: seed, count: count) else {
+        Issue.record("\(sample) has no load generator", sourceLocation: sourceLocation)
+        return
+    }
+    let generated = replay.events(of: Array(load))
+    let lines = generated.map(\.journalLine).joined(separator: "\n") + "\n"
+    if ProcessInfo.processInfo.environment["SHOAL_UPDATE_GOLDEN"] != nil {
+        try lines.write(to: journal, atomically: true, encoding: .utf8)
+    }
+    let kept = try ReplayJournal.jsonLines(at: journal)
+    #expect(kept.map(\.journalLine) == generated.map(\.journalLine), "the generator no longer writes the kept journal", sourceLocation: sourceLocation)
+    let result = try await replay.runPipeline(kept)
+    let comparison = try GoldenComparison(result, golden: journal.appendingPathExtension("golden"))
+    #expect(comparison.matches, "\(comparison)", sourceLocation: sourceLocation)
+    let again = try await replay.runPipeline(kept, transitions: false)
+    #expect(again.reportLines == result.reportLines, "two replays differ", sourceLocation: sourceLocation)
+}
