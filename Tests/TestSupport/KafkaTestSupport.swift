@@ -86,6 +86,8 @@ public func collect(_ consumer: KafkaConsumer, count: Int, timeout: Duration = .
 public final class RecordSink: Sendable {
     private let storage = Mutex<[KafkaRecord]>([])
 
+    public init() {}
+
     /// Appends and returns the total so far.
     public func append(_ batch: [KafkaRecord]) -> Int {
         storage.withLock { $0 += batch; return $0.count }

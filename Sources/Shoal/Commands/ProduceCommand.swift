@@ -9,8 +9,8 @@ struct ProduceCommand: AsyncParsableCommand {
         abstract: "Produce the application's seeded load (the same seed gives the same records)."
     )
 
-    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]).")
-    var brokers: String
+    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]); not needed with --journal.")
+    var brokers: String?
 
     @Option(help: "Records to produce.")
     var count: Int = 100_000
@@ -29,6 +29,7 @@ struct ProduceCommand: AsyncParsableCommand {
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive, not \(count)") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive, not \(rate)") }
+        if !journal && (brokers ?? "").isEmpty { throw ValidationError("--brokers must name at least one host:port (or print a --journal)") }
     }
 
     func run() async throws {
@@ -41,7 +42,7 @@ struct ProduceCommand: AsyncParsableCommand {
             return
         }
         let logger = try logging.makeLogger(label: "shoal.produce")
-        let producer = LoadProducer(brokers: brokers.split(separator: ",").map(String.init), logger: logger)
+        let producer = LoadProducer(brokers: (brokers ?? "").split(separator: ",").map(String.init), logger: logger)
         let start = ContinuousClock.now
         let sent = try await producer.produce(records, rate: rate) { sent in
             FileHandle.standardError.write(Data("produced \(sent)/\(count)\n".utf8))
