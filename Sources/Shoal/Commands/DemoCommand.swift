@@ -14,10 +14,10 @@ struct DemoCommand: AsyncParsableCommand {
     var nodes: Int = 2
 
     @Option(help: "Records the load generator produces.")
-    var count: Int = 200_000
+    var count: Int = 100_000
 
     @Option(help: "Records per second.")
-    var rate: Int = 20_000
+    var rate: Int = 5_000
 
     @Option(help: "Seed of the load generator.")
     var seed: UInt64 = 1

@@ -10,6 +10,9 @@ final class AlertFeed: Sendable {
         var ids: Set<String> = []
         var byRule: [String: Int] = [:]
         var count = 0
+        /// Milliseconds from each alert's source record (its timestamp, which
+        /// outputs inherit) to its arrival here.
+        var delays: [Int64] = []
     }
 
     private let consumer: KafkaConsumer
@@ -17,18 +20,20 @@ final class AlertFeed: Sendable {
     private let seen = Mutex(Seen())
 
     init(brokers: String, topics: [String], console: DemoConsole, logger: Logger) throws {
-        consumer = try KafkaConsumer(
-            configuration: .init(
-                client: .init(bootstrapServers: [brokers], clientID: "shoal-demo-alerts"), groupID: "demo-alerts-\(getpid())",
-                topics: topics, sessionTimeout: .seconds(6), heartbeatInterval: .seconds(1)
-            ),
-            logger: logger
+        var configuration = KafkaConsumerConfiguration(
+            client: .init(bootstrapServers: [brokers], clientID: "shoal-demo-alerts"), groupID: "demo-alerts-\(getpid())",
+            topics: topics, sessionTimeout: .seconds(6), heartbeatInterval: .seconds(1)
         )
+        // The embedded broker holds a fetch without data for the whole wait:
+        // keep it short, so that the delays shown are the pipeline's own.
+        configuration.fetch.maxWait = .milliseconds(5)
+        consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         self.console = console
     }
 
     var count: Int { seen.withLock { $0.count } }
     var byRule: [String: Int] { seen.withLock { $0.byRule } }
+    var delays: [Int64] { seen.withLock { $0.delays } }
 
     /// Reads until the task is cancelled.
     func run() async throws {
@@ -47,16 +52,19 @@ final class AlertFeed: Sendable {
         let value = record.valueString ?? ""
         let object = (try? JSONSerialization.jsonObject(with: Data(value.utf8))) as? [String: Any]
         let rule = object?["rule"] as? String ?? record.topic
+        let delay = record.timestamp.map { Int64(Date().timeIntervalSince1970 * 1_000) - $0.milliseconds }
         let isNew = seen.withLock { seen in
             guard seen.ids.insert(id).inserted else { return false }
             seen.count += 1
             seen.byRule[rule, default: 0] += 1
+            if let delay { seen.delays.append(delay) }
             return true
         }
         guard isNew else { return }
         let key = record.keyString ?? "-"
+        let after = delay.map { "  (\($0) ms after its event was produced)" } ?? ""
         if let detail = object?["detail"] as? String {
-            console.line("alert  \(rule.padding(toLength: 18, withPad: " ", startingAt: 0)) \(key.padding(toLength: 14, withPad: " ", startingAt: 0))  \(detail)")
+            console.line("alert  \(rule.padding(toLength: 18, withPad: " ", startingAt: 0)) \(key.padding(toLength: 14, withPad: " ", startingAt: 0))  \(detail)\(after)")
         } else {
             console.line("alert  \(record.topic) \(key)  \(value)")
         }

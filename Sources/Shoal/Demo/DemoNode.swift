@@ -29,6 +29,7 @@ final class DemoNode: Sendable {
     var pid: Int32 { process.processIdentifier }
     var isRunning: Bool { process.isRunning }
     var metricsURL: URL { URL(string: "http://127.0.0.1:\(metricsPort)/metrics")! }
+    var healthURL: URL { URL(string: "http://127.0.0.1:\(metricsPort)/health")! }
 
     /// Asks the node to hand off and stop (SIGTERM), as an operator would.
     func stop() {

@@ -50,7 +50,10 @@ struct DemoRun: Sendable {
         let status = SharedStatus()
         let start = ContinuousClock.now
         let ending = await withTaskGroup(of: String?.self) { group in
+            // The alert reader joins its group while the nodes settle theirs.
             group.addTask { try? await alerts.run(); return nil }
+            let owned = await settle(processes)
+            console.line("the group settled: the nodes own \(owned.map(String.init).joined(separator: " and ")) partitions; producing \(count.grouped) records at \(rate.grouped)/s")
             group.addTask { await watch(processes, status: status, alerts: alerts, start: start); return nil }
             group.addTask { await interrupt.wait(); return "interrupted" }
             group.addTask { await produceAndCatchUp(records, broker: broker, status: status) }
@@ -66,6 +69,23 @@ struct DemoRun: Sendable {
         var exits: [Int32] = []
         for node in processes { exits.append(await node.waitForExit()) }
         summarize(final, alerts: alerts, seconds: (ContinuousClock.now - start).seconds, exits: exits, application: application)
+    }
+
+    /// Waits until every node owns partitions and the assignment held
+    /// still for two seconds (a minute at most), so that the load does not
+    /// meet the group's first rebalances. Returns each node's partition count.
+    private func settle(_ nodes: [DemoNode]) async -> [Int] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var last: [Int] = []
+        var steady = 0
+        while ContinuousClock.now < deadline && steady < 4 {
+            try? await Task.sleep(for: .milliseconds(500))
+            var owned: [Int] = []
+            for node in nodes { owned.append(await NodeMetricsScrape.ownedPartitions(node.healthURL) ?? 0) }
+            steady = owned == last && !owned.contains(0) ? steady + 1 : 0
+            last = owned
+        }
+        return last
     }
 
     private func topics(of application: any ShoalApplication.Type) -> [EmbeddedBroker.Topic] {
@@ -118,6 +138,14 @@ struct DemoRun: Sendable {
         }
     }
 
+    /// The alerts' delays from their source record's production, as percentiles.
+    static func delays(_ delays: [Int64]) -> String {
+        guard !delays.isEmpty else { return "no alert delays measured" }
+        let sorted = delays.sorted()
+        func percentile(_ p: Double) -> Int64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        return "alert delay from the event's production: p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(sorted.last!) ms"
+    }
+
     private func summarize(
         _ status: Status, alerts: AlertFeed, seconds: Double, exits: [Int32], application: any ShoalApplication.Type
     ) {
@@ -129,6 +157,7 @@ struct DemoRun: Sendable {
             summary: \(status.produced.grouped) records produced in \(String(format: "%.1f", seconds)) s; \
             the nodes took in \(Int(status.metrics.recordsIn).grouped) (input and regrouped records); \
             \(alerts.count.grouped) alerts\(rules.isEmpty ? "" : " (\(rules))"); \
+            \(Self.delays(alerts.delays)); \
             nodes exited with \(exits.map(String.init).joined(separator: ", "))
             the data is left in \(data):
               \(app) state --data \(data) | head

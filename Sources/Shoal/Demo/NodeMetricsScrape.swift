@@ -28,6 +28,18 @@ struct NodeMetricsScrape: Sendable {
         residentEntities = Self.sum(of: "shoal_resident_entities", in: text)
     }
 
+    /// How many partitions the node at `url`'s health check says it owns;
+    /// nil while it does not answer.
+    static func ownedPartitions(_ url: URL) async -> Int? {
+        var request = URLRequest(url: url)
+        request.timeoutInterval = 1
+        guard let (data, _) = try? await URLSession.shared.data(for: request),
+              let health = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let owned = health["ownedPartitions"] as? [Any]
+        else { return nil }
+        return owned.count
+    }
+
     static func sum(of name: String, in text: String) -> Double {
         var total = 0.0
         for line in text.split(separator: "\n") where line.hasPrefix(name) {

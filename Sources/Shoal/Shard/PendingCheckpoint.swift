@@ -26,7 +26,7 @@ struct PendingCheckpoint: Sendable {
         for (position, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: record.offset, position: Int64(position), topic: output.topic,
-                key: output.key, value: output.value, headers: nil
+                key: output.key, value: output.value, headers: nil, timestamp: record.timestamp?.milliseconds
             ))
         }
         snapshots[id] = snapshot

@@ -134,7 +134,8 @@ actor ShardPersistence {
             headers: [KafkaHeader(
                 key: OutputID.header,
                 string: OutputID(source: partition, offset: output.sourceOffset, position: output.position).description
-            )]
+            )],
+            timestamp: output.timestamp
         )
         deliveries.withLock { $0.inFlight += 1 }
         let logger = self.logger

@@ -82,7 +82,7 @@ extension PartitionStore {
 
     private func enqueue(_ outputs: [OutboxEntry], _ connection: Connection) throws(StoreError) -> [OutboxEntry] {
         var written = outputs
-        let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers) VALUES (?, ?, ?, ?, ?, ?)"
+        let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)"
         var index = 0
         try write(outputs, insert, connection) {
             $0.bind(1, $1.sourceOffset)
@@ -91,6 +91,7 @@ extension PartitionStore {
             $0.bind(4, $1.key)
             $0.bind(5, $1.value)
             $0.bind(6, $1.headers)
+            $0.bind(7, $1.timestamp)
         } written: {
             written[index].id = connection.sqlite.lastInsertRowID
             index += 1

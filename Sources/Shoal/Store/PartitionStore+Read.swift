@@ -50,7 +50,7 @@ extension PartitionStore {
 
     private func outputs(pendingOnly: Bool, limit: Int) throws(StoreError) -> [OutboxEntry] {
         let sql = """
-            SELECT id, source_offset, position, topic, key, value, headers FROM outbox
+            SELECT id, source_offset, position, topic, key, value, headers, timestamp FROM outbox
             WHERE (?1 = 0 OR sent = 0) ORDER BY id LIMIT ?2
             """
         return try rows(sql, Self.outboxEntry) {
@@ -105,7 +105,8 @@ extension PartitionStore {
     private static func outboxEntry(_ row: SQLiteStatement) -> OutboxEntry {
         OutboxEntry(
             id: row.int64(0), sourceOffset: row.int64(1), position: row.int64(2), topic: row.string(3),
-            key: row.optionalBytes(4), value: row.optionalBytes(5), headers: row.optionalBytes(6)
+            key: row.optionalBytes(4), value: row.optionalBytes(5), headers: row.optionalBytes(6),
+            timestamp: row.isNull(7) ? nil : row.int64(7)
         )
     }
 

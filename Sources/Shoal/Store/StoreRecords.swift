@@ -63,11 +63,17 @@ public struct OutboxEntry: Sendable, Hashable {
     public var value: [UInt8]?
     /// Headers, encoded by ``OutboxEntry/encodeHeaders(_:)``.
     public var headers: [UInt8]?
+    /// The source record's timestamp (ms), which the output carries as its
+    /// own, as Kafka Streams does: a later stage's event time and the
+    /// end-to-end latency both start at the original record. Nil for the
+    /// outputs of timers (stamped when published).
+    public var timestamp: Int64?
 
     public init(
         id: Int64? = nil, sourceOffset: Int64, position: Int64, topic: String,
-        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?
+        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?, timestamp: Int64? = nil
     ) {
+        self.timestamp = timestamp
         self.id = id
         self.sourceOffset = sourceOffset
         self.position = position

@@ -2,7 +2,7 @@
 /// is migrated forward one version at a time when opened; a file from a
 /// newer Shoal is refused, never altered.
 enum StoreSchema {
-    static let current: Int64 = 2
+    static var current: Int64 { Int64(migrations.count) }
 
     /// The statements that take a file from version `index` to `index + 1`.
     static let migrations: [String] = [
@@ -52,6 +52,10 @@ enum StoreSchema {
         ) WITHOUT ROWID;
         ALTER TABLE snapshots ADD COLUMN firings INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE progress ADD COLUMN max_event_time INTEGER;
+        """,
+        // 3: outputs carry their source record's timestamp.
+        """
+        ALTER TABLE outbox ADD COLUMN timestamp INTEGER;
         """,
     ]
 

@@ -1,0 +1,27 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+
+extension NodeTests {
+    /// Outputs carry their source record's timestamp, as in Kafka Streams:
+    /// a next stage's record-time clock and end-to-end delays start there.
+    @Test func outputsCarryTheirSourceRecordsTimestamp() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let node = ShoalNode(configuration: try testNodeConfiguration(broker, group: "stamp"), logger: testLogger)
+        CounterApp.configure(node)
+        let stamps: [Int64] = [1_700_000_000_000, 1_700_000_000_007, 1_700_000_000_042]
+        let outputs = try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await withProducer(broker) { producer in
+                for (seq, stamp) in stamps.enumerated() {
+                    try await producer.enqueue(KafkaProducerMessage(
+                        topic: "counter-events", key: "k", value: "{\"key\":\"k\",\"seq\":\(seq),\"amount\":1}", timestamp: stamp
+                    ))
+                }
+            }
+            return try await readTopic(broker, "counter-totals", count: stamps.count)
+        }
+        #expect(outputs.compactMap { $0.timestamp?.milliseconds }.sorted() == stamps)
+    }
+}
