@@ -102,6 +102,12 @@ let package = Package(
             path: "Samples/FraudDetection/Sources",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "InventoryAlerts",
+            dependencies: ["Shoal"],
+            path: "Samples/InventoryAlerts/Sources",
+            swiftSettings: swiftSettings
+        ),
         // Helpers both test targets share: child processes, polling, names.
         .target(
             name: "TestSupport",
@@ -125,7 +131,7 @@ let package = Package(
         // The samples' tests: planted cases caught on a node and by replay, golden files.
         .testTarget(
             name: "SampleTests",
-            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection"],
+            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection", "InventoryAlerts"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.
