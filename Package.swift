@@ -108,6 +108,12 @@ let package = Package(
             path: "Samples/InventoryAlerts/Sources",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "FleetMonitoring",
+            dependencies: ["Shoal"],
+            path: "Samples/FleetMonitoring/Sources",
+            swiftSettings: swiftSettings
+        ),
         // Helpers both test targets share: child processes, polling, names.
         .target(
             name: "TestSupport",
@@ -131,7 +137,7 @@ let package = Package(
         // The samples' tests: planted cases caught on a node and by replay, golden files.
         .testTarget(
             name: "SampleTests",
-            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection", "InventoryAlerts"],
+            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.
