@@ -15,6 +15,11 @@ struct SampleEndToEnd {
     let records: [LoadRecord]
     /// What must be flagged, as "rule key" of the alerts.
     let expected: Set<String>
+    /// The topics read for findings (the application's alert topics by default).
+    var findingTopics: [String]?
+    /// The finding an output's JSON stands for, nil for one that flags
+    /// nothing (by default "rule key" of every output).
+    var finding: @Sendable (String) -> String? = { SampleEndToEnd.ruleAndKey($0) }
     var recordsPerSecond = 5_000
 
     /// The alerts the nodes raised, as "rule key", and how many of them came
@@ -63,7 +68,7 @@ struct SampleEndToEnd {
     /// five more seconds, so that an alert that should not be there has
     /// time to show (three minutes at most).
     private func readAlerts(_ broker: EmbeddedBroker) async throws -> Alerts {
-        let configuration = consumerConfiguration(broker, group: uniqueName("alerts"), topics: application.alertTopics)
+        let configuration = consumerConfiguration(broker, group: uniqueName("alerts"), topics: findingTopics ?? application.alertTopics)
         return try await withConsumer(configuration) { consumer in
             let sink = RecordSink()
             await withTaskGroup(of: Void.self) { group in
@@ -72,7 +77,7 @@ struct SampleEndToEnd {
                 }
                 group.addTask {
                     let deadline = ContinuousClock.now + .seconds(180)
-                    while ContinuousClock.now < deadline, !expected.isSubset(of: Self.alerts(sink.records).findings.keys) {
+                    while ContinuousClock.now < deadline, !expected.isSubset(of: alerts(sink.records).findings.keys) {
                         try? await Task.sleep(for: .milliseconds(200))
                     }
                     try? await Task.sleep(for: .seconds(5))
@@ -80,12 +85,12 @@ struct SampleEndToEnd {
                 await group.next()
                 group.cancelAll()
             }
-            return Self.alerts(sink.records)
+            return alerts(sink.records)
         }
     }
 
     /// The alerts among `records`, repeats (same output id) dropped.
-    static func alerts(_ records: [KafkaRecord]) -> Alerts {
+    func alerts(_ records: [KafkaRecord]) -> Alerts {
         var alerts = Alerts()
         var byID: [String: String] = [:]
         for record in records {
@@ -96,13 +101,13 @@ struct SampleEndToEnd {
                 continue
             }
             byID[id] = value
-            alerts.findings[finding(value), default: 0] += 1
+            if let finding = finding(value) { alerts.findings[finding, default: 0] += 1 }
         }
         return alerts
     }
 
     /// "rule key" of an alert's JSON.
-    static func finding(_ json: String) -> String {
+    static func ruleAndKey(_ json: String) -> String {
         let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any]
         return "\(object?["rule"] as? String ?? "?") \(object?["key"] as? String ?? "?")"
     }
