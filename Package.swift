@@ -114,6 +114,12 @@ let package = Package(
             path: "Samples/FleetMonitoring/Sources",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "CustomerJourney",
+            dependencies: ["Shoal"],
+            path: "Samples/CustomerJourney/Sources",
+            swiftSettings: swiftSettings
+        ),
         // Helpers both test targets share: child processes, polling, names.
         .target(
             name: "TestSupport",
@@ -137,7 +143,7 @@ let package = Package(
         // The samples' tests: planted cases caught on a node and by replay, golden files.
         .testTarget(
             name: "SampleTests",
-            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring"],
+            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring", "CustomerJourney"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.
