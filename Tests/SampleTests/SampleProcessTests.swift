@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CustomerJourney
 @testable import FleetMonitoring
 @testable import FraudDetection
 @testable import InventoryAlerts
@@ -38,6 +39,15 @@ import Testing
         let load = TelemetryLoad(seed: 3, count: 20_000)
         let run = SampleEndToEnd(
             executable: "FleetMonitoring", application: FleetMonitoring.self, records: load.records,
+            expected: Set(load.expected.map { "\($0.rule) \($0.key)" })
+        )
+        Self.expectExactly(run.expected, try await run.run())
+    }
+
+    @Test func customerJourneyOnTwoNodesMakesEveryPlantedOfferAndNoOther() async throws {
+        let load = JourneyLoad(seed: 3, count: 20_000)
+        let run = SampleEndToEnd(
+            executable: "CustomerJourney", application: CustomerJourney.self, records: load.records,
             expected: Set(load.expected.map { "\($0.rule) \($0.key)" })
         )
         Self.expectExactly(run.expected, try await run.run())

@@ -70,6 +70,7 @@ extension Shard {
             guard fired <= ReplayLane.firingLimit else {
                 services.logger.error("A timer keeps falling due; the rest wait for the next turn", metadata: ["entity": "\(id)", "timer": "\(timer.name)"])
                 applyTimerChanges([.set(timer)], of: id, from: crossing.position)
+                state.withLock { $0.endFiring(from: crossing.position) }
                 break
             }
             do {
@@ -79,6 +80,7 @@ extension Shard {
                 )
                 if result.expired {
                     // Released: the entity's next event activates a new one.
+                    state.withLock { $0.endFiring(from: crossing.position) }
                     expire(id)
                     return nil
                 }
@@ -89,9 +91,15 @@ extension Shard {
                     state.pending.addFiring(outputs: result.outputs, snapshot: snapshot, to: id)
                     let marks = state.clockMarks
                     state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
+                    state.endFiring(from: crossing.position)
+                    // A timer it set that a record taken in already passed
+                    // needs a turn of its own: that record woke nobody for it.
+                    // (This loop fires it first when it fell due in range.)
+                    _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
                 }
                 Counter(label: "shoal_timers_fired_total").increment()
             } catch {
+                state.withLock { $0.endFiring(from: crossing.position) }
                 services.logger.error("Timer threw; dropped", metadata: ["entity": "\(id)", "timer": "\(timer.name)", "error": "\(error)"])
                 Counter(label: "shoal_timer_failures_total").increment()
                 state.withLock { $0.pending.timers[id] = $0.timers.timers(of: id).all }
@@ -123,6 +131,7 @@ extension Shard {
             guard let (timer, crossing) = state.timers.takeNextCrossed(id, before: position) else { return nil }
             let firing = (state.mailboxes[id]?.firings ?? 0) + 1
             state.mailboxes[id]?.firings = firing
+            state.firingFrom[crossing.position, default: 0] += 1
             // The timer's removal joins the pending checkpoint only with the
             // firing's outcome (above), never before it: a commit between
             // the two would drop the timer without its firing.

@@ -61,6 +61,8 @@ struct ShardState: Sendable {
     /// The partition's event-time clock, from its route, once a record came.
     var clock: PartitionClock?
     var clockMarks = ClockMarks(restoring: nil)
+    /// The crossing positions of the firings running now (how many at each).
+    var firingFrom: [Int64: Int] = [:]
     var timers = ShardTimers()
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
@@ -132,8 +134,15 @@ struct ShardState: Sendable {
         pending = taken.deferExpiries(before: next)
         committing = taken.snapshots
         committingExpired = Set(taken.expired.keys)
-        taken.maxEventTime = clockMarks.take(before: next)
+        let keeping = [timers.earliestCrossing, firingFrom.keys.min()].compactMap { $0 }.min()
+        taken.maxEventTime = clockMarks.take(before: next, keeping: keeping)
         return (taken, next)
+    }
+
+    /// A firing that took its timer out at `position` is over.
+    mutating func endFiring(from position: Int64) {
+        guard let count = firingFrom[position] else { return }
+        firingFrom[position] = count > 1 ? count - 1 : nil
     }
 
     var residentCount: Int { mailboxes.values.count { $0.entity != nil } }

@@ -19,6 +19,8 @@ struct ShardTimers: Sendable {
     }
 
     private(set) var byEntity: [EntityID: EntityTimers] = [:]
+    /// Entities with a timer that fell due and has not fired yet.
+    private var crossed: Set<EntityID> = []
     private var eventTime = Heap<Entry>()
     private var processingTime = Heap<Entry>()
 
@@ -46,13 +48,25 @@ struct ShardTimers: Sendable {
             case .processingTime: processingTime.insert(entry)
             }
         }
-        byEntity[id] = timers.isEmpty ? nil : timers
+        store(timers, of: id)
         return timers.all
     }
 
     /// Drops all of the entity's timers.
     mutating func removeAll(of id: EntityID) {
         byEntity[id] = nil
+        crossed.remove(id)
+    }
+
+    private mutating func store(_ timers: EntityTimers, of id: EntityID) {
+        byEntity[id] = timers.isEmpty ? nil : timers
+        if timers.latestCrossing == nil { crossed.remove(id) } else { crossed.insert(id) }
+    }
+
+    /// Where the first timer that fell due and has not fired yet did: a
+    /// timer its firing sets is looked up in the clocks from there on.
+    var earliestCrossing: Int64? {
+        crossed.compactMap { byEntity[$0]?.earliestCrossing }.min()
     }
 
     /// Whether one of the entity's timers fell due before `position`.
@@ -69,7 +83,7 @@ struct ShardTimers: Sendable {
     /// nil), taken out with where it fell due.
     mutating func takeNextCrossed(_ id: EntityID, before position: Int64?) -> (EntityTimer, TimerCrossing)? {
         guard var timers = byEntity[id], let next = timers.takeNextCrossed(before: position) else { return nil }
-        byEntity[id] = timers.isEmpty ? nil : timers
+        store(timers, of: id)
         return next
     }
 
@@ -79,7 +93,9 @@ struct ShardTimers: Sendable {
         var due: Set<EntityID> = []
         collect(&eventTime, upTo: clocks.watermark, into: &due)
         collect(&processingTime, upTo: clocks.processingTime, into: &due)
-        return due.filter { id in byEntity[id]?.markCrossed(at: clocks, position: position) ?? false }
+        let marked = due.filter { id in byEntity[id]?.markCrossed(at: clocks, position: position) ?? false }
+        crossed.formUnion(marked)
+        return marked
     }
 
     private func collect(_ heap: inout Heap<Entry>, upTo time: EventTime, into due: inout Set<EntityID>) {
@@ -115,12 +131,21 @@ struct ClockMarks: Sendable {
     /// The last accepted record's offset.
     var lastOffset: Int64? { marks.last?.offset }
 
-    /// The clock at `nextOffset`: records before it are all applied.
-    mutating func take(before nextOffset: Int64?) -> EventTime? {
+    /// The clock at `nextOffset`: records before it are all applied. The
+    /// marks from `keeping` on stay, even below `nextOffset`: a timer that
+    /// fell due there and has not fired, or is firing, may set a timer that
+    /// its records' clocks passed already, and a replay finds where in its
+    /// own timeline; so must the node, however many commits came between.
+    mutating func take(before nextOffset: Int64?, keeping: Int64? = nil) -> EventTime? {
         guard let nextOffset else { return committed }
-        while let first = marks.first, first.offset < nextOffset {
+        let dropBefore = min(nextOffset, keeping ?? .max)
+        while let first = marks.first, first.offset < dropBefore {
             committed = first.maxEventTime ?? committed
             marks.removeFirst()
+        }
+        for mark in marks {
+            guard mark.offset < nextOffset else { break }
+            committed = mark.maxEventTime ?? committed
         }
         return committed
     }

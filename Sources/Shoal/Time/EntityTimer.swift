@@ -114,6 +114,9 @@ struct EntityTimers: Sendable, Hashable {
 
     /// The position where the last timer to fall due did.
     var latestCrossing: Int64? { crossings.values.map(\.position).max() }
+
+    /// The position where the first of its timers still to fire fell due.
+    var earliestCrossing: Int64? { crossings.values.map(\.position).min() }
 }
 
 /// A handler's request to set or cancel a timer, applied when it returns.
