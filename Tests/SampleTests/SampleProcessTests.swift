@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import CustomerJourney
 @testable import FleetMonitoring
 @testable import FraudDetection
@@ -59,5 +60,35 @@ import Testing
         #expect(Set(alerts.findings.keys).subtracting(expected).sorted() == [], "flagged but not planted", sourceLocation: sourceLocation)
         #expect(alerts.findings.values.allSatisfy { $0 == 1 }, "\(alerts.findings.filter { $0.value > 1 })", sourceLocation: sourceLocation)
         #expect(alerts.idConflicts == 0, sourceLocation: sourceLocation)
+    }
+}
+
+/// The README's first command, scaled down: `FraudDetection demo` starts the
+/// broker, two nodes and the load, serves metrics while it runs, prints
+/// alerts and a summary, and leaves its data for `state` and `replay`.
+extension SampleProcessTests {
+    @Test func theFraudDemoRunsServesMetricsAndLeavesItsData() async throws {
+        let directory = try temporaryDirectory()
+        let data = directory.appendingPathComponent("demo-data").path
+        let port = Int.random(in: 20_000...40_000)
+        let demo = try ChildProcess(
+            executable: "FraudDetection",
+            arguments: ["demo", "--count", "20000", "--rate", "5000", "--data", data, "--metrics-port", String(port), "--log-level", "warning"],
+            directory: directory, name: "demo"
+        )
+        defer { demo.kill() }
+        let metrics = URL(string: "http://127.0.0.1:\(port)/metrics")!
+        #expect(await eventually(timeout: .seconds(120)) {
+            guard let text = try? String(contentsOf: metrics, encoding: .utf8) else { return false }
+            return text.contains("shoal_records_in_total")
+        }, "the first node's metrics answer during the demo")
+        #expect(await demo.waitForExit(timeout: .seconds(180)) == 0, "\(demo.errors.suffix(2_000))")
+        let output = demo.output
+        // 20,000 payments plant two cases of each kind: 10 alerts.
+        #expect(output.contains("10 alerts (burst 6, impossible-travel 2, shared-ip 2)"), "\(output.suffix(1_500))")
+        #expect(output.contains("nodes exited with 0, 0"))
+        #expect(output.components(separatedBy: "\nalert  ").count - 1 == 10, "each alert printed once")
+        let files = try FileManager.default.contentsOfDirectory(atPath: data + "/demo").filter { $0.hasSuffix(".sqlite") }
+        #expect(files.count == 24, "a partition file for each of the 24 routed partitions: \(files.sorted())")
     }
 }
