@@ -5,9 +5,11 @@ import ShoalKafka
 /// produced. Runs an entity's events and timers in the order a node's shard
 /// runs them.
 struct ReplayLane {
-    /// A live entity of the lane.
-    struct Resident {
-        var entity: any Entity
+    /// A live entity of the lane. A class, changed in place: as a struct,
+    /// copying it out of the lane's dictionary and back in on every event
+    /// was a quarter of the replay's retains (`perf`, `ShoalBenchmarks replay`).
+    final class Resident {
+        let entity: any Entity
         let descriptor: EntityDescriptor
         let source: TopicPartition
         var timers = EntityTimers()
@@ -17,6 +19,12 @@ struct ReplayLane {
         var firings: Int64 = 0
         /// Its state's time-to-live ran out: it is gone.
         var expired = false
+
+        init(entity: any Entity, descriptor: EntityDescriptor, source: TopicPartition) {
+            self.entity = entity
+            self.descriptor = descriptor
+            self.source = source
+        }
     }
 
     /// Firings in one turn past which a timer that keeps setting itself due
@@ -45,16 +53,16 @@ struct ReplayLane {
         let position = Int64(step.index)
         do {
             var resident = try await resident(for: step)
-            await fireCrossed(&resident, step.id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            await fireCrossed(resident, step.id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
             if resident.expired {
                 entities[step.id] = nil
                 resident = try await self.resident(for: step)
             }
             if !step.tooLate {
-                await apply(step, to: &resident)
+                await apply(step, to: resident)
             }
-            await fireCrossed(&resident, step.id, before: position + 1, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
-            entities[step.id] = resident.expired ? nil : resident
+            await fireCrossed(resident, step.id, before: position + 1, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
+            if resident.expired { entities[step.id] = nil }
         } catch {
             outcome.failures.append((step.index, step.failure("\(error)")))
         }
@@ -64,9 +72,9 @@ struct ReplayLane {
     /// state and pending timers.
     mutating func finish(end: Int) async throws {
         for id in entities.keys.sorted(by: { $0.description < $1.description }) {
-            guard var resident = entities[id] else { continue }
+            guard let resident = entities[id] else { continue }
             let order = ReplayOrder(index: end, phase: 0, entity: id.description, sequence: 0)
-            await fireCrossed(&resident, id, before: nil, order: order)
+            await fireCrossed(resident, id, before: nil, order: order)
             guard !resident.expired else { continue }
             outcome.states[id] = Array(try await resident.descriptor.snapshot(resident.entity))
             if !resident.timers.isEmpty { outcome.pendingTimers[id] = resident.timers.all }
@@ -81,7 +89,7 @@ struct ReplayLane {
         return resident
     }
 
-    private mutating func apply(_ step: ReplayStep, to resident: inout Resident) async {
+    private mutating func apply(_ step: ReplayStep, to resident: Resident) async {
         let record = step.record
         do {
             let applied = try await EntityDispatch.apply(
@@ -106,7 +114,7 @@ struct ReplayLane {
     /// fell due, when nil), in the order they fell due, each with the clocks
     /// that passed it and like an event: its outputs, timer changes and the
     /// state after it.
-    private mutating func fireCrossed(_ resident: inout Resident, _ id: EntityID, before position: Int64?, order: ReplayOrder) async {
+    private mutating func fireCrossed(_ resident: Resident, _ id: EntityID, before position: Int64?, order: ReplayOrder) async {
         var fired = 0
         while let (timer, crossing) = resident.timers.takeNextCrossed(before: position) {
             fired += 1
