@@ -24,4 +24,4 @@ case "$sample" in
 esac
 scripts/setup.sh
 swift build -c release --product "$product"
-exec ".build/release/$product" demo --log-level warning "${args[@]}"
+exec ".build/release/$product" demo --log-level warning ${args[@]+"${args[@]}"}

@@ -19,7 +19,7 @@ public struct GoldenComparison: Sendable, CustomStringConvertible {
     public init(_ result: ReplayResult, golden url: URL) throws {
         let lines = result.reportLines
         let environment = ProcessInfo.processInfo.environment
-        if environment["SHOAL_UPDATE_GOLDEN"] != nil {
+        if environment["SHOAL_UPDATE_GOLDEN"] == "1" {
             try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
             self.init(missing: [], unexpected: [], updated: true)
             return

@@ -32,6 +32,10 @@ distributed actor Customer: Entity {
     }
 
     func handle(_ event: JourneyEvent, in context: EntityContext) throws {
+        // Sessions this event's clock ends close first: their abandonment
+        // must meet a ticket before `expire` below drops the ticket (the
+        // session timer would fire only after this handler).
+        try closeSessions(in: context)
         if event.isWebEvent {
             try track(event, in: context)
         } else if let match = state.abandonedThenTicket.addSecond(event.id, at: event.at) {
@@ -42,6 +46,14 @@ distributed actor Customer: Entity {
 
     func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {
         guard timer.name == Self.sessionTimer else { return }
+        try closeSessions(in: context)
+        state.abandonedThenTicket.expire(at: context.watermark)
+        context.scheduleClosing(of: state.sessions, timer: Self.sessionTimer)
+    }
+
+    /// Closes the sessions the watermark passed: a summary each, and an
+    /// abandonment waiting for a ticket when the cart was left full.
+    private func closeSessions(in context: EntityContext) throws {
         for closed in state.sessions.close(at: context.watermark) {
             try summarize(closed, in: context)
             guard closed.aggregate.isAbandoned, let left = closed.aggregate.last else { continue }
@@ -50,8 +62,6 @@ distributed actor Customer: Entity {
                 try offer(match, in: context)
             }
         }
-        state.abandonedThenTicket.expire(at: context.watermark)
-        context.scheduleClosing(of: state.sessions, timer: Self.sessionTimer)
     }
 
     private func track(_ event: JourneyEvent, in context: EntityContext) throws {

@@ -33,6 +33,9 @@ struct DemoCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...8).contains(nodes) else { throw ValidationError("--nodes must be 1 to 8, not \(nodes)") }
         guard count > 0 else { throw ValidationError("--count must be positive, not \(count)") }
+        // The embedded broker keeps about 5 MiB per partition: a larger
+        // load could fall off its log before slow nodes read it.
+        guard count <= 500_000 else { throw ValidationError("--count must be at most 500,000 on the embedded broker, not \(count)") }
         guard rate > 0 else { throw ValidationError("--rate must be positive, not \(rate)") }
         guard (1...65_535 - nodes).contains(metricsPort) else {
             throw ValidationError("--metrics-port must leave room for \(nodes) ports below 65536, not \(metricsPort)")

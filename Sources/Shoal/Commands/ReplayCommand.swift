@@ -29,9 +29,14 @@ struct ReplayCommand: AsyncParsableCommand {
         var events = try recorded?.events ?? ReplayJournal.jsonLines(at: URL(fileURLWithPath: journal))
         if let key { events = events.filter { $0.key == key } }
         let total = events.count
-        let result = try await replay.run(events, transitions: false) { done in
+        let progress: @Sendable (Int) -> Void = { done in
             FileHandle.standardError.write(Data("replayed \(done)/\(total) events\n".utf8))
         }
+        // A partition file is one stage of a node's work; a JSON Lines
+        // journal is followed through every stage its outputs lead to.
+        let result = recorded == nil
+            ? try await replay.runPipeline(events, transitions: false, progress: progress)
+            : try await replay.run(events, transitions: false, progress: progress)
         if updateGolden {
             try (ReplayReport.lines(result).joined(separator: "\n") + "\n").write(to: goldenURL, atomically: true, encoding: .utf8)
             ReplayReport.summary("wrote \(goldenURL.path)")

@@ -64,9 +64,14 @@ final class AlertFeed: Sendable {
         let key = record.keyString ?? "-"
         let after = delay.map { "  (\($0) ms after its event was produced)" } ?? ""
         if let detail = object?["detail"] as? String {
-            console.line("alert  \(rule.padding(toLength: 18, withPad: " ", startingAt: 0)) \(key.padding(toLength: 14, withPad: " ", startingAt: 0))  \(detail)\(after)")
+            console.line("alert  \(Self.padded(rule, 18)) \(Self.padded(key, 14))  \(detail)\(after)")
         } else {
             console.line("alert  \(record.topic) \(key)  \(value)")
         }
+    }
+
+    /// `text` with spaces up to `width` (never cut).
+    static func padded(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
     }
 }

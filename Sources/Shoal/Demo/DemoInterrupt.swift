@@ -2,24 +2,31 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Ctrl-C for the demo: instead of dying, it stops producing, stops its
-/// nodes gracefully and prints its summary.
+/// Ctrl-C (or SIGTERM, or the terminal closing) for the demo: instead of
+/// dying and leaving its nodes behind, it stops producing, stops its nodes
+/// gracefully and prints its summary. A second signal ends it at once.
 final class DemoInterrupt: Sendable {
+    private static let signals = [SIGINT, SIGTERM, SIGHUP]
     private let interrupted = Atomic(false)
-    // A dispatch source is thread-safe to hold and cancel; it is only kept
-    // alive here.
-    nonisolated(unsafe) private let source: any DispatchSourceSignal
+    // Dispatch sources are thread-safe to hold and cancel; they are only
+    // kept alive here.
+    nonisolated(unsafe) private let sources: [any DispatchSourceSignal]
 
     init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        for number in Self.signals { signal(number, SIG_IGN) }
+        sources = Self.signals.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
     }
 
     /// Starts listening (not in `init`, so that no handler runs before the
     /// demo is ready for it).
     func listen() {
-        source.setEventHandler { [weak self] in self?.interrupted.store(true, ordering: .relaxed) }
-        source.resume()
+        for source in sources {
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                if self.interrupted.exchange(true, ordering: .relaxed) { exit(130) }
+            }
+            source.resume()
+        }
     }
 
     var isInterrupted: Bool { interrupted.load(ordering: .relaxed) }
@@ -31,5 +38,5 @@ final class DemoInterrupt: Sendable {
         }
     }
 
-    deinit { source.cancel() }
+    deinit { for source in sources { source.cancel() } }
 }

@@ -13,7 +13,8 @@ final class DemoNode: Sendable {
         self.metricsPort = metricsPort
         logFile = (data as NSString).appendingPathComponent("node-\(index).log")
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        // The application's own executable: the demo runs its `node` command.
+        process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments = [
             "node", "--brokers", brokers, "--group", group, "--data", data, "--session-timeout-ms", "6000",
             "--metrics-port", String(metricsPort), "--log-level", "notice",
@@ -36,9 +37,9 @@ final class DemoNode: Sendable {
         if process.isRunning { process.terminate() }
     }
 
-    /// Waits for the node to exit; kills it after `timeout`.
-    func waitForExit(timeout: Duration = .seconds(30)) async -> Int32 {
-        let deadline = ContinuousClock.now + timeout
+    /// Waits for the node to exit; kills it at `deadline`. Returns how it
+    /// ended: its exit status, or the signal that ended it.
+    func waitForExit(until deadline: ContinuousClock.Instant) async -> String {
         while process.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -46,6 +47,6 @@ final class DemoNode: Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        return process.terminationStatus
+        return process.terminationReason == .uncaughtSignal ? "signal \(process.terminationStatus)" : "\(process.terminationStatus)"
     }
 }

@@ -34,51 +34,121 @@ struct DemoRun: Sendable {
             throw ShoalError(code: .configuration, reason: "this application has no load generator (ShoalApplication.load(seed:count:))")
         }
         let records = Array(load)
-        try? FileManager.default.removeItem(atPath: data)
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try prepareDataDirectory()
         let broker = try EmbeddedBroker(topics: topics(of: application), logger: logger)
         console.line("embedded broker at \(broker.bootstrapServers); data in \(data)")
-        let processes = try (0..<nodes).map { index in
-            try DemoNode(index: index + 1, brokers: broker.bootstrapServers, group: "demo", data: data, metricsPort: metricsPort + index)
+        let interrupt = DemoInterrupt()
+        interrupt.listen()
+        var processes: [DemoNode] = []
+        let alerts: AlertFeed
+        do {
+            for index in 1...nodes {
+                processes.append(try DemoNode(index: index, brokers: broker.bootstrapServers, group: "demo", data: data, metricsPort: metricsPort + index - 1))
+            }
+            alerts = try AlertFeed(brokers: broker.bootstrapServers, topics: application.alertTopics, console: console, logger: logger)
+        } catch {
+            _ = await stop(processes)
+            throw error
         }
         for node in processes {
             console.line("node \(node.index): pid \(node.pid), metrics at \(node.metricsURL), log in \(node.logFile)")
         }
-        let alerts = try AlertFeed(brokers: broker.bootstrapServers, topics: application.alertTopics, console: console, logger: logger)
-        let interrupt = DemoInterrupt()
-        interrupt.listen()
-        let status = SharedStatus()
         let start = ContinuousClock.now
-        let ending = await withTaskGroup(of: String?.self) { group in
-            // The alert reader joins its group while the nodes settle theirs.
-            group.addTask { try? await alerts.run(); return nil }
-            let owned = await settle(processes)
-            console.line("the group settled: the nodes own \(owned.map(String.init).joined(separator: " and ")) partitions; producing \(count.grouped) records at \(rate.grouped)/s")
-            group.addTask { await watch(processes, status: status, alerts: alerts, start: start); return nil }
+        let (final, exits) = await withTaskGroup(of: Void.self) { reading -> (Status, [String]) in
+            // The alert reader joins its group while the nodes settle
+            // theirs, and reads on while they stop: their last commits
+            // publish the last alerts.
+            reading.addTask { try? await alerts.run() }
+            let status = SharedStatus()
+            let ending = await drive(processes, records: records, broker: broker, status: status, alerts: alerts, interrupt: interrupt, start: start)
+            let final = status.withLock { $0 }
+            console.endProgress()
+            console.line("\(ending); stopping the nodes (they hand off and commit)")
+            let exits = await stop(processes)
+            try? await Task.sleep(for: .seconds(1))
+            reading.cancelAll()
+            return (final, exits)
+        }
+        summarize(final, alerts: alerts, seconds: (ContinuousClock.now - start).seconds, exits: exits, application: application)
+    }
+
+    /// Settles the group, produces, and watches until the nodes caught up,
+    /// Ctrl-C, or a node exited. Returns why it ended.
+    private func drive(
+        _ processes: [DemoNode], records: [LoadRecord], broker: EmbeddedBroker, status: SharedStatus,
+        alerts: AlertFeed, interrupt: DemoInterrupt, start: ContinuousClock.Instant
+    ) async -> String {
+        await withTaskGroup(of: String?.self) { group in
             group.addTask { await interrupt.wait(); return "interrupted" }
-            group.addTask { await produceAndCatchUp(records, broker: broker, status: status) }
+            group.addTask { await firstExit(of: processes) }
+            group.addTask {
+                guard let owned = await settle(processes, interrupt: interrupt) else { return nil }
+                console.line("the group settled: the nodes own \(owned.map(String.init).joined(separator: " and ")) partitions; producing \(count.grouped) records at \(rate.grouped)/s")
+                return await produceAndCatchUp(records, nodes: processes.count, broker: broker, status: status)
+            }
+            group.addTask { await watch(processes, status: status, alerts: alerts, start: start); return nil }
             var ending: String?
             while ending == nil, let next = await group.next() { ending = next }
             group.cancelAll()
             return ending ?? "stopped"
         }
-        let final = status.withLock { $0 }
-        console.endProgress()
-        console.line("\(ending); stopping the nodes (they hand off and commit)")
+    }
+
+    /// Stops the nodes (SIGTERM: hand-off and commit) and waits for them,
+    /// 30 s in all; returns how each ended.
+    private func stop(_ processes: [DemoNode]) async -> [String] {
         for node in processes { node.stop() }
-        var exits: [Int32] = []
-        for node in processes { exits.append(await node.waitForExit()) }
-        summarize(final, alerts: alerts, seconds: (ContinuousClock.now - start).seconds, exits: exits, application: application)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var exits: [String] = []
+        for node in processes { exits.append(await node.waitForExit(until: deadline)) }
+        return exits
+    }
+
+    /// Returns when a node process ends on its own (a taken port, a crash).
+    private func firstExit(of processes: [DemoNode]) async -> String? {
+        while !Task.isCancelled {
+            if let ended = processes.first(where: { !$0.isRunning }) {
+                return "node \(ended.index) exited on its own (see \(ended.logFile))"
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return nil
+    }
+
+    /// Empties the data directory, but only one a demo made (or an empty
+    /// one): the demo must never delete what it did not write.
+    private func prepareDataDirectory() throws {
+        let manager = FileManager.default
+        let marker = (data as NSString).appendingPathComponent(".shoal-demo")
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: data, isDirectory: &isDirectory) {
+            let empty = ((try? manager.contentsOfDirectory(atPath: data)) ?? []).isEmpty
+            guard isDirectory.boolValue, empty || manager.fileExists(atPath: marker) else {
+                throw ShoalError(
+                    code: .configuration,
+                    reason: "--data \(data) exists and is not a demo's data directory (it has no .shoal-demo file); the demo empties its directory first, so name a new one"
+                )
+            }
+            try manager.removeItem(atPath: data)
+        }
+        try manager.createDirectory(atPath: data, withIntermediateDirectories: true)
+        manager.createFile(atPath: marker, contents: Data("a Shoal demo's data: the next demo run empties this directory\n".utf8))
     }
 
     /// Waits until every node owns partitions and the assignment held
     /// still for two seconds (a minute at most), so that the load does not
-    /// meet the group's first rebalances. Returns each node's partition count.
-    private func settle(_ nodes: [DemoNode]) async -> [Int] {
+    /// meet the group's first rebalances. Returns each node's partition
+    /// count; nil on Ctrl-C.
+    private func settle(_ nodes: [DemoNode], interrupt: DemoInterrupt) async -> [Int]? {
         let deadline = ContinuousClock.now + .seconds(60)
         var last: [Int] = []
         var steady = 0
-        while ContinuousClock.now < deadline && steady < 4 {
+        while steady < 4 {
+            guard !interrupt.isInterrupted, !Task.isCancelled else { return nil }
+            guard ContinuousClock.now < deadline else {
+                console.line("the group did not settle within 60 s; producing anyway")
+                return last
+            }
             try? await Task.sleep(for: .milliseconds(500))
             var owned: [Int] = []
             for node in nodes { owned.append(await NodeMetricsScrape.ownedPartitions(node.healthURL) ?? 0) }
@@ -98,7 +168,7 @@ struct DemoRun: Sendable {
 
     /// Produces the load at the rate asked, then waits until the nodes have
     /// taken everything in (no lag, nothing new for three scrapes).
-    private func produceAndCatchUp(_ load: [LoadRecord], broker: EmbeddedBroker, status: SharedStatus) async -> String? {
+    private func produceAndCatchUp(_ load: [LoadRecord], nodes: Int, broker: EmbeddedBroker, status: SharedStatus) async -> String? {
         let producer = LoadProducer(brokers: [broker.bootstrapServers], logger: logger)
         do {
             let sent = try await producer.produce(load, rate: rate) { sent in status.withLock { $0.produced = sent } }
@@ -120,11 +190,13 @@ struct DemoRun: Sendable {
             try? await Task.sleep(for: .seconds(1))
             var total = NodeMetricsScrape()
             for node in nodes { total = total + (await NodeMetricsScrape.read(node.metricsURL)) }
-            guard total.answered, !Task.isCancelled else { continue }
+            guard total.answers > 0, !Task.isCancelled else { continue }
             let now = ContinuousClock.now
             let rate = (total.recordsIn - previous.recordsIn) / max(0.001, (now - previous.at).seconds)
             let produced = status.withLock { status in
-                let quiet = !status.producing && total.answered && total.lag == 0 && total.recordsIn == status.metrics.recordsIn
+                // Every node answered, read all, holds nothing unprocessed, and took nothing new.
+                let quiet = !status.producing && total.answers == nodes.count && total.lag == 0 && total.buffered == 0
+                    && total.recordsIn == status.metrics.recordsIn
                 status.quietScrapes = quiet ? status.quietScrapes + 1 : 0
                 status.metrics = total
                 return status.produced
@@ -143,11 +215,11 @@ struct DemoRun: Sendable {
         guard !delays.isEmpty else { return "no alert delays measured" }
         let sorted = delays.sorted()
         func percentile(_ p: Double) -> Int64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        return "alert delay from the event's production: p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(sorted.last!) ms"
+        return "alert delay from the source event's production (for timers' alerts, from their publication): p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(sorted.last!) ms"
     }
 
     private func summarize(
-        _ status: Status, alerts: AlertFeed, seconds: Double, exits: [Int32], application: any ShoalApplication.Type
+        _ status: Status, alerts: AlertFeed, seconds: Double, exits: [String], application: any ShoalApplication.Type
     ) {
         let rules = alerts.byRule.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let app = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent
@@ -158,7 +230,7 @@ struct DemoRun: Sendable {
             the nodes took in \(Int(status.metrics.recordsIn).grouped) (input and regrouped records); \
             \(alerts.count.grouped) alerts\(rules.isEmpty ? "" : " (\(rules))"); \
             \(Self.delays(alerts.delays)); \
-            nodes exited with \(exits.map(String.init).joined(separator: ", "))
+            nodes exited with \(exits.joined(separator: ", "))
             the data is left in \(data):
               \(app) state --data \(data) | head
               \(app) replay --journal \(firstFile) --diff

@@ -9,7 +9,10 @@ struct NodeMetricsScrape: Sendable {
     var recordsIn = 0.0
     var lag = 0.0
     var residentEntities = 0.0
-    var answered = false
+    /// Records taken in and not yet processed.
+    var buffered = 0.0
+    /// How many nodes answered (1 or 0 for one node's scrape).
+    var answers = 0
 
     /// Reads `url`; an unanswered scrape (the node still starting) is empty.
     static func read(_ url: URL) async -> NodeMetricsScrape {
@@ -22,7 +25,8 @@ struct NodeMetricsScrape: Sendable {
     init() {}
 
     init(prometheusText text: String) {
-        answered = true
+        answers = 1
+        buffered = Self.sum(of: "shoal_shard_buffered_records", in: text)
         recordsIn = Self.sum(of: "shoal_records_in_total", in: text)
         lag = Self.sum(of: "shoal_consumer_lag_records", in: text)
         residentEntities = Self.sum(of: "shoal_resident_entities", in: text)
@@ -55,7 +59,8 @@ struct NodeMetricsScrape: Sendable {
         sum.recordsIn = left.recordsIn + right.recordsIn
         sum.lag = left.lag + right.lag
         sum.residentEntities = left.residentEntities + right.residentEntities
-        sum.answered = left.answered || right.answered
+        sum.buffered = left.buffered + right.buffered
+        sum.answers = left.answers + right.answers
         return sum
     }
 }

@@ -16,13 +16,15 @@ extension Replay {
     /// - Throws: ``ShoalError`` (code `journal`) for such a loop, or after
     ///   `maximumStages` stages.
     public func runPipeline(
-        _ events: [ReplayEvent], transitions: Bool = true, maximumStages: Int = 8
+        _ events: [ReplayEvent], transitions: Bool = true, maximumStages: Int = 8,
+        progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
-        var result = try await run(events, transitions: transitions)
+        var result = try await run(events, transitions: transitions, progress: progress)
         var seenTypes = Set(events.compactMap { entity(of: $0)?.type })
         var stage = result
+        var stageEvents = events
         for _ in 1..<max(1, maximumStages) {
-            let next = eventsFollowing(stage.outputs)
+            let next = eventsFollowing(stage.outputs, of: stageEvents)
             guard !next.isEmpty else { return result }
             let types = Set(next.compactMap { entity(of: $0)?.type })
             if let again = types.intersection(seenTypes).sorted().first {
@@ -30,20 +32,32 @@ extension Replay {
             }
             seenTypes.formUnion(types)
             stage = try await run(next, transitions: transitions)
+            stageEvents = next
             result.append(stage)
         }
-        guard eventsFollowing(stage.outputs).isEmpty else {
+        guard eventsFollowing(stage.outputs, of: stageEvents).isEmpty else {
             throw ShoalError(code: .journal, reason: "outputs still lead to routed topics after \(maximumStages) stages")
         }
         return result
     }
 
-    /// The outputs that go to routed topics, as the events a node would read.
-    func eventsFollowing(_ outputs: [ReplayResult.Output]) -> [ReplayEvent] {
+    /// The outputs that go to routed topics, as the events a node would
+    /// read: each with its source event's timestamp, as a node's outputs
+    /// carry it (a timer's outputs have none: a node stamps them when it
+    /// publishes them).
+    func eventsFollowing(_ outputs: [ReplayResult.Output], of sources: [ReplayEvent]) -> [ReplayEvent] {
+        var timestamps: [OutputSource: Int64] = [:]
+        for event in sources {
+            if let timestamp = event.timestamp { timestamps[OutputSource(event.topic, event.partition, event.offset)] = timestamp }
+        }
         var numbering = PartitionNumbering()
         return outputs.compactMap { output in
             guard routesTopic(output.topic), let key = output.key else { return nil }
-            return numbering.event(topic: output.topic, key: key, value: output.value, partitions: partitionCount(of: output.topic))
+            var event = numbering.event(topic: output.topic, key: key, value: output.value, partitions: partitionCount(of: output.topic))
+            if output.source.position < 1 << 32 {
+                event.timestamp = timestamps[OutputSource(output.source.source.topic, output.source.source.partition, output.source.offset)]
+            }
+            return event
         }
     }
 
@@ -55,6 +69,19 @@ extension Replay {
         return records.map { record in
             numbering.event(topic: record.topic, key: record.key, value: Array(record.value.utf8), partitions: partitionCount(of: record.topic))
         }
+    }
+}
+
+/// The record an output came from.
+private struct OutputSource: Hashable {
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+
+    init(_ topic: String, _ partition: Int32, _ offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
     }
 }
 

@@ -145,7 +145,12 @@ extension ShardState {
     /// for each of their entities; returns those whose mailbox needs a task.
     mutating func wakeCrossed(at clocks: TimerClocks, position: Int64, descriptor: (EntityID) -> EntityDescriptor?) -> [EntityID] {
         timers.markCrossed(at: clocks, position: position).filter { id in
-            guard let descriptor = mailboxes[id]?.descriptor ?? descriptor(id) else { return false }
+            guard let descriptor = mailboxes[id]?.descriptor ?? descriptor(id) else {
+                // Restored for an entity type no route leads to any more:
+                // nothing can fire them, and crossed they would pin the clock marks.
+                timers.removeAll(of: id)
+                return false
+            }
             return enqueue(.timers(upTo: position), for: id, descriptor: descriptor)
         }
     }

@@ -111,6 +111,8 @@ struct ShardTimers: Sendable {
 /// checkpoint stores the clock as it stood at the offset it commits, and a
 /// timer set late finds the record whose clocks first passed it.
 struct ClockMarks: Sendable {
+    static let keptLimit = 100_000
+
     private var marks: Deque<(offset: Int64, maxEventTime: EventTime?, clocks: TimerClocks)> = []
     private(set) var committed: EventTime?
 
@@ -138,7 +140,12 @@ struct ClockMarks: Sendable {
     /// own timeline; so must the node, however many commits came between.
     mutating func take(before nextOffset: Int64?, keeping: Int64? = nil) -> EventTime? {
         guard let nextOffset else { return committed }
-        let dropBefore = min(nextOffset, keeping ?? .max)
+        var dropBefore = min(nextOffset, keeping ?? .max)
+        // A timer stuck crossed (its entity cannot be activated) must not
+        // keep every later record's mark: past this many, the oldest go.
+        if marks.count > Self.keptLimit, let first = marks.first, first.offset < nextOffset {
+            dropBefore = min(nextOffset, first.offset + Int64(marks.count - Self.keptLimit))
+        }
         while let first = marks.first, first.offset < dropBefore {
             committed = first.maxEventTime ?? committed
             marks.removeFirst()
