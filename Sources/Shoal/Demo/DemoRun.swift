@@ -115,18 +115,20 @@ struct DemoRun: Sendable {
         return nil
     }
 
-    /// Empties the data directory, but only one a demo made (or an empty
-    /// one): the demo must never delete what it did not write.
+    /// Empties the data directory, but only one that holds nothing but
+    /// what a demo writes: the demo must never delete what it did not write.
     private func prepareDataDirectory() throws {
         let manager = FileManager.default
         let marker = (data as NSString).appendingPathComponent(".shoal-demo")
         var isDirectory: ObjCBool = false
         if manager.fileExists(atPath: data, isDirectory: &isDirectory) {
-            let empty = ((try? manager.contentsOfDirectory(atPath: data)) ?? []).isEmpty
-            guard isDirectory.boolValue, empty || manager.fileExists(atPath: marker) else {
+            // Only what a demo writes: its marker, the store, the node logs.
+            let entries = (try? manager.contentsOfDirectory(atPath: data)) ?? []
+            let demoOnly = entries.allSatisfy { $0 == ".shoal-demo" || $0 == "demo" || ($0.hasPrefix("node-") && $0.hasSuffix(".log")) }
+            guard isDirectory.boolValue, demoOnly else {
                 throw ShoalError(
                     code: .configuration,
-                    reason: "--data \(data) exists and is not a demo's data directory (it has no .shoal-demo file); the demo empties its directory first, so name a new one"
+                    reason: "--data \(data) exists and holds more than a demo's data; the demo empties its directory first, so name a new one"
                 )
             }
             try manager.removeItem(atPath: data)
