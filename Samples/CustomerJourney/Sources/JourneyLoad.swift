@@ -45,6 +45,7 @@ struct JourneyLoad {
             plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
         }
         events.sort { ($0.delivery, $0.event.id) < ($1.delivery, $1.event.id) }
+        // Plain finite values: JSON encoding cannot fail.
         records = events.map { try! LoadRecord(topic: CustomerJourney.events, key: $0.event.customer, json: $0.event) }
         events = []
     }

@@ -56,6 +56,7 @@ struct TelemetryLoad {
             plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
         }
         events.sort { ($0.delivery, $0.event.vehicle, $0.event.at) < ($1.delivery, $1.event.vehicle, $1.event.at) }
+        // Plain finite values: JSON encoding cannot fail.
         records = events.map { try! LoadRecord(topic: FleetMonitoring.events, key: $0.event.vehicle, json: $0.event) }
         events = []
     }

@@ -47,6 +47,7 @@ struct PaymentLoad {
         }
         // Delivered in the order the gateway sends them: up to 15 s late.
         payments.sort { ($0.delivery, $0.payment.id) < ($1.delivery, $1.payment.id) }
+        // Plain finite values: JSON encoding cannot fail.
         records = payments.map { try! LoadRecord(topic: FraudDetection.payments, key: $0.payment.account, json: $0.payment) }
         payments = []
     }

@@ -63,6 +63,7 @@ struct StockLoad {
             plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
         }
         movements.sort { ($0.delivery, $0.movement.id) < ($1.delivery, $1.movement.id) }
+        // Plain finite values: JSON encoding cannot fail.
         records = movements.map { try! LoadRecord(topic: InventoryAlerts.movements, key: $0.movement.sku, json: $0.movement) }
         movements = []
     }
