@@ -224,7 +224,8 @@ struct DemoRun: Sendable {
         _ status: Status, alerts: AlertFeed, seconds: Double, exits: [String], application: any ShoalApplication.Type
     ) {
         let rules = alerts.byRule.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        let app = URL(fileURLWithPath: CommandLine.arguments[0]).lastPathComponent
+        // As it was started (from the repository: .build/release/APP).
+        let app = CommandLine.arguments[0]
         let store = (data as NSString).appendingPathComponent("demo")
         let firstFile = application.topics.first.map { "\(store)/\($0.name)-0.sqlite" } ?? store
         console.line("""
