@@ -11,6 +11,8 @@ struct CounterEvent: Codable, Sendable {
     var poison: Bool?
     /// A failure after the state was changed, for retry tests.
     var halfway: Bool?
+    /// A failure no retry can fix: dead-lettered at once.
+    var invalid: Bool?
 }
 
 /// The output of each event.
@@ -22,6 +24,8 @@ struct CounterTotal: Codable, Sendable, Equatable {
 }
 
 struct PoisonEvent: Error {}
+
+struct InvalidCounterEvent: NonRetryableError {}
 
 distributed actor Counter: Entity {
     typealias ActorSystem = ShoalActorSystem
@@ -44,6 +48,10 @@ distributed actor Counter: Entity {
 
     func handle(_ event: CounterEvent, in context: EntityContext) throws {
         if event.poison == true { throw PoisonEvent() }
+        if event.invalid == true {
+            state.sum += event.amount
+            throw InvalidCounterEvent()
+        }
         if event.halfway == true {
             state.sum += event.amount
             throw PoisonEvent()

@@ -51,7 +51,8 @@ struct NodeTests {
         let (letters, totals) = try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 8 })
             // Key "a": a malformed record and one poison event among good
-            // ones. Key "sick": a handler that always throws. Key "b": healthy.
+            // ones. Key "sick": a handler that always throws. Key "b": healthy
+            // but for a handler that throws halfway and an event it rejects.
             let sick = (0..<3).map { ("sick", "{\"key\":\"sick\",\"seq\":\($0),\"amount\":1,\"poison\":true}") }
             try await produce(broker, topic: "counter-events", [
                 ("a", "{\"key\":\"a\",\"seq\":0,\"amount\":1}"),
@@ -61,16 +62,18 @@ struct NodeTests {
             ] + sick + [
                 ("b", "{\"key\":\"b\",\"seq\":0,\"amount\":5}"),
                 ("b", "{\"key\":\"b\",\"seq\":9,\"amount\":100,\"halfway\":true}"),
+                ("b", "{\"key\":\"b\",\"seq\":8,\"amount\":50,\"invalid\":true}"),
                 ("b", "{\"key\":\"b\",\"seq\":1,\"amount\":6}"),
             ])
-            let letters = try await readTopic(broker, "shoal-dead-letters", count: 6)
+            let letters = try await readTopic(broker, "shoal-dead-letters", count: 7)
             let totals = try await readTopic(broker, "counter-totals", count: 4)
             return (letters, totals)
         }
-        #expect(letters.count == 6)
+        #expect(letters.count == 7)
         let reasons = letters.compactMap { $0.headers.string(for: "shoal-dlq-reason") }
         #expect(reasons.count { $0.contains("cannot decode") } == 1)
         #expect(reasons.count { $0.contains("threw 3 times") } == 5)
+        #expect(reasons.count { $0.contains("threw once") && $0.contains("InvalidCounterEvent") } == 1, "a NonRetryableError is not retried: \(reasons)")
         #expect(letters.allSatisfy { $0.headers.string(for: "shoal-dlq-topic") == "counter-events" })
         #expect(letters.allSatisfy { $0.headers.string(for: "shoal-dlq-partition") != nil })
         let lettersOfA = letters.filter { $0.key?.string == "a" }

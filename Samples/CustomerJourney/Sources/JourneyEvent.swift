@@ -87,7 +87,8 @@ enum JourneyRules {
     static let stateTimeToLive = Duration.seconds(7_200)
 }
 
-/// An event the sample cannot apply (it goes to the dead-letter topic).
-struct InvalidJourneyEvent: Error, CustomStringConvertible {
+/// An event the sample cannot apply: it goes to the dead-letter topic at
+/// once, since no retry can fix it.
+struct InvalidJourneyEvent: NonRetryableError, CustomStringConvertible {
     var description: String
 }

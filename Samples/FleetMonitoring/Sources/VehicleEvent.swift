@@ -69,7 +69,8 @@ enum FleetRules {
     static let stateTimeToLive = Duration.seconds(24 * 3_600)
 }
 
-/// An event the sample cannot apply (it goes to the dead-letter topic).
-struct InvalidVehicleEvent: Error, CustomStringConvertible {
+/// An event the sample cannot apply: it goes to the dead-letter topic at
+/// once, since no retry can fix it.
+struct InvalidVehicleEvent: NonRetryableError, CustomStringConvertible {
     var description: String
 }

@@ -87,7 +87,8 @@ enum InventoryRules {
     static func stockKey(sku: String, warehouse: String) -> String { "\(sku)@\(warehouse)" }
 }
 
-/// A movement the sample cannot apply (it goes to the dead-letter topic).
-struct InvalidMovement: Error, CustomStringConvertible {
+/// A movement the sample cannot apply: it goes to the dead-letter topic at
+/// once, since no retry can fix it.
+struct InvalidMovement: NonRetryableError, CustomStringConvertible {
     var description: String
 }

@@ -89,8 +89,10 @@ extension Shard {
     ) async {
         let attempts = max(1, services.configuration.handlerAttempts)
         var lastError: (any Error)?
+        var tried = 0
         var entity = entity
         for attempt in 1...attempts {
+            tried = attempt
             let started = ContinuousClock.now
             do {
                 let result = try await EntityDispatch.apply(
@@ -109,12 +111,13 @@ extension Shard {
                 ])
                 // What the failed attempt changed is undone: the entity comes
                 // back from its last saved state.
-                guard let restored = await restore(id, route.entity) else { break }
+                guard let restored = await restore(id, route.entity), !(error is any NonRetryableError) else { break }
                 entity = restored
                 if attempt < attempts { try? await Task.sleep(for: services.configuration.retryBackoff) }
             }
         }
-        await deadLetter(record, reason: "handler of \(id) threw \(attempts) times: \(lastError.map { "\($0)" } ?? "")")
+        let times = tried == 1 ? "once" : "\(tried) times"
+        await deadLetter(record, reason: "handler of \(id) threw \(times): \(lastError.map { "\($0)" } ?? "")")
     }
 
     /// The entity re-activated from its newest snapshot, dropping what a
