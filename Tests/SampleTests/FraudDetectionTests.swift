@@ -65,3 +65,4 @@ import Testing
         #expect(PaymentLoad(seed: 5, count: 3_000).records != PaymentLoad(seed: 6, count: 3_000).records)
     }
 }
+
