@@ -9,9 +9,11 @@ import Testing
 /// its alert topics read as a downstream consumer would (repeats dropped by
 /// output id). Afterwards the nodes stop gracefully and every partition file
 /// they wrote replays with `--diff` to no difference.
-struct SampleEndToEnd {
+struct SampleEndToEnd: Sendable {
     let executable: String
-    let application: any ShoalApplication.Type
+    /// The application's topics and alert topics.
+    let topics: [EmbeddedBroker.Topic]
+    let alertTopics: [String]
     let records: [LoadRecord]
     /// What must be flagged, as "rule key" of the alerts.
     let expected: Set<String>
@@ -22,6 +24,14 @@ struct SampleEndToEnd {
     var finding: @Sendable (String) -> String? = { SampleEndToEnd.ruleAndKey($0) }
     var recordsPerSecond = 5_000
 
+    init(executable: String, application: any ShoalApplication.Type, records: [LoadRecord], expected: Set<String>) {
+        self.executable = executable
+        topics = application.topics
+        alertTopics = application.alertTopics
+        self.records = records
+        self.expected = expected
+    }
+
     /// The alerts the nodes raised, as "rule key", and how many of them came
     /// twice with the same id but different content.
     struct Alerts {
@@ -30,8 +40,7 @@ struct SampleEndToEnd {
     }
 
     func run() async throws -> Alerts {
-        var topics = application.topics
-        topics.append(.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1))
+        let topics = self.topics + [.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1)]
         let broker = try EmbeddedBroker(topics: topics, logger: testLogger)
         let directory = try temporaryDirectory()
         let group = uniqueName("sample")
@@ -68,7 +77,7 @@ struct SampleEndToEnd {
     /// five more seconds, so that an alert that should not be there has
     /// time to show (three minutes at most).
     private func readAlerts(_ broker: EmbeddedBroker) async throws -> Alerts {
-        let configuration = consumerConfiguration(broker, group: uniqueName("alerts"), topics: findingTopics ?? application.alertTopics)
+        let configuration = consumerConfiguration(broker, group: uniqueName("alerts"), topics: findingTopics ?? alertTopics)
         return try await withConsumer(configuration) { consumer in
             let sink = RecordSink()
             await withTaskGroup(of: Void.self) { group in

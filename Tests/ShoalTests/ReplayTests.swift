@@ -42,7 +42,7 @@ struct ReplayTests {
     }
 
     @Test func twoReplaysAreIdentical() async throws {
-        let events = try CounterWorkload(keys: 50, perKey: 20).messages.enumerated().map { index, message in
+        let events = CounterWorkload(keys: 50, perKey: 20).messages.enumerated().map { index, message in
             ReplayEvent(topic: "counter-events", offset: Int64(index), key: message.key, value: Array(message.value.utf8))
         }
         let first = try await replay.run(events)

@@ -134,7 +134,7 @@ struct DemoRun: Sendable {
             try manager.removeItem(atPath: data)
         }
         try manager.createDirectory(atPath: data, withIntermediateDirectories: true)
-        manager.createFile(atPath: marker, contents: Data("a Shoal demo's data: the next demo run empties this directory\n".utf8))
+        _ = manager.createFile(atPath: marker, contents: Data("a Shoal demo's data: the next demo run empties this directory\n".utf8))
     }
 
     /// Waits until every node owns partitions and the assignment held
