@@ -23,10 +23,19 @@ struct ReplayBenchmark: AsyncParsableCommand {
     @Flag(help: "Only the final-states replay (for profiling).")
     var finalStatesOnly = false
 
+    @Flag(help: "Replay into the backlog benchmark's handler instead (it reads the clock twice and counts in a shared atomic), for comparison.")
+    var backlogHandler = false
+
     func run() async throws {
         let replay = try Replay { node in
-            node.route(topic: "readings", to: Device.self) { device, reading, _ in
-                device.record(reading, busy: .zero)
+            if backlogHandler {
+                node.route(topic: "readings", to: Device.self) { device, reading, _ in
+                    device.record(reading, busy: .zero)
+                }
+            } else {
+                node.route(topic: "readings", to: Tally.self) { tally, reading, _ in
+                    tally.add(reading)
+                }
             }
         }
         let journal = (0..<events).map { index in
@@ -49,5 +58,25 @@ struct ReplayBenchmark: AsyncParsableCommand {
         guard !finalStatesOnly else { return print(String(format: "median replay rate: %.0f events/s (final states only)", median(rates))) }
         print(String(format: "median replay rate: %.0f events/s (final states only), %.0f events/s (state after every event)",
                      median(rates), median(withTransitions)))
+    }
+}
+
+/// The simple handler: a count and a sum per key, nothing else.
+distributed actor Tally: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable {
+        var count = 0
+        var total = 0
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func add(_ reading: Reading) {
+        state.count += 1
+        state.total += reading.reading
     }
 }
