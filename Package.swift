@@ -95,28 +95,35 @@ let package = Package(
             path: "Tests/CounterApp",
             swiftSettings: swiftSettings
         ),
+        // What the samples share: findings, planted cases, delivery order, distances.
+        .target(
+            name: "SampleSupport",
+            dependencies: ["Shoal"],
+            path: "Samples/SampleSupport",
+            swiftSettings: swiftSettings
+        ),
         // The samples: one application each, with the whole command group.
         .executableTarget(
             name: "FraudDetection",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "SampleSupport"],
             path: "Samples/FraudDetection/Sources",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "InventoryAlerts",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "SampleSupport"],
             path: "Samples/InventoryAlerts/Sources",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "FleetMonitoring",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "SampleSupport"],
             path: "Samples/FleetMonitoring/Sources",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "CustomerJourney",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "SampleSupport"],
             path: "Samples/CustomerJourney/Sources",
             swiftSettings: swiftSettings
         ),
@@ -143,7 +150,7 @@ let package = Package(
         // The samples' tests: planted cases caught on a node and by replay, golden files.
         .testTarget(
             name: "SampleTests",
-            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring", "CustomerJourney"],
+            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "SampleSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring", "CustomerJourney"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

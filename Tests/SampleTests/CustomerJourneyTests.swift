@@ -1,4 +1,5 @@
 import Foundation
+import SampleSupport
 import ShoalTesting
 import Testing
 @testable import CustomerJourney
@@ -34,8 +35,7 @@ import Testing
         #expect(load.expected.count >= count / JourneyLoad.casesEvery / JourneyLoad.Case.allCases.count)
         let replay = try Replay(CustomerJourney.self)
         let result = try await replay.runPipeline(replay.events(of: load.records), transitions: false)
-        var findings: [Finding: Int] = [:]
-        for offer in try result.outputs(Offer.self, topic: CustomerJourney.offers) { findings[offer.finding, default: 0] += 1 }
+        let findings = try result.findings(Offer.self, on: [CustomerJourney.offers]) { $0.finding }
         #expect(Set(findings.keys).subtracting(load.expected).sorted() == [], "offered but not planted")
         #expect(load.expected.subtracting(findings.keys).sorted() == [], "planted but not offered")
         #expect(findings.values.allSatisfy { $0 == 1 }, "\(findings.filter { $0.value > 1 })")

@@ -1,4 +1,5 @@
 import Foundation
+import SampleSupport
 import ShoalTesting
 import Testing
 @testable import FleetMonitoring
@@ -8,11 +9,7 @@ import Testing
 
     /// The alerts of a result, as findings, and how often each came.
     static func findings(_ result: ReplayResult) throws -> [Finding: Int] {
-        var findings: [Finding: Int] = [:]
-        for alert in try result.outputs(FleetAlert.self, topic: FleetMonitoring.alerts) {
-            findings[alert.finding, default: 0] += 1
-        }
-        return findings
+        try result.findings(FleetAlert.self, on: [FleetMonitoring.alerts]) { $0.finding }
     }
 
     /// Hand-written events on one partition, delivered in the order given.

@@ -1,4 +1,5 @@
 import Foundation
+import SampleSupport
 @testable import Shoal
 import ShoalTesting
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SampleSupport
 import ShoalTesting
 import Testing
 @testable import FraudDetection
@@ -6,11 +7,7 @@ import Testing
 @Suite struct FraudDetectionTests {
     /// The alerts of a result, as findings, and how often each came.
     static func findings(_ result: ReplayResult) throws -> [Finding: Int] {
-        var findings: [Finding: Int] = [:]
-        for alert in try result.outputs(FraudAlert.self, topic: FraudDetection.alerts) {
-            findings[alert.finding, default: 0] += 1
-        }
-        return findings
+        try result.findings(FraudAlert.self, on: [FraudDetection.alerts]) { $0.finding }
     }
 
     @Test(arguments: [(UInt64(1), 20_000), (UInt64(7), 12_000)])

@@ -1,4 +1,5 @@
 import Foundation
+import SampleSupport
 import ShoalTesting
 import Testing
 @testable import InventoryAlerts
@@ -9,14 +10,10 @@ import Testing
     /// The alerts and reorders of a result, and the rerouted allocations,
     /// as findings, with how often each came.
     static func findings(_ result: ReplayResult) throws -> [Finding: Int] {
-        var findings: [Finding: Int] = [:]
-        for topic in [InventoryAlerts.alerts, InventoryAlerts.reorders] {
-            for alert in try result.outputs(InventoryAlert.self, topic: topic) { findings[alert.finding, default: 0] += 1 }
-        }
-        for allocation in try result.outputs(Allocation.self, topic: InventoryAlerts.allocations) where allocation.rerouted {
-            findings[Finding(rule: "rerouted", key: allocation.key), default: 0] += 1
-        }
-        return findings
+        try result.findings(InventoryAlert.self, on: [InventoryAlerts.alerts, InventoryAlerts.reorders]) { $0.finding }
+            .merging(result.findings(Allocation.self, on: [InventoryAlerts.allocations]) { allocation in
+                allocation.rerouted ? Finding(rule: "rerouted", key: allocation.key) : nil
+            }, uniquingKeysWith: +)
     }
 
     /// Movements of one SKU, delivered in the order given, one second apart.

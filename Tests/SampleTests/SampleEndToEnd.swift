@@ -1,5 +1,6 @@
 import Foundation
-import Shoal
+import SampleSupport
+@testable import Shoal
 import ShoalKafka
 import TestSupport
 import Testing
@@ -24,12 +25,13 @@ struct SampleEndToEnd: Sendable {
     var finding: @Sendable (String) -> String? = { SampleEndToEnd.ruleAndKey($0) }
     var recordsPerSecond = 5_000
 
-    init(executable: String, application: any ShoalApplication.Type, records: [LoadRecord], expected: Set<String>) {
+    /// `expected`'s findings as alerts show them: "rule key".
+    init(executable: String, application: any ShoalApplication.Type, records: [LoadRecord], expected: Set<Finding>) {
         self.executable = executable
         topics = application.topics
         alertTopics = application.alertTopics
         self.records = records
-        self.expected = expected
+        self.expected = Set(expected.map { "\($0.rule) \($0.key)" })
     }
 
     /// The alerts the nodes raised, as "rule key", and how many of them came
@@ -62,15 +64,9 @@ struct SampleEndToEnd: Sendable {
         return result
     }
 
-    /// Produces the load at `recordsPerSecond`.
+    /// Produces the load at `recordsPerSecond`, as `APP produce --rate` does.
     private func produce(_ broker: EmbeddedBroker) async throws {
-        try await withProducer(broker) { producer in
-            let chunk = max(1, recordsPerSecond / 10)
-            for (index, record) in records.enumerated() {
-                try await producer.enqueue(KafkaProducerMessage(topic: record.topic, key: record.key, value: record.value))
-                if (index + 1) % chunk == 0 { try await Task.sleep(for: .milliseconds(100)) }
-            }
-        }
+        try await LoadProducer(brokers: [broker.bootstrapServers], logger: testLogger).produce(records, rate: recordsPerSecond)
     }
 
     /// Reads the alert topics until every expected finding came, then for

@@ -1,4 +1,5 @@
 import Foundation
+import SampleSupport
 import Testing
 import TestSupport
 @testable import CustomerJourney
@@ -12,18 +13,15 @@ import TestSupport
 @Suite(.serialized) struct SampleProcessTests {
     @Test func fraudDetectionOnTwoNodesCatchesEveryPlantedCaseAndNothingElse() async throws {
         let load = PaymentLoad(seed: 3, count: 20_000)
-        let run = SampleEndToEnd(
-            executable: "FraudDetection", application: FraudDetection.self, records: load.records,
-            expected: Set(load.expected.map { "\($0.rule) \($0.key)" })
-        )
-        Self.expectExactly(run.expected, try await run.run())
+        try await Self.expectPlantedCases(SampleEndToEnd(
+            executable: "FraudDetection", application: FraudDetection.self, records: load.records, expected: load.expected
+        ))
     }
 
     @Test func inventoryAlertsOnTwoNodesCatchEveryPlantedCaseAndNothingElse() async throws {
         let load = StockLoad(seed: 3, count: 20_000)
         var run = SampleEndToEnd(
-            executable: "InventoryAlerts", application: InventoryAlerts.self, records: load.records,
-            expected: Set(load.expected.map { "\($0.rule) \($0.key)" })
+            executable: "InventoryAlerts", application: InventoryAlerts.self, records: load.records, expected: load.expected
         )
         // Reroutes are allocations away from the nearest warehouse.
         run.findingTopics = InventoryAlerts.alertTopics + [InventoryAlerts.allocations]
@@ -33,25 +31,25 @@ import TestSupport
             }
             return allocation.rerouted ? "rerouted \(allocation.key)" : nil
         }
-        Self.expectExactly(run.expected, try await run.run())
+        try await Self.expectPlantedCases(run)
     }
 
     @Test func fleetMonitoringOnTwoNodesCatchesEveryPlantedCaseAndNothingElse() async throws {
         let load = TelemetryLoad(seed: 3, count: 20_000)
-        let run = SampleEndToEnd(
-            executable: "FleetMonitoring", application: FleetMonitoring.self, records: load.records,
-            expected: Set(load.expected.map { "\($0.rule) \($0.key)" })
-        )
-        Self.expectExactly(run.expected, try await run.run())
+        try await Self.expectPlantedCases(SampleEndToEnd(
+            executable: "FleetMonitoring", application: FleetMonitoring.self, records: load.records, expected: load.expected
+        ))
     }
 
     @Test func customerJourneyOnTwoNodesMakesEveryPlantedOfferAndNoOther() async throws {
         let load = JourneyLoad(seed: 3, count: 20_000)
-        let run = SampleEndToEnd(
-            executable: "CustomerJourney", application: CustomerJourney.self, records: load.records,
-            expected: Set(load.expected.map { "\($0.rule) \($0.key)" })
-        )
-        Self.expectExactly(run.expected, try await run.run())
+        try await Self.expectPlantedCases(SampleEndToEnd(
+            executable: "CustomerJourney", application: CustomerJourney.self, records: load.records, expected: load.expected
+        ))
+    }
+
+    static func expectPlantedCases(_ run: SampleEndToEnd, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        expectExactly(run.expected, try await run.run(), sourceLocation: sourceLocation)
     }
 
     static func expectExactly(_ expected: Set<String>, _ alerts: SampleEndToEnd.Alerts, sourceLocation: SourceLocation = #_sourceLocation) {

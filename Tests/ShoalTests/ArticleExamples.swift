@@ -1,9 +1,6 @@
 import Foundation
 import Testing
 
-/// The package's root folder.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// Expects the document at `article` (below the package root) to show the
 /// lines of `file` between `// example:begin` and `// example:end`
 /// verbatim, as a Swift code block.

@@ -11,6 +11,9 @@ public let testLogger: Logger = {
 }()
 
 /// A unique name per test, so tests that run in parallel never share a group.
+/// The package's root folder (this file is Tests/TestSupport/TestSupport.swift).
+public let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
 public func uniqueName(_ prefix: String) -> String {
     "\(prefix)-\(UUID().uuidString.prefix(8))"
 }

@@ -1,4 +1,5 @@
 import Distributed
+import SampleSupport
 import Shoal
 
 /// One customer: web sessions (closed `sessionGap` after the last web
@@ -66,7 +67,7 @@ distributed actor Customer: Entity {
 
     private func track(_ event: JourneyEvent, in context: EntityContext) throws {
         if event.kind == .cartAdd || event.kind == .cartRemove, (event.quantity ?? 1) <= 0 {
-            throw InvalidJourneyEvent(description: "\(event.kind.rawValue) \(event.id) needs a positive quantity")
+            throw InvalidEvent("\(event.kind.rawValue) \(event.id) needs a positive quantity")
         }
         if !state.sessions.add(event, at: event.at, watermark: context.watermark) {
             context.logger.debug("web event for a session already closed", metadata: ["event": "\(event.id)"])

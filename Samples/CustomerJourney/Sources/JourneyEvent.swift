@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// One step of a customer's journey, as the shop's event collector writes
@@ -65,15 +66,6 @@ struct Offer: Codable, Sendable, Hashable {
     var finding: Finding { Finding(rule: rule, key: key) }
 }
 
-/// One rule firing on one customer: what the tests compare with the planted cases.
-struct Finding: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    var rule: String
-    var key: String
-
-    static func < (left: Finding, right: Finding) -> Bool { left.description < right.description }
-    var description: String { "\(rule) \(key)" }
-}
-
 /// The sample's rules, in one place.
 enum JourneyRules {
     /// A session ends after this long without a web event.
@@ -85,10 +77,4 @@ enum JourneyRules {
     /// A customer quiet for two hours starts afresh: no session or
     /// pending abandonment lasts that long.
     static let stateTimeToLive = Duration.seconds(7_200)
-}
-
-/// An event the sample cannot apply: it goes to the dead-letter topic at
-/// once, since no retry can fix it.
-struct InvalidJourneyEvent: NonRetryableError, CustomStringConvertible {
-    var description: String
 }

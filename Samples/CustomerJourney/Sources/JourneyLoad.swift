@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// The sample's seeded journeys: clean shoppers (see `Shoppers`) with
@@ -30,24 +31,20 @@ struct JourneyLoad {
     private(set) var records: [LoadRecord] = []
     private(set) var expected: Set<Finding> = []
     private var random: SeededRandom
-    private var events: [(event: JourneyEvent, delivery: Int64)] = []
+    private var events = DeliveryQueue<JourneyEvent>()
     private var planted = 0
 
     init(seed: UInt64, count: Int) {
         random = SeededRandom(seed: seed)
-        let cases = count >= 100 ? max(Case.allCases.count, count / Self.casesEvery) : 0
-        let kinds = (0..<cases).map { Case.allCases[$0 % Case.allCases.count] }
+        let kinds = Planting.kinds(Case.self, count: count, every: Self.casesEvery)
         let plantedCount = kinds.reduce(0) { $0 + $1.events }
         let clean = Shoppers(count: count - plantedCount, start: Self.start.milliseconds, random: &random)
         for event in clean.events { add(event) }
         let duration = max(clean.lastStart - Self.start.milliseconds, 60_000)
         for (index, kind) in kinds.enumerated() {
-            plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
+            plant(kind, at: Planting.time(of: index, among: kinds.count, start: Self.start.milliseconds, duration: duration))
         }
-        events.sort { ($0.delivery, $0.event.id) < ($1.delivery, $1.event.id) }
-        // Plain finite values: JSON encoding cannot fail.
-        records = events.map { try! LoadRecord(topic: CustomerJourney.events, key: $0.event.customer, json: $0.event) }
-        events = []
+        records = events.records(topic: CustomerJourney.events, key: \.customer) { $0.id < $1.id }
     }
 
     private mutating func plant(_ kind: Case, at time: Int64) {
@@ -82,7 +79,7 @@ struct JourneyLoad {
 
     /// Adds an event, delivered up to `maximumDelay` after it happened.
     private mutating func add(_ event: JourneyEvent) {
-        events.append((event, event.at.milliseconds + Int64(random.int(in: 0...Self.maximumDelay))))
+        events.add(event, deliveredAt: event.at.milliseconds + Int64(random.int(in: 0...Self.maximumDelay)))
     }
 
     static func customer(_ number: Int) -> String { "cust-" + padded(number, 7) }

@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// The sample's seeded vehicle events: a clean fleet (see `CleanFleet`)
@@ -41,24 +42,20 @@ struct TelemetryLoad {
     private(set) var records: [LoadRecord] = []
     private(set) var expected: Set<Finding> = []
     private var random: SeededRandom
-    private var events: [(event: VehicleEvent, delivery: Int64)] = []
+    private var events = DeliveryQueue<VehicleEvent>()
     private var planted = 0
 
     init(seed: UInt64, count: Int) {
         random = SeededRandom(seed: seed)
-        let cases = count >= 100 ? max(Case.allCases.count, count / Self.casesEvery) : 0
-        let kinds = (0..<cases).map { Case.allCases[$0 % Case.allCases.count] }
+        let kinds = Planting.kinds(Case.self, count: count, every: Self.casesEvery)
         let plantedCount = kinds.reduce(0) { $0 + $1.events }
         let clean = CleanFleet(count: count - plantedCount, start: Self.start.milliseconds, random: &random)
         for event in clean.events { add(event) }
         let duration = max(clean.end - Self.start.milliseconds, 60_000)
         for (index, kind) in kinds.enumerated() {
-            plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
+            plant(kind, at: Planting.time(of: index, among: kinds.count, start: Self.start.milliseconds, duration: duration))
         }
-        events.sort { ($0.delivery, $0.event.vehicle, $0.event.at) < ($1.delivery, $1.event.vehicle, $1.event.at) }
-        // Plain finite values: JSON encoding cannot fail.
-        records = events.map { try! LoadRecord(topic: FleetMonitoring.events, key: $0.event.vehicle, json: $0.event) }
-        events = []
+        records = events.records(topic: FleetMonitoring.events, key: \.vehicle) { ($0.vehicle, $0.at) < ($1.vehicle, $1.at) }
     }
 
     // MARK: Planted cases
@@ -112,7 +109,7 @@ struct TelemetryLoad {
 
     /// Adds an event, delivered up to `maximumDelay` after it happened.
     private mutating func add(_ event: VehicleEvent) {
-        events.append((event, event.at.milliseconds + Int64(random.int(in: 0...Self.maximumDelay))))
+        events.add(event, deliveredAt: event.at.milliseconds + Int64(random.int(in: 0...Self.maximumDelay)))
     }
 
     static func telemetry(

@@ -1,4 +1,5 @@
 import Distributed
+import SampleSupport
 import Shoal
 
 /// One vehicle: its engine temperature over rolling windows, its
@@ -53,7 +54,7 @@ distributed actor Vehicle: Entity {
 
     private func report(_ event: VehicleEvent, in context: EntityContext) throws {
         guard let celsius = event.engineTempC else {
-            throw InvalidVehicleEvent(description: "telemetry of \(event.vehicle) at \(event.at) has no engine temperature")
+            throw InvalidEvent("telemetry of \(event.vehicle) at \(event.at) has no engine temperature")
         }
         state.engine.add(celsius, at: event.at, watermark: context.watermark)
         context.scheduleClosing(of: state.engine.windows, timer: Timers.windows)
@@ -64,7 +65,7 @@ distributed actor Vehicle: Entity {
 
     private func startTrip(_ event: VehicleEvent, in context: EntityContext) throws {
         guard let trip = event.trip, let eta = event.eta else {
-            throw InvalidVehicleEvent(description: "trip start of \(event.vehicle) at \(event.at) needs a trip and an ETA")
+            throw InvalidEvent("trip start of \(event.vehicle) at \(event.at) needs a trip and an ETA")
         }
         let watch = TripWatch(trip: trip, destination: event.destination ?? "?", started: event.at, eta: eta)
         if let arrival = state.earlyArrival, arrival.trip == trip {
@@ -79,7 +80,7 @@ distributed actor Vehicle: Entity {
 
     private func arrive(_ event: VehicleEvent, in context: EntityContext) throws {
         guard let trip = event.trip else {
-            throw InvalidVehicleEvent(description: "arrival of \(event.vehicle) at \(event.at) needs a trip")
+            throw InvalidEvent("arrival of \(event.vehicle) at \(event.at) needs a trip")
         }
         guard let watch = state.trip, watch.trip == trip else {
             state.earlyArrival = TripArrival(trip: trip, at: event.at)

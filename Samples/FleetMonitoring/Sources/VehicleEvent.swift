@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// What a vehicle's on-board unit writes to `vehicle-events`, keyed by
@@ -42,15 +43,6 @@ struct FleetAlert: Codable, Sendable, Hashable {
     var finding: Finding { Finding(rule: rule, key: key) }
 }
 
-/// One rule firing on one vehicle: what the tests compare with the planted cases.
-struct Finding: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    var rule: String
-    var key: String
-
-    static func < (left: Finding, right: Finding) -> Bool { left.description < right.description }
-    var description: String { "\(rule) \(key)" }
-}
-
 /// The sample's thresholds, in one place.
 enum FleetRules {
     /// A running vehicle that has not reported for this long is missing.
@@ -67,10 +59,4 @@ enum FleetRules {
     static let outOfOrderness = Duration.seconds(10)
     /// A vehicle unheard of for a day starts afresh.
     static let stateTimeToLive = Duration.seconds(24 * 3_600)
-}
-
-/// An event the sample cannot apply: it goes to the dead-letter topic at
-/// once, since no retry can fix it.
-struct InvalidVehicleEvent: NonRetryableError, CustomStringConvertible {
-    var description: String
 }

@@ -1,11 +1,8 @@
-import Foundation
+import SampleSupport
 
 /// Where payments come from: a capital per country, for travel distances.
 enum Countries {
-    struct Place {
-        var latitude: Double
-        var longitude: Double
-    }
+    typealias Place = GeoPoint
 
     static let places: [String: Place] = [
         "US": Place(latitude: 38.9, longitude: -77.0), "CA": Place(latitude: 45.4, longitude: -75.7),
@@ -24,11 +21,6 @@ enum Countries {
     /// an unknown code: no travel can be judged).
     static func distanceKm(_ from: String, _ to: String) -> Double {
         guard let a = places[from], let b = places[to] else { return 0 }
-        let radians = Double.pi / 180
-        let dLat = (b.latitude - a.latitude) * radians
-        let dLon = (b.longitude - a.longitude) * radians
-        let h = sin(dLat / 2) * sin(dLat / 2)
-            + cos(a.latitude * radians) * cos(b.latitude * radians) * sin(dLon / 2) * sin(dLon / 2)
-        return 6_371 * 2 * atan2(sqrt(h), sqrt(1 - h))
+        return a.distanceKm(to: b)
     }
 }

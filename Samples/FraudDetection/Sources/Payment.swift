@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// A card payment, as the payment gateway writes it to `payments` (keyed by
@@ -31,16 +32,6 @@ struct FraudAlert: Codable, Sendable, Hashable {
 
     /// What a planted case is checked by: which rule caught which subject.
     var finding: Finding { Finding(rule: rule, subject: subject, key: key) }
-}
-
-/// One rule firing on one subject.
-struct Finding: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    var rule: String
-    var subject: String
-    var key: String
-
-    static func < (left: Finding, right: Finding) -> Bool { left.description < right.description }
-    var description: String { "\(rule) \(subject) \(key)" }
 }
 
 /// The sample's thresholds, in one place.

@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// The sample's seeded payments: clean traffic with cases of fraud planted
@@ -32,24 +33,20 @@ struct PaymentLoad {
     private(set) var records: [LoadRecord] = []
     private(set) var expected: Set<Finding> = []
     private var random: SeededRandom
-    private var payments: [(payment: Payment, delivery: Int64)] = []
+    private var payments = DeliveryQueue<Payment>()
     private var planted = 0
 
     init(seed: UInt64, count: Int) {
         random = SeededRandom(seed: seed)
-        let cases = count >= 100 ? max(Case.allCases.count, count / Self.casesEvery) : 0
-        let kinds = (0..<cases).map { Case.allCases[$0 % Case.allCases.count] }
+        let kinds = Planting.kinds(Case.self, count: count, every: Self.casesEvery)
         let plantedCount = kinds.reduce(0) { $0 + $1.payments }
         let duration = Int64(count) * Self.spacing
         addClean(count - plantedCount)
         for (index, kind) in kinds.enumerated() {
-            plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
+            plant(kind, at: Planting.time(of: index, among: kinds.count, start: Self.start.milliseconds, duration: duration))
         }
         // Delivered in the order the gateway sends them: up to 15 s late.
-        payments.sort { ($0.delivery, $0.payment.id) < ($1.delivery, $1.payment.id) }
-        // Plain finite values: JSON encoding cannot fail.
-        records = payments.map { try! LoadRecord(topic: FraudDetection.payments, key: $0.payment.account, json: $0.payment) }
-        payments = []
+        records = payments.records(topic: FraudDetection.payments, key: \.account) { $0.id < $1.id }
     }
 
     private mutating func addClean(_ count: Int) {
@@ -111,7 +108,7 @@ struct PaymentLoad {
     }
 
     private mutating func add(_ payment: Payment) {
-        payments.append((payment, payment.at.milliseconds + Int64(random.int(in: 0...15_000))))
+        payments.add(payment, deliveredAt: payment.at.milliseconds + Int64(random.int(in: 0...15_000)))
     }
 
     private mutating func paymentID() -> String {

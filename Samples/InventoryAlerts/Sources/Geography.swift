@@ -1,12 +1,16 @@
-import Foundation
+import SampleSupport
 
 /// Where goods are and where they go: the warehouses, the delivery regions
 /// (metro areas), and the distance between them.
 enum Geography {
     struct Place: Sendable {
         var code: String
-        var latitude: Double
-        var longitude: Double
+        var point: GeoPoint
+
+        init(code: String, latitude: Double, longitude: Double) {
+            self.code = code
+            point = GeoPoint(latitude: latitude, longitude: longitude)
+        }
     }
 
     static let warehouses: [Place] = [
@@ -37,12 +41,5 @@ enum Geography {
     })
 
     /// Great-circle distance in km.
-    static func distanceKm(_ a: Place, _ b: Place) -> Double {
-        let radians = Double.pi / 180
-        let dLat = (b.latitude - a.latitude) * radians
-        let dLon = (b.longitude - a.longitude) * radians
-        let h = sin(dLat / 2) * sin(dLat / 2)
-            + cos(a.latitude * radians) * cos(b.latitude * radians) * sin(dLon / 2) * sin(dLon / 2)
-        return 6_371 * 2 * atan2(sqrt(h), sqrt(1 - h))
-    }
+    static func distanceKm(_ a: Place, _ b: Place) -> Double { a.point.distanceKm(to: b.point) }
 }

@@ -1,4 +1,5 @@
 import Distributed
+import SampleSupport
 import Shoal
 
 /// One SKU: its stock in every warehouse. It allocates each order to the
@@ -27,7 +28,7 @@ distributed actor SKUStock: Entity {
     private func allocate(_ order: StockMovement, in context: EntityContext) throws {
         guard let quantity = order.quantity, quantity > 0, let region = order.region,
               let nearest = Geography.byDistance[region]?.first?.warehouse else {
-            throw InvalidMovement(description: "order \(order.id) needs a positive quantity and a known region")
+            throw InvalidEvent("order \(order.id) needs a positive quantity and a known region")
         }
         guard let source = state.source(for: quantity, region: region) else {
             let most = state.warehouses.values.map(\.units).max() ?? 0
@@ -51,7 +52,7 @@ distributed actor SKUStock: Entity {
     private func receive(_ restock: StockMovement, in context: EntityContext) throws {
         guard let quantity = restock.quantity, quantity > 0, let warehouse = restock.warehouse,
               Geography.warehouseCodes.contains(warehouse) else {
-            throw InvalidMovement(description: "restock \(restock.id) needs a positive quantity and a known warehouse")
+            throw InvalidEvent("restock \(restock.id) needs a positive quantity and a known warehouse")
         }
         // Stock only rises: this re-arms the rule, it never crosses downwards.
         _ = state.move(warehouse, by: quantity)
@@ -59,7 +60,7 @@ distributed actor SKUStock: Entity {
 
     private func count(_ count: StockMovement, in context: EntityContext) throws {
         guard let levels = count.levels, levels.allSatisfy({ Geography.warehouseCodes.contains($0.key) && $0.value >= 0 }) else {
-            throw InvalidMovement(description: "stock count \(count.id) needs levels of known warehouses, none negative")
+            throw InvalidEvent("stock count \(count.id) needs levels of known warehouses, none negative")
         }
         for (warehouse, level) in levels.sorted(by: { $0.key < $1.key }) where state.set(warehouse, to: level) {
             try alertLowStock(count.sku, in: warehouse, after: count, context: context)

@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// The sample's seeded stock movements: clean trading with cases planted in
@@ -48,24 +49,20 @@ struct StockLoad {
     private(set) var records: [LoadRecord] = []
     private(set) var expected: Set<Finding> = []
     private var random: SeededRandom
-    private var movements: [(movement: StockMovement, delivery: Int64)] = []
+    private var movements = DeliveryQueue<StockMovement>()
     private var planted = 0
     private var sequence = 0
 
     init(seed: UInt64, count: Int) {
         random = SeededRandom(seed: seed)
-        let cases = count >= 100 ? max(Case.allCases.count, count / Self.casesEvery) : 0
-        let kinds = (0..<cases).map { Case.allCases[$0 % Case.allCases.count] }
+        let kinds = Planting.kinds(Case.self, count: count, every: Self.casesEvery)
         let plantedCount = kinds.reduce(0) { $0 + $1.movements }
         let duration = Self.openingLead + Int64(count) * Self.spacing
         addClean(count - plantedCount)
         for (index, kind) in kinds.enumerated() {
-            plant(kind, at: Self.start.milliseconds + duration * Int64(2 * index + 1) / Int64(2 * cases))
+            plant(kind, at: Planting.time(of: index, among: kinds.count, start: Self.start.milliseconds, duration: duration))
         }
-        movements.sort { ($0.delivery, $0.movement.id) < ($1.delivery, $1.movement.id) }
-        // Plain finite values: JSON encoding cannot fail.
-        records = movements.map { try! LoadRecord(topic: InventoryAlerts.movements, key: $0.movement.sku, json: $0.movement) }
-        movements = []
+        records = movements.records(topic: InventoryAlerts.movements, key: \.sku) { $0.id < $1.id }
     }
 
     // MARK: Clean trading
@@ -150,7 +147,7 @@ struct StockLoad {
     /// (the opening count is delivered at once, before any order).
     private mutating func add(_ movement: StockMovement, delayed: Bool = true) {
         let delay = delayed ? Int64(random.int(in: 0...Self.maximumDelay)) : 0
-        movements.append((movement, movement.at.milliseconds + delay))
+        movements.add(movement, deliveredAt: movement.at.milliseconds + delay)
     }
 
     /// Ids numbered in the order movements are made: unique, and the same for the same seed.

@@ -1,3 +1,4 @@
+import SampleSupport
 import Shoal
 
 /// A change to one SKU's stock, as the commerce platform writes it to
@@ -64,16 +65,6 @@ struct InventoryAlert: Codable, Sendable, Hashable {
     var finding: Finding { Finding(rule: rule, key: key) }
 }
 
-/// One rule firing on one key (an allocation counts as `rerouted` when it
-/// is one): what the tests compare with the planted cases.
-struct Finding: Codable, Sendable, Hashable, Comparable, CustomStringConvertible {
-    var rule: String
-    var key: String
-
-    static func < (left: Finding, right: Finding) -> Bool { left.description < right.description }
-    var description: String { "\(rule) \(key)" }
-}
-
 /// The sample's thresholds, in one place.
 enum InventoryRules {
     /// Stock at or below this many units is low: time to reorder.
@@ -85,10 +76,4 @@ enum InventoryRules {
 
     /// The key of the stock rules: one SKU in one warehouse.
     static func stockKey(sku: String, warehouse: String) -> String { "\(sku)@\(warehouse)" }
-}
-
-/// A movement the sample cannot apply: it goes to the dead-letter topic at
-/// once, since no retry can fix it.
-struct InvalidMovement: NonRetryableError, CustomStringConvertible {
-    var description: String
 }

@@ -15,22 +15,13 @@ struct KeyedStreamDemo {
     /// Produces `records` records round-robin over the keys; each value
     /// carries the key's sequence number. Returns seconds taken.
     func produce() async throws -> Double {
-        let producer = try KafkaProducer(
-            configuration: .init(client: .init(bootstrapServers: [bootstrap], clientID: "shoal-demo")),
-            logger: logger
-        )
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await producer.run() }
-            for index in 0..<records {
-                let key = "key-\(index % keys)"
-                let value = "{\"key\":\"\(key)\",\"seq\":\(index / keys)}"
-                try await producer.enqueue(KafkaProducerMessage(topic: topic, key: key, value: value))
-            }
-            try await producer.flush(timeout: .seconds(60))
-            producer.triggerShutdown()
-            try await group.waitForAll()
+        let (topic, keys) = (self.topic, self.keys)
+        let stream = (0..<records).lazy.map { index in
+            let key = "key-\(index % keys)"
+            return LoadRecord(topic: topic, key: key, value: "{\"key\":\"\(key)\",\"seq\":\(index / keys)}")
         }
+        let start = ContinuousClock.now
+        try await LoadProducer(brokers: [bootstrap], logger: logger).produce(stream, rate: nil)
         return (ContinuousClock.now - start).seconds
     }
 

@@ -16,10 +16,15 @@ struct NodeMetricsScrape: Sendable {
 
     /// Reads `url`; an unanswered scrape (the node still starting) is empty.
     static func read(_ url: URL) async -> NodeMetricsScrape {
+        guard let data = await fetch(url) else { return NodeMetricsScrape() }
+        return NodeMetricsScrape(prometheusText: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The body at `url`, or nil when nothing answers within a second.
+    private static func fetch(_ url: URL) async -> Data? {
         var request = URLRequest(url: url)
         request.timeoutInterval = 1
-        guard let (data, _) = try? await URLSession.shared.data(for: request) else { return NodeMetricsScrape() }
-        return NodeMetricsScrape(prometheusText: String(decoding: data, as: UTF8.self))
+        return try? await URLSession.shared.data(for: request).0
     }
 
     init() {}
@@ -35,9 +40,7 @@ struct NodeMetricsScrape: Sendable {
     /// How many partitions the node at `url`'s health check says it owns;
     /// nil while it does not answer.
     static func ownedPartitions(_ url: URL) async -> Int? {
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 1
-        guard let (data, _) = try? await URLSession.shared.data(for: request),
+        guard let data = await fetch(url),
               let health = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let owned = health["ownedPartitions"] as? [Any]
         else { return nil }

@@ -92,10 +92,12 @@ extension Shard {
                     let marks = state.clockMarks
                     state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
                     state.endFiring(from: crossing.position)
-                    // A timer it set that a record taken in already passed
-                    // needs a turn of its own: that record woke nobody for it.
-                    // (This loop fires it first when it fell due in range.)
-                    _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
+                    // A timer it set that a record taken in already passed,
+                    // beyond this loop's bound, needs a turn of its own: that
+                    // record woke nobody for it. (Within the bound, this loop fires it.)
+                    if let position, let crossed = state.timers.latestCrossing(of: id), crossed >= position {
+                        _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
+                    }
                 }
                 Counter(label: "shoal_timers_fired_total").increment()
             } catch {

@@ -146,14 +146,11 @@ struct ClockMarks: Sendable {
         if marks.count > Self.keptLimit, let first = marks.first, first.offset < nextOffset {
             dropBefore = min(nextOffset, first.offset + Int64(marks.count - Self.keptLimit))
         }
-        while let first = marks.first, first.offset < dropBefore {
-            committed = first.maxEventTime ?? committed
-            marks.removeFirst()
+        // The clock only moves forward: the last mark before `nextOffset` is the committed one.
+        if let last = marks.last(where: { $0.offset < nextOffset && $0.maxEventTime != nil }) {
+            committed = last.maxEventTime
         }
-        for mark in marks {
-            guard mark.offset < nextOffset else { break }
-            committed = mark.maxEventTime ?? committed
-        }
+        while let first = marks.first, first.offset < dropBefore { marks.removeFirst() }
         return committed
     }
 }

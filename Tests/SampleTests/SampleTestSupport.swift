@@ -1,9 +1,24 @@
 import Foundation
+import SampleSupport
 import ShoalTesting
 import Testing
+import TestSupport
 
-/// The package's root, for the samples' journals and golden files.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+extension ReplayResult {
+    /// The findings among the outputs on `topics` decoded as `Output`
+    /// (`finding` nil for an output that flags nothing), with how often each came.
+    func findings<Output: Decodable>(
+        _ type: Output.Type, on topics: [String], _ finding: (Output) -> Finding?
+    ) throws -> [Finding: Int] {
+        var findings: [Finding: Int] = [:]
+        for topic in topics {
+            for output in try outputs(Output.self, topic: topic) {
+                if let found = finding(output) { findings[found, default: 0] += 1 }
+            }
+        }
+        return findings
+    }
+}
 
 /// A sample's golden replay: the journal its generator writes for `seed`
 /// and `count` is the one kept in `Samples/<sample>/Golden/`, and replaying
