@@ -20,6 +20,9 @@ struct ReplayBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds.")
     var rounds: Int = 3
 
+    @Option(help: "Lanes (entities replayed concurrently); the processor count by default.")
+    var lanes: Int = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: "Only the final-states replay (for profiling).")
     var finalStatesOnly = false
 
@@ -47,7 +50,7 @@ struct ReplayBenchmark: AsyncParsableCommand {
             var line = "round \(round):"
             for transitions in finalStatesOnly ? [false] : [false, true] {
                 let start = ContinuousClock.now
-                let result = try await replay.run(journal, transitions: transitions)
+                let result = try await replay.run(journal, transitions: transitions, lanes: lanes)
                 let seconds = (ContinuousClock.now - start).seconds
                 guard result.applied == events else { throw ValidationError("replayed \(result.applied) of \(events)") }
                 if !transitions { rates.append(Double(events) / seconds) } else { withTransitions.append(Double(events) / seconds) }

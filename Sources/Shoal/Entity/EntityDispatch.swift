@@ -18,6 +18,23 @@ enum EntityDispatch {
         var expired = false
     }
 
+    /// Where an event came from: what its context tells the handler of its record.
+    struct Origin: Sendable {
+        var partition: TopicPartition
+        var offset: Int64
+        var timestamp: KafkaTimestamp?
+
+        init(partition: TopicPartition, offset: Int64, timestamp: KafkaTimestamp?) {
+            self.partition = partition
+            self.offset = offset
+            self.timestamp = timestamp
+        }
+
+        init(_ record: KafkaRecord) {
+            self.init(partition: record.topicPartition, offset: record.offset, timestamp: record.timestamp)
+        }
+    }
+
     /// Where an event stands in time: its own time, the partition's clocks
     /// before and after it, and whether it arrived behind the watermark.
     struct Moment: Sendable, Hashable {
@@ -33,21 +50,22 @@ enum EntityDispatch {
         }
     }
 
-    /// Runs `route`'s handler for `record`'s decoded `event` on `entity`,
-    /// then encodes the entity's state unless `encodingState` is false.
+    /// Runs `route`'s handler for the decoded `event` of the record at
+    /// `origin` on `entity`, then encodes the entity's state unless
+    /// `encodingState` is false.
     /// - Throws: what the handler throws, or a state encoding error.
-    static func apply(
-        _ record: KafkaRecord, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
+    nonisolated(nonsending) static func apply(
+        _ origin: Origin, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
         moment: Moment, encodingState: Bool = true
     ) async throws -> Applied {
         let outputs = OutputCollector()
         let context = EntityContext(
-            key: id.key, topic: record.topic, partition: record.partition, offset: record.offset,
-            timestamp: record.timestamp, logger: logger, eventTime: moment.eventTime, watermark: moment.before.watermark,
+            key: id.key, topic: origin.partition.topic, partition: origin.partition.partition, offset: origin.offset,
+            timestamp: origin.timestamp, logger: logger, eventTime: moment.eventTime, watermark: moment.before.watermark,
             processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs
         )
-        try await route.handle(entity, event, context)
-        var applied = try await finish(outputs, entity: entity, descriptor: route.entity, encodingState: encodingState)
+        let state = try await route.handle(entity, event, context, encodingState)
+        var applied = Applied(outputs: outputs.all, state: state, timerChanges: outputs.timerChanges)
         if let timeToLive = route.entity.timeToLive {
             // Each event moves the state's expiry to a time-to-live after it.
             let expiry = moment.eventTime.map { EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: $0 + timeToLive) }
@@ -59,7 +77,7 @@ enum EntityDispatch {
 
     /// Fires `timer` on `entity`. `source` is the partition and the offset
     /// of the entity's last record (the firing's outputs are numbered after it).
-    static func fire(
+    nonisolated(nonsending) static func fire(
         _ timer: EntityTimer, on entity: any Entity, descriptor: EntityDescriptor, id: EntityID, source: TopicPartition,
         after offset: Int64, clocks: TimerClocks, logger: Logger, encodingState: Bool = true
     ) async throws -> Applied {
@@ -72,14 +90,7 @@ enum EntityDispatch {
             eventTime: timer.clock == .eventTime ? timer.due : nil, watermark: clocks.watermark,
             processingTime: clocks.processingTime, isLate: false, timer: timer, outputs: outputs
         )
-        try await descriptor.fire(entity, timer, context)
-        return try await finish(outputs, entity: entity, descriptor: descriptor, encodingState: encodingState)
-    }
-
-    private static func finish(
-        _ outputs: OutputCollector, entity: any Entity, descriptor: EntityDescriptor, encodingState: Bool
-    ) async throws -> Applied {
-        let state = encodingState ? Array(try await descriptor.snapshot(entity)) : nil
+        let state = try await descriptor.fire(entity, timer, context, encodingState)
         return Applied(outputs: outputs.all, state: state, timerChanges: outputs.timerChanges)
     }
 

@@ -70,19 +70,16 @@ public final class Replay: Sendable {
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
         let lanes = max(1, lanes)
-        let chunks = await prepare(events, lanes: lanes)
+        var chunks = await prepare(events, lanes: lanes)
         var clocks = ReplayClocks()
-        for chunk in chunks {
-            for step in chunk.ordered { clocks.stamp(step) }
-        }
-        let byLane = (0..<lanes).map { lane in Array(chunks.map { $0.lanes[lane] }.joined()) }
+        for chunk in chunks.indices { chunks[chunk].stamp(with: &clocks, events: events) }
         let done = ReplayProgress(report: progress)
         let end = events.count
-        let finalClocks = clocks
+        let (stamped, finalClocks) = (chunks, clocks)
         let outcomes = try await withThrowingTaskGroup(of: LaneOutcome.self) { group in
-            for steps in byLane where !steps.isEmpty {
+            for lane in 0..<lanes where stamped.contains(where: { !$0.lanes[lane].isEmpty }) {
                 group.addTask {
-                    try await self.runLane(steps, transitions: transitions, progress: done, end: end, finalClocks: finalClocks)
+                    try await self.runLane(lane, of: stamped, events: events, transitions: transitions, progress: done, end: end, clocks: finalClocks)
                 }
             }
             var outcomes: [LaneOutcome] = []
@@ -112,15 +109,15 @@ public final class Replay: Sendable {
     /// each event, the entity's timers that fell due before it, the event,
     /// the timers due after it; at the end, the timers due by then.
     private func runLane(
-        _ steps: [ReplayStep], transitions: Bool, progress: ReplayProgress, end: Int, finalClocks: ReplayClocks
+        _ lane: Int, of chunks: [ReplayChunk], events: [ReplayEvent], transitions: Bool, progress: ReplayProgress, end: Int,
+        clocks: ReplayClocks
     ) async throws -> LaneOutcome {
-        var lane = ReplayLane(system: system, logger: logger, encodingState: transitions, clocks: finalClocks)
-        for step in steps {
-            await lane.run(step)
-            progress.advance()
+        var runner = ReplayLane(system: system, logger: logger, encodingState: transitions, clocks: clocks, events: events)
+        for chunk in chunks {
+            await runner.run(chunk.lanes[lane], of: chunk, progress: progress)
         }
-        try await lane.finish(end: end)
-        return lane.outcome
+        try await runner.finish(end: end)
+        return runner.outcome
     }
 
     private func merge(_ outcomes: [LaneOutcome], _ undecodable: [(Int, ReplayResult.Failure)], _ clocks: ReplayClocks) -> ReplayResult {

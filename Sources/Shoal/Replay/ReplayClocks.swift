@@ -5,31 +5,54 @@ import ShoalKafka
 /// moment, and settles events too late for the watermark by their route's
 /// ``LateEvents`` policy.
 struct ReplayClocks: Sendable {
-    private var clocks: [TopicPartition: PartitionClock] = [:]
-    /// Each partition's clocks after each of its events, by event index.
-    private var timelines: [TopicPartition: [(index: Int64, clocks: TimerClocks)]] = [:]
+    /// A partition's clock and its clocks after each of its events, by event index.
+    private struct Partition: Sendable {
+        var clock: PartitionClock
+        var timeline: [(index: Int64, clocks: TimerClocks)] = []
+    }
+
+    private var partitions: [Partition] = []
+    private var slots: [TopicPartition: Int] = [:]
+    /// The last event's partition: journals hold long runs of one, and
+    /// hashing the topic name for every event was 4% of a replay (`perf`).
+    private var last: (partition: TopicPartition, slot: Int)?
     var late: [(Int, ReplayResult.LateEvent)] = []
     var sideOutputs: [(ReplayOrder, ReplayResult.Output)] = []
     var deadLetters: [(Int, ReplayResult.Failure)] = []
 
-    mutating func stamp(_ step: ReplayStep) {
-        let partition = step.record.topicPartition
-        var clock = clocks[partition] ?? step.route.clock
+    /// Advances the clock of `step`'s partition by it and stamps it with
+    /// its moment; settles it when it comes too late.
+    mutating func stamp(_ step: inout ReplayStep, of events: [ReplayEvent]) {
+        let slot = slot(of: step, in: events)
         // A replay's processing time is the largest event time seen: a
         // virtual clock that the events advance.
-        let (moment, tooLate) = clock.advance(step.eventTime) { $0.maxEventTime ?? .distantPast }
-        clocks[partition] = clock
-        timelines[partition, default: []].append((Int64(step.index), moment.after))
+        let (moment, tooLate) = partitions[slot].clock.advance(step.eventTime) { $0.maxEventTime ?? .distantPast }
+        partitions[slot].timeline.append((Int64(step.index), moment.after))
         step.moment = moment
         if tooLate, let time = step.eventTime {
-            settleTooLate(step, reason: clock.lateReason(time, watermark: moment.before.watermark), time: time, watermark: moment.before.watermark)
+            let reason = partitions[slot].clock.lateReason(time, watermark: moment.before.watermark)
+            step.tooLate = settleTooLate(step, events[step.index], reason: reason, time: time, watermark: moment.before.watermark)
         }
+    }
+
+    private mutating func slot(of step: ReplayStep, in events: [ReplayEvent]) -> Int {
+        let (topic, number) = (events[step.index].topic, events[step.index].partition)
+        if let last, last.partition.partition == number, last.partition.topic == topic { return last.slot }
+        let partition = TopicPartition(topic, number)
+        let slot = slots[partition] ?? {
+            partitions.append(Partition(clock: step.route.clock))
+            slots[partition] = partitions.count - 1
+            return partitions.count - 1
+        }()
+        last = (partition, slot)
+        return slot
     }
 
     /// Where `timer`, set at event `position` of `partition`, falls due: the
     /// first of the partition's events from there whose clocks pass it.
     func crossing(of timer: EntityTimer, in partition: TopicPartition, from position: Int64) -> TimerCrossing? {
-        guard let timeline = timelines[partition] else { return nil }
+        guard let slot = slots[partition] else { return nil }
+        let timeline = partitions[slot].timeline
         var low = Self.firstIndex(in: timeline) { $0.index >= position }
         // Clocks never go back: the entries that pass the timer are a suffix.
         low = low + Self.firstIndex(in: timeline[low...]) { $0.clocks.isDue(timer) }
@@ -50,25 +73,28 @@ struct ReplayClocks: Sendable {
         return low - entries.startIndex
     }
 
-    private mutating func settleTooLate(_ step: ReplayStep, reason: String, time: EventTime, watermark: EventTime) {
-        let record = step.record
+    /// Records a too-late event and what its route's policy does with it;
+    /// true when it is not to be applied.
+    private mutating func settleTooLate(
+        _ step: ReplayStep, _ event: ReplayEvent, reason: String, time: EventTime, watermark: EventTime
+    ) -> Bool {
         let policy = step.route.late
         late.append((step.index, .init(
-            topic: record.topic, partition: record.partition, offset: record.offset, eventTime: time, watermark: watermark, policy: policy
+            topic: event.topic, partition: event.partition, offset: event.offset, eventTime: time, watermark: watermark, policy: policy
         )))
         switch policy {
         case .apply:
-            return
+            return false
         case .drop:
             break
         case .sideOutput(let topic):
             sideOutputs.append((ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0), .init(
-                source: OutputID(source: record.topicPartition, offset: record.offset, position: 0), topic: topic,
-                key: record.keyString, value: record.value?.array ?? []
+                source: OutputID(source: TopicPartition(event.topic, event.partition), offset: event.offset, position: 0), topic: topic,
+                key: event.key, value: event.value
             )))
         case .deadLetter:
-            deadLetters.append((step.index, step.failure(reason)))
+            deadLetters.append((step.index, event.failure(reason)))
         }
-        step.tooLate = true
+        return true
     }
 }

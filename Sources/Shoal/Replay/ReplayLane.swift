@@ -36,44 +36,79 @@ struct ReplayLane {
     let encodingState: Bool
     /// The partitions' clocks after every event, where timers fall due.
     let clocks: ReplayClocks
+    /// The replayed events, for where each came from.
+    let events: [ReplayEvent]
     private var entities: [EntityID: Resident] = [:]
+    /// The current chunk's residents by its entity slots: found once per
+    /// chunk instead of hashing the entity's id for every event.
+    private var bySlot: [Resident?] = []
     private(set) var outcome = LaneOutcome()
 
-    init(system: ShoalActorSystem, logger: Logger, encodingState: Bool, clocks: ReplayClocks) {
+    init(system: ShoalActorSystem, logger: Logger, encodingState: Bool, clocks: ReplayClocks, events: [ReplayEvent]) {
         self.system = system
         self.logger = logger
         self.encodingState = encodingState
         self.clocks = clocks
+        self.events = events
+    }
+
+    /// Runs the lane's steps of `chunk`, in order.
+    nonisolated(nonsending) mutating func run(_ positions: [Int], of chunk: ReplayChunk, progress: ReplayProgress) async {
+        bySlot = Array(repeating: nil, count: chunk.entities.count)
+        var done = 0
+        for position in positions {
+            await run(chunk.steps[position], id: chunk.entities[chunk.steps[position].entity])
+            done += 1
+            if done == ReplayProgress.batch {
+                progress.advance(by: done)
+                done = 0
+            }
+        }
+        progress.advance(by: done)
     }
 
     /// The step's event in its entity's turn: timers that fell due before
     /// it, the event (unless too late), timers that fall due with it.
-    mutating func run(_ step: ReplayStep) async {
-        if step.tooLate && entities[step.id] == nil { return }
+    nonisolated(nonsending) private mutating func run(_ step: ReplayStep, id: EntityID) async {
+        let slot = step.entity
+        if step.tooLate && bySlot[slot] == nil && entities[id] == nil { return }
         let position = Int64(step.index)
+        // Each async call below is a task switch or two even when it has
+        // nothing to do: the lane checks first, synchronously.
         do {
-            var resident = try await resident(for: step)
-            await fireCrossed(resident, step.id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            var resident: Resident
+            if let known = bySlot[slot] ?? entities[id] { resident = known } else { resident = try await activate(id, for: step) }
+            bySlot[slot] = resident
+            if resident.timers.hasCrossed(before: position) {
+                await fireCrossed(resident, id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            }
             if resident.expired {
-                entities[step.id] = nil
-                resident = try await self.resident(for: step)
+                entities[id] = nil
+                resident = try await activate(id, for: step)
+                bySlot[slot] = resident
             }
             if !step.tooLate {
-                await apply(step, to: resident)
+                await apply(step, id: id, to: resident)
             }
-            await fireCrossed(resident, step.id, before: position + 1, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
-            if resident.expired { entities[step.id] = nil }
+            if resident.timers.hasCrossed(before: position + 1) {
+                await fireCrossed(resident, id, before: position + 1, order: ReplayOrder(index: step.index, phase: 2, entity: "", sequence: 0))
+            }
+            if resident.expired {
+                entities[id] = nil
+                bySlot[slot] = nil
+            }
         } catch {
-            outcome.failures.append((step.index, step.failure("\(error)")))
+            outcome.failures.append((step.index, events[step.index].failure("\(error)")))
         }
     }
 
     /// Fires what fell due by the end, then takes every entity's final
     /// state and pending timers.
     mutating func finish(end: Int) async throws {
-        for id in entities.keys.sorted(by: { $0.description < $1.description }) {
+        // Each entity's name is built once, not at every comparison.
+        for (name, id) in entities.keys.map({ ($0.description, $0) }).sorted(by: { $0.0 < $1.0 }) {
             guard let resident = entities[id] else { continue }
-            let order = ReplayOrder(index: end, phase: 0, entity: id.description, sequence: 0)
+            let order = ReplayOrder(index: end, phase: 0, entity: name, sequence: 0)
             await fireCrossed(resident, id, before: nil, order: order)
             guard !resident.expired else { continue }
             outcome.states[id] = Array(try await resident.descriptor.snapshot(resident.entity))
@@ -81,32 +116,38 @@ struct ReplayLane {
         }
     }
 
-    private mutating func resident(for step: ReplayStep) async throws -> Resident {
-        if let resident = entities[step.id] { return resident }
-        let entity = try await step.route.entity.activate(system, step.id, nil)
-        let resident = Resident(entity: entity, descriptor: step.route.entity, source: step.record.topicPartition)
-        entities[step.id] = resident
+    nonisolated(nonsending) private mutating func activate(_ id: EntityID, for step: ReplayStep) async throws -> Resident {
+        let entity = try await step.route.entity.activate(system, id, nil)
+        let source = TopicPartition(events[step.index].topic, events[step.index].partition)
+        let resident = Resident(entity: entity, descriptor: step.route.entity, source: source)
+        entities[id] = resident
         return resident
     }
 
-    private mutating func apply(_ step: ReplayStep, to resident: Resident) async {
-        let record = step.record
+    nonisolated(nonsending) private mutating func apply(_ step: ReplayStep, id: EntityID, to resident: Resident) async {
+        let (topic, partition, offset) = (events[step.index].topic, events[step.index].partition, events[step.index].offset)
+        let origin = EntityDispatch.Origin(
+            partition: TopicPartition(topic, partition), offset: offset,
+            timestamp: events[step.index].timestamp.map { KafkaTimestamp(milliseconds: $0) }
+        )
         do {
             let applied = try await EntityDispatch.apply(
-                record, event: step.event, route: step.route, to: resident.entity, id: step.id, logger: logger,
+                origin, event: step.event, route: step.route, to: resident.entity, id: id, logger: logger,
                 moment: step.moment, encodingState: encodingState
             )
-            let (clocks, source, position) = (self.clocks, resident.source, Int64(step.index))
-            resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: position) }
-            resident.lastOffset = record.offset
+            if !applied.timerChanges.isEmpty {
+                let (clocks, source, position) = (self.clocks, resident.source, Int64(step.index))
+                resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: position) }
+            }
+            resident.lastOffset = offset
             resident.firings = 0
             outcome.record(
-                applied, at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0), entity: step.id,
-                source: resident.source, offset: record.offset, positions: { Int64($0) }
+                applied, at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0), entity: id,
+                source: resident.source, offset: offset, positions: { Int64($0) }
             )
             outcome.applied += 1
         } catch {
-            outcome.failures.append((step.index, step.failure("\(error)")))
+            outcome.failures.append((step.index, events[step.index].failure("\(error)")))
         }
     }
 
@@ -114,7 +155,7 @@ struct ReplayLane {
     /// fell due, when nil), in the order they fell due, each with the clocks
     /// that passed it and like an event: its outputs, timer changes and the
     /// state after it.
-    private mutating func fireCrossed(_ resident: Resident, _ id: EntityID, before position: Int64?, order: ReplayOrder) async {
+    nonisolated(nonsending) private mutating func fireCrossed(_ resident: Resident, _ id: EntityID, before position: Int64?, order: ReplayOrder) async {
         var fired = 0
         while let (timer, crossing) = resident.timers.takeNextCrossed(before: position) {
             fired += 1

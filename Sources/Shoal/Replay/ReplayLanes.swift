@@ -2,74 +2,80 @@ import Foundation
 import ShoalKafka
 import Synchronization
 
-/// An event ready to apply: decoded, with its route and entity. A class:
-/// steps move between arrays (decoding, lanes) and a struct of this size
-/// cost about 15 retains per copy.
-final class ReplayStep: Sendable {
+/// An event ready to apply: decoded, with its route and its entity (a slot
+/// of its chunk's entity table); the clock pass adds its moment and whether
+/// it came too late. A value in its chunk's array: as objects, allocating
+/// and freeing a million of them was a tenth of a replay (`perf`,
+/// `ShoalBenchmarks replay`).
+struct ReplayStep: Sendable {
+    /// The event's index in the replayed events.
     let index: Int
-    let record: KafkaRecord
     let route: Route
-    let id: EntityID
+    let entity: Int
     let event: any Sendable
     let eventTime: EventTime?
-    // Written once by the clock pass (`ReplayClocks`), before the lanes'
-    // task group starts, and only read by one lane afterwards: the group's
-    // start orders the write before every read.
-    nonisolated(unsafe) var moment = EntityDispatch.Moment.untimed(now: .distantPast)
-    nonisolated(unsafe) var tooLate = false
-
-    init(index: Int, record: KafkaRecord, route: Route, id: EntityID, event: any Sendable, eventTime: EventTime?) {
-        self.index = index
-        self.record = record
-        self.route = route
-        self.id = id
-        self.event = event
-        self.eventTime = eventTime
-    }
-
-    func lane(of lanes: Int) -> Int {
-        // Any stable choice works: an entity's events stay in one lane.
-        var hasher = Hasher()
-        hasher.combine(id)
-        return Int(UInt(bitPattern: hasher.finalize()) % UInt(lanes))
-    }
-
-    func failure(_ reason: String) -> ReplayResult.Failure {
-        .init(topic: record.topic, partition: record.partition, offset: record.offset, reason: reason)
-    }
+    var moment = EntityDispatch.Moment.untimed(now: .distantPast)
+    var tooLate = false
 }
 
-/// A run of consecutive events decoded and dealt to lanes: each lane's
-/// steps in event order, all of them in event order, and the events that
-/// did not decode.
+/// A run of consecutive events decoded: their steps in event order, the
+/// entities they go to, each lane's steps (positions in `steps`, in event
+/// order), and the events that did not decode.
 struct ReplayChunk: Sendable {
-    var lanes: [[ReplayStep]]
-    var ordered: [ReplayStep] = []
-    var undecodable: [(Int, ReplayResult.Failure)] = []
+    private(set) var steps: [ReplayStep] = []
+    /// The chunk's entities by slot, and the lane of each.
+    private(set) var entities: [EntityID] = []
+    private var entityLanes: [Int] = []
+    private(set) var lanes: [[Int]]
+    private(set) var undecodable: [(Int, ReplayResult.Failure)] = []
 
     init(_ events: ArraySlice<ReplayEvent>, lanes count: Int, routes: [String: Route]) {
         lanes = Array(repeating: [], count: count)
-        ordered.reserveCapacity(events.count)
+        steps.reserveCapacity(events.count)
+        var slots: [EntityID: Int] = [:]
         var route: Route?
-        for (index, event) in zip(events.indices, events) {
+        // Events are read in place: copying each one out was seven retains
+        // and releases.
+        for index in events.indices {
             // Journals hold long runs of one topic: look its route up once.
-            if route?.topic != event.topic { route = routes[event.topic] }
+            if route?.topic != events[index].topic { route = routes[events[index].topic] }
             guard let route else {
-                undecodable.append((index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "no route for topic \(event.topic)")))
+                undecodable.append((index, events[index].failure("no route for topic \(events[index].topic)")))
                 continue
             }
-            let record = event.record
             do {
-                let (key, decoded, time) = try route.decode(record)
-                let step = ReplayStep(
-                    index: index, record: record, route: route, id: EntityID(type: route.entity.name, key: key), event: decoded, eventTime: time
-                )
-                lanes[step.lane(of: count)].append(step)
-                ordered.append(step)
+                let decoded = try route.decode(
+                    KafkaBytes(events[index].value), events[index].timestamp.map { KafkaTimestamp(milliseconds: $0) }
+                ) { events[index].key }
+                let id = EntityID(type: route.entity.name, key: decoded.key)
+                let slot = slots[id] ?? add(id, lanes: count, to: &slots)
+                steps.append(ReplayStep(index: index, route: route, entity: slot, event: decoded.event, eventTime: decoded.time))
+                lanes[entityLanes[slot]].append(steps.count - 1)
             } catch {
-                undecodable.append((index, .init(topic: event.topic, partition: event.partition, offset: event.offset, reason: "\(error)")))
+                undecodable.append((index, events[index].failure("\(error)")))
             }
         }
+    }
+
+    private mutating func add(_ id: EntityID, lanes count: Int, to slots: inout [EntityID: Int]) -> Int {
+        // Any stable choice works: an entity's events stay in one lane.
+        var hasher = Hasher()
+        hasher.combine(id)
+        entityLanes.append(Int(UInt(bitPattern: hasher.finalize()) % UInt(count)))
+        entities.append(id)
+        slots[id] = entities.count - 1
+        return entities.count - 1
+    }
+
+    /// Stamps every step with its moment, in event order.
+    mutating func stamp(with clocks: inout ReplayClocks, events: [ReplayEvent]) {
+        for position in steps.indices { clocks.stamp(&steps[position], of: events) }
+    }
+}
+
+extension ReplayEvent {
+    func failure(_ reason: String) -> ReplayResult.Failure {
+        .init(topic: topic, partition: partition, offset: offset, reason: reason)
     }
 }
 
@@ -124,8 +130,13 @@ struct LaneOutcome: Sendable {
     }
 }
 
-/// Counts replayed events across lanes and reports every 100,000.
+/// Counts replayed events across lanes and reports about every 100,000.
 final class ReplayProgress: Sendable {
+    /// Lanes add their counts in batches this large: one shared counter
+    /// written by both lanes for every event kept its cache line moving
+    /// between the cores.
+    static let batch = 1_024
+    private static let every = 100_000
     private let count = Atomic<Int>(0)
     private let report: (@Sendable (Int) -> Void)?
 
@@ -133,8 +144,8 @@ final class ReplayProgress: Sendable {
         self.report = report
     }
 
-    func advance() {
-        let done = count.add(1, ordering: .relaxed).newValue
-        if done % 100_000 == 0 { report?(done) }
+    func advance(by events: Int) {
+        let done = count.add(events, ordering: .relaxed).newValue
+        if done / Self.every != (done - events) / Self.every { report?(done / Self.every * Self.every) }
     }
 }

@@ -3,11 +3,13 @@ import ShoalKafka
 
 /// Where a route finds the entity key of a record.
 public struct KeySource<Event: Sendable>: Sendable {
-    let extract: @Sendable (Event, KafkaRecord) -> String?
+    /// The key of a decoded event; `recordKey` reads the record's key, only
+    /// when asked (a replay holds keys as strings, a node as bytes).
+    let extract: @Sendable (Event, _ recordKey: () -> String?) -> String?
 
     /// The record's Kafka key (the default; keys land where producers put them).
     public static var recordKey: KeySource {
-        KeySource { _, record in record.keyString }
+        KeySource { _, recordKey in recordKey() }
     }
 
     /// A field of the decoded event.

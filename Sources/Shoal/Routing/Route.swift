@@ -7,15 +7,27 @@ import ShoalKafka
 final class Route: Sendable {
     let topic: String
     let entity: EntityDescriptor
-    /// Decodes a record into its entity key, event and event time; throws
-    /// ``ShoalError`` with code `decoding` and the reason.
-    let decode: @Sendable (KafkaRecord) throws -> (key: String, event: any Sendable, time: EventTime?)
+    /// Decodes a record's value into its entity key, event and event time,
+    /// given the record's timestamp and a way to read its key (only called
+    /// when the key comes from the record); throws ``ShoalError`` with code
+    /// `decoding` and the reason.
+    let decode: @Sendable (_ value: KafkaBytes?, _ timestamp: KafkaTimestamp?, _ recordKey: () -> String?) throws -> Decoded
     /// What the route does with events too late for the watermark.
     let late: LateEvents
     /// A new clock for one of the topic's partitions.
     let clock: PartitionClock
-    /// Runs the route's handler on a local entity instance.
-    let handle: @Sendable (any Entity, any Sendable, EntityContext) async throws -> Void
+    /// Runs the route's handler on a local entity instance and, when asked,
+    /// encodes the state after it: one turn on the entity's actor. (Each
+    /// hop onto an actor and back costs a task switch; a second turn for the
+    /// state doubled them.)
+    let handle: nonisolated(nonsending) @Sendable (any Entity, any Sendable, EntityContext, _ encodingState: Bool) async throws -> [UInt8]?
+
+    /// A record decoded: the key of its entity, its event, its event time.
+    struct Decoded: Sendable {
+        var key: String
+        var event: any Sendable
+        var time: EventTime?
+    }
 
     init<E: Entity, Event: Sendable>(
         topic: String, entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
@@ -26,8 +38,8 @@ final class Route: Sendable {
         self.entity = EntityDescriptor(E.self)
         late = eventTime.late
         clock = PartitionClock(outOfOrderness: eventTime.outOfOrderness, allowedLateness: eventTime.allowedLateness)
-        decode = { record in
-            guard let value = record.value else {
+        decode = { value, timestamp, recordKey in
+            guard let value else {
                 throw ShoalError(code: .decoding, reason: "record has no value")
             }
             let event: Event
@@ -36,17 +48,27 @@ final class Route: Sendable {
             } catch {
                 throw ShoalError(code: .decoding, reason: "cannot decode \(Event.self): \(error)")
             }
-            guard let key = key.extract(event, record), !key.isEmpty else {
+            guard let key = key.extract(event, recordKey), !key.isEmpty else {
                 throw ShoalError(code: .decoding, reason: "record has no entity key for \(E.entityType)")
             }
-            return (key, event, eventTime.time(event, record))
+            return Decoded(key: key, event: event, time: eventTime.time(event, timestamp))
         }
-        handle = { entity, event, context in
+        handle = { entity, event, context, encodingState in
             guard let entity = entity as? E, let event = event as? Event else {
                 preconditionFailure("route \(topic) was handed a foreign entity or event")
             }
-            _ = try await entity.whenLocal { local in try await handler(local, event, context) }
+            return try await entity.whenLocal { local in
+                try await handler(local, event, context)
+                return encodingState ? try EntityDescriptor.encode(local.state) : nil
+            } ?? nil
         }
+    }
+}
+
+extension Route {
+    /// `record` decoded (see ``decode``).
+    func decode(_ record: KafkaRecord) throws -> Decoded {
+        try decode(record.value, record.timestamp) { record.keyString }
     }
 }
 
@@ -59,10 +81,11 @@ final class EntityDescriptor: Sendable {
     let stateVersion: Int64
     /// How long a state lives without events (``Entity/stateTimeToLive``).
     let timeToLive: Duration?
-    let activate: @Sendable (ShoalActorSystem, EntityID, Snapshot?) async throws -> any Entity
+    let activate: nonisolated(nonsending) @Sendable (ShoalActorSystem, EntityID, Snapshot?) async throws -> any Entity
     let snapshot: @Sendable (any Entity) async throws -> Data
-    /// Runs the entity's ``Entity/timerFired(_:in:)``.
-    let fire: @Sendable (any Entity, EntityTimer, EntityContext) async throws -> Void
+    /// Runs the entity's ``Entity/timerFired(_:in:)`` and, when asked,
+    /// encodes the state after it, in one turn on the entity's actor.
+    let fire: nonisolated(nonsending) @Sendable (any Entity, EntityTimer, EntityContext, _ encodingState: Bool) async throws -> [UInt8]?
 
     init<E: Entity>(_ type: E.Type) {
         name = E.entityType
@@ -77,9 +100,12 @@ final class EntityDescriptor: Sendable {
             }
             return entity
         }
-        fire = { entity, timer, context in
+        fire = { entity, timer, context, encodingState in
             guard let entity = entity as? E else { preconditionFailure("timer of a foreign entity") }
-            _ = try await entity.whenLocal { local in try await local.timerFired(timer, in: context) }
+            return try await entity.whenLocal { local in
+                try await local.timerFired(timer, in: context)
+                return encodingState ? try Self.encode(local.state) : nil
+            } ?? nil
         }
         snapshot = { entity in
             guard let entity = entity as? E, let state = await entity.whenLocal({ $0.state }) else {
@@ -87,6 +113,11 @@ final class EntityDescriptor: Sendable {
             }
             return try CanonicalJSON.encoder.encode(state)
         }
+    }
+
+    /// A state as snapshots store it.
+    static func encode(_ state: some Encodable) throws -> [UInt8] {
+        Array(try CanonicalJSON.encoder.encode(state))
     }
 
     /// The snapshot as the entity's current `State`, through its upcast

@@ -96,7 +96,7 @@ extension Shard {
             let started = ContinuousClock.now
             do {
                 let result = try await EntityDispatch.apply(
-                    record, event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
+                    .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
                 )
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
                 let snapshot = Snapshot(

@@ -30,11 +30,12 @@ extension Shard {
         let rows = try persistence.store.journal(entity: id.type, key: id.key)
         for row in rows {
             let record = ReplayEvent(row, of: partition).record
-            let (_, event, time) = try route.decode(record)
+            let decoded = try route.decode(record)
+            let (event, time) = (decoded.event, decoded.time)
             var moment = EntityDispatch.Moment.untimed(now: time ?? .distantPast)
             moment.eventTime = time
             _ = try await EntityDispatch.apply(
-                record, event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment, encodingState: false
+                .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment, encodingState: false
             )
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])

@@ -125,8 +125,8 @@ final class Shard: Sendable {
             return .failure(ShoalError(code: .configuration, reason: "no route for topic \(record.topic)"))
         }
         do {
-            let (key, event, time) = try route.decode(record)
-            return .success((route, key, event, time))
+            let decoded = try route.decode(record)
+            return .success((route, decoded.key, decoded.event, decoded.time))
         } catch let error as ShoalError {
             return .failure(error)
         } catch {

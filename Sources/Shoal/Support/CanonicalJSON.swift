@@ -29,10 +29,12 @@ enum CanonicalJSON {
     /// The tape decoder's value, or nil where it leaves the decision to
     /// Foundation.
     static func tapeDecode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) -> T? {
-        guard let document = try? JSONTapeDocument(bytes.assumingMemoryBound(to: UInt8.self)),
-              let value = try? JSONTapeDecoder.decode(T.self, in: document, at: 0, path: []), !document.gaveUp
-        else { return nil }
-        return value
+        guard let document = try? JSONTapeDocument(bytes.assumingMemoryBound(to: UInt8.self)) else { return nil }
+        // The decoders hold the document unretained: it must live until they are done.
+        return withExtendedLifetime(document) {
+            guard let value = try? JSONTapeDecoder.decode(T.self, in: document, at: 0, path: []), !document.gaveUp else { return nil }
+            return value
+        }
     }
 
     /// `type` decoded from JSON `bytes` (see ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).

@@ -21,14 +21,14 @@ public enum LateEvents: Sendable, Hashable {
 /// older than the watermark minus `allowedLateness` is too late and follows
 /// `late`.
 public struct EventTimePolicy<Event: Sendable>: Sendable {
-    let time: @Sendable (Event, KafkaRecord) -> EventTime?
+    let time: @Sendable (Event, KafkaTimestamp?) -> EventTime?
     public var outOfOrderness: Duration
     public var allowedLateness: Duration
     public var late: LateEvents
 
     init(
         outOfOrderness: Duration, allowedLateness: Duration, late: LateEvents,
-        time: @escaping @Sendable (Event, KafkaRecord) -> EventTime?
+        time: @escaping @Sendable (Event, KafkaTimestamp?) -> EventTime?
     ) {
         self.time = time
         self.outOfOrderness = outOfOrderness
@@ -40,8 +40,8 @@ public struct EventTimePolicy<Event: Sendable>: Sendable {
     public static func recordTimestamp(
         outOfOrderness: Duration = .zero, allowedLateness: Duration = .zero, late: LateEvents = .apply
     ) -> Self {
-        Self(outOfOrderness: outOfOrderness, allowedLateness: allowedLateness, late: late) { _, record in
-            record.timestamp.map { EventTime(milliseconds: $0.milliseconds) }
+        Self(outOfOrderness: outOfOrderness, allowedLateness: allowedLateness, late: late) { _, timestamp in
+            timestamp.map { EventTime(milliseconds: $0.milliseconds) }
         }
     }
 

@@ -1,7 +1,8 @@
 extension JSONTapeDecoder {
     /// An object's members by name.
     struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
-        let document: JSONTapeDocument
+        // Not retained, as in `JSONTapeDecoder`.
+        unowned(unsafe) let document: JSONTapeDocument
         let object: Int
         let codingPath: [any CodingKey]
 

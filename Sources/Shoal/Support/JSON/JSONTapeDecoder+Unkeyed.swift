@@ -1,7 +1,8 @@
 extension JSONTapeDecoder {
     /// An array's elements in order.
     struct Unkeyed: UnkeyedDecodingContainer {
-        let document: JSONTapeDocument
+        // Not retained, as in `JSONTapeDecoder`.
+        unowned(unsafe) let document: JSONTapeDocument
         let codingPath: [any CodingKey]
         let count: Int?
         private(set) var currentIndex = 0

@@ -7,7 +7,11 @@ import Foundation
 struct JSONTapeDecoder: Decoder, SingleValueDecodingContainer {
     typealias Unsupported = JSONTape.Unsupported
 
-    let document: JSONTapeDocument
+    // Not retained: the document outlives every decoder and container of
+    // its decode call (`CanonicalJSON.tapeDecode` holds it), as the bytes it
+    // points into must; a retain and a release per container copy were a
+    // tenth of a replay's time (`perf`, `ShoalBenchmarks replay`).
+    unowned(unsafe) let document: JSONTapeDocument
     let node: Int
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
