@@ -46,8 +46,18 @@ public final class ShoalNode: Service, Sendable {
         eventTime: EventTimePolicy<Event> = .recordTimestamp(),
         handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
     ) {
-        let route = Route(topic: topic, entity: entity, key: key, decoder: decoder, eventTime: eventTime, handler: handler)
-        state.withLock { $0.routes[topic] = route }
+        add(Route(topic: topic, entity: entity, key: key, decoder: decoder, eventTime: eventTime, handler: .async(handler)))
+    }
+
+    /// Routes a topic's records to an entity type, with a handler that
+    /// never suspends: it runs within the entity's turn without a task
+    /// switch of its own. Swift picks this form for a closure without `await`.
+    public func route<E: Entity, Event: Sendable>(
+        topic: String, to entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
+        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
+        handler: @escaping @Sendable (isolated E, Event, EntityContext) throws -> Void
+    ) {
+        add(Route(topic: topic, entity: entity, key: key, decoder: decoder, eventTime: eventTime, handler: .sync(handler)))
     }
 
     /// Routes a topic's JSON records to an entity type.
@@ -57,6 +67,21 @@ public final class ShoalNode: Service, Sendable {
         handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
     ) {
         route(topic: topic, to: entity, key: key, decoder: .json, eventTime: eventTime, handler: handler)
+    }
+
+    /// Routes a topic's JSON records to an entity type, with a handler that
+    /// never suspends: it runs within the entity's turn without a task
+    /// switch of its own.
+    public func route<E: Entity, Event: Decodable & Sendable>(
+        topic: String, to entity: E.Type, key: KeySource<Event> = .recordKey,
+        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
+        handler: @escaping @Sendable (isolated E, Event, EntityContext) throws -> Void
+    ) {
+        route(topic: topic, to: entity, key: key, decoder: .json, eventTime: eventTime, handler: handler)
+    }
+
+    private func add(_ route: Route) {
+        state.withLock { $0.routes[route.topic] = route }
     }
 
     /// The topics the routes read.

@@ -29,10 +29,17 @@ final class Route: Sendable {
         var time: EventTime?
     }
 
+    /// A route's handler as written: one that never suspends runs inside
+    /// the entity's turn without a task switch of its own (an async one
+    /// hops onto the actor it already holds, and back: two switches).
+    enum Handler<E: Entity, Event: Sendable>: Sendable {
+        case sync(@Sendable (isolated E, Event, EntityContext) throws -> Void)
+        case async(@Sendable (isolated E, Event, EntityContext) async throws -> Void)
+    }
+
     init<E: Entity, Event: Sendable>(
         topic: String, entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
-        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
-        handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
+        eventTime: EventTimePolicy<Event> = .recordTimestamp(), handler: Handler<E, Event>
     ) {
         self.topic = topic
         self.entity = EntityDescriptor(E.self)
@@ -53,19 +60,34 @@ final class Route: Sendable {
             }
             return Decoded(key: key, event: event, time: eventTime.time(event, timestamp))
         }
-        handle = { entity, event, context, encodingState in
-            guard let entity = entity as? E, let event = event as? Event else {
-                preconditionFailure("route \(topic) was handed a foreign entity or event")
+        // One closure per form, chosen here: switching over the generic
+        // `Handler` for every event looked up its type metadata each time.
+        switch handler {
+        case .sync(let body):
+            handle = { entity, event, context, encodingState in
+                guard let entity = entity as? E, let event = event as? Event else { Self.foreign(topic) }
+                return try await entity.whenLocal { local in
+                    try body(local, event, context)
+                    return encodingState ? try EntityDescriptor.encode(local.state) : nil
+                } ?? nil
             }
-            return try await entity.whenLocal { local in
-                try await handler(local, event, context)
-                return encodingState ? try EntityDescriptor.encode(local.state) : nil
-            } ?? nil
+        case .async(let body):
+            handle = { entity, event, context, encodingState in
+                guard let entity = entity as? E, let event = event as? Event else { Self.foreign(topic) }
+                return try await entity.whenLocal { local in
+                    try await body(local, event, context)
+                    return encodingState ? try EntityDescriptor.encode(local.state) : nil
+                } ?? nil
+            }
         }
     }
 }
 
 extension Route {
+    private static func foreign(_ topic: String) -> Never {
+        preconditionFailure("route \(topic) was handed a foreign entity or event")
+    }
+
     /// `record` decoded (see ``decode``).
     func decode(_ record: KafkaRecord) throws -> Decoded {
         try decode(record.value, record.timestamp) { record.keyString }

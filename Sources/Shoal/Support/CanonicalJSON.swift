@@ -22,19 +22,26 @@ enum CanonicalJSON {
     /// integer, `Data`, `URL`, `Decimal`, any error), Foundation's decoder
     /// decodes it again and its result or error is the answer.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
-        if let value = tapeDecode(type, from: bytes) { return value }
+        // Not through an optional: `T?` of a generic `T` looked its type
+        // metadata up on every call (`perf`, `ShoalBenchmarks replay`).
+        do { return try tapeDecoded(type, from: bytes) } catch {}
         return try decoder.decode(T.self, from: Data(bytes))
     }
 
     /// The tape decoder's value, or nil where it leaves the decision to
     /// Foundation.
     static func tapeDecode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) -> T? {
-        guard let document = try? JSONTapeDocument(bytes.assumingMemoryBound(to: UInt8.self)) else { return nil }
+        try? tapeDecoded(type, from: bytes)
+    }
+
+    /// The tape decoder's value; throws where it leaves the decision to Foundation.
+    private static func tapeDecoded<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
+        let document = try JSONTapeDocument(bytes.assumingMemoryBound(to: UInt8.self))
         // The decoders hold the document unretained: it must live until they are done.
-        return withExtendedLifetime(document) {
-            guard let value = try? JSONTapeDecoder.decode(T.self, in: document, at: 0, path: []), !document.gaveUp else { return nil }
-            return value
-        }
+        defer { withExtendedLifetime(document) {} }
+        let value = try JSONTapeDecoder.decode(T.self, in: document, at: 0, path: [])
+        guard !document.gaveUp else { throw JSONTape.Unsupported() }
+        return value
     }
 
     /// `type` decoded from JSON `bytes` (see ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).
