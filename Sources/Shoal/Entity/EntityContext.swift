@@ -75,6 +75,6 @@ final class OutputCollector: Sendable {
         effects.withLock { $0.timers.append(timer) }
     }
 
-    var all: [KafkaProducerMessage] { effects.withLock { $0.messages } }
-    var timerChanges: [TimerChange] { effects.withLock { $0.timers } }
+    /// The outputs and timer changes, read in one lock.
+    var effectsSoFar: (messages: [KafkaProducerMessage], timers: [TimerChange]) { effects.withLock { $0 } }
 }

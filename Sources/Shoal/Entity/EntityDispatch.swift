@@ -65,7 +65,8 @@ enum EntityDispatch {
             processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs
         )
         let state = try await route.handle(entity, event, context, encodingState)
-        var applied = Applied(outputs: outputs.all, state: state, timerChanges: outputs.timerChanges)
+        let effects = outputs.effectsSoFar
+        var applied = Applied(outputs: effects.messages, state: state, timerChanges: effects.timers)
         if let timeToLive = route.entity.timeToLive {
             // Each event moves the state's expiry to a time-to-live after it.
             let expiry = moment.eventTime.map { EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: $0 + timeToLive) }
@@ -91,7 +92,8 @@ enum EntityDispatch {
             processingTime: clocks.processingTime, isLate: false, timer: timer, outputs: outputs
         )
         let state = try await descriptor.fire(entity, timer, context, encodingState)
-        return Applied(outputs: outputs.all, state: state, timerChanges: outputs.timerChanges)
+        let effects = outputs.effectsSoFar
+        return Applied(outputs: effects.messages, state: state, timerChanges: effects.timers)
     }
 
     /// The position of a timer firing's output: the `firing`-th firing

@@ -1,0 +1,52 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CounterApp
+@testable import Shoal
+
+extension ReplayTests {
+    /// A handler that suspends takes the route's async form, one that does
+    /// not the sync form (no task switch of its own): both must replay the
+    /// same outputs, transitions and states, the poison event failing alike.
+    @Test func handlersThatSuspendAndHandlersThatDoNotReplayAlike() async throws {
+        let suspended = Mutex(0)
+        let sync = try Replay(topics: CounterApp.topics) { node in
+            node.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+                try counter.handle(event, in: context)
+            }
+        }
+        let async = try Replay(topics: CounterApp.topics) { node in
+            node.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+                await Task.yield()
+                suspended.withLock { $0 += 1 }
+                try counter.handle(event, in: context)
+            }
+        }
+        var events = CounterWorkload(keys: 20, perKey: 10).messages.enumerated().map { index, message in
+            ReplayEvent(topic: "counter-events", offset: Int64(index), key: message.key, value: Array(message.value.utf8))
+        }
+        events.append(try ReplayEvent(
+            topic: "counter-events", offset: Int64(events.count), key: "poison", json: CounterEvent(key: "poison", seq: 0, amount: 1, poison: true)
+        ))
+        let syncResult = try await sync.run(events)
+        let asyncResult = try await async.run(events)
+        #expect(suspended.withLock { $0 } == events.count, "the async form ran for every event")
+        #expect(syncResult == asyncResult)
+        #expect(syncResult.outputs.count == 200)
+        #expect(syncResult.failures.map(\.offset) == [200], "the poison event failed in both")
+        #expect(syncResult.states.keys.filter { $0.key != "poison" }.count == 20)
+    }
+
+    /// Lanes count replayed events in batches; the reports still come at
+    /// every 100,000, once each, whatever the batch sizes.
+    @Test func progressIsReportedAtEveryHundredThousand() {
+        let reports = Mutex<[Int]>([])
+        let progress = ReplayProgress { done in reports.withLock { $0.append(done) } }
+        for _ in 0..<195 { progress.advance(by: ReplayProgress.batch) }
+        progress.advance(by: 7)
+        progress.advance(by: 100_000)
+        #expect(reports.withLock { $0 } == [100_000, 200_000], "299,687 replayed")
+        progress.advance(by: 313)
+        #expect(reports.withLock { $0 } == [100_000, 200_000, 300_000], "exactly 300,000")
+    }
+}
