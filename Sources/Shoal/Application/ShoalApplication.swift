@@ -9,7 +9,7 @@ import ShoalKafka
 ///     static let topics: [EmbeddedBroker.Topic] = [.init(name: "payments", partitions: 8)]
 ///     static func configure(_ node: ShoalNode) {
 ///         node.route(topic: "payments", to: Account.self) { account, payment, context in
-///             try await account.handle(payment, in: context)
+///             try account.handle(payment, in: context)
 ///         }
 ///     }
 /// }

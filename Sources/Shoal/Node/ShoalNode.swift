@@ -11,7 +11,7 @@ import Synchronization
 /// ```swift
 /// let node = ShoalNode(configuration: .init(brokers: [address], group: "fraud", dataDirectory: "data"), logger: logger)
 /// node.route(topic: "payments", to: Account.self, key: .field(\Payment.account)) { account, payment, context in
-///     try await account.handle(payment, in: context)
+///     try account.handle(payment, in: context)
 /// }
 /// try await node.run()
 /// ```
