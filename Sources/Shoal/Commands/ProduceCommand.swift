@@ -9,13 +9,13 @@ struct ProduceCommand: AsyncParsableCommand {
         abstract: "Produce the application's seeded load (the same seed gives the same records)."
     )
 
-    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]); not needed with --journal.")
+    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]); not with --journal.")
     var brokers: String?
 
     @Option(help: "Records to produce.")
     var count: Int = 100_000
 
-    @Option(help: "Records per second (default: as fast as the producer takes them).")
+    @Option(help: "Records per second (default: as fast as the producer takes them); not with --journal.")
     var rate: Int?
 
     @Option(help: "Seed of the generator.")
@@ -30,6 +30,9 @@ struct ProduceCommand: AsyncParsableCommand {
         guard count > 0 else { throw ValidationError("--count must be positive, not \(count)") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive, not \(rate)") }
         if !journal && (brokers ?? "").isEmpty { throw ValidationError("--brokers must name at least one host:port (or print a --journal)") }
+        // A journal is printed, not produced: a flag that would be ignored is refused.
+        if journal, brokers != nil { throw ValidationError("--brokers does not apply to --journal, which prints the records instead of producing them") }
+        if journal, rate != nil { throw ValidationError("--rate does not apply to --journal, which prints the records instead of producing them") }
     }
 
     func run() async throws {
