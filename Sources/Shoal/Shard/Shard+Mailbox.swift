@@ -7,7 +7,7 @@ extension Shard {
     /// Runs an entity's mailbox until it is empty, one work item at a time.
     func drain(_ id: EntityID) async {
         while let (work, resident, descriptor) = state.withLock({ $0.next(for: id) }) {
-            switch work {
+            switch consume work {
             case .record(let record, let route, let event, let moment):
                 guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
                 if alreadyApplied(record, to: id) {

@@ -20,7 +20,14 @@ enum MailboxWork: Sendable {
 /// it has work) because it is clearly faster than a library channel per key:
 /// 7.8 M messages/s against 1.4 M for AsyncStream and 0.9 M for AsyncChannel
 /// in `ShoalBenchmarks mailbox` (docs/benchmarks.md).
-struct Mailbox: Sendable {
+///
+/// A class, changed in place: as a struct, each read of one of its fields
+/// (`mailboxes[id]?.entity`) copied the whole mailbox out of the dictionary
+/// and back (queue, entity and descriptor retained and released: about 6%
+/// of a node's time in `perf`, `ShoalBenchmarks node-throughput`).
+// @unchecked Sendable: a mailbox lives in `ShardState`, which only the
+// shard's `Mutex` hands out; it is read and changed under that lock only.
+final class Mailbox: @unchecked Sendable {
     var queue: Deque<MailboxWork> = []
     var entity: (any Entity)?
     /// Whether a task is draining this mailbox now.
@@ -34,8 +41,12 @@ struct Mailbox: Sendable {
     var firings: Int64 = 0
     let descriptor: EntityDescriptor
 
+    init(descriptor: EntityDescriptor) {
+        self.descriptor = descriptor
+    }
+
     /// Queues work; `start` is set when no task drains the mailbox yet.
-    mutating func enqueue(_ work: MailboxWork, start: inout Bool) {
+    func enqueue(_ work: MailboxWork, start: inout Bool) {
         queue.append(work)
         start = !running
         running = true
@@ -67,34 +78,38 @@ struct ShardState: Sendable {
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
     mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {
-        // In place: a copy of the mailbox out of the dictionary would copy
-        // its whole queue on every append (seen at ~4% of a node's time).
         var start = false
-        mailboxes[id, default: Mailbox(descriptor: descriptor)].enqueue(work, start: &start)
+        if let mailbox = mailboxes[id] {
+            mailbox.enqueue(work, start: &start)
+        } else {
+            let mailbox = Mailbox(descriptor: descriptor)
+            mailbox.enqueue(work, start: &start)
+            mailboxes[id] = mailbox
+        }
         return start
     }
 
     /// The next work of a mailbox, or nil when it is empty (the drainer stops).
     mutating func next(for id: EntityID) -> (MailboxWork, (any Entity)?, EntityDescriptor)? {
-        guard let index = mailboxes.index(forKey: id) else { return nil }
-        guard let work = mailboxes.values[index].queue.popFirst() else {
+        guard let mailbox = mailboxes[id] else { return nil }
+        guard let work = mailbox.queue.popFirst() else {
             // An idle mailbox keeps no queue buffer: with the descriptor
             // shared (a class), resident entities went from 1,257 to 712
             // bytes each in `ShoalBenchmarks entity-memory`.
-            mailboxes.values[index].queue = []
-            mailboxes.values[index].running = false
-            mailboxes.values[index].lastUsed = .now
-            if mailboxes.values[index].entity == nil { mailboxes.remove(at: index) }
+            mailbox.queue = []
+            mailbox.running = false
+            mailbox.lastUsed = .now
+            if mailbox.entity == nil { mailboxes[id] = nil }
             wakeIdleWaitersIfIdle()
             return nil
         }
-        let mailbox = mailboxes.values[index]
         return (work, mailbox.entity, mailbox.descriptor)
     }
 
-    mutating func setEntity(_ entity: (any Entity)?, for id: EntityID) {
-        mailboxes[id]?.entity = entity
-        mailboxes[id]?.lastUsed = .now
+    func setEntity(_ entity: (any Entity)?, for id: EntityID) {
+        guard let mailbox = mailboxes[id] else { return }
+        mailbox.entity = entity
+        mailbox.lastUsed = .now
     }
 
     mutating func pauseIfFull(high: Int) -> Bool {
