@@ -4,11 +4,13 @@ import Shoal
 import ShoalKafka
 
 /// Event decoding: Shoal's JSON decoder (`EventDecoder.json`) against
-/// Foundation's `JSONDecoder` on the same records, side by side.
+/// Foundation's `JSONDecoder` on the same records, side by side; then
+/// encoding with sorted keys (states, outputs), Shoal's against Foundation's
+/// `JSONEncoder`, checking that both write the same bytes.
 struct JSONBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "json",
-        abstract: "Events decoded per second: EventDecoder.json vs Foundation's JSONDecoder."
+        abstract: "Events decoded and encoded per second: Shoal's JSON vs Foundation's JSONDecoder and JSONEncoder."
     )
 
     @Option(help: "Records decoded per candidate and round.")
@@ -36,6 +38,38 @@ struct JSONBenchmark: AsyncParsableCommand {
         }
         print(String(format: "median: EventDecoder.json %.0f events/s, JSONDecoder %.0f events/s, ratio %.2f",
                      median(shoalRates), median(foundationRates), median(shoalRates) / median(foundationRates)))
+        try encoding(values.map { try shoal.decode($0) })
+    }
+
+    /// Sorted-key encoding, through the public path that uses Shoal's
+    /// encoder (`ReplayEvent(json:)`), against Foundation's.
+    private func encoding(_ payments: [Payment]) throws {
+        let foundation = JSONEncoder()
+        foundation.outputFormatting = [.sortedKeys]
+        for payment in payments.prefix(100) {
+            let ours = try ReplayEvent(topic: "t", offset: 0, key: "k", json: payment).value
+            guard ours == Array(try foundation.encode(payment)) else { throw ValidationError("the encoders disagree on \(payment)") }
+        }
+        var shoalRates: [Double] = []
+        var foundationRates: [Double] = []
+        for round in 1...rounds {
+            let fast = try rate { try ReplayEvent(topic: "t", offset: 0, key: "k", json: payments[$0 % payments.count]).value.count }
+            let reference = try rate { try foundation.encode(payments[$0 % payments.count]).count }
+            shoalRates.append(fast)
+            foundationRates.append(reference)
+            print(String(format: "round %d: Shoal's encoder %.0f/s, JSONEncoder %.0f/s", round, fast, reference))
+        }
+        print(String(format: "median: Shoal's encoder %.0f values/s, JSONEncoder %.0f values/s, ratio %.2f",
+                     median(shoalRates), median(foundationRates), median(shoalRates) / median(foundationRates)))
+    }
+
+    private func rate(_ encode: (Int) throws -> Int) throws -> Double {
+        var bytes = 0
+        let start = ContinuousClock.now
+        for index in 0..<records { bytes += try encode(index) }
+        let seconds = (ContinuousClock.now - start).seconds
+        guard bytes > 0 else { throw ValidationError("nothing encoded") }
+        return Double(records) / seconds
     }
 
     private func measure(_ decoder: EventDecoder<Payment>, _ values: [KafkaBytes]) throws -> Double {

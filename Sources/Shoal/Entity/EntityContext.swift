@@ -33,8 +33,7 @@ public struct EntityContext: Sendable {
     /// deterministic id header (`shoal-id`: source topic, partition, offset,
     /// index) so that readers can drop repeats.
     public func emit(topic: String, key: String, value: some Encodable) throws {
-        let bytes = try CanonicalJSON.encoder.encode(value)
-        emit(topic: topic, key: key, bytes: Array(bytes))
+        emit(topic: topic, key: key, bytes: try CanonicalJSON.encode(value))
     }
 
     /// Emits raw bytes to `topic` under `key`.

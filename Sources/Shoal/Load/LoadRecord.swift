@@ -20,7 +20,7 @@ public struct LoadRecord: Sendable, Hashable {
     /// A record with `value` encoded as JSON, keys sorted, so that the same
     /// value is always the same bytes.
     public init(topic: String, key: String, json value: some Encodable) throws {
-        let data = try CanonicalJSON.encoder.encode(value)
+        let data = try CanonicalJSON.encode(value)
         self.init(topic: topic, key: key, value: String(decoding: data, as: UTF8.self))
     }
 }

@@ -25,7 +25,7 @@ public struct ReplayEvent: Sendable, Hashable {
     public init(topic: String, partition: Int32 = 0, offset: Int64, key: String, json value: some Encodable, timestamp: Int64? = nil) throws {
         self.init(
             topic: topic, partition: partition, offset: offset, key: key,
-            value: Array(try CanonicalJSON.encoder.encode(value)), timestamp: timestamp
+            value: try CanonicalJSON.encode(value), timestamp: timestamp
         )
     }
 }

@@ -133,13 +133,13 @@ final class EntityDescriptor: Sendable {
             guard let entity = entity as? E, let state = await entity.whenLocal({ $0.state }) else {
                 preconditionFailure("snapshot of a foreign or remote entity")
             }
-            return try CanonicalJSON.encoder.encode(state)
+            return Data(try CanonicalJSON.encode(state))
         }
     }
 
     /// A state as snapshots store it.
     static func encode(_ state: some Encodable) throws -> [UInt8] {
-        Array(try CanonicalJSON.encoder.encode(state))
+        try CanonicalJSON.encode(state)
     }
 
     /// The snapshot as the entity's current `State`, through its upcast

@@ -10,6 +10,25 @@ enum CanonicalJSON {
         return encoder
     }()
 
+    /// `value` as JSON with sorted keys: the same bytes and errors as
+    /// ``encoder`` (Foundation's `JSONEncoder`), several times faster on the
+    /// values states and outputs hold (`ShoalBenchmarks json`). What the
+    /// fast path does not write exactly as Foundation would, Foundation
+    /// encodes again (see `JSONTapeWriter`).
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        do { return try tapeEncoded(value) } catch {}
+        return Array(try encoder.encode(value))
+    }
+
+    /// The fast path's bytes; throws where it leaves the value to Foundation.
+    static func tapeEncoded<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let writer = JSONTapeWriter()
+        // The encoders hold the writer unretained: it must live until they are done.
+        defer { withExtendedLifetime(writer) {} }
+        try JSONTapeEncoder.encode(value, into: writer.newNode(), of: writer, path: [])
+        return try writer.written()
+    }
+
     /// Foundation's decoder, which ``decode(_:from:)`` falls back to.
     static let decoder = JSONDecoder()
 
