@@ -68,7 +68,7 @@ extension SampleProcessTests {
     @Test func theFraudDemoRunsServesMetricsAndLeavesItsData() async throws {
         let directory = try temporaryDirectory()
         let data = directory.appendingPathComponent("demo-data").path
-        let port = Int.random(in: 20_000...40_000)
+        let port = freePorts(2)
         let demo = try ChildProcess(
             executable: "FraudDetection",
             arguments: ["demo", "--count", "20000", "--rate", "5000", "--data", data, "--metrics-port", String(port), "--log-level", "warning"],
