@@ -6,24 +6,29 @@ import Synchronization
 extension Shard {
     /// Runs an entity's mailbox until it is empty, one work item at a time.
     func drain(_ id: EntityID) async {
-        while let (work, resident, descriptor) = state.withLock({ $0.next(for: id) }) {
+        while let (work, resident, descriptor, appliedOffset, timersDue) = state.withLock({ $0.next(for: id) }) {
             switch consume work {
             case .record(let record, let route, let event, let moment):
                 guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
-                if alreadyApplied(record, to: id) {
+                // An activation sets the applied offset: read it again then.
+                let applied = resident == nil ? alreadyApplied(record, to: id) : appliedOffset.map { record.offset <= $0 } ?? false
+                if applied {
                     complete(record.offset)
                     continue
                 }
                 // The entity's turn, as a replay runs it: timers that fell
                 // due before the record, the record, timers due after it.
-                var live = await fireCrossed(id, before: record.offset, entity: entity, descriptor: descriptor)
+                var live: (any Entity)? = entity
+                if timersDue { live = await fireCrossed(id, before: record.offset, entity: entity, descriptor: descriptor) }
                 if live == nil {
                     // Its state expired (or a timer failed): a new activation.
                     live = await ensureActive(id, nil, descriptor, record: record)
                 }
                 guard let entity = live else { continue }
-                await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
-                if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
+                let after = await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
+                if let (current, timersDue) = after {
+                    if timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor) }
+                } else if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
                     _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
                 }
             case .timers(let position):
@@ -84,9 +89,11 @@ extension Shard {
 
     /// Runs the handler, retrying a bounded number of times; the record, its
     /// outputs and the entity's new state then wait for the next commit.
+    /// Returns, once applied, the resident entity and whether a timer of it
+    /// fell due by the record (nil when the record went to dead letters).
     private func handle(
         _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID
-    ) async {
+    ) async -> (any Entity, Bool)? {
         let attempts = max(1, services.configuration.handlerAttempts)
         var lastError: (any Error)?
         var tried = 0
@@ -102,8 +109,7 @@ extension Shard {
                 let snapshot = Snapshot(
                     entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
                 )
-                applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
-                return
+                return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
             } catch {
                 lastError = error
                 services.logger.warning("Handler threw", metadata: [
@@ -118,6 +124,7 @@ extension Shard {
         }
         let times = tried == 1 ? "once" : "\(tried) times"
         await deadLetter(record, reason: "handler of \(id) threw \(times): \(lastError.map { "\($0)" } ?? "")")
+        return nil
     }
 
     /// The entity re-activated from its newest snapshot, dropping what a

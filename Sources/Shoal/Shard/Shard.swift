@@ -140,10 +140,13 @@ final class Shard: Sendable {
     }
 
     /// Records an applied record with its outputs and its entity's state
-    /// after it, for the next commit, and completes it.
+    /// after it, for the next commit, and completes it. Returns, read in the
+    /// same lock, the resident entity and whether a timer of it fell due by
+    /// the record (nil when the entity is not resident).
+    @discardableResult
     func applied(
         _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = []
-    ) {
+    ) -> (any Entity, Bool)? {
         state.withLock { state in
             // One lock: a commit never holds the record's timers without
             // its state, nor its state without its timers. A timer set here
@@ -159,6 +162,7 @@ final class Shard: Sendable {
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0
             complete(record.offset, &state)
+            return state.mailboxes[id]?.entity.map { ($0, state.timers.hasCrossed(id, before: record.offset + 1)) }
         }
     }
 

@@ -53,6 +53,14 @@ final class Mailbox: @unchecked Sendable {
     }
 }
 
+/// A mailbox's next work and what its turn needs to know, read with it in
+/// one lock (each lock round trip is contended by the shard's other
+/// threads): the resident entity, the offset its state reflects, and for a
+/// record whether a timer of the entity fell due before it. A timer can
+/// only fall due before the record from records taken in earlier, so the
+/// answer holds until the turn runs.
+typealias MailboxTurn = (work: MailboxWork, entity: (any Entity)?, descriptor: EntityDescriptor, appliedOffset: Int64?, timersDue: Bool)
+
 /// A shard's state, under its lock.
 struct ShardState: Sendable {
     var mailboxes: [EntityID: Mailbox] = [:]
@@ -89,8 +97,10 @@ struct ShardState: Sendable {
         return start
     }
 
-    /// The next work of a mailbox, or nil when it is empty (the drainer stops).
-    mutating func next(for id: EntityID) -> (MailboxWork, (any Entity)?, EntityDescriptor)? {
+    /// The next work of a mailbox, or nil when it is empty (the drainer
+    /// stops), with what the turn needs to know, read in the same lock (see
+    /// `MailboxTurn`).
+    mutating func next(for id: EntityID) -> MailboxTurn? {
         guard let mailbox = mailboxes[id] else { return nil }
         guard let work = mailbox.queue.popFirst() else {
             // An idle mailbox keeps no queue buffer: with the descriptor
@@ -103,7 +113,9 @@ struct ShardState: Sendable {
             wakeIdleWaitersIfIdle()
             return nil
         }
-        return (work, mailbox.entity, mailbox.descriptor)
+        var timersDue = false
+        if case .record(let record, _, _, _) = work { timersDue = timers.hasCrossed(id, before: record.offset) }
+        return (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue)
     }
 
     func setEntity(_ entity: (any Entity)?, for id: EntityID) {
