@@ -27,8 +27,27 @@ import Testing
             }
         }
         let events = try Self.events.map { try ReplayEvent(topic: "echo", offset: $0.offset, key: $0.key, json: CounterEvent(key: $0.key, seq: 0, amount: 1)) }
-        await #expect(throws: ShoalError.self) { try await replay.runPipeline(events) }
+        let error = await #expect(throws: ShoalError.self) { try await replay.runPipeline(events) }
+        #expect(error?.reason.contains("lead back to entity type Echo") == true, "\(String(describing: error))")
         #expect(try await replay.run(events).outputs.count == 2, "one stage alone replays")
+    }
+
+    /// A node's recording holds every stage's events: given to a pipeline,
+    /// the second stage would read its events twice. The error says so.
+    @Test func aJournalHoldingALaterStagesEventsIsNamed() async throws {
+        let replay = try Replay { node in
+            node.route(topic: "counter-events", to: Echo.self, key: .field(\CounterEvent.key)) { echo, event, context in
+                try echo.handle(event, in: context)
+            }
+            node.route(topic: "echo", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+                try counter.handle(event, in: context)
+            }
+        }
+        let recorded = Self.events + [try ReplayEvent(topic: "echo", offset: 0, key: "a", json: CounterEvent(key: "a", seq: 0, amount: 5))]
+        let error = await #expect(throws: ShoalError.self) { try await replay.runPipeline(recorded) }
+        #expect(error?.reason.contains("the journal already holds events of echo, which the outputs of Echo feed") == true, "\(String(describing: error))")
+        let staged = try await replay.runPipeline(Self.events)
+        #expect(staged.states.count == 2 && staged.outputs.count == 4, "the first stage's events alone go through both stages")
     }
 }
 

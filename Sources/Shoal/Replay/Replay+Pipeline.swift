@@ -20,7 +20,8 @@ extension Replay {
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
         var result = try await run(events, transitions: transitions, progress: progress)
-        var seenTypes = Set(events.compactMap { entity(of: $0)?.type })
+        let journalTypes = Set(events.compactMap { entity(of: $0)?.type })
+        var seenTypes = journalTypes
         var stage = result
         var stageEvents = events
         for _ in 1..<max(1, maximumStages) {
@@ -28,7 +29,7 @@ extension Replay {
             guard !next.isEmpty else { return result }
             let types = Set(next.compactMap { entity(of: $0)?.type })
             if let again = types.intersection(seenTypes).sorted().first {
-                throw ShoalError(code: .journal, reason: "outputs lead back to entity type \(again) of an earlier stage; replay the stages one by one")
+                throw refusal(again, fedBy: stage.outputs, journalTypes: journalTypes)
             }
             seenTypes.formUnion(types)
             stage = try await run(next, transitions: transitions)
@@ -39,6 +40,26 @@ extension Replay {
             throw ShoalError(code: .journal, reason: "outputs still lead to routed topics after \(maximumStages) stages")
         }
         return result
+    }
+
+    /// Why a pipeline cannot go on to entity type `again`: its own outputs
+    /// (or a later stage's) lead back to it, or the journal already held
+    /// the events that stage would read (a node's recording of every stage).
+    private func refusal(_ again: String, fedBy outputs: [ReplayResult.Output], journalTypes: Set<String>) -> ShoalError {
+        let feeding = outputs.filter { output in routesTopic(output.topic) && entity(ofTopic: output.topic) == again }
+        let producers = Set(feeding.compactMap { entity(ofTopic: $0.source.source.topic) })
+        let topics = Set(feeding.map(\.topic)).sorted().joined(separator: ", ")
+        guard journalTypes.contains(again), !producers.contains(again) else {
+            return ShoalError(code: .journal, reason: "outputs lead back to entity type \(again) of an earlier stage; replay the stages one by one")
+        }
+        return ShoalError(code: .journal, reason: """
+            the journal already holds events of \(topics), which the outputs of \(producers.sorted().joined(separator: ", ")) feed: \
+            give the pipeline only the first stage's events, or replay the journal as it is with run(_:)
+            """)
+    }
+
+    private func entity(ofTopic topic: String) -> String? {
+        entity(of: ReplayEvent(topic: topic, offset: 0, key: "", value: []))?.type
     }
 
     /// The outputs that go to routed topics, as the events a node would
