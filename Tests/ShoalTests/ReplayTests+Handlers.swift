@@ -50,3 +50,22 @@ extension ReplayTests {
         #expect(reports.withLock { $0 } == [100_000, 200_000, 300_000], "exactly 300,000")
     }
 }
+
+extension ReplayTests {
+    /// A journal line keeps any record value: JSON as JSON, text that is
+    /// not JSON as `valueText`, other bytes as `valueBase64`; each reads back
+    /// as the same bytes.
+    @Test func journalLinesKeepValuesThatAreNotJSON() throws {
+        let values: [[UInt8]] = [Array(#"{"b":1,"a":[true,null]}"#.utf8), Array("plain text, not JSON".utf8), [0xFF, 0x00, 0xC3]]
+        let events = values.enumerated().map { index, value in ReplayEvent(topic: "raw", offset: Int64(index), key: "k", value: value, timestamp: 7) }
+        let lines = events.map(\.journalLine)
+        #expect(lines[1].contains(#""valueText":"plain text, not JSON""#) && lines[2].contains(#""valueBase64":"/wDD""#), "\(lines)")
+        let read = try ReplayJournal.jsonLines(lines.joined(separator: "\n"))
+        #expect(read.map(\.value) == [Array(#"{"a":[true,null],"b":1}"#.utf8), values[1], values[2]], "JSON comes back with sorted keys")
+        #expect(read.map(\.offset) == [0, 1, 2] && read.allSatisfy { $0.timestamp == 7 })
+
+        let both = #"{"topic":"raw","key":"k","value":1,"valueText":"1"}"#
+        let error = try #require(throws: ShoalError.self) { try ReplayJournal.jsonLines(both, source: "two.jsonl") }
+        #expect(error.reason == "two.jsonl line 1: both value and valueText: give one")
+    }
+}

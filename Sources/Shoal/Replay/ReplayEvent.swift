@@ -119,12 +119,18 @@ public struct ReplayResult: Sendable, Hashable {
 
 extension ReplayEvent {
     /// The event as a line of a JSON Lines journal (``ReplayJournal/jsonLines(at:)``
-    /// reads it back as the same event).
+    /// reads it back as the same event). A JSON value is written as JSON
+    /// (keys sorted); a value that is not JSON as `valueText` when it is
+    /// UTF-8 text, else as `valueBase64`, so that it reads back byte for byte.
     public var journalLine: String {
-        var object: [String: Any] = [
-            "topic": topic, "partition": Int(partition), "offset": Int(offset), "key": key,
-            "value": (try? CanonicalJSON.object(value)) ?? String(decoding: value, as: UTF8.self),
-        ]
+        var object: [String: Any] = ["topic": topic, "partition": Int(partition), "offset": Int(offset), "key": key]
+        if let json = try? CanonicalJSON.object(value) {
+            object["value"] = json
+        } else if let text = String(validating: value, as: UTF8.self) {
+            object["valueText"] = text
+        } else {
+            object["valueBase64"] = Data(value).base64EncodedString()
+        }
         if let timestamp { object["timestamp"] = Int(timestamp) }
         return CanonicalJSON.line(object)
     }

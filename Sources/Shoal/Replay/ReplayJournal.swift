@@ -5,7 +5,9 @@ import Foundation
 public enum ReplayJournal {
     /// One event per line:
     /// `{"topic":"payments","key":"acct-1","value":{…},"offset":7,"partition":0,"timestamp":1700000000000}`.
-    /// `offset` defaults to the line's index, `partition` to 0.
+    /// `offset` defaults to the line's index, `partition` to 0. A record
+    /// whose value is not JSON gives it as `valueText` (UTF-8 text) or
+    /// `valueBase64` instead of `value`.
     /// - Throws: ``ShoalError`` (code `journal`) naming the file and line.
     public static func jsonLines(at url: URL) throws -> [ReplayEvent] {
         let text: String
@@ -40,14 +42,28 @@ public enum ReplayJournal {
         guard let key = object["key"] as? String else {
             throw ShoalError(code: .journal, reason: "\(where_): no \"key\"")
         }
-        guard let value = object["value"] else {
-            throw ShoalError(code: .journal, reason: "\(where_): no \"value\"")
-        }
-        let bytes = try CanonicalJSON.data(value)
+        let bytes = try value(of: object, at: where_)
         return ReplayEvent(
             topic: topic, partition: Int32(object["partition"] as? Int ?? 0), offset: Int64(object["offset"] as? Int ?? index),
             key: key, value: Array(bytes), timestamp: (object["timestamp"] as? Int).map(Int64.init)
         )
+    }
+
+    /// The record value a line holds: a JSON `value`, or for a record that
+    /// is not JSON its UTF-8 text (`valueText`) or its bytes in base64
+    /// (`valueBase64`); exactly one of them.
+    private static func value(of object: [String: Any], at where_: String) throws -> [UInt8] {
+        let given = ["value", "valueText", "valueBase64"].filter { object[$0] != nil }
+        guard given.count == 1 else {
+            let reason = given.isEmpty ? "no \"value\"" : "both \(given.joined(separator: " and ")): give one"
+            throw ShoalError(code: .journal, reason: "\(where_): \(reason)")
+        }
+        if let value = object["value"] { return Array(try CanonicalJSON.data(value)) }
+        if let text = object["valueText"] as? String { return Array(text.utf8) }
+        guard let encoded = object["valueBase64"] as? String, let bytes = Data(base64Encoded: encoded) else {
+            throw ShoalError(code: .journal, reason: "\(where_): \"valueBase64\" is not base64")
+        }
+        return Array(bytes)
     }
 
     /// The journal of a partition file (`<topic>-<partition>.sqlite`) a node
