@@ -16,7 +16,7 @@ extension FraudDetectionTests {
         let event = try ReplayEvent(topic: FraudDetection.payments, offset: 0, key: "acct-1", json: payment, timestamp: 1_767_225_601_234)
         let replay = try Replay(FraudDetection.self)
         let firstStage = try await replay.run([event])
-        let next = replay.eventsFollowing(firstStage.outputs, of: [event])
+        let next = replay.eventsFollowing(firstStage.outputs)
         #expect(Set(next.map(\.topic)) == [FraudDetection.byCard, FraudDetection.byIP])
         #expect(next.map(\.timestamp) == [1_767_225_601_234, 1_767_225_601_234])
         #expect(try await replay.runPipeline([event]).applied == 3, "the payment, then its card and IP copies")

@@ -65,3 +65,40 @@ distributed actor Echo: Entity {
         try context.emit(topic: "echo", key: context.key, value: event)
     }
 }
+
+extension ReplayPipelineTests {
+    /// A timer's outputs carry the time it was due, in a replay as in a
+    /// node: a later stage that takes event time from the record timestamp
+    /// sees that time, not the moment of publishing.
+    @Test func timerOutputsCarryTheirDueTimeIntoTheNextStage() async throws {
+        let replay = try Replay { node in
+            node.route(topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)) { reminder, event, context in
+                reminder.handle(event, in: context)
+            }
+            node.route(topic: "reminders-fired", to: Alarm.self, key: .field(\ReminderFired.key)) { alarm, _, context in
+                alarm.note(context)
+            }
+        }
+        let events = try [
+            ReplayEvent(topic: "reminders", offset: 0, key: "k", json: ReminderEvent(key: "k", seq: 0, at: .init(milliseconds: 1_000), remindAt: .init(milliseconds: 5_000)), timestamp: 1),
+            ReplayEvent(topic: "reminders", offset: 1, key: "k", json: ReminderEvent(key: "k", seq: 1, at: .init(milliseconds: 9_000)), timestamp: 2),
+        ]
+        let result = try await replay.runPipeline(events)
+        #expect(result.outputs.first?.timestamp == 5_000, "the timer's output")
+        #expect(try result.state([Int64].self, of: EntityID(type: "Alarm", key: "k")) == [5_000], "the next stage's record timestamp")
+    }
+}
+
+/// Notes the record timestamp of every event it gets.
+distributed actor Alarm: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    var state: [Int64] = []
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func note(_ context: EntityContext) {
+        state.append(context.timestamp?.milliseconds ?? -1)
+    }
+}

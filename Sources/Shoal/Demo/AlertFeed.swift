@@ -52,7 +52,10 @@ final class AlertFeed: Sendable {
         let value = record.valueString ?? ""
         let object = (try? JSONSerialization.jsonObject(with: Data(value.utf8))) as? [String: Any]
         let rule = object?["rule"] as? String ?? record.topic
-        let delay = record.timestamp.map { Int64(Date().timeIntervalSince1970 * 1_000) - $0.milliseconds }
+        // A timer's output carries the time it was due (event time, for an
+        // event-time timer), not a production time: no delay to measure.
+        let fromTimer = id.split(separator: "/").last.flatMap { Int64($0) }.map { $0 >= 1 << 32 } ?? false
+        let delay = fromTimer ? nil : record.timestamp.map { Int64(Date().timeIntervalSince1970 * 1_000) - $0.milliseconds }
         let isNew = seen.withLock { seen in
             guard seen.ids.insert(id).inserted else { return false }
             seen.count += 1
@@ -62,7 +65,7 @@ final class AlertFeed: Sendable {
         }
         guard isNew else { return }
         let key = record.keyString ?? "-"
-        let after = delay.map { "  (\($0) ms after its event was produced)" } ?? ""
+        let after = fromTimer ? "  (from a timer)" : delay.map { "  (\($0) ms after its event was produced)" } ?? ""
         if let detail = object?["detail"] as? String {
             console.line("alert  \(Self.padded(rule, 18)) \(Self.padded(key, 14))  \(detail)\(after)")
         } else {

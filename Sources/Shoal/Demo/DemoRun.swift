@@ -217,7 +217,7 @@ struct DemoRun: Sendable {
         guard !delays.isEmpty else { return "no alert delays measured" }
         let sorted = delays.sorted()
         func percentile(_ p: Double) -> Int64 { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        return "alert delay from the source event's production (for timers' alerts, from their publication): p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(sorted.last!) ms"
+        return "alert delay from the source event's production (timers' alerts not counted): p50 \(percentile(0.5)) ms, p99 \(percentile(0.99)) ms, max \(sorted.last!) ms"
     }
 
     private func summarize(

@@ -23,7 +23,7 @@ public struct RecordedPartition: Sendable {
         outputs = try store.outputHistory().map { row in
             ReplayResult.Output(
                 source: OutputID(source: partition, offset: row.sourceOffset, position: row.position), topic: row.topic,
-                key: row.key.map { String(decoding: $0, as: UTF8.self) }, value: row.value ?? []
+                key: row.key.map { String(decoding: $0, as: UTF8.self) }, value: row.value ?? [], timestamp: row.timestamp
             )
         }.sorted { $0.source < $1.source }
         var states: [EntityID: [UInt8]] = [:]

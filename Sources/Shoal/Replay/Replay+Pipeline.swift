@@ -23,9 +23,8 @@ extension Replay {
         let journalTypes = Set(events.compactMap { entity(of: $0)?.type })
         var seenTypes = journalTypes
         var stage = result
-        var stageEvents = events
         for _ in 1..<max(1, maximumStages) {
-            let next = eventsFollowing(stage.outputs, of: stageEvents)
+            let next = eventsFollowing(stage.outputs)
             guard !next.isEmpty else { return result }
             let types = Set(next.compactMap { entity(of: $0)?.type })
             if let again = types.intersection(seenTypes).sorted().first {
@@ -33,10 +32,9 @@ extension Replay {
             }
             seenTypes.formUnion(types)
             stage = try await run(next, transitions: transitions)
-            stageEvents = next
             result.append(stage)
         }
-        guard eventsFollowing(stage.outputs, of: stageEvents).isEmpty else {
+        guard eventsFollowing(stage.outputs).isEmpty else {
             throw ShoalError(code: .journal, reason: "outputs still lead to routed topics after \(maximumStages) stages")
         }
         return result
@@ -63,21 +61,14 @@ extension Replay {
     }
 
     /// The outputs that go to routed topics, as the events a node would
-    /// read: each with its source event's timestamp, as a node's outputs
-    /// carry it (a timer's outputs have none: a node stamps them when it
-    /// publishes them).
-    func eventsFollowing(_ outputs: [ReplayResult.Output], of sources: [ReplayEvent]) -> [ReplayEvent] {
-        var timestamps: [OutputSource: Int64] = [:]
-        for event in sources {
-            if let timestamp = event.timestamp { timestamps[OutputSource(event.topic, event.partition, event.offset)] = timestamp }
-        }
+    /// read: each with the timestamp its output carries (its source
+    /// event's, or a timer's due time), as a node's outputs carry it.
+    func eventsFollowing(_ outputs: [ReplayResult.Output]) -> [ReplayEvent] {
         var numbering = PartitionNumbering()
         return outputs.compactMap { output in
             guard routesTopic(output.topic), let key = output.key else { return nil }
             var event = numbering.event(topic: output.topic, key: key, value: output.value, partitions: partitionCount(of: output.topic))
-            if output.source.position < 1 << 32 {
-                event.timestamp = timestamps[OutputSource(output.source.source.topic, output.source.source.partition, output.source.offset)]
-            }
+            event.timestamp = output.timestamp
             return event
         }
     }
@@ -90,19 +81,6 @@ extension Replay {
         return records.map { record in
             numbering.event(topic: record.topic, key: record.key, value: Array(record.value.utf8), partitions: partitionCount(of: record.topic))
         }
-    }
-}
-
-/// The record an output came from.
-private struct OutputSource: Hashable {
-    var topic: String
-    var partition: Int32
-    var offset: Int64
-
-    init(_ topic: String, _ partition: Int32, _ offset: Int64) {
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
     }
 }
 

@@ -90,7 +90,7 @@ struct ReplayClocks: Sendable {
         case .sideOutput(let topic):
             sideOutputs.append((ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0), .init(
                 source: OutputID(source: TopicPartition(event.topic, event.partition), offset: event.offset, position: 0), topic: topic,
-                key: event.key, value: event.value
+                key: event.key, value: event.value, timestamp: event.timestamp
             )))
         case .deadLetter:
             deadLetters.append((step.index, event.failure(reason)))

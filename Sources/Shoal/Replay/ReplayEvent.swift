@@ -57,6 +57,9 @@ public struct ReplayResult: Sendable, Hashable {
         public var topic: String
         public var key: String?
         public var value: [UInt8]
+        /// The record timestamp it carries (ms): its source event's, or for
+        /// a timer's output the time the timer was due, as in a node.
+        public var timestamp: Int64? = nil
 
         /// The id as the `shoal-id` header carries it: `topic/partition/offset/position`.
         public var id: String { source.description }

@@ -143,7 +143,7 @@ struct ReplayLane {
             resident.firings = 0
             outcome.record(
                 applied, at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0), entity: id,
-                source: resident.source, offset: offset, positions: { Int64($0) }
+                source: resident.source, offset: offset, timestamp: events[step.index].timestamp, positions: { Int64($0) }
             )
             outcome.applied += 1
         } catch {
@@ -173,7 +173,7 @@ struct ReplayLane {
                 let (clocks, source) = (self.clocks, resident.source)
                 resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: crossing.position) }
                 outcome.record(
-                    applied, at: order, entity: id, source: resident.source, offset: resident.lastOffset,
+                    applied, at: order, entity: id, source: resident.source, offset: resident.lastOffset, timestamp: timer.due.milliseconds,
                     positions: { EntityDispatch.timerOutputPosition(firing: firing, index: $0) }, timer: timer
                 )
                 if applied.expired {

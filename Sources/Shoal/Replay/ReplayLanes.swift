@@ -108,12 +108,12 @@ struct LaneOutcome: Sendable {
     /// Records what an event or a timer did: outputs, and the state after it.
     mutating func record(
         _ applied: EntityDispatch.Applied, at order: ReplayOrder, entity: EntityID, source: TopicPartition, offset: Int64,
-        positions: (Int) -> Int64, timer: EntityTimer? = nil
+        timestamp: Int64?, positions: (Int) -> Int64, timer: EntityTimer? = nil
     ) {
         for (index, output) in applied.outputs.enumerated() {
             outputs.append((next(order), .init(
                 source: OutputID(source: source, offset: offset, position: positions(index)), topic: output.topic,
-                key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? []
+                key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? [], timestamp: timestamp
             )))
         }
         if let state = applied.state {

@@ -55,13 +55,14 @@ struct PendingCheckpoint: Sendable {
     }
 
     /// Adds one timer firing: its outputs (numbered after the entity's last
-    /// record, see ``EntityDispatch/timerOutputPosition(firing:index:)``) and
+    /// record, see ``EntityDispatch/timerOutputPosition(firing:index:)``,
+    /// stamped with the time `timer` was due, as a replay stamps them) and
     /// the entity's state after it.
-    mutating func addFiring(outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID) {
+    mutating func addFiring(of timer: EntityTimer, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID) {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: snapshot.offset, position: EntityDispatch.timerOutputPosition(firing: snapshot.firings, index: index),
-                topic: output.topic, key: output.key, value: output.value, headers: nil
+                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: timer.due.milliseconds
             ))
         }
         snapshots[id] = snapshot

@@ -88,7 +88,7 @@ extension Shard {
                     entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
                 )
                 state.withLock { state in
-                    state.pending.addFiring(outputs: result.outputs, snapshot: snapshot, to: id)
+                    state.pending.addFiring(of: timer, outputs: result.outputs, snapshot: snapshot, to: id)
                     let marks = state.clockMarks
                     state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
                     state.endFiring(from: crossing.position)

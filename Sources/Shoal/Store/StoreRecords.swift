@@ -65,8 +65,9 @@ public struct OutboxEntry: Sendable, Hashable {
     public var headers: [UInt8]?
     /// The source record's timestamp (ms), which the output carries as its
     /// own, as Kafka Streams does: a later stage's event time and the
-    /// end-to-end latency both start at the original record. Nil for the
-    /// outputs of timers (stamped when published).
+    /// end-to-end latency both start at the original record. A timer's
+    /// outputs carry the time it was due; nil when the source has no
+    /// timestamp (the producer stamps it when it publishes).
     public var timestamp: Int64?
 
     public init(
