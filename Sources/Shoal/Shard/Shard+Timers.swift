@@ -58,9 +58,10 @@ extension Shard {
     /// Fires the entity's timers that fell due before `position` (all that
     /// fell due, when nil), in the order they fell due, each with the clocks
     /// that passed it and like a record: its outputs, timer changes and the
-    /// entity's state after it join the next commit. A timer that throws is
-    /// dropped (logged and counted) and the entity comes back from its last
-    /// saved state. Returns the entity as it is after them; nil when its
+    /// entity's state after it join the next commit. A timer that throws
+    /// is tried again like a handler (``ShoalNodeConfiguration/handlerAttempts``,
+    /// not after a ``NonRetryableError``), the entity back at its last saved
+    /// state each time; after the last attempt it is dead-lettered. Returns the entity as it is after them; nil when its
     /// state expired or it could not be activated again.
     func fireCrossed(_ id: EntityID, before position: Int64?, entity: any Entity, descriptor: EntityDescriptor) async -> (any Entity)? {
         var entity = entity
@@ -73,43 +74,97 @@ extension Shard {
                 state.withLock { $0.endFiring(from: crossing.position) }
                 break
             }
-            do {
-                let result = try await EntityDispatch.fire(
-                    timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
-                    logger: services.logger
-                )
-                if result.expired {
-                    // Released: the entity's next event activates a new one.
-                    state.withLock { $0.endFiring(from: crossing.position) }
-                    expire(id)
-                    return nil
-                }
-                let snapshot = Snapshot(
-                    entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
-                )
-                state.withLock { state in
-                    state.pending.addFiring(of: timer, outputs: result.outputs, snapshot: snapshot, to: id)
-                    let marks = state.clockMarks
-                    state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
-                    state.endFiring(from: crossing.position)
-                    // A timer it set that a record taken in already passed,
-                    // beyond this loop's bound, needs a turn of its own: that
-                    // record woke nobody for it. (Within the bound, this loop fires it.)
-                    if let position, let crossed = state.timers.latestCrossing(of: id), crossed >= position {
-                        _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
+            let attempts = max(1, services.configuration.handlerAttempts)
+            for attempt in 1...attempts {
+                do {
+                    let result = try await EntityDispatch.fire(
+                        timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
+                        logger: services.logger
+                    )
+                    if result.expired {
+                        // Released: the entity's next event activates a new one.
+                        state.withLock { $0.endFiring(from: crossing.position) }
+                        expire(id)
+                        return nil
                     }
+                    commitFiring(timer, of: id, result, offset: offset, firing: firing, crossing: crossing, before: position, descriptor: descriptor)
+                    break
+                } catch {
+                    services.logger.warning("Timer threw", metadata: [
+                        "entity": "\(id)", "timer": "\(timer.name)", "attempt": "\(attempt)", "error": "\(error)",
+                    ])
+                    // What the failed attempt changed is undone: the entity
+                    // comes back from its last saved state.
+                    guard let restored = await restore(id, descriptor) else {
+                        await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: "timer \(timer.name) of \(id) threw (\(error)) and the entity could not be activated again")
+                        return nil
+                    }
+                    entity = restored
+                    if attempt < attempts, !(error is any NonRetryableError) {
+                        try? await Task.sleep(for: services.configuration.retryBackoff)
+                        continue
+                    }
+                    let times = attempt == 1 ? "once" : "\(attempt) times"
+                    await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: "timer \(timer.name) of \(id) threw \(times): \(error)")
+                    break
                 }
-                Counter(label: "shoal_timers_fired_total").increment()
-            } catch {
-                state.withLock { $0.endFiring(from: crossing.position) }
-                services.logger.error("Timer threw; dropped", metadata: ["entity": "\(id)", "timer": "\(timer.name)", "error": "\(error)"])
-                Counter(label: "shoal_timer_failures_total").increment()
-                state.withLock { $0.pending.timers[id] = $0.timers.timers(of: id).all }
-                guard let restored = await restore(id, descriptor) else { return nil }
-                entity = restored
             }
         }
         return entity
+    }
+
+    /// A firing's outcome joins the next commit: its outputs, the entity's
+    /// state after it, and the timers it set or cancelled.
+    private func commitFiring(
+        _ timer: EntityTimer, of id: EntityID, _ result: EntityDispatch.Applied, offset: Int64, firing: Int64, crossing: TimerCrossing,
+        before position: Int64?, descriptor: EntityDescriptor
+    ) {
+        let snapshot = Snapshot(
+            entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
+        )
+        state.withLock { state in
+            state.pending.addFiring(of: timer, outputs: result.outputs, snapshot: snapshot, to: id)
+            let marks = state.clockMarks
+            state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
+            state.endFiring(from: crossing.position)
+            // A timer it set that a record taken in already passed,
+            // beyond this loop's bound, needs a turn of its own: that
+            // record woke nobody for it. (Within the bound, this loop fires it.)
+            if let position, let crossed = state.timers.latestCrossing(of: id), crossed >= position {
+                _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
+            }
+        }
+        Counter(label: "shoal_timers_fired_total").increment()
+    }
+
+    /// A timer that threw on every attempt: it is dropped (its removal joins
+    /// the next commit) and sent to the dead-letter topic as a record naming
+    /// the entity and the timer, with the reason, like a record no attempt
+    /// could handle. Delivery is retried while the shard runs.
+    private func gaveUp(on timer: EntityTimer, of id: EntityID, after offset: Int64, crossing: TimerCrossing, reason: String) async {
+        state.withLock { state in
+            state.endFiring(from: crossing.position)
+            state.pending.timers[id] = state.timers.timers(of: id).all
+        }
+        services.logger.error("Timer threw on every attempt; dead-lettered", metadata: ["entity": "\(id)", "timer": "\(timer.name)", "reason": "\(reason)"])
+        Counter(label: "shoal_timer_failures_total").increment()
+        let letter = KafkaRecord(
+            topic: partition.topic, partition: partition.partition, offset: offset, key: KafkaBytes(id.key),
+            value: KafkaBytes((try? CanonicalJSON.encode(DeadTimer(entity: id.type, key: id.key, timer: timer))) ?? []),
+            headers: [KafkaHeader(key: "shoal-dlq-timer", string: timer.name)]
+        )
+        var backoff = Duration.milliseconds(100)
+        while true {
+            do {
+                try await services.deadLetters.send(letter, reason: reason)
+                return
+            } catch {
+                services.logger.error("Dead letter not delivered; retrying", metadata: ["entity": "\(id)", "error": "\(error)"])
+            }
+            guard !state.withLock({ $0.stopping }) else { return }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
     }
 
     /// The entity's state ran out its time-to-live: it is released, its
@@ -163,4 +218,11 @@ extension ShardState {
         guard let position = timers.latestCrossing(of: id), let descriptor = mailboxes[id]?.descriptor ?? descriptor(id) else { return false }
         return enqueue(.timers(upTo: position), for: id, descriptor: descriptor)
     }
+}
+
+/// A timer that threw on every attempt, as its dead letter carries it.
+private struct DeadTimer: Encodable {
+    var entity: String
+    var key: String
+    var timer: EntityTimer
 }
