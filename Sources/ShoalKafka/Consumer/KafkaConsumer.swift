@@ -19,6 +19,13 @@ public final class KafkaConsumer: Service, Sendable {
     let listener: any KafkaRebalanceListener
     let client: RDKafkaClient
     let machine: Mutex<ConsumerStateMachine>
+    /// librdkafka's group join state, from its log callback. Not in
+    /// `machine`: the callback runs on librdkafka's main thread, which can
+    /// hold librdkafka's own locks while it logs, and `pause`/`resume` call
+    /// into librdkafka under `machine`'s lock; taking that lock here
+    /// deadlocked the two (seen once in a test run). This lock is never held
+    /// across a librdkafka call.
+    let joinState = Mutex<String?>(nil)
     let buffer = RecordBuffer()
     let eventStream: AsyncStream<KafkaConsumerEvent>
     let eventSink: AsyncStream<KafkaConsumerEvent>.Continuation
@@ -54,7 +61,7 @@ public final class KafkaConsumer: Service, Sendable {
                 rebalance.target?.rebalance(client: client, error: error, list: list)
             },
             onError: { events.yield(.error($0)) },
-            onJoinState: { state in rebalance.target?.machine.withLock { $0.rebalance.joinState = state } },
+            onJoinState: { state in rebalance.target?.joinState.withLock { $0 = state } },
             forwardsDebug: !configuration.client.debugContexts.isEmpty
         )
         let config = try RDKafkaConfig(properties: configuration.properties, raw: configuration.client.rawProperties)
@@ -139,7 +146,11 @@ public final class KafkaConsumer: Service, Sendable {
 
     private func checkMayCommit() throws(KafkaError) {
         let limit = configuration.maxPollInterval
-        guard machine.withLock({ $0.rebalance.mayCommit(limit: limit) }) else {
+        let joined = joinState.withLock { $0 }
+        guard machine.withLock({ machine in
+            machine.rebalance.joinState = joined ?? machine.rebalance.joinState
+            return machine.rebalance.mayCommit(limit: limit)
+        }) else {
             throw KafkaError(
                 code: .commit, reason: "the group is rebalancing: commit after it",
                 rdKafkaCode: RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS.rawValue
