@@ -13,13 +13,17 @@ public struct GoldenComparison: Sendable, CustomStringConvertible {
     /// True when both hold the same lines in the same order.
     public var matches: Bool { missing.isEmpty && unexpected.isEmpty }
 
-    /// Compares `result` with the golden file at `url`. With the environment
-    /// variable `SHOAL_UPDATE_GOLDEN` set, writes the file instead: review
-    /// its diff before committing it. A missing file is a mismatch.
+    /// Whether golden files are being written rather than compared: the
+    /// environment variable `SHOAL_UPDATE_GOLDEN` is `1`. Other files kept
+    /// with a golden file (a journal) follow the same switch.
+    public static var isUpdating: Bool { ProcessInfo.processInfo.environment["SHOAL_UPDATE_GOLDEN"] == "1" }
+
+    /// Compares `result` with the golden file at `url`. While
+    /// ``isUpdating``, writes the file instead: review its diff before
+    /// committing it. A missing file is a mismatch.
     public init(_ result: ReplayResult, golden url: URL) throws {
         let lines = result.reportLines
-        let environment = ProcessInfo.processInfo.environment
-        if environment["SHOAL_UPDATE_GOLDEN"] == "1" {
+        if Self.isUpdating {
             try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
             self.init(missing: [], unexpected: [], updated: true)
             return

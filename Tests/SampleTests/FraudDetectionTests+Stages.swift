@@ -11,7 +11,7 @@ extension FraudDetectionTests {
     @Test func forwardedPaymentsKeepTheirSourceTimestamp() async throws {
         let payment = Payment(
             id: "p1", account: "acct-1", card: "card-1", ip: "10.0.0.1", country: "FR", amount: 500,
-            at: EventTime(milliseconds: 1_767_225_600_000)
+            at: PaymentLoad.start
         )
         let event = try ReplayEvent(topic: FraudDetection.payments, offset: 0, key: "acct-1", json: payment, timestamp: 1_767_225_601_234)
         let replay = try Replay(FraudDetection.self)

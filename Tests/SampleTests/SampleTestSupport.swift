@@ -20,6 +20,23 @@ extension ReplayResult {
     }
 }
 
+/// Hand-written events as one partition of `topic`, numbered in the order given.
+func onePartition<Event: Encodable>(_ events: [Event], of topic: String, key: (Event) -> String) throws -> [ReplayEvent] {
+    try events.enumerated().map { index, event in
+        try ReplayEvent(topic: topic, offset: Int64(index), key: key(event), json: event)
+    }
+}
+
+/// Every one of `expected` was found exactly once, and nothing else.
+func expectFoundOnce<Found: Hashable & Comparable>(
+    _ expected: Set<Found>, found findings: [Found: Int], extra: Comment = "flagged but not planted",
+    missing: Comment = "planted but not caught", sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(Set(findings.keys).subtracting(expected).sorted() == [], extra, sourceLocation: sourceLocation)
+    #expect(expected.subtracting(findings.keys).sorted() == [], missing, sourceLocation: sourceLocation)
+    #expect(findings.values.allSatisfy { $0 == 1 }, "\(findings.filter { $0.value > 1 })", sourceLocation: sourceLocation)
+}
+
 /// A sample's golden replay: the journal its generator writes for `seed`
 /// and `count` is the one kept in `Samples/<sample>/Golden/`, and replaying
 /// it (every stage) gives the lines of the golden file next to it.
@@ -36,7 +53,7 @@ func expectGoldenReplay(
     }
     let generated = replay.events(of: Array(load))
     let lines = generated.map(\.journalLine).joined(separator: "\n") + "\n"
-    if ProcessInfo.processInfo.environment["SHOAL_UPDATE_GOLDEN"] != nil {
+    if GoldenComparison.isUpdating {
         try lines.write(to: journal, atomically: true, encoding: .utf8)
     }
     let kept = try ReplayJournal.jsonLines(at: journal)

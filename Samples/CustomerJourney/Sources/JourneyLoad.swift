@@ -82,12 +82,7 @@ struct JourneyLoad {
         events.add(event, deliveredAt: event.at.milliseconds + Int64(random.int(in: 0...Self.maximumDelay)))
     }
 
-    static func customer(_ number: Int) -> String { "cust-" + padded(number, 7) }
-
-    static func padded(_ number: Int, _ width: Int) -> String {
-        let digits = String(number)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
+    static func customer(_ number: Int) -> String { paddedID("cust", number) }
 }
 
 /// One customer's events, written step by step: each step happens at the

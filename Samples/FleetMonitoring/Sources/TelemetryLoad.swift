@@ -123,12 +123,7 @@ struct TelemetryLoad {
 
     static func rounded(_ value: Double, _ scale: Double) -> Double { (value * scale).rounded() / scale }
 
-    static func vehicle(_ number: Int) -> String { "veh-" + padded(number, 4) }
+    static func vehicle(_ number: Int) -> String { paddedID("veh", number, width: 4) }
 
-    static func stop(_ number: Int) -> String { "stop-" + padded(number, 4) }
-
-    private static func padded(_ number: Int, _ width: Int) -> String {
-        let digits = String(number)
-        return String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
+    static func stop(_ number: Int) -> String { paddedID("stop", number, width: 4) }
 }

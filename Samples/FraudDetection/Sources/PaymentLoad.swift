@@ -115,10 +115,7 @@ struct PaymentLoad {
         "pay-" + String(random.next() & 0xFFFF_FFFF_FFFF, radix: 16)
     }
 
-    static func name(_ prefix: String, _ number: Int) -> String {
-        let digits = String(number)
-        return prefix + "-" + String(repeating: "0", count: max(0, 7 - digits.count)) + digits
-    }
+    static func name(_ prefix: String, _ number: Int) -> String { paddedID(prefix, number) }
 
     static func address(_ number: Int) -> String {
         "10.\(number >> 16 & 255).\(number >> 8 & 255).\(number & 255)"

@@ -153,8 +153,7 @@ struct StockLoad {
     /// Ids numbered in the order movements are made: unique, and the same for the same seed.
     private mutating func movementID(_ prefix: String) -> String {
         sequence += 1
-        let digits = String(sequence)
-        return prefix + "-" + String(repeating: "0", count: max(0, 7 - digits.count)) + digits
+        return paddedID(prefix, sequence)
     }
 
     static func sku(_ number: Int) -> String { "SKU-" + String(number) }

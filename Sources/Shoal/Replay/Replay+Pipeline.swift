@@ -20,13 +20,13 @@ extension Replay {
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
         var result = try await run(events, transitions: transitions, progress: progress)
-        let journalTypes = Set(events.compactMap { entity(of: $0)?.type })
+        let journalTypes = Set(events.compactMap { entityType(ofTopic: $0.topic) })
         var seenTypes = journalTypes
         var stage = result
         for _ in 1..<max(1, maximumStages) {
             let next = eventsFollowing(stage.outputs)
             guard !next.isEmpty else { return result }
-            let types = Set(next.compactMap { entity(of: $0)?.type })
+            let types = Set(next.compactMap { entityType(ofTopic: $0.topic) })
             if let again = types.intersection(seenTypes).sorted().first {
                 throw refusal(again, fedBy: stage.outputs, journalTypes: journalTypes)
             }
@@ -44,8 +44,8 @@ extension Replay {
     /// (or a later stage's) lead back to it, or the journal already held
     /// the events that stage would read (a node's recording of every stage).
     private func refusal(_ again: String, fedBy outputs: [ReplayResult.Output], journalTypes: Set<String>) -> ShoalError {
-        let feeding = outputs.filter { output in routesTopic(output.topic) && entity(ofTopic: output.topic) == again }
-        let producers = Set(feeding.compactMap { entity(ofTopic: $0.source.source.topic) })
+        let feeding = outputs.filter { entityType(ofTopic: $0.topic) == again }
+        let producers = Set(feeding.compactMap { entityType(ofTopic: $0.source.source.topic) })
         let topics = Set(feeding.map(\.topic)).sorted().joined(separator: ", ")
         guard journalTypes.contains(again), !producers.contains(again) else {
             return ShoalError(code: .journal, reason: "outputs lead back to entity type \(again) of an earlier stage; replay the stages one by one")
@@ -56,17 +56,13 @@ extension Replay {
             """)
     }
 
-    private func entity(ofTopic topic: String) -> String? {
-        entity(of: ReplayEvent(topic: topic, offset: 0, key: "", value: []))?.type
-    }
-
     /// The outputs that go to routed topics, as the events a node would
     /// read: each with the timestamp its output carries (its source
     /// event's, or a timer's due time), as a node's outputs carry it.
     func eventsFollowing(_ outputs: [ReplayResult.Output]) -> [ReplayEvent] {
         var numbering = PartitionNumbering()
         return outputs.compactMap { output in
-            guard routesTopic(output.topic), let key = output.key else { return nil }
+            guard entityType(ofTopic: output.topic) != nil, let key = output.key else { return nil }
             var event = numbering.event(topic: output.topic, key: key, value: output.value, partitions: partitionCount(of: output.topic))
             event.timestamp = output.timestamp
             return event

@@ -49,7 +49,8 @@ public final class Replay: Sendable {
         routes[event.topic].map { EntityID(type: $0.entity.name, key: event.key) }
     }
 
-    func routesTopic(_ topic: String) -> Bool { routes[topic] != nil }
+    /// The entity type `topic`'s route leads to, if it has one.
+    func entityType(ofTopic topic: String) -> String? { routes[topic]?.entity.name }
 
     func partitionCount(of topic: String) -> Int32 { max(1, partitions[topic] ?? 1) }
 

@@ -111,7 +111,7 @@ struct ReplayLane {
             let order = ReplayOrder(index: end, phase: 0, entity: name, sequence: 0)
             await fireCrossed(resident, id, before: nil, order: order)
             guard !resident.expired else { continue }
-            outcome.states[id] = Array(try await resident.descriptor.snapshot(resident.entity))
+            outcome.states[id] = try await resident.descriptor.snapshot(resident.entity)
             if !resident.timers.isEmpty { outcome.pendingTimers[id] = resident.timers.all }
         }
     }

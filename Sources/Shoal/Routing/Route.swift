@@ -104,7 +104,7 @@ final class EntityDescriptor: Sendable {
     /// How long a state lives without events (``Entity/stateTimeToLive``).
     let timeToLive: Duration?
     let activate: nonisolated(nonsending) @Sendable (ShoalActorSystem, EntityID, Snapshot?) async throws -> any Entity
-    let snapshot: @Sendable (any Entity) async throws -> Data
+    let snapshot: @Sendable (any Entity) async throws -> [UInt8]
     /// Runs the entity's ``Entity/timerFired(_:in:)`` and, when asked,
     /// encodes the state after it, in one turn on the entity's actor.
     let fire: nonisolated(nonsending) @Sendable (any Entity, EntityTimer, EntityContext, _ encodingState: Bool) async throws -> [UInt8]?
@@ -133,7 +133,7 @@ final class EntityDescriptor: Sendable {
             guard let entity = entity as? E, let state = await entity.whenLocal({ $0.state }) else {
                 preconditionFailure("snapshot of a foreign or remote entity")
             }
-            return Data(try CanonicalJSON.encode(state))
+            return try CanonicalJSON.encode(state)
         }
     }
 

@@ -94,37 +94,28 @@ extension Shard {
     private func handle(
         _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID
     ) async -> (any Entity, Bool)? {
-        let attempts = max(1, services.configuration.handlerAttempts)
-        var lastError: (any Error)?
-        var tried = 0
-        var entity = entity
-        for attempt in 1...attempts {
-            tried = attempt
+        let outcome = await attempting(id, route.entity, on: entity) { attempt, error in
+            services.logger.warning("Handler threw", metadata: [
+                "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
+            ])
+        } _: { entity in
             let started = ContinuousClock.now
-            do {
-                let result = try await EntityDispatch.apply(
-                    .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
-                )
-                services.metrics.handlerLatency.record(ContinuousClock.now - started)
-                let snapshot = Snapshot(
-                    entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
-                )
-                return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
-            } catch {
-                lastError = error
-                services.logger.warning("Handler threw", metadata: [
-                    "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
-                ])
-                // What the failed attempt changed is undone: the entity comes
-                // back from its last saved state.
-                guard let restored = await restore(id, route.entity), !(error is any NonRetryableError) else { break }
-                entity = restored
-                if attempt < attempts { try? await Task.sleep(for: services.configuration.retryBackoff) }
-            }
+            let result = try await EntityDispatch.apply(
+                .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
+            )
+            services.metrics.handlerLatency.record(ContinuousClock.now - started)
+            return result
         }
-        let times = tried == 1 ? "once" : "\(tried) times"
-        await deadLetter(record, reason: "handler of \(id) threw \(times): \(lastError.map { "\($0)" } ?? "")")
-        return nil
+        switch outcome {
+        case .done(let result, _):
+            let snapshot = Snapshot(
+                entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
+            )
+            return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
+        case .failed(let error, let tries, _), .lost(let error, let tries):
+            await deadLetter(record, reason: "handler of \(id) threw \(AttemptOutcome<Void>.times(tries)): \(error)")
+            return nil
+        }
     }
 
     /// The entity re-activated from its newest snapshot, dropping what a

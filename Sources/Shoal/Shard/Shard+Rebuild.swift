@@ -31,11 +31,10 @@ extension Shard {
         for row in rows {
             let record = ReplayEvent(row, of: partition).record
             let decoded = try route.decode(record)
-            let (event, time) = (decoded.event, decoded.time)
-            var moment = EntityDispatch.Moment.untimed(now: time ?? .distantPast)
-            moment.eventTime = time
+            var moment = EntityDispatch.Moment.untimed(now: decoded.time ?? .distantPast)
+            moment.eventTime = decoded.time
             _ = try await EntityDispatch.apply(
-                .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment, encodingState: false
+                .init(record), event: decoded.event, route: route, to: entity, id: id, logger: services.logger, moment: moment, encodingState: false
             )
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])

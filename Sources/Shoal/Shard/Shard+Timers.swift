@@ -61,7 +61,8 @@ extension Shard {
     /// entity's state after it join the next commit. A timer that throws
     /// is tried again like a handler (``ShoalNodeConfiguration/handlerAttempts``,
     /// not after a ``NonRetryableError``), the entity back at its last saved
-    /// state each time; after the last attempt it is dead-lettered. Returns the entity as it is after them; nil when its
+    /// state each time; after the last attempt it is dead-lettered. Returns
+    /// the entity as it is after them; nil when its
     /// state expired or it could not be activated again.
     func fireCrossed(_ id: EntityID, before position: Int64?, entity: any Entity, descriptor: EntityDescriptor) async -> (any Entity)? {
         var entity = entity
@@ -74,40 +75,34 @@ extension Shard {
                 state.withLock { $0.endFiring(from: crossing.position) }
                 break
             }
-            let attempts = max(1, services.configuration.handlerAttempts)
-            for attempt in 1...attempts {
-                do {
-                    let result = try await EntityDispatch.fire(
-                        timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
-                        logger: services.logger
-                    )
-                    if result.expired {
-                        // Released: the entity's next event activates a new one.
-                        state.withLock { $0.endFiring(from: crossing.position) }
-                        expire(id)
-                        return nil
-                    }
-                    commitFiring(timer, of: id, result, offset: offset, firing: firing, crossing: crossing, before: position, descriptor: descriptor)
-                    break
-                } catch {
-                    services.logger.warning("Timer threw", metadata: [
-                        "entity": "\(id)", "timer": "\(timer.name)", "attempt": "\(attempt)", "error": "\(error)",
-                    ])
-                    // What the failed attempt changed is undone: the entity
-                    // comes back from its last saved state.
-                    guard let restored = await restore(id, descriptor) else {
-                        await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: "timer \(timer.name) of \(id) threw (\(error)) and the entity could not be activated again")
-                        return nil
-                    }
-                    entity = restored
-                    if attempt < attempts, !(error is any NonRetryableError) {
-                        try? await Task.sleep(for: services.configuration.retryBackoff)
-                        continue
-                    }
-                    let times = attempt == 1 ? "once" : "\(attempt) times"
-                    await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: "timer \(timer.name) of \(id) threw \(times): \(error)")
-                    break
+            let outcome = await attempting(id, descriptor, on: entity) { attempt, error in
+                services.logger.warning("Timer threw", metadata: [
+                    "entity": "\(id)", "timer": "\(timer.name)", "attempt": "\(attempt)", "error": "\(error)",
+                ])
+            } _: { entity in
+                try await EntityDispatch.fire(
+                    timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
+                    logger: services.logger
+                )
+            }
+            switch outcome {
+            case .done(let result, let current):
+                entity = current
+                if result.expired {
+                    // Released: the entity's next event activates a new one.
+                    state.withLock { $0.endFiring(from: crossing.position) }
+                    expire(id)
+                    return nil
                 }
+                commitFiring(timer, of: id, result, offset: offset, firing: firing, crossing: crossing, before: position, descriptor: descriptor)
+            case .failed(let error, let tries, let current):
+                entity = current
+                let reason = "timer \(timer.name) of \(id) threw \(AttemptOutcome<Void>.times(tries)): \(error)"
+                await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
+            case .lost(let error, _):
+                let reason = "timer \(timer.name) of \(id) threw (\(error)) and the entity could not be activated again"
+                await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
+                return nil
             }
         }
         return entity
@@ -153,18 +148,7 @@ extension Shard {
             value: KafkaBytes((try? CanonicalJSON.encode(DeadTimer(entity: id.type, key: id.key, timer: timer))) ?? []),
             headers: [KafkaHeader(key: "shoal-dlq-timer", string: timer.name)]
         )
-        var backoff = Duration.milliseconds(100)
-        while true {
-            do {
-                try await services.deadLetters.send(letter, reason: reason)
-                return
-            } catch {
-                services.logger.error("Dead letter not delivered; retrying", metadata: ["entity": "\(id)", "error": "\(error)"])
-            }
-            guard !state.withLock({ $0.stopping }) else { return }
-            try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(5))
-        }
+        _ = await deliverDeadLetter(letter, reason: reason)
     }
 
     /// The entity's state ran out its time-to-live: it is released, its

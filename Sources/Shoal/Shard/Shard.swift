@@ -191,21 +191,27 @@ final class Shard: Sendable {
     /// the file's offset stops below it (other records go on), so after a
     /// restart or hand-off it is dead-lettered again rather than lost.
     func deadLetter(_ record: KafkaRecord, reason: String) async {
+        if await deliverDeadLetter(record, reason: reason) {
+            complete(record.offset)
+        } else {
+            abandonUndelivered(record.offset)
+        }
+    }
+
+    /// Sends `letter` to the dead-letter topic, retrying with back-off while
+    /// the shard runs; false when it stopped first.
+    func deliverDeadLetter(_ letter: KafkaRecord, reason: String) async -> Bool {
         var backoff = Duration.milliseconds(100)
         while true {
             do {
-                try await services.deadLetters.send(record, reason: reason)
-                complete(record.offset)
-                return
+                try await services.deadLetters.send(letter, reason: reason)
+                return true
             } catch {
                 services.logger.error("Dead letter not delivered; retrying", metadata: [
-                    "offset": "\(record.offset)", "partition": "\(partition)", "error": "\(error)",
+                    "offset": "\(letter.offset)", "partition": "\(partition)", "error": "\(error)",
                 ])
             }
-            guard !state.withLock({ $0.stopping }) else {
-                abandonUndelivered(record.offset)
-                return
-            }
+            guard !state.withLock({ $0.stopping }) else { return false }
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
         }

@@ -60,7 +60,7 @@ struct ShardTimers: Sendable {
 
     private mutating func store(_ timers: EntityTimers, of id: EntityID) {
         byEntity[id] = timers.isEmpty ? nil : timers
-        if timers.latestCrossing == nil { crossed.remove(id) } else { crossed.insert(id) }
+        if timers.hasCrossings { crossed.insert(id) } else { crossed.remove(id) }
     }
 
     /// Where the first timer that fell due and has not fired yet did: a

@@ -112,11 +112,14 @@ struct EntityTimers: Sendable, Hashable {
     /// Whether a timer fell due before `position`.
     func hasCrossed(before position: Int64) -> Bool { crossings.values.contains { $0.position < position } }
 
+    /// Whether any of its timers fell due and has not fired yet.
+    var hasCrossings: Bool { !crossings.isEmpty }
+
     /// The position where the last timer to fall due did.
-    var latestCrossing: Int64? { crossings.values.map(\.position).max() }
+    var latestCrossing: Int64? { crossings.values.lazy.map(\.position).max() }
 
     /// The position where the first of its timers still to fire fell due.
-    var earliestCrossing: Int64? { crossings.values.map(\.position).min() }
+    var earliestCrossing: Int64? { crossings.values.lazy.map(\.position).min() }
 }
 
 /// A handler's request to set or cancel a timer, applied when it returns.
