@@ -15,6 +15,8 @@ struct SampleEndToEnd: Sendable {
     /// The application's topics and alert topics.
     let topics: [EmbeddedBroker.Topic]
     let alertTopics: [String]
+    /// The partitions of the nodes' changelog topic (as many as the inputs').
+    let changelogPartitions: Int32
     let records: [LoadRecord]
     /// What must be flagged, as "rule key" of the alerts.
     let expected: Set<String>
@@ -30,6 +32,7 @@ struct SampleEndToEnd: Sendable {
         self.executable = executable
         topics = application.topics
         alertTopics = application.alertTopics
+        changelogPartitions = (try? application.changelogTopic(group: "sample").partitions) ?? 1
         self.records = records
         self.expected = Set(expected.map { "\($0.rule) \($0.key)" })
     }
@@ -46,6 +49,7 @@ struct SampleEndToEnd: Sendable {
         let broker = try EmbeddedBroker(topics: topics, logger: testLogger)
         let directory = try temporaryDirectory()
         let group = uniqueName("sample")
+        try broker.createChangelog(group: group, partitions: changelogPartitions)
         let nodes = try (1...2).map { index in
             try ChildProcess(
                 executable: executable,

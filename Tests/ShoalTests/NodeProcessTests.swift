@@ -90,7 +90,9 @@ struct NodeProcessTests {
     func startNode(
         _ name: String, _ broker: EmbeddedBroker, directory: URL, group: String, environment: [String: String] = [:]
     ) throws -> ChildProcess {
-        try ChildProcess(
+        // Once per group; later nodes of the group find it there.
+        try? broker.createChangelog(group: group, partitions: 8)
+        return try ChildProcess(
             executable: "CounterApp",
             arguments: [
                 "node", "--brokers", broker.bootstrapServers, "--group", group,

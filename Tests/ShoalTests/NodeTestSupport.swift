@@ -29,9 +29,12 @@ func withRunningNode<Result: Sendable>(
 
 /// A node configuration for tests: the embedded broker, a fresh data
 /// directory, a short session timeout.
-func testNodeConfiguration(_ broker: EmbeddedBroker, group prefix: String) throws -> ShoalNodeConfiguration {
-    ShoalNodeConfiguration(
-        brokers: [broker.bootstrapServers], group: uniqueName(prefix),
+/// The group's changelog topic is created with `changelogPartitions`.
+func testNodeConfiguration(_ broker: EmbeddedBroker, group prefix: String, changelogPartitions: Int32 = 8) throws -> ShoalNodeConfiguration {
+    let group = uniqueName(prefix)
+    try broker.createChangelog(group: group, partitions: changelogPartitions)
+    return ShoalNodeConfiguration(
+        brokers: [broker.bootstrapServers], group: group,
         dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
     )
 }

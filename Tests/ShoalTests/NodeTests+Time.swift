@@ -33,8 +33,10 @@ extension NodeTests {
     func anExpiredStateLeavesThePartitionFileAndStartsAnew() async throws {
         let broker = try EmbeddedBroker(topics: [.init(name: "tenants", partitions: 1)], logger: testLogger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("ttl"))
+        let group = uniqueName("ttl")
+        try broker.createChangelog(group: group, partitions: 1)
         let configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: uniqueName("ttl"), dataDirectory: directory.path, sessionTimeout: .seconds(6)
+            brokers: [broker.bootstrapServers], group: group, dataDirectory: directory.path, sessionTimeout: .seconds(6)
         )
         let node = ShoalNode(configuration: configuration, logger: testLogger)
         node.route(topic: "tenants", to: Tenant.self, key: .field(\TenantVisit.tenant), eventTime: .field(\TenantVisit.at)) { tenant, _, _ in

@@ -51,8 +51,10 @@ extension NodeTests {
             topics: [.init(name: "pings", partitions: 1), .init(name: "shoal-dead-letters", partitions: 1)], logger: testLogger
         )
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("timer-dlq"))
+        let group = uniqueName("timer-dlq")
+        try broker.createChangelog(group: group, partitions: 1)
         let configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: uniqueName("timer-dlq"), dataDirectory: directory.path, sessionTimeout: .seconds(6)
+            brokers: [broker.bootstrapServers], group: group, dataDirectory: directory.path, sessionTimeout: .seconds(6)
         )
         let node = ShoalNode(configuration: configuration, logger: testLogger)
         node.route(topic: "pings", to: Fragile.self, key: .field(\Ping.key), eventTime: .field(\Ping.at)) { fragile, ping, context in

@@ -7,6 +7,7 @@ import Testing
 struct NodeTests {
     func makeNode(_ broker: EmbeddedBroker, group: String) throws -> ShoalNode {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("node")).path
+        try? broker.createChangelog(group: group, partitions: 8)
         let configuration = ShoalNodeConfiguration(
             brokers: [broker.bootstrapServers], group: group, dataDirectory: directory, sessionTimeout: .seconds(6)
         )

@@ -1,3 +1,4 @@
+import Logging
 import ShoalKafka
 
 /// A Shoal application: its topics and its routes. Its executable runs
@@ -59,5 +60,33 @@ public enum ShoalApplicationMain {
             )
         }
         return application
+    }
+}
+
+extension ShoalApplication {
+    /// The changelog topic nodes of `group` replicate state to: named from
+    /// the group, with as many partitions as the application's input topics.
+    /// A real cluster needs it with `cleanup.policy=compact`.
+    public static func changelogTopic(group: String) throws -> EmbeddedBroker.Topic {
+        let node = ShoalNode(
+            configuration: .init(brokers: [], group: group, dataDirectory: ""), logger: Logger(label: "shoal.topics")
+        )
+        try configure(node)
+        let inputs = Set(node.inputTopics)
+        let partitions = topics.filter { inputs.contains($0.name) }.map(\.partitions).max() ?? 1
+        return EmbeddedBroker.Topic(
+            name: ShoalNodeConfiguration.changelogTopic(group: group), partitions: partitions, configs: ["cleanup.policy": "compact"]
+        )
+    }
+
+    /// Every topic a deployment of the application needs: its own, the
+    /// dead-letter topic and, given the group, the group's changelog.
+    public static func deploymentTopics(group: String?) throws -> [EmbeddedBroker.Topic] {
+        var all = topics
+        if !all.contains(where: { $0.name == ShoalNodeConfiguration.defaultDeadLetterTopic }) {
+            all.append(.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1))
+        }
+        if let group { all.append(try changelogTopic(group: group)) }
+        return all
     }
 }

@@ -15,7 +15,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Number of brokers in the cluster.")
     var brokers: Int = 1
 
-    @Option(name: .long, help: "A topic to create, as NAME:PARTITIONS. Repeat for more.")
+    @Option(name: .long, help: "A topic to create, as NAME:PARTITIONS[:CONFIG=VALUE,...] (configs are a real cluster's; the embedded broker ignores them). Repeat for more.")
     var topic: [String] = []
 
     @Option(name: .long, help: "Also write the bootstrap address to this file.")

@@ -6,18 +6,16 @@ import ShoalKafka
 struct TopicsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
-        abstract: "Print the topics the application reads and writes, one NAME:PARTITIONS a line."
+        abstract: "Print the topics the application reads and writes, one NAME:PARTITIONS[:CONFIG=VALUE] a line."
     )
+
+    @Option(help: "The nodes' consumer group: adds its changelog topic (<group>-state, compacted on a real cluster).")
+    var group: String?
 
     func run() throws {
         let application = try ShoalApplicationMain.application(for: "topics")
-        var topics = application.topics
-        let deadLetters = ShoalNodeConfiguration.defaultDeadLetterTopic
-        if !topics.contains(where: { $0.name == deadLetters }) {
-            topics.append(.init(name: deadLetters, partitions: 1))
-        }
-        for topic in topics {
-            print("\(topic.name):\(topic.partitions)")
+        for topic in try application.deploymentTopics(group: group) {
+            print(topic)
         }
     }
 }

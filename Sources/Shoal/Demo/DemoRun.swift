@@ -35,7 +35,7 @@ struct DemoRun: Sendable {
         }
         let records = Array(load)
         try prepareDataDirectory()
-        let broker = try EmbeddedBroker(topics: topics(of: application), logger: logger)
+        let broker = try EmbeddedBroker(topics: try application.deploymentTopics(group: "demo"), logger: logger)
         console.line("embedded broker at \(broker.bootstrapServers); data in \(data)")
         let interrupt = DemoInterrupt()
         interrupt.listen()
@@ -158,14 +158,6 @@ struct DemoRun: Sendable {
             last = owned
         }
         return last
-    }
-
-    private func topics(of application: any ShoalApplication.Type) -> [EmbeddedBroker.Topic] {
-        var topics = application.topics
-        if !topics.contains(where: { $0.name == ShoalNodeConfiguration.defaultDeadLetterTopic }) {
-            topics.append(.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1))
-        }
-        return topics
     }
 
     /// Produces the load at the rate asked, then waits until the nodes have

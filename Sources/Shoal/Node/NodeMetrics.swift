@@ -12,6 +12,19 @@ struct NodeMetrics: Sendable {
     let rebalances = Counter(label: "shoal_rebalances_total")
     let storeFaults = Counter(label: "shoal_store_faults_total")
     let checkpointDuration = Metrics.Timer(label: "shoal_checkpoint_duration_seconds")
+    let changelogRecords = Counter(label: "shoal_changelog_records_total")
+    let changelogImages = Counter(label: "shoal_changelog_images_total")
+    let restoreRecords = Counter(label: "shoal_restore_records_total")
+    let restoreBytes = Counter(label: "shoal_restore_bytes_total")
+    let restoreDuration = Metrics.Timer(label: "shoal_restore_duration_seconds")
+    let restoreFailures = Counter(label: "shoal_restore_failures_total")
+    let restoringPartitions = Meter(label: "shoal_restoring_partitions")
+
+    /// Restores by kind: `full` (rebuilt from the changelog), `tail` (a
+    /// replica brought up to date), `current` (the file was up to date).
+    func restores(_ kind: String) -> Counter {
+        Counter(label: "shoal_restores_total", dimensions: [("kind", kind)])
+    }
 
     /// A partition's consumer lag: records in the log it has not read yet.
     func lag(of partition: TopicPartition) -> Gauge {

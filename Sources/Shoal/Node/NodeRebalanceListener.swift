@@ -10,12 +10,23 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         // Every rebalance ends with an assignment (empty or not) under both
         // protocols, so this counts each rebalance once.
         node.metrics.rebalances.increment()
-        let (services, consumer, owned) = node.state.withLock { ($0.services, $0.consumer, Set($0.shards.keys)) }
+        let (services, consumer, owned) = node.state.withLock {
+            ($0.services, $0.consumer, Set($0.shards.keys).union($0.restoring.keys))
+        }
         guard let services else { return [:] }
         var starts: [TopicPartition: KafkaStartOffset] = [:]
         var unusable: [TopicPartition] = []
+        var restoring: [(TopicPartition, PartitionStore)] = []
         for partition in partitions where !owned.contains(partition) {
             do {
+                guard services.changelog == nil else {
+                    // Restored after this callback returns: the group's
+                    // rebalance never waits for a restore.
+                    let store = try openStore(partition)
+                    if let next = try store.progress()?.nextOffset { starts[partition] = .offset(next) }
+                    restoring.append((partition, store))
+                    continue
+                }
                 let (shard, next) = try await openShard(partition, services: services)
                 // The previous owner's undelivered outputs go out before any new ones.
                 await shard.persistence.resumePublishing()
@@ -31,21 +42,32 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         }
         // A shard stopped while full left its partition paused, and the
         // consumer keeps a pause across rebalances: the new shard starts open.
-        consumer?.resume(partitions.filter { !unusable.contains($0) })
-        consumer?.pause(unusable)
+        let paused = unusable + restoring.map(\.0)
+        consumer?.resume(partitions.filter { !paused.contains($0) })
+        consumer?.pause(paused)
+        for (partition, store) in restoring {
+            node.startRestore(partition, store: store, services: services)
+        }
         node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())", "starts": "\(starts)"])
         return starts
+    }
+
+    /// Opens the partition's file, waiting for a previous owner to release it.
+    private func openStore(_ partition: TopicPartition) throws -> PartitionStore {
+        let configuration = node.configuration
+        try FileManager.default.createDirectory(
+            atPath: configuration.storeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        )
+        return try PartitionStore(
+            path: configuration.storePath(for: partition), lockTimeout: configuration.store.lockTimeout,
+            synchronous: configuration.store.synchronous
+        )
     }
 
     /// Opens the partition's file (waiting for a previous owner to release
     /// it) and a shard over it; returns the file's next offset, if any.
     private func openShard(_ partition: TopicPartition, services: ShardServices) async throws -> (Shard, Int64?) {
-        let configuration = node.configuration
-        let path = configuration.storePath(for: partition)
-        try FileManager.default.createDirectory(
-            atPath: configuration.storeDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
-        )
-        let store = try PartitionStore(path: path, lockTimeout: configuration.store.lockTimeout, synchronous: configuration.store.synchronous)
+        let store = try openStore(partition)
         let progress = try store.progress()
         let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset)
         shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
@@ -67,9 +89,18 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
     }
 
     private func stop(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
-        let shards = node.state.withLock { state in
-            partitions.compactMap { partition in state.shards.removeValue(forKey: partition) }
+        let (shards, restores) = node.state.withLock { state in
+            (
+                partitions.compactMap { partition in state.shards.removeValue(forKey: partition) },
+                partitions.compactMap { partition in
+                    state.unrestorable[partition] = nil
+                    return state.restoring.removeValue(forKey: partition)
+                }
+            )
         }
+        // A partition still restoring has nothing to hand off: its file
+        // is closed for the next owner, who restores it in turn.
+        for restore in restores { await restore.stop() }
         var offsets: [TopicPartition: Int64] = [:]
         await withTaskGroup(of: (TopicPartition, Int64?).self) { group in
             for shard in shards {

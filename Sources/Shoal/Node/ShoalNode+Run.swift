@@ -9,6 +9,7 @@ extension ShoalNode {
     public func run() async throws {
         let routes = try validatedRoutes()
         let producer = try KafkaProducer(configuration: .init(client: configuration.client), logger: logger)
+        let changelog = try await checkedChangelog(routes: routes, producer: producer)
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(topics: routes.keys.sorted()),
             listener: NodeRebalanceListener(node: self), logger: logger
@@ -21,7 +22,7 @@ extension ShoalNode {
                 if paused { consumer.pause([partition]) } else { consumer.resume([partition]) }
                 if paused { metrics.pausedPartitions.increment() } else { metrics.pausedPartitions.decrement() }
             },
-            metrics: metrics
+            metrics: metrics, changelog: changelog
         )
         state.withLock {
             $0.consumer = consumer
@@ -53,6 +54,30 @@ extension ShoalNode {
             $0.services = nil
         }
         logger.info("Node stopped", metadata: ["group": "\(configuration.group)"])
+    }
+
+    /// The changelog target, after checking that its topic exists with as
+    /// many partitions as the input topics; nil when replication is off.
+    private func checkedChangelog(routes: [String: Route], producer: KafkaProducer) async throws -> ChangelogTarget? {
+        guard configuration.changelog.enabled else { return nil }
+        let topic = configuration.changelogTopic
+        let topics = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
+        let inputs = routes.keys.sorted().map { ($0, topics[$0]) }
+        let needed = inputs.compactMap(\.1).max() ?? 0
+        guard let partitions = topics[topic] else {
+            throw ChangelogError(
+                code: .topic,
+                reason: "the changelog topic \(topic) does not exist: create it with \(needed) partitions and cleanup.policy=compact (`APP topics --group \(configuration.group)` lists it), or turn replication off"
+            )
+        }
+        guard partitions == needed else {
+            let counts = inputs.map { "\($0.0): \($0.1.map(String.init) ?? "missing")" }.joined(separator: ", ")
+            throw ChangelogError(
+                code: .topic,
+                reason: "the changelog topic \(topic) has \(partitions) partitions, the input topics \(needed) (\(counts)): they must match"
+            )
+        }
+        return ChangelogTarget(topic: topic, group: configuration.group, imageThreshold: configuration.changelog.imageThreshold)
     }
 
     func consumerConfiguration(topics: [String]) -> KafkaConsumerConfiguration {

@@ -31,6 +31,11 @@ public final class ShoalNode: Service, Sendable {
         var partitionCounts: [String: Int32] = [:]
         var committed: [TopicPartition: Int64] = [:]
         var running = false
+        /// Partitions assigned here whose files are being restored from the
+        /// changelog: paused, with no shard yet.
+        var restoring: [TopicPartition: RestoringPartition] = [:]
+        /// Partitions assigned here that cannot be restored, with the reason.
+        var unrestorable: [TopicPartition: String] = [:]
     }
 
     public init(configuration: ShoalNodeConfiguration, logger: Logger) {
@@ -97,6 +102,11 @@ public final class ShoalNode: Service, Sendable {
     public var faultedPartitions: [TopicPartition] {
         state.withLock { $0.shards.values.filter(\.isFaulted).map(\.partition).sorted() }
     }
+
+    /// Partitions assigned to this node whose state can be neither found
+    /// locally nor restored from the changelog, with the reason: they stay
+    /// paused and are not processed.
+    public var unrestorablePartitions: [TopicPartition: String] { state.withLock { $0.unrestorable } }
 
     /// Partitions this node owns now.
     public var ownedPartitions: [TopicPartition] { state.withLock { $0.shards.keys.sorted() } }

@@ -78,6 +78,38 @@ public struct ShoalNodeConfiguration: Sendable {
         case rebuildFromJournal
     }
 
+    /// Replication of partitions' files to a changelog topic, from which a
+    /// node on another machine restores a partition it takes over.
+    public struct Changelog: Sendable, Hashable {
+        /// Whether commits are replicated and partitions restored. Off, a
+        /// partition's state lives only in the file of the node that
+        /// processed it.
+        public var enabled: Bool
+        /// The changelog topic; nil: `<group>-state`. It needs as many
+        /// partitions as the input topics and, on a real cluster,
+        /// `cleanup.policy=compact`.
+        public var topic: String?
+        /// Changelog bytes a partition writes after which it writes a full
+        /// image of its file (or after the size of the last image, when
+        /// larger). Keeps a changelog that drops old records without
+        /// compacting them (the embedded broker, ~5 MiB per partition)
+        /// restorable; nil: no images, for a compacting cluster.
+        public var imageThreshold: Int?
+        /// How long a restore waits for the next changelog record before it
+        /// gives up (and tries again).
+        public var readIdleTimeout: Duration
+
+        public init(
+            enabled: Bool = true, topic: String? = nil, imageThreshold: Int? = 1 << 20,
+            readIdleTimeout: Duration = .seconds(30)
+        ) {
+            self.enabled = enabled
+            self.topic = topic
+            self.imageThreshold = imageThreshold
+            self.readIdleTimeout = readIdleTimeout
+        }
+    }
+
     /// Brokers, identity and security.
     public var client: KafkaClientConfiguration
     /// The consumer group: nodes of one application share it.
@@ -102,6 +134,8 @@ public struct ShoalNodeConfiguration: Sendable {
     public var retryBackoff: Duration
     /// Where records that cannot be decoded or handled go, with the reason.
     public var deadLetterTopic: String
+    /// State replication to the changelog topic.
+    public var changelog: Changelog
 
     /// The dead-letter topic unless configured otherwise.
     public static let defaultDeadLetterTopic = "shoal-dead-letters"
@@ -116,8 +150,10 @@ public struct ShoalNodeConfiguration: Sendable {
         maintenanceInterval: Duration = .seconds(1),
         handlerAttempts: Int = 3,
         retryBackoff: Duration = .milliseconds(50),
-        deadLetterTopic: String = ShoalNodeConfiguration.defaultDeadLetterTopic
+        deadLetterTopic: String = ShoalNodeConfiguration.defaultDeadLetterTopic,
+        changelog: Changelog = Changelog()
     ) {
+        self.changelog = changelog
         self.client = KafkaClientConfiguration(bootstrapServers: brokers, clientID: "shoal-\(group)")
         self.group = group
         self.dataDirectory = dataDirectory
@@ -134,6 +170,16 @@ public struct ShoalNodeConfiguration: Sendable {
 }
 
 extension ShoalNodeConfiguration {
+    /// The changelog topic of `group`: `<group>-state`.
+    public static func changelogTopic(group: String) -> String {
+        "\(group)-state"
+    }
+
+    /// The changelog topic this node writes and restores from.
+    public var changelogTopic: String {
+        changelog.topic ?? Self.changelogTopic(group: group)
+    }
+
     /// The folder of this group's partition files: `DIR/<group>`.
     public var storeDirectory: String {
         (dataDirectory as NSString).appendingPathComponent(group)

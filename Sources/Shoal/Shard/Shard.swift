@@ -16,6 +16,8 @@ struct ShardServices: Sendable {
     /// Pauses (`true`) or resumes the shard's partition.
     let setPaused: @Sendable (TopicPartition, Bool) -> Void
     let metrics: NodeMetrics
+    /// Where commits are replicated, when they are.
+    let changelog: ChangelogTarget?
 }
 
 /// Owns one partition: routes its records by key to entity mailboxes, runs
@@ -30,7 +32,7 @@ final class Shard: Sendable {
 
     /// A shard over the partition's open `store`, resuming at `startOffset`
     /// (the file's next offset, or Kafka's committed offset for a new file).
-    init(partition: TopicPartition, services: ShardServices, store: PartitionStore, startOffset: Int64?) {
+    init(partition: TopicPartition, services: ShardServices, store: PartitionStore, startOffset: Int64?, writer: Int64 = 0) {
         self.partition = partition
         self.services = services
         var initial = ShardState()
@@ -38,7 +40,9 @@ final class Shard: Sendable {
         state = Mutex(initial)
         persistence = ShardPersistence(
             store: store, partition: partition, producer: services.producer, logger: services.logger,
-            committedNext: startOffset
+            committedNext: startOffset,
+            replicator: services.changelog.map { ChangelogReplicator(target: $0, partition: partition, writer: writer) },
+            metrics: services.metrics
         )
     }
 

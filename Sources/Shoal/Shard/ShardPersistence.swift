@@ -10,25 +10,34 @@ import Synchronization
 actor ShardPersistence {
     nonisolated let store: PartitionStore
     nonisolated let partition: TopicPartition
-    private let producer: KafkaProducer
-    private let logger: Logger
+    let producer: KafkaProducer
+    let logger: Logger
     private var toPublish: Deque<OutboxEntry> = []
     private var publishing = false
-    private let deliveries = DeliveryLedger()
+    let deliveries = DeliveryLedger()
     /// The next offset the file holds as applied.
     private(set) var committedNext: Int64?
     /// The store error that stopped the partition's progress, if any.
     private(set) var fault: StoreError?
     /// Set once the hand-off closed the file: later checkpoints do nothing.
     private var finished = false
+    /// Replication of the file's commits to the changelog, when enabled.
+    var replicator: ChangelogReplicator?
+    /// The replicated position last written to the file.
+    var recordedPosition: ChangelogPosition?
+    let metrics: NodeMetrics
 
-
-    init(store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?) {
+    init(
+        store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?,
+        replicator: ChangelogReplicator? = nil, metrics: NodeMetrics = NodeMetrics()
+    ) {
         self.store = store
         self.partition = partition
         self.producer = producer
         self.logger = logger
         self.committedNext = committedNext
+        self.replicator = replicator
+        self.metrics = metrics
     }
 
     /// Sends again what an earlier owner committed and never saw delivered.
@@ -57,17 +66,22 @@ actor ShardPersistence {
         guard !finished else { return true }
         let (pending, nextOffset) = take()
         let next = nextOffset ?? committedNext
-        let delivered = deliveries.withLock { deliveries in
-            defer { deliveries.sent = [] }
-            return deliveries.sent
+        let (delivered, deliveredKeys, position) = deliveries.withLock { deliveries in
+            defer { deliveries.sent = []; deliveries.sentKeys = [] }
+            return (deliveries.sent, deliveries.sentKeys, deliveries.replicated)
         }
         guard let next, !pending.isEmpty || next != committedNext || !delivered.isEmpty else { return true }
         let outputs: [OutboxEntry]
+        var commit = storeCommit(pending, next)
+        if position != recordedPosition { commit.replicated = position }
         do {
-            outputs = try store.commit(storeCommit(pending, next))
+            outputs = try store.commit(commit)
         } catch {
             restore(pending)
-            deliveries.withLock { $0.sent = delivered + $0.sent }
+            deliveries.withLock {
+                $0.sent = delivered + $0.sent
+                $0.sentKeys = deliveredKeys + $0.sentKeys
+            }
             if fault == nil {
                 logger.error("Commit to the partition's file failed: the partition stops until it succeeds", metadata: [
                     "partition": "\(partition)", "error": "\(error)",
@@ -77,11 +91,13 @@ actor ShardPersistence {
             return false
         }
         committedNext = next
+        recordedPosition = commit.replicated ?? recordedPosition
         if fault != nil {
             logger.notice("The partition's file accepts commits again", metadata: ["partition": "\(partition)"])
         }
         fault = nil
         markSent(delivered)
+        await replicate(commit, outputs: outputs, delivered: deliveredKeys)
         await publish(outputs)
         return true
     }
@@ -129,6 +145,7 @@ actor ShardPersistence {
 
     private func send(_ output: OutboxEntry) async {
         guard let id = output.id else { return }
+        let key = OutputKey(sourceOffset: output.sourceOffset, position: output.position)
         let message = KafkaProducerMessage(
             topic: output.topic, key: output.key, value: output.value,
             headers: [KafkaHeader(
@@ -143,7 +160,10 @@ actor ShardPersistence {
             try await producer.enqueue(message) { [deliveries] result in
                 deliveries.withLock { deliveries in
                     deliveries.inFlight -= 1
-                    if case .success = result { deliveries.sent.append(id) }
+                    if case .success = result {
+                        deliveries.sent.append(id)
+                        deliveries.sentKeys.append(key)
+                    }
                 }
                 if case .failure(let error) = result {
                     logger.error("Output not delivered; it stays in the outbox", metadata: ["error": "\(error)"])
@@ -167,6 +187,7 @@ actor ShardPersistence {
             return deliveries.sent
         }
         markSent(delivered)
+        recordReplicatedPosition()
         finished = true
         store.close()
     }
@@ -177,7 +198,14 @@ actor ShardPersistence {
 final class DeliveryLedger: Sendable {
     struct Deliveries {
         var sent: [Int64] = []
+        /// The same outputs by identity, for the changelog's tombstones.
+        var sentKeys: [OutputKey] = []
         var inFlight = 0
+        /// The newest changelog progress record delivered, if any.
+        var replicated: ChangelogPosition?
+        /// Set when a changelog record was not delivered: the changelog
+        /// then has a gap, which the next full image closes.
+        var replicationFailed = false
     }
 
     private let state = Mutex(Deliveries())

@@ -7,15 +7,22 @@ extension PartitionStore {
     public func commit(_ commit: StoreCommit) throws(StoreError) -> [OutboxEntry] {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
-                try append(commit.journal, connection)
-                try save(commit.snapshots, connection)
-                try replace(commit.timers, connection)
-                try delete(commit.expired, connection)
-                let outputs = try enqueue(commit.outputs, connection)
-                try setProgress(commit, connection)
-                return outputs
+                try write(commit, progress: true, connection)
             }
         }
+    }
+
+    /// Writes a commit's rows inside the caller's transaction; the
+    /// progress row only when `progress` is set.
+    func write(_ commit: StoreCommit, progress: Bool, _ connection: Connection) throws(StoreError) -> [OutboxEntry] {
+        try append(commit.journal, connection)
+        try save(commit.snapshots, connection)
+        try replace(commit.timers, connection)
+        try delete(commit.expired, connection)
+        let outputs = try enqueue(commit.outputs, connection)
+        if progress { try setProgress(commit, connection) }
+        if let position = commit.replicated { try Self.setPosition(position, connection) }
+        return outputs
     }
 
     /// Where the partition stands; nil for a file nothing was committed to.

@@ -104,6 +104,9 @@ public struct StoreCommit: Sendable {
     /// Set when `snapshots` hold every entity changed before `nextOffset`:
     /// recovery then replays the journal from here only.
     public var snapshotsComplete = false
+    /// How far earlier commits reached the changelog, when the owner
+    /// learnt of a newer delivery (see ``StoreReplication``).
+    public var replicated: ChangelogPosition?
 
     public init(nextOffset: Int64) {
         self.nextOffset = nextOffset

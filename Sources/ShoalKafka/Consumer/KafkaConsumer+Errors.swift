@@ -80,3 +80,31 @@ extension KafkaConsumer {
         emit(.error(error))
     }
 }
+
+extension KafkaConsumer {
+    /// Moves an assigned partition's next fetch to `offset` (for a runtime
+    /// that learnt where to start only after the assignment, by restoring
+    /// state). The partition's pause, if any, holds; records of it fetched
+    /// before are dropped.
+    public func reposition(_ partition: TopicPartition, to offset: Int64) {
+        guard assignment.contains(partition) else { return }
+        restart(partition, at: offset)
+    }
+
+    /// The group's committed offsets of `partitions`; partitions without one
+    /// are left out.
+    public func committedOffsets(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
+        let client = self.client
+        return try await BlockingCalls.run { () throws(KafkaError) in
+            let list = RDKafkaTopicPartitionList(partitions)
+            let error = rd_kafka_committed(client.handle, list.pointer, timeout.timeoutMilliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError.rdKafka(error, "reading committed offsets of \(partitions) failed", code: .commit)
+            }
+            var result: [TopicPartition: Int64] = [:]
+            for (partition, offset, _) in list.entries where offset >= 0 { result[partition] = offset }
+            return result
+        }
+    }
+}

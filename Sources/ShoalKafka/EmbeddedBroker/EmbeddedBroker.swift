@@ -12,26 +12,45 @@ import ServiceLifecycle
 /// dropped), and a rebalance waits about `session.timeout.ms` − 1 s.
 public final class EmbeddedBroker: Service, Sendable {
     /// A topic to create, with its partition count.
-    public struct Topic: Sendable, Hashable {
+    public struct Topic: Sendable, Hashable, CustomStringConvertible {
         public var name: String
         public var partitions: Int32
+        /// Topic configs a real cluster needs (`cleanup.policy=compact` for
+        /// a changelog). The embedded broker keeps them for the record only:
+        /// it applies none.
+        public var configs: [String: String]
 
-        public init(name: String, partitions: Int32) {
+        public init(name: String, partitions: Int32, configs: [String: String] = [:]) {
             self.name = name
             self.partitions = partitions
+            self.configs = configs
         }
 
-        /// Parses `NAME:PARTITIONS`, the form `shoal broker --topic` and
-        /// `APP topics` use.
+        /// Parses `NAME:PARTITIONS[:CONFIG=VALUE,...]`, the form
+        /// `shoal broker --topic` and `APP topics` use.
         public init(parsing text: String) throws(KafkaError) {
-            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, let count = Int32(parts[1]), count > 0 else {
+            let parts = text.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, !parts[0].isEmpty, let count = Int32(parts[1]), count > 0 else {
                 throw KafkaError(
                     code: .invalidConfiguration,
-                    reason: "topic \"\(text)\" is not NAME:PARTITIONS with PARTITIONS a positive number"
+                    reason: "topic \"\(text)\" is not NAME:PARTITIONS[:CONFIG=VALUE,...] with PARTITIONS a positive number"
                 )
             }
-            self.init(name: String(parts[0]), partitions: count)
+            var configs: [String: String] = [:]
+            for setting in parts.count == 3 ? parts[2].split(separator: ",") : [] {
+                let pair = setting.split(separator: "=", maxSplits: 1)
+                guard pair.count == 2, !pair[0].isEmpty else {
+                    throw KafkaError(code: .invalidConfiguration, reason: "topic \"\(text)\": config \"\(setting)\" is not CONFIG=VALUE")
+                }
+                configs[String(pair[0])] = String(pair[1])
+            }
+            self.init(name: String(parts[0]), partitions: count, configs: configs)
+        }
+
+        /// `NAME:PARTITIONS[:CONFIG=VALUE,...]`.
+        public var description: String {
+            let settings = configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            return "\(name):\(partitions)" + (settings.isEmpty ? "" : ":\(settings)")
         }
     }
 

@@ -1,0 +1,86 @@
+extension ChangelogEntry {
+    /// Why a record could not be decoded; the caller names the topic,
+    /// partition and offset.
+    enum DecodingFailure: Error, Equatable {
+        case newerFormat(UInt8)
+        case malformed(String)
+    }
+
+    /// Decodes a record of `store` (its name's UTF-8 bytes); nil for a
+    /// record of another store of the same changelog partition.
+    static func decode(
+        key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer?, store: [UInt8]
+    ) throws(DecodingFailure) -> ChangelogEntry? {
+        guard let key else { throw .malformed("a record without a key") }
+        var keyReader = ChangelogReader(key)
+        do {
+            let format = try keyReader.byte()
+            guard format <= Self.format else { throw DecodingFailure.newerFormat(format) }
+            let kindByte = try keyReader.byte()
+            guard try keyReader.matches(store) else { return nil }
+            guard let kind = Kind(rawValue: kindByte) else { throw DecodingFailure.malformed("unknown record kind \(kindByte)") }
+            guard let value else { return try tombstone(kind, &keyReader) }
+            var valueReader = ChangelogReader(value)
+            let valueFormat = try valueReader.byte()
+            guard valueFormat <= Self.format else { throw DecodingFailure.newerFormat(valueFormat) }
+            return try entry(kind, &keyReader, &valueReader)
+        } catch let failure as DecodingFailure {
+            throw failure
+        } catch {
+            throw .malformed("a field runs past the end of the record")
+        }
+    }
+
+    private static func tombstone(_ kind: Kind, _ key: inout ChangelogReader) throws -> ChangelogEntry {
+        switch kind {
+        case .snapshot:
+            return .removed(entity: try key.string(), key: try key.string())
+        case .timers:
+            return .timers(StoredTimers(entity: try key.string(), key: try key.string(), timers: []))
+        case .output:
+            return .delivered(sourceOffset: try key.int64(), position: try key.int64())
+        case .progress, .imageStart, .imageEnd:
+            throw DecodingFailure.malformed("a tombstone for a record kind that has none")
+        }
+    }
+
+    private static func entry(_ kind: Kind, _ key: inout ChangelogReader, _ value: inout ChangelogReader) throws -> ChangelogEntry {
+        switch kind {
+        case .snapshot:
+            let entity = try key.string()
+            let entityKey = try key.string()
+            let version = try value.int64()
+            let offset = try value.int64()
+            let firings = try value.int64()
+            return .snapshot(Snapshot(
+                entity: entity, key: entityKey, version: version, offset: offset, state: value.tail(), firings: firings
+            ))
+        case .timers:
+            let entity = try key.string()
+            let entityKey = try key.string()
+            let count = try value.int64()
+            guard (0...1_000_000).contains(count) else { throw DecodingFailure.malformed("\(count) timers") }
+            var timers: [EntityTimer] = []
+            for _ in 0..<count {
+                let name = try value.string()
+                let clock: EntityTimer.Clock = try value.byte() == 0 ? .eventTime : .processingTime
+                timers.append(EntityTimer(name: name, clock: clock, due: EventTime(milliseconds: try value.int64())))
+            }
+            return .timers(StoredTimers(entity: entity, key: entityKey, timers: timers))
+        case .output:
+            return .output(OutboxEntry(
+                sourceOffset: try key.int64(), position: try key.int64(), topic: try value.string(),
+                key: try value.optionalData(), value: try value.optionalData(), headers: try value.optionalData(),
+                timestamp: try value.optionalInt64()
+            ))
+        case .progress:
+            let next = try value.int64()
+            let time = try value.optionalInt64().map(EventTime.init(milliseconds:))
+            return .progress(ChangelogProgress(nextOffset: next, maxEventTime: time, group: try value.string(), writer: try value.int64()))
+        case .imageStart:
+            return .imageStart(ChangelogImage(group: try value.string(), id: try value.int64()))
+        case .imageEnd:
+            return .imageEnd(ChangelogImage(group: try value.string(), id: try value.int64()))
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/// One record of a changelog topic: a change to a partition's file, keyed
+/// so that a compacting cluster keeps the latest of each (an entity's
+/// snapshot, an entity's timers, a pending output, the partition's
+/// progress). A tombstone (a record without a value) removes its key.
+///
+/// A changelog partition can carry the records of several stores (the
+/// same partition number of several input topics); every key starts with
+/// its store's name, which is the input topic.
+enum ChangelogEntry: Sendable, Hashable {
+    /// An entity's state after the records up to `offset`.
+    case snapshot(Snapshot)
+    /// An entity's state expired or was erased.
+    case removed(entity: String, key: String)
+    /// An entity's pending timers, all of them (none removes the key).
+    case timers(StoredTimers)
+    /// An output committed and not yet known to be published.
+    case output(OutboxEntry)
+    /// An output the owner saw delivered.
+    case delivered(sourceOffset: Int64, position: Int64)
+    /// Where the partition stood after a commit.
+    case progress(ChangelogProgress)
+    /// The first and last record of a full image of the partition's file.
+    case imageStart(ChangelogImage)
+    case imageEnd(ChangelogImage)
+}
+
+/// The partition's position after a commit, as replicated.
+struct ChangelogProgress: Sendable, Hashable {
+    /// The next input offset to process.
+    var nextOffset: Int64
+    /// The partition clock's largest event time at `nextOffset`.
+    var maxEventTime: EventTime?
+    /// The consumer group (the application) that wrote it.
+    var group: String
+    /// The shard instance that wrote it, to tell the file's own writes
+    /// from another owner's.
+    var writer: Int64
+}
+
+/// An image's identity: its writer's group and a number.
+struct ChangelogImage: Sendable, Hashable {
+    var group: String
+    var id: Int64
+}
+
+extension ChangelogEntry {
+    /// The record format this Shoal writes; a newer one is refused.
+    static let format: UInt8 = 1
+
+    enum Kind: UInt8 {
+        case snapshot = 0x53  // S
+        case timers = 0x54  // T
+        case output = 0x4F  // O
+        case progress = 0x50  // P
+        case imageStart = 0x42  // B
+        case imageEnd = 0x45  // E
+    }
+
+    /// The record's key and value (nil for a tombstone) for `store`.
+    func encoded(store: String) -> (key: [UInt8], value: [UInt8]?) {
+        var key = ChangelogWriter()
+        key.byte(Self.format)
+        key.byte(kind.rawValue)
+        key.string(store)
+        var value = ChangelogWriter()
+        value.byte(Self.format)
+        switch self {
+        case .snapshot(let snapshot):
+            key.string(snapshot.entity)
+            key.string(snapshot.key)
+            value.int64(snapshot.version)
+            value.int64(snapshot.offset)
+            value.int64(snapshot.firings)
+            value.tail(snapshot.state)
+        case .removed(let entity, let entityKey):
+            key.string(entity)
+            key.string(entityKey)
+            return (key.bytes, nil)
+        case .timers(let timers):
+            key.string(timers.entity)
+            key.string(timers.key)
+            guard !timers.timers.isEmpty else { return (key.bytes, nil) }
+            value.int64(Int64(timers.timers.count))
+            for timer in timers.timers {
+                value.string(timer.name)
+                value.byte(timer.clock == .eventTime ? 0 : 1)
+                value.int64(timer.due.milliseconds)
+            }
+        case .output(let output):
+            key.int64(output.sourceOffset)
+            key.int64(output.position)
+            value.string(output.topic)
+            value.optionalData(output.key)
+            value.optionalData(output.value)
+            value.optionalData(output.headers)
+            value.optionalInt64(output.timestamp)
+        case .delivered(let sourceOffset, let position):
+            key.int64(sourceOffset)
+            key.int64(position)
+            return (key.bytes, nil)
+        case .progress(let progress):
+            value.int64(progress.nextOffset)
+            value.optionalInt64(progress.maxEventTime?.milliseconds)
+            value.string(progress.group)
+            value.int64(progress.writer)
+        case .imageStart(let image), .imageEnd(let image):
+            value.string(image.group)
+            value.int64(image.id)
+        }
+        return (key.bytes, value.bytes)
+    }
+
+    private var kind: Kind {
+        switch self {
+        case .snapshot, .removed: .snapshot
+        case .timers: .timers
+        case .output, .delivered: .output
+        case .progress: .progress
+        case .imageStart: .imageStart
+        case .imageEnd: .imageEnd
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import OrderedCollections
+import ShoalKafka
+
+/// Folds a store's changelog records, in offset order, into its partition
+/// file: snapshots, removals and timers are written batch by batch; the
+/// pending outputs and the last progress are kept here and written when
+/// the restore ends. A scan (no file) only checks the records and notes
+/// who wrote them.
+struct ChangelogFold {
+    let changelog: TopicPartition
+    let store: String
+    let storeBytes: [UInt8]
+    let group: String
+    /// Outputs committed and not seen delivered, in the order first written.
+    var outputs: OrderedDictionary<OutputKey, OutboxEntry> = [:]
+    var progress: ChangelogProgress?
+    /// Writers of the progress records folded.
+    var writers: Set<Int64> = []
+    /// Whether an image began and ended (the same one) within the fold.
+    var sawCompleteImage = false
+    private var openImage: Int64?
+    var records = 0
+    var bytes = 0
+
+    init(changelog: TopicPartition, store: String, group: String, pendingOutputs: [OutboxEntry] = []) {
+        self.changelog = changelog
+        self.store = store
+        self.storeBytes = Array(store.utf8)
+        self.group = group
+        for output in pendingOutputs {
+            outputs[OutputKey(sourceOffset: output.sourceOffset, position: output.position)] = output
+        }
+    }
+
+    /// Folds a batch; writes its state changes to `file` unless scanning.
+    mutating func fold(_ batch: [KafkaRecord], into file: PartitionStore?) throws {
+        var snapshots: [EntityID: Snapshot] = [:]
+        var removed: Set<EntityID> = []
+        var timers: [EntityID: StoredTimers] = [:]
+        for record in batch {
+            guard let entry = try decode(record) else { continue }
+            records += 1
+            bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            switch entry {
+            case .snapshot(let snapshot):
+                let id = EntityID(type: snapshot.entity, key: snapshot.key)
+                snapshots[id] = snapshot
+                removed.remove(id)
+            case .removed(let entity, let key):
+                let id = EntityID(type: entity, key: key)
+                snapshots[id] = nil
+                removed.insert(id)
+            case .timers(let stored):
+                timers[EntityID(type: stored.entity, key: stored.key)] = stored
+            case .output(let output):
+                outputs[OutputKey(sourceOffset: output.sourceOffset, position: output.position)] = output
+            case .delivered(let sourceOffset, let position):
+                outputs.removeValue(forKey: OutputKey(sourceOffset: sourceOffset, position: position))
+            case .progress(let next):
+                try check(next.group, at: record)
+                progress = next
+                writers.insert(next.writer)
+            case .imageStart(let image):
+                try check(image.group, at: record)
+                openImage = image.id
+            case .imageEnd(let image):
+                try check(image.group, at: record)
+                if openImage == image.id { sawCompleteImage = true }
+                openImage = nil
+            }
+        }
+        guard let file else { return }
+        try file.applyRestored(snapshots: Array(snapshots.values), removed: Array(removed), timers: Array(timers.values))
+    }
+
+    private func decode(_ record: KafkaRecord) throws(ChangelogError) -> ChangelogEntry? {
+        let decoded = withBytes(record.key) { key in
+            withBytes(record.value) { value in
+                Result { () throws(ChangelogEntry.DecodingFailure) in
+                    try ChangelogEntry.decode(key: key, value: value, store: storeBytes)
+                }
+            }
+        }
+        switch decoded {
+        case .success(let entry):
+            return entry
+        case .failure(.newerFormat(let format)):
+            throw ChangelogError(
+                code: .newerFormat,
+                reason: "\(changelog) offset \(record.offset): record format \(format) is newer than this Shoal's (\(ChangelogEntry.format))"
+            )
+        case .failure(.malformed(let why)):
+            throw ChangelogError(code: .undecodable, reason: "\(changelog) offset \(record.offset): the record does not decode: \(why)")
+        }
+    }
+
+    private func check(_ writer: String, at record: KafkaRecord) throws(ChangelogError) {
+        guard writer == group else {
+            throw ChangelogError(
+                code: .foreignApplication,
+                reason: "\(changelog) offset \(record.offset) was written by group \(writer), not \(group): another application's changelog"
+            )
+        }
+    }
+
+    /// The progress to write: the changelog's, as a store's progress.
+    var storeProgress: StoreProgress? {
+        progress.map { StoreProgress(nextOffset: $0.nextOffset, snapshotOffset: $0.nextOffset, maxEventTime: $0.maxEventTime) }
+    }
+}
+
+private func withBytes<Value>(_ bytes: KafkaBytes?, _ body: (UnsafeRawBufferPointer?) -> Value) -> Value {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { buffer in body(buffer) }
+}

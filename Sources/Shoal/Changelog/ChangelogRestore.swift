@@ -1,0 +1,131 @@
+import Logging
+import ShoalKafka
+import Synchronization
+
+/// Brings a partition's file up to date with its changelog before a shard
+/// processes the partition:
+///
+/// - a file that is missing, empty, left half-restored, or written by an
+///   owner whose work another owner continued since, is emptied and rebuilt
+///   from the changelog (the last complete image and what follows it);
+/// - a replica (a standby's copy) folds only the records after the point it
+///   reflects (the tail);
+/// - an active file whose owner was the changelog's last writer is kept.
+struct ChangelogRestore: Sendable {
+    let reader: KafkaPartitionReader
+    /// The changelog topic's partition for this store.
+    let changelog: TopicPartition
+    let store: PartitionStore
+    /// The store's name in changelog keys: the input topic.
+    let storeName: String
+    let group: String
+    /// How long a read waits for the next record before it fails.
+    var idleTimeout: Duration = .seconds(30)
+    let logger: Logger
+
+    /// What a restore did.
+    struct Outcome: Sendable, Hashable {
+        enum Kind: String, Sendable {
+            /// The file was current: nothing was read but its own tail.
+            case current
+            /// The records after the file's position were folded in.
+            case tail
+            /// The file was rebuilt from the changelog.
+            case full
+        }
+
+        var kind: Kind
+        /// Changelog records of this store read and folded (or checked).
+        var records = 0
+        var bytes = 0
+        /// Whether the changelog holds this store's progress at all: if not,
+        /// the file's state must be imaged onto it.
+        var changelogHasStore = false
+        /// Whether the file holds commits the changelog lacks: the shard
+        /// writes a full image before anything else.
+        var needsImage = false
+    }
+
+    func run() async throws -> Outcome {
+        let (low, high) = try await watermarks()
+        let replication = try store.replication()
+        let progress = try store.progress()
+        if replication.role == .replica, let start = replication.changelogNext, start >= low {
+            return try await foldTail(from: start, to: high)
+        }
+        // A file processed here (or by a Shoal before replication) is kept
+        // unless another owner continued its partition since.
+        if let progress, replication.role == .active || replication.role == nil {
+            var scan = ChangelogFold(changelog: changelog, store: storeName, group: group)
+            try await read(from: max(low, replication.changelogNext ?? low), to: high, into: &scan, file: nil)
+            if scan.writers.allSatisfy({ $0 == replication.writer }) {
+                let replicated = scan.progress?.nextOffset ?? replication.replicatedInput
+                try store.setReplication(role: .active, changelogNext: high)
+                return Outcome(
+                    kind: .current, records: scan.records, bytes: scan.bytes,
+                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset
+                )
+            }
+            logger.notice("Another owner wrote this partition's changelog since the file's last commit: restoring", metadata: [
+                "changelog": "\(changelog)", "file": "\(store.path)",
+            ])
+        }
+        return try await rebuild(low: low, high: high)
+    }
+
+    private func watermarks() async throws -> (Int64, Int64) {
+        do {
+            return try await reader.watermarks(of: changelog)
+        } catch {
+            throw ChangelogError(code: .kafka, reason: "\(changelog): reading its offsets failed: \(error)")
+        }
+    }
+
+    /// Empties the file and folds the whole retained changelog into it.
+    private func rebuild(low: Int64, high: Int64) async throws -> Outcome {
+        try store.beginRestore()
+        var fold = ChangelogFold(changelog: changelog, store: storeName, group: group)
+        try await read(from: low, to: high, into: &fold, file: store)
+        // Records before `low` fell off the log: what they held is known
+        // only if a complete image came after them.
+        if low > 0, fold.records > 0, !fold.sawCompleteImage {
+            throw ChangelogError(
+                code: .incomplete,
+                reason: "\(changelog): records before offset \(low) fell off the log and no complete image of \(storeName) follows them; the state cannot be rebuilt"
+            )
+        }
+        try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: .active, changelogNext: high)
+        return Outcome(kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil)
+    }
+
+    /// Folds the records after a replica's position into it.
+    private func foldTail(from start: Int64, to high: Int64) async throws -> Outcome {
+        var fold = ChangelogFold(changelog: changelog, store: storeName, group: group, pendingOutputs: try store.pendingOutputs(limit: .max))
+        try await read(from: start, to: high, into: &fold, file: store)
+        let progress = try fold.storeProgress ?? store.progress()
+        try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: .active, changelogNext: high)
+        return Outcome(kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true)
+    }
+
+    private func read(from start: Int64, to end: Int64, into fold: inout ChangelogFold, file: PartitionStore?) async throws {
+        let shared = FoldBox(fold)
+        do {
+            try await reader.read(changelog, from: start, until: end, idleTimeout: idleTimeout) { batch in
+                try shared.state.withLock { try $0.fold(batch, into: file) }
+            }
+        } catch let error as KafkaError {
+            throw ChangelogError(code: .kafka, reason: "\(changelog): reading from offset \(start) to \(end) failed: \(error)")
+        }
+        fold = shared.state.withLock { $0 }
+    }
+}
+
+/// The fold, shared with the reading thread (which alone uses it while the
+/// read runs).
+private final class FoldBox: Sendable {
+    let state: Mutex<ChangelogFold>
+
+    init(_ fold: ChangelogFold) {
+        state = Mutex(fold)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import ShoalKafka
+import Synchronization
+
+/// A partition assigned to this node whose file is brought up to date with
+/// the changelog before its shard starts. The partition stays paused
+/// meanwhile; a revocation cancels the restore and waits for it.
+final class RestoringPartition: Sendable {
+    let partition: TopicPartition
+    let store: PartitionStore
+    private let task = Mutex<Task<Void, Never>?>(nil)
+
+    init(partition: TopicPartition, store: PartitionStore) {
+        self.partition = partition
+        self.store = store
+    }
+
+    func start(_ body: @escaping @Sendable () async -> Void) {
+        task.withLock { $0 = Task { await body() } }
+    }
+
+    /// Cancels the restore, waits until it stopped, and closes the file.
+    func stop() async {
+        let running = task.withLock { $0 }
+        running?.cancel()
+        await running?.value
+        store.close()
+    }
+}
+
+extension ShoalNode {
+    /// Starts restoring `partition`'s file in the background; its shard
+    /// starts once the file is current.
+    func startRestore(_ partition: TopicPartition, store: PartitionStore, services: ShardServices) {
+        let restoring = RestoringPartition(partition: partition, store: store)
+        state.withLock { $0.restoring[partition] = restoring }
+        metrics.restoringPartitions.increment()
+        restoring.start { [self] in
+            defer { metrics.restoringPartitions.decrement() }
+            var backoff = Duration.milliseconds(500)
+            while !Task.isCancelled {
+                do {
+                    try await restore(restoring, services: services)
+                    return
+                } catch let error as ChangelogError where error.code == .kafka {
+                    logger.warning("Restore failed; trying again", metadata: ["partition": "\(partition)", "error": "\(error)"])
+                    metrics.restoreFailures.increment()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("Cannot restore the partition's state: it stays paused and is not processed", metadata: [
+                        "partition": "\(partition)", "error": "\(error)",
+                    ])
+                    metrics.restoreFailures.increment()
+                    state.withLock { $0.unrestorable[partition] = "\(error)" }
+                    return
+                }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(10))
+            }
+        }
+    }
+
+    /// Restores the file, then starts the shard at the offset its state
+    /// reflects and resumes the partition.
+    private func restore(_ restoring: RestoringPartition, services: ShardServices) async throws {
+        let partition = restoring.partition
+        let store = restoring.store
+        let started = ContinuousClock.now
+        let outcome = try await ChangelogRestore(
+            reader: try KafkaPartitionReader(client: configuration.client, logger: logger),
+            changelog: TopicPartition(configuration.changelogTopic, partition.partition), store: store,
+            storeName: partition.topic, group: configuration.group, idleTimeout: configuration.changelog.readIdleTimeout,
+            logger: logger
+        ).run()
+        let progress = try store.progress()
+        if progress == nil { try await checkNothingWasProcessed(partition) }
+        record(outcome, of: partition, took: ContinuousClock.now - started)
+        let writer = Int64.random(in: 1...Int64.max)
+        try store.setReplication(role: .active, writer: writer)
+        let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset, writer: writer)
+        shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
+        if outcome.needsImage { await shard.persistence.writeImage() }
+        await shard.persistence.resumePublishing()
+        try await start(shard, after: restoring, at: progress?.nextOffset)
+    }
+
+    /// Installs the shard unless the partition was revoked meanwhile, then
+    /// moves the consumer to the restored offset and resumes it.
+    private func start(_ shard: Shard, after restoring: RestoringPartition, at next: Int64?) async throws {
+        let partition = shard.partition
+        guard let consumer = state.withLock({ $0.consumer }) else { throw CancellationError() }
+        // The assignment this restore follows may not have reached librdkafka yet.
+        while !consumer.assignment.contains(partition) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let installed = state.withLock { state in
+            guard !Task.isCancelled, state.restoring[partition] === restoring else { return false }
+            state.restoring[partition] = nil
+            state.shards[partition] = shard
+            return true
+        }
+        guard installed else { throw CancellationError() }
+        shard.wakeDueTimers(at: shard.currentClocks)
+        if let next { consumer.reposition(partition, to: next) }
+        consumer.resume([partition])
+        logger.info("Shards started", metadata: ["partitions": "[\(partition)]", "start": "\(next.map(String.init) ?? "beginning")"])
+    }
+
+    /// A partition with no state in its file nor in the changelog is new
+    /// only if the group never committed an offset for it; otherwise its
+    /// state was lost, and processing on from the committed offset would
+    /// fold new records onto empty state.
+    private func checkNothingWasProcessed(_ partition: TopicPartition) async throws {
+        guard let consumer = state.withLock({ $0.consumer }) else { throw CancellationError() }
+        let committed: [TopicPartition: Int64]
+        do {
+            committed = try await consumer.committedOffsets([partition])
+        } catch {
+            throw ChangelogError(code: .kafka, reason: "\(partition): reading the group's committed offset failed: \(error)")
+        }
+        if let offset = committed[partition], offset > 0 {
+            throw ChangelogError(
+                code: .stateMissing,
+                reason: "\(partition): no state in the local file nor in the changelog \(configuration.changelogTopic), but the group committed offset \(offset): the state was lost; refusing to process onto empty state"
+            )
+        }
+    }
+
+    private func record(_ outcome: ChangelogRestore.Outcome, of partition: TopicPartition, took duration: Duration) {
+        metrics.restores(outcome.kind.rawValue).increment()
+        metrics.restoreRecords.increment(by: outcome.records)
+        metrics.restoreBytes.increment(by: outcome.bytes)
+        metrics.restoreDuration.record(duration)
+        logger.info("Partition state restored", metadata: [
+            "partition": "\(partition)", "kind": "\(outcome.kind.rawValue)", "records": "\(outcome.records)",
+            "bytes": "\(outcome.bytes)", "duration": "\(duration)",
+        ])
+    }
+}

@@ -1,0 +1,81 @@
+import ShoalKafka
+
+extension ShardPersistence {
+    /// Replicates a commit to the changelog, after the file has it; writes
+    /// a full image when the deltas since the last one outgrew it, or when
+    /// a changelog record was lost.
+    func replicate(_ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey]) async {
+        guard var replicator else { return }
+        let messages = replicator.messages(replicator.entries(for: commit, outputs: outputs, delivered: delivered))
+        self.replicator = replicator
+        await send(messages, input: commit.nextOffset)
+        let lost = deliveries.withLock { deliveries in
+            defer { deliveries.replicationFailed = false }
+            return deliveries.replicationFailed
+        }
+        if replicator.imageDue || lost { await writeImage() }
+    }
+
+    /// Writes the whole file to the changelog as one image.
+    func writeImage() async {
+        guard var replicator else { return }
+        let entries: [ChangelogEntry]
+        do {
+            entries = try replicator.image(of: store)
+        } catch {
+            logger.error("Cannot read the partition's file for a changelog image", metadata: [
+                "partition": "\(partition)", "error": "\(error)",
+            ])
+            return
+        }
+        let messages = replicator.messages(entries, image: true)
+        self.replicator = replicator
+        metrics.changelogImages.increment()
+        logger.debug("Changelog image written", metadata: ["partition": "\(partition)", "records": "\(messages.count)"])
+        await send(messages, input: committedNext)
+    }
+
+    /// Enqueues changelog records in order; the delivery of the last one
+    /// (a progress record) moves the replicated position.
+    private func send(_ messages: [KafkaProducerMessage], input: Int64?) async {
+        metrics.changelogRecords.increment(by: messages.count)
+        for (index, message) in messages.enumerated() {
+            let isLast = index == messages.count - 1
+            deliveries.withLock { $0.inFlight += 1 }
+            do {
+                try await producer.enqueue(message) { [deliveries] result in
+                    deliveries.withLock { deliveries in
+                        deliveries.inFlight -= 1
+                        switch result {
+                        case .success(let report):
+                            guard isLast, let input else { return }
+                            let position = ChangelogPosition(next: report.offset + 1, input: input)
+                            if position.next > deliveries.replicated?.next ?? -1 { deliveries.replicated = position }
+                        case .failure:
+                            deliveries.replicationFailed = true
+                        }
+                    }
+                }
+            } catch {
+                deliveries.withLock {
+                    $0.inFlight -= 1
+                    $0.replicationFailed = true
+                }
+                logger.error("Changelog record not sent; a full image follows", metadata: [
+                    "partition": "\(partition)", "error": "\(error)",
+                ])
+            }
+        }
+    }
+
+    /// Writes the last delivered position to the file (at a hand-off).
+    func recordReplicatedPosition() {
+        guard let position = deliveries.withLock({ $0.replicated }), position != recordedPosition else { return }
+        do {
+            try store.setReplicated(position)
+            recordedPosition = position
+        } catch {
+            logger.warning("Cannot record the replicated position", metadata: ["partition": "\(partition)", "error": "\(error)"])
+        }
+    }
+}
