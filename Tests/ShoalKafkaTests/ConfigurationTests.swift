@@ -50,6 +50,9 @@ struct ConfigurationTests {
     @Test func topicSpecificationsParse() throws {
         let topic = try EmbeddedBroker.Topic(parsing: "payments:8")
         #expect(topic == EmbeddedBroker.Topic(name: "payments", partitions: 8))
+        let changelog = try EmbeddedBroker.Topic(parsing: "fraud-state:8:cleanup.policy=compact,min.insync.replicas=2")
+        #expect(changelog.configs == ["cleanup.policy": "compact", "min.insync.replicas": "2"])
+        #expect(changelog.description == "fraud-state:8:cleanup.policy=compact,min.insync.replicas=2", "prints as it parses")
         for bad in ["payments", "payments:", ":8", "payments:0", "payments:x", "a:1:2"] {
             let error = #expect(throws: KafkaError.self) { try EmbeddedBroker.Topic(parsing: bad) }
             #expect(error?.reason.contains("NAME:PARTITIONS") == true)

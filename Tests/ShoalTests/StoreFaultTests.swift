@@ -12,11 +12,7 @@ struct StoreFaultTests {
     @Test(.timeLimit(.minutes(3)))
     func aFullDiskStopsOnlyItsPartitionAndLosesNothing() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let directory = try temporaryDirectory()
-        let node = ShoalNode(
-            configuration: .init(brokers: [broker.bootstrapServers], group: uniqueName("full"), dataDirectory: directory.path, sessionTimeout: .seconds(6)),
-            logger: testLogger
-        )
+        let node = ShoalNode(configuration: try testNodeConfiguration(broker, group: "full"), logger: testLogger)
         CounterApp.configure(node)
         let workload = CounterWorkload(keys: 200, perKey: 10)
         let messages = workload.messages

@@ -40,7 +40,7 @@ public final class EmbeddedBroker: Service, Sendable {
             for setting in parts.count == 3 ? parts[2].split(separator: ",") : [] {
                 let pair = setting.split(separator: "=", maxSplits: 1)
                 guard pair.count == 2, !pair[0].isEmpty else {
-                    throw KafkaError(code: .invalidConfiguration, reason: "topic \"\(text)\": config \"\(setting)\" is not CONFIG=VALUE")
+                    throw KafkaError(code: .invalidConfiguration, reason: "topic \"\(text)\" is not NAME:PARTITIONS[:CONFIG=VALUE,...]: \"\(setting)\" is not CONFIG=VALUE")
                 }
                 configs[String(pair[0])] = String(pair[1])
             }
