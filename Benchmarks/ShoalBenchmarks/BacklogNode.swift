@@ -18,6 +18,7 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var maxResident: Int = 100_000
     @Option(help: "Milliseconds between commits (outputs go out after theirs).") var checkpointMs: Int = 100
     @Option(help: "fetch.wait.max.ms of the node's consumer.") var fetchWaitMs: Int = 100
+    @Flag(help: "Replicate state to the group's changelog topic (<group>-state, created by the caller).") var changelog = false
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -28,7 +29,8 @@ struct BacklogNode: AsyncParsableCommand {
                 brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6),
                 fetch: .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384, maxWait: .milliseconds(fetchWaitMs)),
                 passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident),
-                store: .init(checkpointInterval: .milliseconds(checkpointMs))
+                store: .init(checkpointInterval: .milliseconds(checkpointMs)),
+                changelog: .init(enabled: changelog)
             ),
             logger: logger
         )

@@ -35,6 +35,7 @@ struct PatternStateBenchmark: AsyncParsableCommand {
         logger.logLevel = .warning
         let broker = try EmbeddedBroker(topics: [.init(name: "journeys", partitions: partitions)], logger: logger)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-patterns-\(UUID().uuidString)")
+        try broker.createChangelog(group: "patterns", partitions: partitions)
         let node = ShoalNode(
             configuration: .init(
                 brokers: [broker.bootstrapServers], group: "patterns", dataDirectory: directory.path, sessionTimeout: .seconds(6),

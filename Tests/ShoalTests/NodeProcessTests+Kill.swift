@@ -72,9 +72,12 @@ extension NodeProcessTests {
     }
 
     /// Produces the workload in slices of 10,000 records, pausing between
-    /// them, so that kills and rebalances land while records flow.
-    func produceInSlices(_ broker: EmbeddedBroker, pause: Duration) async throws {
-        let messages = workload.messages
+    /// them, so that kills and rebalances land while records flow. A
+    /// `padding` of N adds a field of N bytes to each record (the handler
+    /// ignores it), to make the input outgrow what the broker keeps.
+    func produceInSlices(_ broker: EmbeddedBroker, pause: Duration, padding: Int = 0) async throws {
+        let pad = padding > 0 ? ",\"pad\":\"\(String(repeating: "x", count: padding))\"}" : "}"
+        let messages = workload.messages.map { ($0.key, String($0.value.dropLast()) + pad) }
         for slice in stride(from: 0, to: messages.count, by: 10_000) {
             try await produce(broker, topic: "counter-events", Array(messages[slice..<min(slice + 10_000, messages.count)]))
             try await Task.sleep(for: pause)

@@ -14,10 +14,12 @@ extension NodeProcessTests {
     func aNodeServesPrometheusMetricsAndAHealthCheck() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
         let directory = try temporaryDirectory()
+        let group = uniqueName("metrics")
+        try broker.createChangelog(group: group, partitions: 8)
         let node = try ChildProcess(
             executable: "CounterApp",
             arguments: [
-                "node", "--brokers", broker.bootstrapServers, "--group", uniqueName("metrics"),
+                "node", "--brokers", broker.bootstrapServers, "--group", group,
                 "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000", "--metrics-port", "0",
             ],
             directory: directory, name: "node"
@@ -35,7 +37,7 @@ extension NodeProcessTests {
             metrics = (try? await get("http://127.0.0.1:\(port)/metrics").body) ?? ""
             return metrics.contains("shoal_records_in_total 200")
         }, "\(metrics.prefix(2_000))")
-        for name in ["shoal_handler_duration_seconds", "shoal_checkpoint_duration_seconds", "shoal_resident_entities", "shoal_partition_lag_records", "shoal_shard_buffered_records", "shoal_rebalances_total"] {
+        for name in ["shoal_handler_duration_seconds", "shoal_checkpoint_duration_seconds", "shoal_resident_entities", "shoal_partition_lag_records", "shoal_shard_buffered_records", "shoal_rebalances_total", "shoal_changelog_records_total", "shoal_restore_duration_seconds", "shoal_restores_total"] {
             #expect(metrics.contains(name), "\(name) is exported")
         }
         node.terminate()

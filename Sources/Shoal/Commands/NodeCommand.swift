@@ -35,6 +35,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Address the metrics endpoint listens on.")
     var metricsHost: String = "127.0.0.1"
 
+    @Flag(inversion: .prefixedNo, help: "Replicate each partition's state to the group's changelog topic and restore partitions from it.")
+    var changelog = true
+
+    @Option(help: "The changelog topic (default: <group>-state).")
+    var changelogTopic: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -55,6 +61,8 @@ struct NodeCommand: AsyncParsableCommand {
             sessionTimeout: .milliseconds(sessionTimeoutMs)
         )
         configuration.passivation.idleTimeout = .seconds(idleSeconds)
+        configuration.changelog.enabled = changelog
+        configuration.changelog.topic = changelogTopic
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
         }
