@@ -113,6 +113,9 @@ struct ChangelogRestore: Sendable {
             try await reader.read(changelog, from: start, until: end, idleTimeout: idleTimeout) { batch in
                 try shared.state.withLock { try $0.fold(batch, into: file) }
             }
+        } catch let error as KafkaError where error.code == .shutDown {
+            // The read was cancelled (a revocation): not a failure to retry.
+            throw CancellationError()
         } catch let error as KafkaError {
             throw ChangelogError(code: .kafka, reason: "\(changelog): reading from offset \(start) to \(end) failed: \(error)")
         }
