@@ -17,11 +17,7 @@ extension NodeProcessTests {
     func aLostMachineIsReplacedFromTheChangelog() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
         let group = uniqueName("machines")
-        var machines = try (0..<3).map { _ in try temporaryDirectory() }
-        var nodes = try ["a", "b", "c"].enumerated().map { index, name in
-            try startNode(name, broker, directory: machines[index], group: group)
-        }
-        #expect(await awaitPartitioned(nodes))
+        var (machines, nodes) = try await startMachines(broker, group: group)
         let reader = try TotalsReader(broker)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await reader.run() }
@@ -50,11 +46,8 @@ extension NodeProcessTests {
     func aRollingRestartOfThreeMachinesKeepsExactlyOnceState() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
         let group = uniqueName("rolling")
-        let machines = try (0..<3).map { _ in try temporaryDirectory() }
-        var nodes = try ["a", "b", "c"].enumerated().map { index, name in
-            try startNode(name, broker, directory: machines[index], group: group)
-        }
-        #expect(await awaitPartitioned(nodes))
+        let (machines, started) = try await startMachines(broker, group: group)
+        var nodes = started
         let reader = try TotalsReader(broker)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await reader.run() }
@@ -70,6 +63,17 @@ extension NodeProcessTests {
         }
         await checkExactlyOnce(reader, nodes)
         try await checkFreshMachineRestoresEverything(broker, group: group)
+    }
+
+    /// Three nodes "a", "b", "c", each on a data directory of its own,
+    /// once they split the 8 partitions between them.
+    func startMachines(_ broker: EmbeddedBroker, group: String) async throws -> ([URL], [ChildProcess]) {
+        let machines = try (0..<3).map { _ in try temporaryDirectory() }
+        let nodes = try ["a", "b", "c"].enumerated().map { index, name in
+            try startNode(name, broker, directory: machines[index], group: group)
+        }
+        #expect(await awaitPartitioned(nodes))
+        return (machines, nodes)
     }
 
     /// Waits until the nodes split the 8 partitions between them.
