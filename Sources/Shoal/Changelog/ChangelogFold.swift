@@ -19,6 +19,8 @@ struct ChangelogFold {
     /// Whether an image began and ended (the same one) within the fold.
     var sawCompleteImage = false
     private var openImage: Int64?
+    /// The records of a commit whose progress record has not come yet.
+    private var uncommitted: [ChangelogEntry] = []
     var records = 0
     var bytes = 0
 
@@ -33,44 +35,67 @@ struct ChangelogFold {
     }
 
     /// Folds a batch; writes its state changes to `file` unless scanning.
+    ///
+    /// A commit's records take effect at its progress record, which comes
+    /// last: a changelog that ends inside a commit (its writer died while
+    /// sending it) restores the commit before, whose records after it are
+    /// processed again. An image's records take effect at once: they repeat
+    /// the state of the progress before them.
     mutating func fold(_ batch: [KafkaRecord], into file: PartitionStore?) throws {
-        var snapshots: [EntityID: Snapshot] = [:]
-        var removed: Set<EntityID> = []
-        var timers: [EntityID: StoredTimers] = [:]
+        var changes = Changes()
         for record in batch {
             guard let entry = try decode(record) else { continue }
             records += 1
             bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
             switch entry {
-            case .snapshot(let snapshot):
-                let id = EntityID(type: snapshot.entity, key: snapshot.key)
-                snapshots[id] = snapshot
-                removed.remove(id)
-            case .removed(let entity, let key):
-                let id = EntityID(type: entity, key: key)
-                snapshots[id] = nil
-                removed.insert(id)
-            case .timers(let stored):
-                timers[EntityID(type: stored.entity, key: stored.key)] = stored
-            case .output(let output):
-                outputs[OutputKey(sourceOffset: output.sourceOffset, position: output.position)] = output
-            case .delivered(let sourceOffset, let position):
-                outputs.removeValue(forKey: OutputKey(sourceOffset: sourceOffset, position: position))
             case .progress(let next):
                 try check(next.group, at: record)
                 progress = next
                 writers.insert(next.writer)
+                for pending in uncommitted { apply(pending, to: &changes) }
+                uncommitted = []
             case .imageStart(let image):
                 try check(image.group, at: record)
                 openImage = image.id
+                uncommitted = []
             case .imageEnd(let image):
                 try check(image.group, at: record)
                 if openImage == image.id { sawCompleteImage = true }
                 openImage = nil
+            default:
+                if openImage != nil { apply(entry, to: &changes) } else { uncommitted.append(entry) }
             }
         }
         guard let file else { return }
-        try file.applyRestored(snapshots: Array(snapshots.values), removed: Array(removed), timers: Array(timers.values))
+        try file.applyRestored(snapshots: Array(changes.snapshots.values), removed: Array(changes.removed), timers: Array(changes.timers.values))
+    }
+
+    /// A batch's changes to the file's entities.
+    private struct Changes {
+        var snapshots: [EntityID: Snapshot] = [:]
+        var removed: Set<EntityID> = []
+        var timers: [EntityID: StoredTimers] = [:]
+    }
+
+    private mutating func apply(_ entry: ChangelogEntry, to changes: inout Changes) {
+        switch entry {
+        case .snapshot(let snapshot):
+            let id = EntityID(type: snapshot.entity, key: snapshot.key)
+            changes.snapshots[id] = snapshot
+            changes.removed.remove(id)
+        case .removed(let entity, let key):
+            let id = EntityID(type: entity, key: key)
+            changes.snapshots[id] = nil
+            changes.removed.insert(id)
+        case .timers(let stored):
+            changes.timers[EntityID(type: stored.entity, key: stored.key)] = stored
+        case .output(let output):
+            outputs[OutputKey(sourceOffset: output.sourceOffset, position: output.position)] = output
+        case .delivered(let sourceOffset, let position):
+            outputs.removeValue(forKey: OutputKey(sourceOffset: sourceOffset, position: position))
+        case .progress, .imageStart, .imageEnd:
+            break
+        }
     }
 
     private func decode(_ record: KafkaRecord) throws(ChangelogError) -> ChangelogEntry? {

@@ -100,9 +100,14 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         }
         // A partition still restoring has nothing to hand off: its file
         // is closed for the next owner, who restores it in turn.
-        for restore in restores { await restore.stop() }
         var offsets: [TopicPartition: Int64] = [:]
         await withTaskGroup(of: (TopicPartition, Int64?).self) { group in
+            for restore in restores {
+                group.addTask {
+                    await restore.stop()
+                    return (restore.partition, nil)
+                }
+            }
             for shard in shards {
                 group.addTask { (shard.partition, await shard.stop()) }
             }

@@ -73,20 +73,29 @@ extension ShoalNode {
             storeName: partition.topic, group: configuration.group, idleTimeout: configuration.changelog.readIdleTimeout,
             logger: logger
         ).run()
+        try Task.checkCancellation()
         let progress = try store.progress()
         if progress == nil { try await checkNothingWasProcessed(partition) }
         record(outcome, of: partition, took: ContinuousClock.now - started)
+        try Task.checkCancellation()
         let writer = Int64.random(in: 1...Int64.max)
         try store.setReplication(role: .active, writer: writer)
         let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset, writer: writer)
         shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
         if outcome.needsImage { await shard.persistence.writeImage() }
         await shard.persistence.resumePublishing()
-        try await start(shard, after: restoring, at: progress?.nextOffset)
+        do {
+            try await start(shard, after: restoring, at: progress?.nextOffset)
+        } catch {
+            // Revoked meanwhile: what was published is marked and replicated
+            // before the file goes to the next owner.
+            _ = await shard.stop()
+            throw error
+        }
     }
 
-    /// Installs the shard unless the partition was revoked meanwhile, then
-    /// moves the consumer to the restored offset and resumes it.
+    /// Moves the consumer to the restored offset, installs the shard unless
+    /// the partition was revoked meanwhile, and resumes the partition.
     private func start(_ shard: Shard, after restoring: RestoringPartition, at next: Int64?) async throws {
         let partition = shard.partition
         guard let consumer = state.withLock({ $0.consumer }) else { throw CancellationError() }
@@ -94,6 +103,9 @@ extension ShoalNode {
         while !consumer.assignment.contains(partition) {
             try await Task.sleep(for: .milliseconds(10))
         }
+        // Before the shard is installed: records fetched from the old
+        // position never reach it.
+        if let next, !consumer.reposition(partition, to: next) { throw CancellationError() }
         let installed = state.withLock { state in
             guard !Task.isCancelled, state.restoring[partition] === restoring else { return false }
             state.restoring[partition] = nil
@@ -102,7 +114,6 @@ extension ShoalNode {
         }
         guard installed else { throw CancellationError() }
         shard.wakeDueTimers(at: shard.currentClocks)
-        if let next { consumer.reposition(partition, to: next) }
         consumer.resume([partition])
         logger.info("Shards started", metadata: ["partitions": "[\(partition)]", "start": "\(next.map(String.init) ?? "beginning")"])
     }

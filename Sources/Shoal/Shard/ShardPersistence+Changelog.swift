@@ -16,9 +16,28 @@ extension ShardPersistence {
         if replicator.imageDue || lost { await writeImage() }
     }
 
+    /// At a hand-off: replicates the deliveries seen since the last commit
+    /// (so the next owner does not publish them again), or a full image if
+    /// a changelog record was lost. Returns whether it sent anything.
+    func replicateHandOff(delivered: [OutputKey]) async -> Bool {
+        guard var replicator, let committedNext else { return false }
+        if deliveries.withLock({ $0.replicationFailed }) {
+            await writeImage()
+            return true
+        }
+        guard !delivered.isEmpty else { return false }
+        let entries = delivered.map { ChangelogEntry.delivered(sourceOffset: $0.sourceOffset, position: $0.position) }
+            + [replicator.progress(committedNext, (try? store.progress())?.maxEventTime)]
+        let messages = replicator.messages(entries)
+        self.replicator = replicator
+        await send(messages, input: committedNext)
+        return true
+    }
+
     /// Writes the whole file to the changelog as one image.
     func writeImage() async {
         guard var replicator else { return }
+        deliveries.withLock { $0.replicationFailed = false }
         let entries: [ChangelogEntry]
         do {
             entries = try replicator.image(of: store)

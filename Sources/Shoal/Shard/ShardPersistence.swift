@@ -179,17 +179,25 @@ actor ShardPersistence {
     /// then marks the delivered ones sent and closes the file.
     func finish(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while deliveries.withLock({ $0.inFlight > 0 }) || publishing, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        let delivered = deliveries.withLock { deliveries in
-            defer { deliveries.sent = [] }
-            return deliveries.sent
+        await drain(until: deadline)
+        let (delivered, deliveredKeys) = deliveries.withLock { deliveries in
+            defer { deliveries.sent = []; deliveries.sentKeys = [] }
+            return (deliveries.sent, deliveries.sentKeys)
         }
         markSent(delivered)
+        // The next owner restores from the changelog: it learns of these
+        // deliveries (or, after a lost record, of the whole file) only if
+        // they are replicated before the file is handed over.
+        if await replicateHandOff(delivered: deliveredKeys) { await drain(until: deadline) }
         recordReplicatedPosition()
         finished = true
         store.close()
+    }
+
+    private func drain(until deadline: ContinuousClock.Instant) async {
+        while deliveries.withLock({ $0.inFlight > 0 }) || publishing, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 

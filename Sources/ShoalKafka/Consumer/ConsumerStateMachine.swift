@@ -55,6 +55,15 @@ struct ConsumerStateMachine: Sendable {
         return reconcile()
     }
 
+    /// The application moved `partition`'s fetch: records expected from
+    /// the old position are no longer (a new cursor, as for an assignment).
+    mutating func didSeek(_ partition: TopicPartition, to offset: Int64) {
+        guard assigned.contains(partition) else { return }
+        assignments += 1
+        cursors[partition] = FetchCursor(assignment: assignments, next: nil)
+        positions[partition] = offset
+    }
+
     mutating func didRevoke(_ partitions: [TopicPartition]) {
         assigned.subtract(partitions)
         paused.subtract(partitions)

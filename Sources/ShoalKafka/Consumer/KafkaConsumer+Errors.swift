@@ -85,10 +85,30 @@ extension KafkaConsumer {
     /// Moves an assigned partition's next fetch to `offset` (for a runtime
     /// that learnt where to start only after the assignment, by restoring
     /// state). The partition's pause, if any, holds; records of it fetched
-    /// before are dropped.
-    public func reposition(_ partition: TopicPartition, to offset: Int64) {
-        guard assignment.contains(partition) else { return }
-        restart(partition, at: offset)
+    /// before are dropped. Returns false if the partition is not assigned.
+    ///
+    /// A seek, not a new assignment: under the lock that rebalance callbacks
+    /// take too, so it cannot land on a partition revoked meanwhile, and it
+    /// leaves the other partitions' fetch positions alone.
+    @discardableResult
+    public func reposition(_ partition: TopicPartition, to offset: Int64) -> Bool {
+        let handle = client.handle
+        let failure: KafkaError? = machine.withLock { state in
+            guard state.assigned.contains(partition) else { return KafkaError(code: .assignment, reason: "\(partition) is not assigned") }
+            let list = RDKafkaTopicPartitionList(offsets: [partition: offset])
+            // Asynchronous (timeout 0): never blocks under the lock.
+            if let error = rd_kafka_seek_partitions(handle, list.pointer, 0) {
+                return KafkaError.consuming(error, "seek of \(partition) to \(offset) failed")
+            }
+            state.didSeek(partition, to: offset)
+            return nil
+        }
+        guard let failure else {
+            logger.debug("Partition repositioned", metadata: ["partition": "\(partition)", "offset": "\(offset)"])
+            return true
+        }
+        logger.warning("Could not reposition a partition", metadata: ["error": "\(failure)"])
+        return false
     }
 
     /// The group's committed offsets of `partitions`; partitions without one
