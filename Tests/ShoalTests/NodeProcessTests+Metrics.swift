@@ -46,14 +46,20 @@ extension NodeProcessTests {
     }
 
     /// The port of the node's "Metrics endpoint listening ... port=N" line.
-    private func metricsPort(in log: String) -> Int? {
+    func metricsPort(in log: String) -> Int? {
         guard let line = log.split(separator: "\n").first(where: { $0.contains("Metrics endpoint listening") }),
               let start = line.range(of: "port=")?.upperBound else { return nil }
         return Int(line[start...].prefix { $0.isNumber })
     }
 
-    private func get(_ address: String) async throws -> (body: String, status: Int) {
+    func get(_ address: String) async throws -> (body: String, status: Int) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
         return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
     }
+}
+
+/// A sample's value in Prometheus text, e.g. `shoal_restores_total{kind="tail"}`.
+func metricValue(_ name: String, in text: String) -> Double? {
+    guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }) else { return nil }
+    return Double(line.split(separator: " ").last ?? "")
 }

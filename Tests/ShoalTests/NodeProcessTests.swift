@@ -88,7 +88,8 @@ struct NodeProcessTests {
     }
 
     func startNode(
-        _ name: String, _ broker: EmbeddedBroker, directory: URL, group: String, environment: [String: String] = [:]
+        _ name: String, _ broker: EmbeddedBroker, directory: URL, group: String, environment: [String: String] = [:],
+        arguments extra: [String] = []
     ) throws -> ChildProcess {
         // Once per group; later nodes of the group find it there.
         try? broker.createChangelog(group: group, partitions: 8)
@@ -98,7 +99,7 @@ struct NodeProcessTests {
                 "node", "--brokers", broker.bootstrapServers, "--group", group,
                 // One machine, one data directory: a partition's file moves with it.
                 "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000",
-            ] + (ProcessInfo.processInfo.environment["SHOAL_NODE_ARGS"]?.split(separator: " ").map(String.init) ?? []),
+            ] + extra + (ProcessInfo.processInfo.environment["SHOAL_NODE_ARGS"]?.split(separator: " ").map(String.init) ?? []),
             directory: directory, name: name, environment: environment
         )
     }

@@ -79,14 +79,20 @@ extension ShoalApplication {
         )
     }
 
+    /// The topic where nodes of `group` announce themselves (for standbys).
+    public static func membersTopic(group: String) -> EmbeddedBroker.Topic {
+        EmbeddedBroker.Topic(name: ShoalNodeConfiguration.membersTopic(group: group), partitions: 1, configs: ["cleanup.policy": "compact"])
+    }
+
     /// Every topic a deployment of the application needs: its own, the
-    /// dead-letter topic and, given the group, the group's changelog.
+    /// dead-letter topic and, given the group, the group's changelog and
+    /// members topics.
     public static func deploymentTopics(group: String?) throws -> [EmbeddedBroker.Topic] {
         var all = topics
         if !all.contains(where: { $0.name == ShoalNodeConfiguration.defaultDeadLetterTopic }) {
             all.append(.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1))
         }
-        if let group { all.append(try changelogTopic(group: group)) }
+        if let group { all += [try changelogTopic(group: group), membersTopic(group: group)] }
         return all
     }
 }

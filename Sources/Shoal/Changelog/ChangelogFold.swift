@@ -21,6 +21,10 @@ struct ChangelogFold {
     private var openImage: Int64?
     /// The records of a commit whose progress record has not come yet.
     private var uncommitted: [ChangelogEntry] = []
+    /// The offset after the last record that took effect: a copy that
+    /// follows the changelog reads on from here, so that a commit cut by
+    /// the end of one read is read whole by the next.
+    private(set) var resumeOffset: Int64?
     var records = 0
     var bytes = 0
 
@@ -44,7 +48,10 @@ struct ChangelogFold {
     mutating func fold(_ batch: [KafkaRecord], into file: PartitionStore?) throws {
         var changes = Changes()
         for record in batch {
-            guard let entry = try decode(record) else { continue }
+            guard let entry = try decode(record) else {
+                if uncommitted.isEmpty { resumeOffset = record.offset + 1 }
+                continue
+            }
             records += 1
             bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
             switch entry {
@@ -54,16 +61,24 @@ struct ChangelogFold {
                 writers.insert(next.writer)
                 for pending in uncommitted { apply(pending, to: &changes) }
                 uncommitted = []
+                resumeOffset = record.offset + 1
             case .imageStart(let image):
                 try check(image.group, at: record)
                 openImage = image.id
                 uncommitted = []
+                resumeOffset = record.offset + 1
             case .imageEnd(let image):
                 try check(image.group, at: record)
                 if openImage == image.id { sawCompleteImage = true }
                 openImage = nil
+                resumeOffset = record.offset + 1
             default:
-                if openImage != nil { apply(entry, to: &changes) } else { uncommitted.append(entry) }
+                guard openImage != nil else {
+                    uncommitted.append(entry)
+                    continue
+                }
+                apply(entry, to: &changes)
+                resumeOffset = record.offset + 1
             }
         }
         guard let file else { return }

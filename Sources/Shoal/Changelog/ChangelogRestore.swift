@@ -44,6 +44,8 @@ struct ChangelogRestore: Sendable {
         /// Whether the file holds commits the changelog lacks: the shard
         /// writes a full image before anything else.
         var needsImage = false
+        /// Changelog records after the file's position when the read began.
+        var behind: Int64 = 0
     }
 
     func run() async throws -> Outcome {
@@ -73,7 +75,7 @@ struct ChangelogRestore: Sendable {
         return try await rebuild(low: low, high: high)
     }
 
-    private func watermarks() async throws -> (Int64, Int64) {
+    func watermarks() async throws -> (Int64, Int64) {
         do {
             return try await reader.watermarks(of: changelog)
         } catch {
@@ -82,7 +84,7 @@ struct ChangelogRestore: Sendable {
     }
 
     /// Empties the file and folds the whole retained changelog into it.
-    private func rebuild(low: Int64, high: Int64) async throws -> Outcome {
+    func rebuild(low: Int64, high: Int64, role: StoreReplication.Role = .active) async throws -> Outcome {
         try store.beginRestore()
         var fold = ChangelogFold(changelog: changelog, store: storeName, group: group)
         try await read(from: low, to: high, into: &fold, file: store)
@@ -94,16 +96,19 @@ struct ChangelogRestore: Sendable {
                 reason: "\(changelog): records before offset \(low) fell off the log and no complete image of \(storeName) follows them; the state cannot be rebuilt"
             )
         }
-        try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: .active, changelogNext: high)
+        let next = role == .replica ? fold.resumeOffset ?? low : high
+        try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: role, changelogNext: next)
         return Outcome(kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil)
     }
 
-    /// Folds the records after a replica's position into it.
-    private func foldTail(from start: Int64, to high: Int64) async throws -> Outcome {
+    /// Folds the records after a replica's position into it. A copy that
+    /// stays a replica resumes after the last whole commit it folded.
+    func foldTail(from start: Int64, to high: Int64, role: StoreReplication.Role = .active) async throws -> Outcome {
         var fold = ChangelogFold(changelog: changelog, store: storeName, group: group, pendingOutputs: try store.pendingOutputs(limit: .max))
         try await read(from: start, to: high, into: &fold, file: store)
         let progress = try fold.storeProgress ?? store.progress()
-        try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: .active, changelogNext: high)
+        let next = role == .replica ? fold.resumeOffset ?? start : high
+        try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: role, changelogNext: next)
         return Outcome(kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true)
     }
 

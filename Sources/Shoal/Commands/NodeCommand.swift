@@ -41,12 +41,21 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The changelog topic (default: <group>-state).")
     var changelogTopic: String?
 
+    @Option(help: "Warm copies of each partition the group keeps beyond its owner; this node keeps those that fall to it (needs the changelog and the <group>-members topic).")
+    var standbys = 0
+
+    @Option(help: "How often standby copies catch up with the changelog and the node announces itself, in milliseconds.")
+    var standbyIntervalMs = 1_000
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard !brokers.isEmpty else { throw ValidationError("--brokers must name at least one host:port") }
         guard sessionTimeoutMs >= 1_000 else { throw ValidationError("--session-timeout-ms must be at least 1000") }
         guard idleSeconds > 0 else { throw ValidationError("--idle-seconds must be positive") }
+        guard standbys >= 0 else { throw ValidationError("--standbys must be 0 or more, not \(standbys)") }
+        guard standbys == 0 || changelog else { throw ValidationError("--standbys needs the changelog: drop --no-changelog") }
+        guard standbyIntervalMs >= 10 else { throw ValidationError("--standby-interval-ms must be at least 10") }
         if let metricsPort, !(0...65_535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a port number (0-65535), not \(metricsPort)")
         }
@@ -63,6 +72,8 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.passivation.idleTimeout = .seconds(idleSeconds)
         configuration.changelog.enabled = changelog
         configuration.changelog.topic = changelogTopic
+        configuration.changelog.standbys = standbys
+        configuration.changelog.standbyInterval = .milliseconds(standbyIntervalMs)
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
         }

@@ -19,6 +19,10 @@ struct NodeMetrics: Sendable {
     let restoreDuration = Metrics.Timer(label: "shoal_restore_duration_seconds")
     let restoreFailures = Counter(label: "shoal_restore_failures_total")
     let restoringPartitions = Meter(label: "shoal_restoring_partitions")
+    let standbyPartitions = Gauge(label: "shoal_standby_partitions")
+    /// Changelog records the standby copies were behind at their last catch-up.
+    let standbyLag = Gauge(label: "shoal_standby_lag_records")
+    let standbyRecords = Counter(label: "shoal_standby_records_total")
 
     /// Restores by kind: `full` (rebuilt from the changelog), `tail` (a
     /// replica brought up to date), `current` (the file was up to date).

@@ -10,10 +10,12 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         // Every rebalance ends with an assignment (empty or not) under both
         // protocols, so this counts each rebalance once.
         node.metrics.rebalances.increment()
-        let (services, consumer, owned) = node.state.withLock {
-            ($0.services, $0.consumer, Set($0.shards.keys).union($0.restoring.keys))
+        let (services, consumer, owned, standbys) = node.state.withLock {
+            ($0.services, $0.consumer, Set($0.shards.keys).union($0.restoring.keys), $0.standbys)
         }
         guard let services else { return [:] }
+        // A standby copy of a partition becomes its file: released first.
+        await standbys?.claim(partitions.filter { !owned.contains($0) })
         var starts: [TopicPartition: KafkaStartOffset] = [:]
         var unusable: [TopicPartition] = []
         var restoring: [(TopicPartition, PartitionStore)] = []
@@ -89,15 +91,18 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
     }
 
     private func stop(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
-        let (shards, restores) = node.state.withLock { state in
+        let (shards, restores, standbys) = node.state.withLock { state in
             (
                 partitions.compactMap { partition in state.shards.removeValue(forKey: partition) },
                 partitions.compactMap { partition in
                     state.unrestorable[partition] = nil
                     return state.restoring.removeValue(forKey: partition)
-                }
+                },
+                state.standbys
             )
         }
+        // Once closed here, the files may serve as standby copies.
+        defer { standbys?.unclaim(partitions) }
         // A partition still restoring has nothing to hand off: its file
         // is closed for the next owner, who restores it in turn.
         var offsets: [TopicPartition: Int64] = [:]

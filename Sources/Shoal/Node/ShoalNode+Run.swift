@@ -24,9 +24,11 @@ extension ShoalNode {
             },
             metrics: metrics, changelog: changelog
         )
+        let standbys = try await checkedStandbys(routes: routes, producer: producer, changelog: changelog)
         state.withLock {
             $0.consumer = consumer
             $0.services = services
+            $0.standbys = standbys
             $0.running = true
         }
         actorSystem.install(NodeCallRouter(node: self))
@@ -41,10 +43,14 @@ extension ShoalNode {
                     producer.triggerShutdown()
                 }
                 try await consumer.run()
+                await standbys?.leave(producer, consumer)
             }
             group.addTask { await self.read(consumer) }
             group.addTask { await self.maintain(consumer) }
             group.addTask { await self.checkpoint() }
+            if let standbys {
+                group.addTask { await standbys.run(producer: producer, consumer: consumer) }
+            }
             try await group.waitForAll()
         }
         // Release the Kafka handles now rather than with the node.
@@ -52,6 +58,7 @@ extension ShoalNode {
             $0.running = false
             $0.consumer = nil
             $0.services = nil
+            $0.standbys = nil
         }
         logger.info("Node stopped", metadata: ["group": "\(configuration.group)"])
     }
@@ -78,6 +85,22 @@ extension ShoalNode {
             )
         }
         return ChangelogTarget(topic: topic, group: configuration.group, imageThreshold: configuration.changelog.imageThreshold)
+    }
+
+    /// The standby keeper when the node keeps standbys, after checking that
+    /// the members topic exists.
+    private func checkedStandbys(routes: [String: Route], producer: KafkaProducer, changelog: ChangelogTarget?) async throws -> StandbyReplicas? {
+        guard let changelog, configuration.changelog.standbys > 0 else { return nil }
+        let topics = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
+        guard topics[configuration.membersTopic] != nil else {
+            throw ChangelogError(
+                code: .topic,
+                reason: "the members topic \(configuration.membersTopic) does not exist: standbys need it (1 partition, cleanup.policy=compact; `APP topics --group \(configuration.group)` lists it)"
+            )
+        }
+        logger.info("Keeping standby copies", metadata: ["standbys": "\(configuration.changelog.standbys)", "changelog": "\(changelog.topic)"])
+        let counts = routes.keys.compactMap { topic in topics[topic].map { (topic, Int32($0)) } }
+        return StandbyReplicas(node: self, topics: Dictionary(uniqueKeysWithValues: counts))
     }
 
     func consumerConfiguration(topics: [String]) -> KafkaConsumerConfiguration {

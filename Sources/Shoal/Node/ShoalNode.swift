@@ -31,6 +31,8 @@ public final class ShoalNode: Service, Sendable {
         var partitionCounts: [String: Int32] = [:]
         var committed: [TopicPartition: Int64] = [:]
         var running = false
+        /// The keeper of this node's standby copies, when it keeps any.
+        var standbys: StandbyReplicas?
         /// Partitions assigned here whose files are being restored from the
         /// changelog: paused, with no shard yet.
         var restoring: [TopicPartition: RestoringPartition] = [:]
@@ -109,6 +111,9 @@ public final class ShoalNode: Service, Sendable {
     public var unrestorablePartitions: [TopicPartition: String] { state.withLock { $0.unrestorable } }
 
     /// Partitions this node owns now.
+    /// Whether the node's run is under way.
+    var isRunning: Bool { state.withLock { $0.running } }
+
     public var ownedPartitions: [TopicPartition] { state.withLock { $0.shards.keys.sorted() } }
 
     func validatedRoutes() throws -> [String: Route] {

@@ -98,15 +98,25 @@ public struct ShoalNodeConfiguration: Sendable {
         /// How long a restore waits for the next changelog record before it
         /// gives up (and tries again).
         public var readIdleTimeout: Duration
+        /// How many warm copies of each partition the group keeps beyond its
+        /// owner; this node keeps those that fall to it (`--standbys N`).
+        /// Nodes learn of each other from the members topic `<group>-members`.
+        public var standbys: Int
+        /// How often a node announces itself on the members topic and
+        /// brings its standby copies up to the changelog's end. A node not
+        /// heard from for three intervals counts as gone.
+        public var standbyInterval: Duration
 
         public init(
             enabled: Bool = true, topic: String? = nil, imageThreshold: Int? = 1 << 20,
-            readIdleTimeout: Duration = .seconds(30)
+            readIdleTimeout: Duration = .seconds(30), standbys: Int = 0, standbyInterval: Duration = .seconds(1)
         ) {
             self.enabled = enabled
             self.topic = topic
             self.imageThreshold = imageThreshold
             self.readIdleTimeout = readIdleTimeout
+            self.standbys = standbys
+            self.standbyInterval = standbyInterval
         }
     }
 
@@ -174,6 +184,15 @@ extension ShoalNodeConfiguration {
     public static func changelogTopic(group: String) -> String {
         "\(group)-state"
     }
+
+    /// The members topic of `group`: `<group>-members`, one partition,
+    /// where nodes announce themselves and the partitions they own.
+    public static func membersTopic(group: String) -> String {
+        "\(group)-members"
+    }
+
+    /// The members topic this node announces itself on.
+    public var membersTopic: String { Self.membersTopic(group: group) }
 
     /// The changelog topic this node writes and restores from.
     public var changelogTopic: String {

@@ -128,3 +128,14 @@ extension KafkaConsumer {
         }
     }
 }
+
+extension KafkaConsumer {
+    /// This member's id in the group, once it joined; the assignor sorts
+    /// members by it.
+    public var memberID: String? {
+        guard let id = rd_kafka_memberid(client.handle) else { return nil }
+        defer { rd_kafka_mem_free(client.handle, id) }
+        let string = String(cString: id)
+        return string.isEmpty ? nil : string
+    }
+}

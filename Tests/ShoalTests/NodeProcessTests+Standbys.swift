@@ -1,0 +1,68 @@
+import Foundation
+import Shoal
+import Testing
+@testable import CounterApp
+
+extension NodeProcessTests {
+    /// The lost machine test with `--standbys 1`: every node keeps warm
+    /// copies of partitions it would inherit; when a machine is lost, the
+    /// survivors restore its partitions from their copies, reading only the
+    /// changelog's tail (their restore metrics say `tail`, not `full`).
+    @Test(.timeLimit(.minutes(8)))
+    func aLostMachineFailsOverToItsStandbys() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let group = uniqueName("standbys")
+        let arguments = ["--standbys", "1", "--standby-interval-ms", "300", "--metrics-port", "0"]
+        var (machines, nodes) = try await startMachines(broker, group: group, arguments: arguments)
+        let ports = try nodes.map { try #require(metricsPort(in: $0.errors)) }
+        let reader = try TotalsReader(broker)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await reader.run() }
+            tasks.addTask { try await produceInSlices(broker, pause: .milliseconds(1_200), padding: 200) }
+            #expect(await eventually(timeout: .seconds(120)) { reader.byID.count >= 60_000 })
+            var warm: [Double] = []
+            #expect(await eventually(timeout: .seconds(30)) {
+                warm = await self.metric("shoal_standby_partitions", ports)
+                return warm.allSatisfy { $0 > 0 }
+            }, "every node keeps standby copies: \(warm)")
+            let lost = ownedPartitions(nodes[1].errors)
+            let survivors = [ports[0], ports[2]]
+            let before = await restores(survivors)
+            nodes[1].kill()
+            #expect(await nodes[1].waitForExit() != nil)
+            try FileManager.default.removeItem(at: machines[1])
+            var after = before
+            #expect(await eventually(timeout: .seconds(60)) {
+                after = await self.restores(survivors)
+                return after.all - before.all >= Double(lost.count)
+            }, "the survivors restore the lost machine's \(lost.count) partitions")
+            #expect(after.tail - before.tail >= 1, "a survivor restored only the tail of its copy")
+            #expect(after.full == before.full, "no survivor rebuilt a partition it kept a copy of: \(before) → \(after)")
+            // The replacement machine joins once the failover is over.
+            machines[1] = try temporaryDirectory()
+            nodes[1] = try startNode("b2", broker, directory: machines[1], group: group, arguments: arguments)
+            await stopWhenEveryOutputArrived(reader, nodes)
+            try await tasks.waitForAll()
+        }
+        await checkExactlyOnce(reader, nodes)
+        try await checkFreshMachineRestoresEverything(broker, group: group)
+    }
+
+    /// Restores counted by the nodes' metrics, by kind and in all.
+    func restores(_ ports: [Int]) async -> (tail: Double, full: Double, all: Double) {
+        let tail = await metric(#"shoal_restores_total{kind="tail"}"#, ports).reduce(0, +)
+        let full = await metric(#"shoal_restores_total{kind="full"}"#, ports).reduce(0, +)
+        let current = await metric(#"shoal_restores_total{kind="current"}"#, ports).reduce(0, +)
+        return (tail, full, tail + full + current)
+    }
+
+    /// A metric's value on each node (0 when not exported yet).
+    func metric(_ name: String, _ ports: [Int]) async -> [Double] {
+        var values: [Double] = []
+        for port in ports {
+            let text = (try? await get("http://127.0.0.1:\(port)/metrics").body) ?? ""
+            values.append(metricValue(name, in: text) ?? 0)
+        }
+        return values
+    }
+}
