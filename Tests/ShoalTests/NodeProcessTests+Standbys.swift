@@ -45,6 +45,10 @@ extension NodeProcessTests {
             try await tasks.waitForAll()
         }
         await checkExactlyOnce(reader, nodes)
+        // The machines hold owned files and standby copies of the same
+        // partitions: `state` over all of them reads one copy of each.
+        let others = machines.dropFirst().flatMap { ["--data", $0.appendingPathComponent("data").path] }
+        try await checkPersistedStates(machines[0], others)
         try await checkFreshMachineRestoresEverything(broker, group: group)
     }
 

@@ -147,8 +147,8 @@ struct NodeProcessTests {
 
     /// The persisted states, as the state command prints them, are the
     /// reference fold, one line per key, sorted.
-    func checkPersistedStates(_ directory: URL) async throws {
-        let lines = try await runStateCommand(directory, name: "state")
+    func checkPersistedStates(_ directory: URL, _ arguments: [String] = []) async throws {
+        let lines = try await runStateCommand(directory, name: "state", arguments)
         #expect(lines.count == workload.keys)
         let keys = lines.compactMap { $0["key"] as? String }
         #expect(keys == keys.sorted(), "sorted by key")

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 
-/// `APP state --data DIR [--entity TYPE] [--key K]`: the persisted states,
-/// one JSON object per line, sorted by entity type and key. Reads the
+/// `APP state --data DIR [--data DIR...] [--entity TYPE] [--key K] [--files]`:
+/// the persisted states, one JSON object per line, sorted by entity type and
+/// key, from the authoritative copy of each partition. Reads the
 /// partition files read-only, so it is safe while nodes run.
 struct StateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,8 +11,8 @@ struct StateCommand: ParsableCommand {
         abstract: "Print persisted entity states as sorted JSON lines (safe while nodes run)."
     )
 
-    @Option(help: "The nodes' data directory.")
-    var data: String
+    @Option(help: "A node's data directory; repeat it for several machines' directories.")
+    var data: [String]
 
     @Option(help: "Only this entity type.")
     var entity: String?
@@ -19,10 +20,26 @@ struct StateCommand: ParsableCommand {
     @Option(help: "Only this key.")
     var key: String?
 
+    @Flag(help: "List the partition files instead: each one's role (owned, active, replica, restoring), input offset, and whether it is the authoritative copy.")
+    var files = false
+
+    /// Prints the states of the authoritative copy of each partition only:
+    /// a directory that holds standby copies, or files of partitions that
+    /// moved away, never shows two versions of one key.
     func run() throws {
-        let files = try StateFiles(directory: data).paths
+        var found: [StateFile] = []
+        for directory in data {
+            found += try StateFiles(directory: directory).paths.map { try StateFile(path: $0, directory: directory) }
+        }
+        let authoritative = StateFile.authoritative(found)
+        if files {
+            for file in found.sorted(by: { ($0.name, $0.path) < ($1.name, $1.path) }) {
+                print(try file.line(authoritative: authoritative.contains(file.path)))
+            }
+            return
+        }
         var lines: [(entity: String, key: String, line: String)] = []
-        for path in files {
+        for path in found.map(\.path) where authoritative.contains(path) {
             let store = try PartitionStore(readingAt: path)
             defer { store.close() }
             for snapshot in try store.snapshots(entity: entity, key: key) {
