@@ -41,6 +41,7 @@ struct ChangelogFoldTests {
         #expect(fold.outputs.keys.map(\.sourceOffset) == [0], "the cut commit's output is made again when its record is")
         #expect(try file.snapshot(entity: "Counter", key: "a")?.state == Array(#"{"count":1}"#.utf8))
         #expect(try file.timers().isEmpty)
+        #expect(fold.endsInsideCommit, "the restore asks for a full image, so that no later fold takes the cut records for the next commit's")
     }
 
     @Test func anImageTakesEffectAsItIsReadAndSupersedesACutCommit() throws {
@@ -54,5 +55,6 @@ struct ChangelogFoldTests {
         try fold.fold(records([progress(4), .imageEnd(image), .delivered(sourceOffset: 0, position: 0), progress(5)]), into: file)
         #expect(fold.sawCompleteImage)
         #expect(fold.progress?.nextOffset == 5)
+        #expect(!fold.endsInsideCommit)
     }
 }

@@ -25,6 +25,11 @@ struct ChangelogFold {
     /// follows the changelog reads on from here, so that a commit cut by
     /// the end of one read is read whole by the next.
     private(set) var resumeOffset: Int64?
+    /// Whether the records read end inside a commit (its writer died while
+    /// sending it). Those records stay in the log: the next owner writes a
+    /// full image before its first commit, or a later fold would take them
+    /// for part of that commit, whose progress record they precede.
+    var endsInsideCommit: Bool { !uncommitted.isEmpty }
     var records = 0
     var bytes = 0
 

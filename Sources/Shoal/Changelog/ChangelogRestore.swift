@@ -65,7 +65,7 @@ struct ChangelogRestore: Sendable {
                 try store.setReplication(role: .active, changelogNext: high)
                 return Outcome(
                     kind: .current, records: scan.records, bytes: scan.bytes,
-                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset
+                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset || scan.endsInsideCommit
                 )
             }
             logger.notice("Another owner wrote this partition's changelog since the file's last commit: restoring", metadata: [
@@ -98,7 +98,9 @@ struct ChangelogRestore: Sendable {
         }
         let next = role == .replica ? fold.resumeOffset ?? low : high
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: role, changelogNext: next)
-        return Outcome(kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil)
+        return Outcome(
+            kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil, needsImage: fold.endsInsideCommit
+        )
     }
 
     /// Folds the records after a replica's position into it. A copy that
@@ -109,7 +111,7 @@ struct ChangelogRestore: Sendable {
         let progress = try fold.storeProgress ?? store.progress()
         let next = role == .replica ? fold.resumeOffset ?? start : high
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: role, changelogNext: next)
-        return Outcome(kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true)
+        return Outcome(kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.endsInsideCommit)
     }
 
     private func read(from start: Int64, to end: Int64, into fold: inout ChangelogFold, file: PartitionStore?) async throws {

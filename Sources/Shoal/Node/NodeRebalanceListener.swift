@@ -85,12 +85,13 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
     }
 
     func partitionsLost(_ partitions: [TopicPartition]) async {
-        // Another node may own them already: stop, but commit nothing.
-        _ = await stop(partitions)
+        // Another node may own them already: stop, but commit nothing to
+        // Kafka and replicate nothing more to the changelog.
+        _ = await stop(partitions, lost: true)
         node.logger.warning("Shards lost without a hand-off", metadata: ["partitions": "\(partitions.sorted())"])
     }
 
-    private func stop(_ partitions: [TopicPartition]) async -> [TopicPartition: Int64] {
+    private func stop(_ partitions: [TopicPartition], lost: Bool = false) async -> [TopicPartition: Int64] {
         let (shards, restores, standbys) = node.state.withLock { state in
             (
                 partitions.compactMap { partition in state.shards.removeValue(forKey: partition) },
@@ -114,7 +115,7 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
                 }
             }
             for shard in shards {
-                group.addTask { (shard.partition, await shard.stop()) }
+                group.addTask { (shard.partition, await shard.stop(replicating: !lost)) }
             }
             for await (partition, offset) in group {
                 if let offset { offsets[partition] = offset }

@@ -8,6 +8,10 @@ extension ShoalNode {
     /// `ServiceGroup`) or cancellation, then hands its partitions off.
     public func run() async throws {
         let routes = try validatedRoutes()
+        let directoryLock = try DataDirectoryLock(
+            directory: configuration.storeDirectory, exclusive: configuration.changelog.enabled && configuration.changelog.standbys > 0
+        )
+        defer { withExtendedLifetime(directoryLock) {} }
         let producer = try KafkaProducer(configuration: .init(client: configuration.client), logger: logger)
         let changelog = try await checkedChangelog(routes: routes, producer: producer)
         let consumer = try KafkaConsumer(

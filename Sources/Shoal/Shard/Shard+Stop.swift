@@ -6,7 +6,12 @@ extension Shard {
     /// what was applied is committed to the partition's file, its outputs
     /// delivered (bounded wait), the entities released and the file closed
     /// for the next owner. Returns the file's next offset, for Kafka.
-    func stop() async -> Int64? {
+    ///
+    /// A partition lost without a hand-off (`replicating: false`) may have
+    /// a new owner writing its changelog already: its last commit goes to
+    /// the file only, never after the new owner's records.
+    func stop(replicating: Bool = true) async -> Int64? {
+        if !replicating { await persistence.stopReplicating() }
         let (abandonedCalls, wasPaused) = state.withLock { state -> ([CallReply], Bool) in
             state.stopping = true
             let wasPaused = state.paused

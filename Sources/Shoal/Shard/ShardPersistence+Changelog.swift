@@ -16,6 +16,11 @@ extension ShardPersistence {
         if replicator.imageDue || lost { await writeImage() }
     }
 
+    /// Sends nothing more to the changelog (the partition was lost).
+    func stopReplicating() {
+        replicator = nil
+    }
+
     /// At a hand-off: replicates the deliveries seen since the last commit
     /// (so the next owner does not publish them again), or a full image if
     /// a changelog record was lost. Returns whether it sent anything.
