@@ -18,4 +18,17 @@ enum CBaseline {
             }.start()
         }
     }
+
+    /// The poll loop's seconds, and the key and value bytes it read.
+    static func consumeCounting(bootstrap: String, topic: String, group: String, records: Int) async -> (seconds: Double, bytes: Int) {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var bytes = 0
+                let seconds = shoal_baseline_consume(
+                    bootstrap, topic, group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, 0, &bytes
+                )
+                continuation.resume(returning: (seconds, bytes))
+            }.start()
+        }
+    }
 }

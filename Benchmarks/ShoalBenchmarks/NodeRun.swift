@@ -17,14 +17,14 @@ enum NodeRun {
         var handOffs = 0
     }
 
-    /// Produces `records` readings over `keys` devices to `backlog`.
-    static func preload(_ bootstrap: String, records: Int, keys: Int = 10_000, logger: Logger) async throws {
+    /// Produces `records` readings over `keys` devices to `topic`.
+    static func preload(_ bootstrap: String, topic: String = "backlog", records: Int, keys: Int = 10_000, logger: Logger) async throws {
         let producer = try KafkaProducer(configuration: .init(client: .init(bootstrapServers: [bootstrap])), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
             for index in 0..<records {
                 let key = "device-\(index % keys)"
-                try await producer.enqueue(KafkaProducerMessage(topic: "backlog", key: key, value: "{\"reading\":\(index % 1000)}"))
+                try await producer.enqueue(KafkaProducerMessage(topic: topic, key: key, value: "{\"reading\":\(index % 1000)}"))
             }
             try await producer.flush(timeout: .seconds(300))
             producer.triggerShutdown()
@@ -33,7 +33,8 @@ enum NodeRun {
 
     /// Starts the node process, waits until it processed `records`, stops it.
     static func measure(
-        bootstrap: String, records: Int, handlerMicros: Int, logLevel: String, extraArguments: [String] = []
+        bootstrap: String, records: Int, handlerMicros: Int, logLevel: String, extraArguments: [String] = [],
+        group: String = "node-\(UUID().uuidString)"
     ) async throws -> Report {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-node-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -41,7 +42,7 @@ enum NodeRun {
         node.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         node.arguments = [
             "backlog-node", "--brokers", bootstrap, "--data", directory.appendingPathComponent("data").path,
-            "--handler-micros", "\(handlerMicros)", "--log-level", logLevel, "--group", "node-\(UUID().uuidString)",
+            "--handler-micros", "\(handlerMicros)", "--log-level", logLevel, "--group", group,
         ] + extraArguments
         let output = directory.appendingPathComponent("node.out")
         let errors = directory.appendingPathComponent("node.err")

@@ -21,6 +21,9 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds of each.")
     var rounds: Int = 2
 
+    @Flag(help: "Also run the node with state replication to the changelog on, next to it off.")
+    var changelog = false
+
     func run() async throws {
         var logger = Logger(label: "shoal.benchmarks")
         logger.logLevel = .warning
@@ -28,6 +31,7 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
         try await NodeRun.preload(broker.bootstrapServers, records: records, logger: logger)
         var plain: [Double] = []
         var node: [Double] = []
+        var replicating: [Double] = []
         for round in 1...rounds {
             let seconds = await CBaseline.consume(bootstrap: broker.bootstrapServers, topic: "backlog", group: "c-\(round)", records: records)
             guard seconds > 0 else { throw ValidationError("the C baseline failed") }
@@ -36,6 +40,20 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
             node.append(Double(report.processed) / report.seconds)
             print(String(format: "round %d: C poll loop %.0f records/s, node (count + journal) %.0f records/s, RSS max %.1f MiB",
                          round, plain.last!, node.last!, Double(report.maxRSS) / 1_048_576))
+            guard changelog else { continue }
+            let group = "node-changelog-\(round)"
+            try broker.createChangelog(group: group, partitions: partitions)
+            let replicated = try await NodeRun.measure(
+                bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning",
+                extraArguments: ["--changelog"], group: group
+            )
+            replicating.append(Double(replicated.processed) / replicated.seconds)
+            print(String(format: "round %d: node with the changelog on %.0f records/s (on / off = %.2f), RSS max %.1f MiB",
+                         round, replicating.last!, replicating.last! / node.last!, Double(replicated.maxRSS) / 1_048_576))
+        }
+        if changelog {
+            print(String(format: "median: node with the changelog on %.0f records/s, off %.0f records/s, on / off = %.2f",
+                         median(replicating), median(node), median(replicating) / median(node)))
         }
         print(String(format: "median: node %.0f records/s, C poll loop %.0f records/s, node / C = %.2f",
                      median(node), median(plain), median(node) / median(plain)))

@@ -47,6 +47,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "How often standby copies catch up with the changelog and the node announces itself, in milliseconds.")
     var standbyIntervalMs = 1_000
 
+    @Option(help: "How many partitions the node restores from the changelog at once; the others wait, paused.")
+    var restoreConcurrency = 8
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -56,6 +59,7 @@ struct NodeCommand: AsyncParsableCommand {
         guard standbys >= 0 else { throw ValidationError("--standbys must be 0 or more, not \(standbys)") }
         guard standbys == 0 || changelog else { throw ValidationError("--standbys needs the changelog: drop --no-changelog") }
         guard standbyIntervalMs >= 10 else { throw ValidationError("--standby-interval-ms must be at least 10") }
+        guard restoreConcurrency >= 1 else { throw ValidationError("--restore-concurrency must be at least 1, not \(restoreConcurrency)") }
         if let metricsPort, !(0...65_535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a port number (0-65535), not \(metricsPort)")
         }
@@ -74,6 +78,7 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.changelog.topic = changelogTopic
         configuration.changelog.standbys = standbys
         configuration.changelog.standbyInterval = .milliseconds(standbyIntervalMs)
+        configuration.changelog.restoreConcurrency = restoreConcurrency
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
         }

@@ -40,7 +40,7 @@ extension ShoalNode {
             var backoff = Duration.milliseconds(500)
             while !Task.isCancelled {
                 do {
-                    try await restore(restoring, services: services)
+                    try await restoreGate.run { try await restore(restoring, services: services) }
                     return
                 } catch let error as ChangelogError where error.code == .kafka {
                     logger.warning("Restore failed; trying again", metadata: ["partition": "\(partition)", "error": "\(error)"])

@@ -21,6 +21,7 @@ public final class ShoalNode: Service, Sendable {
     public let actorSystem = ShoalActorSystem()
     let logger: Logger
     let metrics = NodeMetrics()
+    let restoreGate: RestoreGate
     let state = Mutex(NodeState())
 
     struct NodeState {
@@ -43,6 +44,7 @@ public final class ShoalNode: Service, Sendable {
     public init(configuration: ShoalNodeConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        restoreGate = RestoreGate(width: configuration.changelog.restoreConcurrency)
     }
 
     /// Routes a topic's records to an entity type. Each record is decoded

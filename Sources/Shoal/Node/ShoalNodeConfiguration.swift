@@ -106,10 +106,18 @@ public struct ShoalNodeConfiguration: Sendable {
         /// brings its standby copies up to the changelog's end. A node not
         /// heard from for three intervals counts as gone.
         public var standbyInterval: Duration
+        /// How many partitions a node restores at once; the others wait,
+        /// paused. Reading one changelog partition alone is bound by
+        /// round trips, so several at once keep the cores busy; dozens at
+        /// once (each with its own reader and prefetch) thrash and hold
+        /// more memory. `ShoalBenchmarks restore --concurrency 2,8,64`
+        /// measured 8 at once fastest on 2 cores (docs/benchmarks.md).
+        public var restoreConcurrency: Int
 
         public init(
             enabled: Bool = true, topic: String? = nil, imageThreshold: Int? = 1 << 20,
-            readIdleTimeout: Duration = .seconds(30), standbys: Int = 0, standbyInterval: Duration = .seconds(1)
+            readIdleTimeout: Duration = .seconds(30), standbys: Int = 0, standbyInterval: Duration = .seconds(1),
+            restoreConcurrency: Int = 8
         ) {
             self.enabled = enabled
             self.topic = topic
@@ -117,6 +125,7 @@ public struct ShoalNodeConfiguration: Sendable {
             self.readIdleTimeout = readIdleTimeout
             self.standbys = standbys
             self.standbyInterval = standbyInterval
+            self.restoreConcurrency = restoreConcurrency
         }
     }
 
