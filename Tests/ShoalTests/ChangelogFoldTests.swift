@@ -56,5 +56,6 @@ struct ChangelogFoldTests {
         #expect(fold.sawCompleteImage)
         #expect(fold.progress?.nextOffset == 5)
         #expect(!fold.endsInsideCommit)
+        #expect(fold.knownImage == 1, "the image started at the second record of the first batch")
     }
 }

@@ -20,6 +20,7 @@ struct ChangelogEntryTests {
         .delivered(sourceOffset: 7, position: 1),
         .progress(ChangelogProgress(nextOffset: 42, maxEventTime: EventTime(milliseconds: 99), group: "g", writer: 5)),
         .progress(ChangelogProgress(nextOffset: 0, maxEventTime: nil, group: "g", writer: -1)),
+        .progress(ChangelogProgress(nextOffset: 9, maxEventTime: nil, group: "g", writer: 2, image: 1_234)),
         .imageStart(ChangelogImage(group: "g", id: 3)),
         .imageEnd(ChangelogImage(group: "g", id: 3)),
     ]
@@ -41,6 +42,15 @@ struct ChangelogEntryTests {
         let (key, value) = entry.encoded(store: "counter-events")
         #expect(try decode(key, value, store: store) == entry)
         #expect(try decode(key, value, store: Array("visits".utf8)) == nil, "another store's record is skipped")
+    }
+
+    @Test func aProgressRecordWithoutItsImageFieldStillDecodes() throws {
+        let progress = ChangelogProgress(nextOffset: 9, maxEventTime: nil, group: "g", writer: 2, image: 77)
+        let (key, value) = ChangelogEntry.progress(progress).encoded(store: "counter-events")
+        // An earlier Shoal's record ends before the image field (1 + 8 bytes).
+        var earlier = progress
+        earlier.image = nil
+        #expect(try decode(key, Array(value!.dropLast(9)), store: store) == .progress(earlier))
     }
 
     @Test func truncatedAndNewerRecordsAreRefusedByName() throws {

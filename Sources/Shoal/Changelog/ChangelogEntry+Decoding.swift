@@ -76,7 +76,10 @@ extension ChangelogEntry {
         case .progress:
             let next = try value.int64()
             let time = try value.optionalInt64().map(EventTime.init(milliseconds:))
-            return .progress(ChangelogProgress(nextOffset: next, maxEventTime: time, group: try value.string(), writer: try value.int64()))
+            let group = try value.string()
+            let writer = try value.int64()
+            let image = value.isAtEnd ? nil : try value.optionalInt64()
+            return .progress(ChangelogProgress(nextOffset: next, maxEventTime: time, group: group, writer: writer, image: image))
         case .imageStart:
             return .imageStart(ChangelogImage(group: try value.string(), id: try value.int64()))
         case .imageEnd:

@@ -35,6 +35,11 @@ struct ChangelogProgress: Sendable, Hashable {
     /// The shard instance that wrote it, to tell the file's own writes
     /// from another owner's.
     var writer: Int64
+    /// The changelog offset where the last complete image its writer knew
+    /// of starts (one it wrote, or the one it was restored from): a restore
+    /// reads from there instead of from the log's start. Absent in records
+    /// of earlier Shoals, and nil before any image.
+    var image: Int64? = nil
 }
 
 /// An image's identity: its writer's group and a number.
@@ -103,6 +108,7 @@ extension ChangelogEntry {
             value.optionalInt64(progress.maxEventTime?.milliseconds)
             value.string(progress.group)
             value.int64(progress.writer)
+            value.optionalInt64(progress.image)
         case .imageStart(let image), .imageEnd(let image):
             value.string(image.group)
             value.int64(image.id)

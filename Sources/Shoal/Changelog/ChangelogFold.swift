@@ -19,6 +19,9 @@ struct ChangelogFold {
     /// Whether an image began and ended (the same one) within the fold.
     var sawCompleteImage = false
     private var openImage: Int64?
+    private var openImageOffset: Int64?
+    /// The changelog offset where the last complete image read starts.
+    private(set) var lastCompleteImage: Int64?
     /// The records of a commit whose progress record has not come yet.
     private var uncommitted: [ChangelogEntry] = []
     /// The offset after the last record that took effect: a copy that
@@ -70,11 +73,15 @@ struct ChangelogFold {
             case .imageStart(let image):
                 try check(image.group, at: record)
                 openImage = image.id
+                openImageOffset = record.offset
                 uncommitted = []
                 resumeOffset = record.offset + 1
             case .imageEnd(let image):
                 try check(image.group, at: record)
-                if openImage == image.id { sawCompleteImage = true }
+                if openImage == image.id {
+                    sawCompleteImage = true
+                    lastCompleteImage = openImageOffset
+                }
                 openImage = nil
                 resumeOffset = record.offset + 1
             default:
@@ -146,6 +153,13 @@ struct ChangelogFold {
                 reason: "\(changelog) offset \(record.offset) was written by group \(writer), not \(group): another application's changelog"
             )
         }
+    }
+
+    /// Where the last complete image the changelog holds starts, as far as
+    /// this fold knows: one it read whole, or the one its last progress
+    /// record names.
+    var knownImage: Int64? {
+        [lastCompleteImage, progress?.image].compactMap { $0 }.max()
     }
 
     /// The progress to write: the changelog's, as a store's progress.

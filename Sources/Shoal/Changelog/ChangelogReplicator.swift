@@ -36,7 +36,7 @@ struct ChangelogReplicator: Sendable {
     /// consistent: an entity's outputs and timers come before its
     /// snapshot (a restore that has the snapshot skips the records it
     /// reflects, so their outputs must be there), and the progress last.
-    func entries(for commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey]) -> [ChangelogEntry] {
+    func entries(for commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], image: Int64? = nil) -> [ChangelogEntry] {
         var entries: [ChangelogEntry] = []
         entries.reserveCapacity(outputs.count + commit.timers.count + commit.snapshots.count + delivered.count + 1)
         entries += outputs.map(ChangelogEntry.output)
@@ -44,12 +44,14 @@ struct ChangelogReplicator: Sendable {
         entries += commit.snapshots.map(ChangelogEntry.snapshot)
         entries += commit.expired.map { ChangelogEntry.removed(entity: $0.type, key: $0.key) }
         entries += delivered.map { ChangelogEntry.delivered(sourceOffset: $0.sourceOffset, position: $0.position) }
-        entries.append(progress(commit.nextOffset, commit.maxEventTime))
+        entries.append(progress(commit.nextOffset, commit.maxEventTime, image: image))
         return entries
     }
 
-    func progress(_ nextOffset: Int64, _ maxEventTime: EventTime?) -> ChangelogEntry {
-        .progress(ChangelogProgress(nextOffset: nextOffset, maxEventTime: maxEventTime, group: group, writer: writer))
+    /// A progress record; `image` is where the last complete image known
+    /// to this writer starts in the changelog.
+    func progress(_ nextOffset: Int64, _ maxEventTime: EventTime?, image: Int64? = nil) -> ChangelogEntry {
+        .progress(ChangelogProgress(nextOffset: nextOffset, maxEventTime: maxEventTime, group: group, writer: writer, image: image))
     }
 
     /// The records of a full image of `file`: everything a restore needs.

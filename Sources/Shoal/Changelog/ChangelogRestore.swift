@@ -46,6 +46,9 @@ struct ChangelogRestore: Sendable {
         var needsImage = false
         /// Changelog records after the file's position when the read began.
         var behind: Int64 = 0
+        /// Where the last complete image starts in the changelog, if known:
+        /// the new owner's progress records name it.
+        var image: Int64?
     }
 
     func run() async throws -> Outcome {
@@ -65,7 +68,8 @@ struct ChangelogRestore: Sendable {
                 try store.setReplication(role: .active, changelogNext: high)
                 return Outcome(
                     kind: .current, records: scan.records, bytes: scan.bytes,
-                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset || scan.endsInsideCommit
+                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset || scan.endsInsideCommit,
+                    image: scan.knownImage
                 )
             }
             logger.notice("Another owner wrote this partition's changelog since the file's last commit: restoring", metadata: [
@@ -83,11 +87,20 @@ struct ChangelogRestore: Sendable {
         }
     }
 
-    /// Empties the file and folds the whole retained changelog into it.
-    func rebuild(low: Int64, high: Int64, role: StoreReplication.Role = .active) async throws -> Outcome {
+    /// Empties the file and folds the retained changelog into it, from the
+    /// last complete image when the last progress record names one (the
+    /// records before it are superseded by it), else from the log's start.
+    func rebuild(low: Int64, high: Int64, role: StoreReplication.Role = .active, fromStart: Bool = false) async throws -> Outcome {
+        let image = fromStart ? nil : try await lastImage(low: low, high: high)
         try store.beginRestore()
         var fold = ChangelogFold(changelog: changelog, store: storeName, group: group)
-        try await read(from: low, to: high, into: &fold, file: store)
+        try await read(from: image ?? low, to: high, into: &fold, file: store)
+        if let image, !fold.sawCompleteImage {
+            logger.warning("No complete image where the changelog's last progress named one: reading the whole log", metadata: [
+                "changelog": "\(changelog)", "image": "\(image)",
+            ])
+            return try await rebuild(low: low, high: high, role: role, fromStart: true)
+        }
         // Records before `low` fell off the log: what they held is known
         // only if a complete image came after them.
         if low > 0, fold.records > 0, !fold.sawCompleteImage {
@@ -99,9 +112,23 @@ struct ChangelogRestore: Sendable {
         let next = role == .replica ? fold.resumeOffset ?? low : high
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: role, changelogNext: next)
         return Outcome(
-            kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil, needsImage: fold.endsInsideCommit
+            kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil,
+            needsImage: fold.endsInsideCommit, image: fold.knownImage
         )
     }
+
+    /// The changelog offset of the last complete image, as the last
+    /// progress record of this store among the log's last records names it;
+    /// nil when none does or it fell off the log.
+    func lastImage(low: Int64, high: Int64) async throws -> Int64? {
+        var scan = ChangelogFold(changelog: changelog, store: storeName, group: group)
+        try await read(from: max(low, high - Self.tailWindow), to: high, into: &scan, file: nil)
+        guard let image = scan.progress?.image, image >= low, image < high else { return nil }
+        return image
+    }
+
+    /// How many of the log's last records are searched for a progress record.
+    static let tailWindow: Int64 = 512
 
     /// Folds the records after a replica's position into it. A copy that
     /// stays a replica resumes after the last whole commit it folded.
@@ -111,7 +138,10 @@ struct ChangelogRestore: Sendable {
         let progress = try fold.storeProgress ?? store.progress()
         let next = role == .replica ? fold.resumeOffset ?? start : high
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: role, changelogNext: next)
-        return Outcome(kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.endsInsideCommit)
+        return Outcome(
+            kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.endsInsideCommit,
+            image: fold.knownImage
+        )
     }
 
     private func read(from start: Int64, to end: Int64, into fold: inout ChangelogFold, file: PartitionStore?) async throws {

@@ -82,6 +82,7 @@ extension ShoalNode {
         try store.setReplication(role: .active, writer: writer)
         let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset, writer: writer)
         shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
+        await shard.persistence.knownImage(outcome.image)
         if outcome.needsImage { await shard.persistence.writeImage() }
         await shard.persistence.resumePublishing()
         do {

@@ -6,7 +6,8 @@ extension ShardPersistence {
     /// a changelog record was lost.
     func replicate(_ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey]) async {
         guard var replicator else { return }
-        let messages = replicator.messages(replicator.entries(for: commit, outputs: outputs, delivered: delivered))
+        let image = deliveries.withLock { $0.lastImage }
+        let messages = replicator.messages(replicator.entries(for: commit, outputs: outputs, delivered: delivered, image: image))
         self.replicator = replicator
         await send(messages, input: commit.nextOffset)
         let lost = deliveries.withLock { deliveries in
@@ -32,7 +33,7 @@ extension ShardPersistence {
         }
         guard !delivered.isEmpty else { return false }
         let entries = delivered.map { ChangelogEntry.delivered(sourceOffset: $0.sourceOffset, position: $0.position) }
-            + [replicator.progress(committedNext, (try? store.progress())?.maxEventTime)]
+            + [replicator.progress(committedNext, (try? store.progress())?.maxEventTime, image: deliveries.withLock { $0.lastImage })]
         let messages = replicator.messages(entries)
         self.replicator = replicator
         await send(messages, input: committedNext)
@@ -56,12 +57,22 @@ extension ShardPersistence {
         self.replicator = replicator
         metrics.changelogImages.increment()
         logger.debug("Changelog image written", metadata: ["partition": "\(partition)", "records": "\(messages.count)"])
-        await send(messages, input: committedNext)
+        await send(messages, input: committedNext, image: true)
+    }
+
+    /// The changelog offset of the last complete image a restore read, for
+    /// this writer's progress records until it writes its own.
+    func knownImage(_ offset: Int64?) {
+        guard let offset else { return }
+        deliveries.withLock { deliveries in
+            if deliveries.lastImage == nil { deliveries.lastImage = offset }
+        }
     }
 
     /// Enqueues changelog records in order; the delivery of the last one
-    /// (a progress record) moves the replicated position.
-    private func send(_ messages: [KafkaProducerMessage], input: Int64?) async {
+    /// (a progress record, or an image's end) moves the replicated
+    /// position. An image's offset is known once its end is delivered.
+    private func send(_ messages: [KafkaProducerMessage], input: Int64?, image: Bool = false) async {
         metrics.changelogRecords.increment(by: messages.count)
         for (index, message) in messages.enumerated() {
             let isLast = index == messages.count - 1
@@ -72,6 +83,8 @@ extension ShardPersistence {
                         deliveries.inFlight -= 1
                         switch result {
                         case .success(let report):
+                            if image, index == 0 { deliveries.imageStart = report.offset }
+                            if image, isLast, let start = deliveries.imageStart { deliveries.lastImage = start }
                             guard isLast, let input else { return }
                             let position = ChangelogPosition(next: report.offset + 1, input: input)
                             if position.next > deliveries.replicated?.next ?? -1 { deliveries.replicated = position }

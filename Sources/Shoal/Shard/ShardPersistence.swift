@@ -214,6 +214,11 @@ final class DeliveryLedger: Sendable {
         /// Set when a changelog record was not delivered: the changelog
         /// then has a gap, which the next full image closes.
         var replicationFailed = false
+        /// Where the image being delivered starts in the changelog.
+        var imageStart: Int64?
+        /// Where the last complete image starts: every progress record
+        /// names it, so that a restore can begin there.
+        var lastImage: Int64?
     }
 
     private let state = Mutex(Deliveries())
