@@ -48,7 +48,7 @@ struct NodeCommand: AsyncParsableCommand {
     var standbyIntervalMs = 1_000
 
     @Option(help: "How many partitions the node restores from the changelog at once; the others wait, paused.")
-    var restoreConcurrency = 8
+    var restoreConcurrency = 16
 
     @OptionGroup var logging: LoggingOptions
 

@@ -110,14 +110,16 @@ public struct ShoalNodeConfiguration: Sendable {
         /// paused. Reading one changelog partition alone is bound by
         /// round trips, so several at once keep the cores busy; dozens at
         /// once (each with its own reader and prefetch) thrash and hold
-        /// more memory. `ShoalBenchmarks restore --concurrency 2,8,64`
-        /// measured 8 at once fastest on 2 cores (docs/benchmarks.md).
+        /// more memory (each reader may prefetch up to librdkafka's
+        /// `queued.max.messages.kbytes`). `ShoalBenchmarks restore
+        /// --concurrency` on 2 cores: 2 at once took 2.5× as long as 8, and
+        /// 16 was as fast as 64 or faster (docs/benchmarks.md).
         public var restoreConcurrency: Int
 
         public init(
             enabled: Bool = true, topic: String? = nil, imageThreshold: Int? = 1 << 20,
             readIdleTimeout: Duration = .seconds(30), standbys: Int = 0, standbyInterval: Duration = .seconds(1),
-            restoreConcurrency: Int = 8
+            restoreConcurrency: Int = 16
         ) {
             self.enabled = enabled
             self.topic = topic
