@@ -52,10 +52,23 @@ struct ChangelogFoldTests {
         try fold.fold(records([snapshot("a", 5, at: 3), .imageStart(image), snapshot("b", 7, at: 2)]), into: file)
         #expect(try file.snapshot(entity: "Counter", key: "b") != nil, "an image's snapshot is written before its end")
         #expect(try file.snapshot(entity: "Counter", key: "a") == nil, "the cut commit before the image is dropped")
-        try fold.fold(records([progress(4), .imageEnd(image), .delivered(sourceOffset: 0, position: 0), progress(5)]), into: file)
+        var end = image
+        end.records = 2
+        try fold.fold(records([progress(4), .imageEnd(end), .delivered(sourceOffset: 0, position: 0), progress(5)]), into: file)
         #expect(fold.sawCompleteImage)
         #expect(fold.progress?.nextOffset == 5)
         #expect(!fold.endsInsideCommit)
         #expect(fold.knownImage == 1, "the image started at the second record of the first batch")
+    }
+
+    /// An image whose end counts more records than were read between its
+    /// start and end (one was lost in delivery) may not start a restore.
+    @Test(arguments: [nil, 3] as [Int64?])
+    func anImageWithAGapOrNoCountIsNotCountedComplete(count: Int64?) throws {
+        var fold = ChangelogFold(changelog: TopicPartition("g-state", 0), store: store, group: "g")
+        var end = ChangelogImage(group: "g", id: 9)
+        end.records = count
+        try fold.fold(records([.imageStart(ChangelogImage(group: "g", id: 9)), snapshot("b", 7, at: 2), progress(4), .imageEnd(end)]), into: nil)
+        #expect(fold.knownImage == nil)
     }
 }

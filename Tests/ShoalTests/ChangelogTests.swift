@@ -23,6 +23,7 @@ struct ChangelogEntryTests {
         .progress(ChangelogProgress(nextOffset: 9, maxEventTime: nil, group: "g", writer: 2, image: 1_234)),
         .imageStart(ChangelogImage(group: "g", id: 3)),
         .imageEnd(ChangelogImage(group: "g", id: 3)),
+        .imageEnd(ChangelogImage(group: "g", id: 3, records: 41)),
     ]
 
     func decode(_ key: [UInt8], _ value: [UInt8]?, store: [UInt8]) throws(ChangelogEntry.DecodingFailure) -> ChangelogEntry? {

@@ -83,7 +83,10 @@ extension ChangelogEntry {
         case .imageStart:
             return .imageStart(ChangelogImage(group: try value.string(), id: try value.int64()))
         case .imageEnd:
-            return .imageEnd(ChangelogImage(group: try value.string(), id: try value.int64()))
+            let group = try value.string()
+            let id = try value.int64()
+            let records = value.isAtEnd ? nil : try value.optionalInt64()
+            return .imageEnd(ChangelogImage(group: group, id: id, records: records))
         }
     }
 }

@@ -46,6 +46,11 @@ struct ChangelogProgress: Sendable, Hashable {
 struct ChangelogImage: Sendable, Hashable {
     var group: String
     var id: Int64
+    /// On the image's end: how many records lie between its start and its
+    /// end, so that a reader counts it only if it saw every one (a record
+    /// lost in delivery leaves a matching start and end around a gap).
+    /// Absent in records written before it was added.
+    var records: Int64?
 }
 
 extension ChangelogEntry {
@@ -109,9 +114,13 @@ extension ChangelogEntry {
             value.string(progress.group)
             value.int64(progress.writer)
             value.optionalInt64(progress.image)
-        case .imageStart(let image), .imageEnd(let image):
+        case .imageStart(let image):
             value.string(image.group)
             value.int64(image.id)
+        case .imageEnd(let image):
+            value.string(image.group)
+            value.int64(image.id)
+            value.optionalInt64(image.records)
         }
         return (key.bytes, value.bytes)
     }

@@ -20,6 +20,8 @@ struct ChangelogFold {
     var sawCompleteImage = false
     private var openImage: Int64?
     private var openImageOffset: Int64?
+    /// Records read since the open image's start.
+    private var openImageRecords: Int64 = 0
     /// The changelog offset where the last complete image read starts.
     private(set) var lastCompleteImage: Int64?
     /// The records of a commit whose progress record has not come yet.
@@ -65,6 +67,7 @@ struct ChangelogFold {
             switch entry {
             case .progress(let next):
                 try check(next.group, at: record)
+                if openImage != nil { openImageRecords += 1 }
                 progress = next
                 writers.insert(next.writer)
                 for pending in uncommitted { apply(pending, to: &changes) }
@@ -74,13 +77,15 @@ struct ChangelogFold {
                 try check(image.group, at: record)
                 openImage = image.id
                 openImageOffset = record.offset
+                openImageRecords = 0
                 uncommitted = []
                 resumeOffset = record.offset + 1
             case .imageEnd(let image):
                 try check(image.group, at: record)
                 if openImage == image.id {
                     sawCompleteImage = true
-                    lastCompleteImage = openImageOffset
+                    // Only an image read whole may start a later restore.
+                    if image.records == openImageRecords { lastCompleteImage = openImageOffset }
                 }
                 openImage = nil
                 resumeOffset = record.offset + 1
@@ -89,6 +94,7 @@ struct ChangelogFold {
                     uncommitted.append(entry)
                     continue
                 }
+                openImageRecords += 1
                 apply(entry, to: &changes)
                 resumeOffset = record.offset + 1
             }

@@ -55,7 +55,10 @@ struct ChangelogReplicator: Sendable {
     }
 
     /// The records of a full image of `file`: everything a restore needs.
-    mutating func image(of file: PartitionStore) throws(StoreError) -> [ChangelogEntry] {
+    /// Its progress record names `previous`, the last complete image before
+    /// it: a log that ends inside or just after this image still tells a
+    /// restore where to begin.
+    mutating func image(of file: PartitionStore, previous: Int64? = nil) throws(StoreError) -> [ChangelogEntry] {
         images += 1
         let mark = ChangelogImage(group: group, id: writer &+ images)
         var entries: [ChangelogEntry] = [.imageStart(mark)]
@@ -65,9 +68,11 @@ struct ChangelogReplicator: Sendable {
         }
         entries += try file.pendingOutputs(limit: .max).map(ChangelogEntry.output)
         if let progress = try file.progress() {
-            entries.append(self.progress(progress.nextOffset, progress.maxEventTime))
+            entries.append(self.progress(progress.nextOffset, progress.maxEventTime, image: previous))
         }
-        entries.append(.imageEnd(mark))
+        var end = mark
+        end.records = Int64(entries.count - 1)
+        entries.append(.imageEnd(end))
         return entries
     }
 
@@ -90,6 +95,13 @@ struct ChangelogReplicator: Sendable {
     }
 
     /// Whether the deltas since the last image outgrew it (and the threshold).
+    /// After a restore that read `bytes` (the last image and the deltas
+    /// after it): they count towards the next image as if written here, so
+    /// that the changelog stays restorable across hand-offs.
+    mutating func restored(bytes: Int) {
+        bytesSinceImage = bytes
+    }
+
     var imageDue: Bool {
         guard let imageThreshold else { return false }
         return bytesSinceImage >= max(imageThreshold, lastImageBytes)

@@ -16,6 +16,8 @@ actor RestoreGate {
     func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         try await enter()
         defer { leave() }
+        // Cancelled just as a place came free: the place is given back.
+        try Task.checkCancellation()
         return try await body()
     }
 

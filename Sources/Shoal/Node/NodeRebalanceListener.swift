@@ -110,7 +110,7 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         await withTaskGroup(of: (TopicPartition, Int64?).self) { group in
             for restore in restores {
                 group.addTask {
-                    await restore.stop()
+                    await restore.stop(lost: lost)
                     return (restore.partition, nil)
                 }
             }

@@ -9,6 +9,9 @@ final class RestoringPartition: Sendable {
     let partition: TopicPartition
     let store: PartitionStore
     private let task = Mutex<Task<Void, Never>?>(nil)
+    /// The shard built once the file is current, until it is installed.
+    private let shard = Mutex<Shard?>(nil)
+    private let lost = Atomic<Bool>(false)
 
     init(partition: TopicPartition, store: PartitionStore) {
         self.partition = partition
@@ -19,10 +22,21 @@ final class RestoringPartition: Sendable {
         task.withLock { $0 = Task { await body() } }
     }
 
+    /// Whether the partition was lost without a hand-off: another node may
+    /// own it already, so nothing more goes to its changelog.
+    var wasLost: Bool { lost.load(ordering: .relaxed) }
+
+    /// Notes the shard being started, so that a loss can silence it.
+    func built(_ built: Shard) {
+        shard.withLock { $0 = built }
+    }
+
     /// Cancels the restore, waits until it stopped, and closes the file.
-    func stop() async {
+    func stop(lost: Bool) async {
+        if lost { self.lost.store(true, ordering: .relaxed) }
         let running = task.withLock { $0 }
         running?.cancel()
+        if lost, let built = shard.withLock({ $0 }) { await built.persistence.stopReplicating() }
         await running?.value
         store.close()
     }
@@ -82,15 +96,23 @@ extension ShoalNode {
         try store.setReplication(role: .active, writer: writer)
         let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset, writer: writer)
         shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
-        await shard.persistence.knownImage(outcome.image)
-        if outcome.needsImage { await shard.persistence.writeImage() }
-        await shard.persistence.resumePublishing()
+        restoring.built(shard)
+        if restoring.wasLost { await shard.persistence.stopReplicating() }
         do {
+            try Task.checkCancellation()
+            if outcome.needsImage {
+                await shard.persistence.writeImage()
+            } else {
+                await shard.persistence.restored(image: outcome.image, bytes: outcome.bytes)
+            }
+            try Task.checkCancellation()
+            await shard.persistence.resumePublishing()
             try await start(shard, after: restoring, at: progress?.nextOffset)
         } catch {
             // Revoked meanwhile: what was published is marked and replicated
-            // before the file goes to the next owner.
-            _ = await shard.stop()
+            // before the file goes to the next owner; lost: nothing more
+            // goes to the changelog.
+            _ = await shard.stop(replicating: !restoring.wasLost)
             throw error
         }
     }

@@ -1,4 +1,5 @@
 import ShoalKafka
+import Synchronization
 
 extension ShardPersistence {
     /// Replicates a commit to the changelog, after the file has it; writes
@@ -14,7 +15,7 @@ extension ShardPersistence {
             defer { deliveries.replicationFailed = false }
             return deliveries.replicationFailed
         }
-        if replicator.imageDue || lost { await writeImage() }
+        if replicator.imageDue || lost { await sendImage() }
     }
 
     /// Sends nothing more to the changelog (the partition was lost).
@@ -28,7 +29,7 @@ extension ShardPersistence {
     func replicateHandOff(delivered: [OutputKey]) async -> Bool {
         guard var replicator, let committedNext else { return false }
         if deliveries.withLock({ $0.replicationFailed }) {
-            await writeImage()
+            await sendImage()
             return true
         }
         guard !delivered.isEmpty else { return false }
@@ -42,11 +43,15 @@ extension ShardPersistence {
 
     /// Writes the whole file to the changelog as one image.
     func writeImage() async {
+        await inTurn { await sendImage() }
+    }
+
+    private func sendImage() async {
         guard var replicator else { return }
         deliveries.withLock { $0.replicationFailed = false }
         let entries: [ChangelogEntry]
         do {
-            entries = try replicator.image(of: store)
+            entries = try replicator.image(of: store, previous: deliveries.withLock { $0.lastImage })
         } catch {
             logger.error("Cannot read the partition's file for a changelog image", metadata: [
                 "partition": "\(partition)", "error": "\(error)",
@@ -60,13 +65,22 @@ extension ShardPersistence {
         await send(messages, input: committedNext, image: true)
     }
 
-    /// The changelog offset of the last complete image a restore read, for
-    /// this writer's progress records until it writes its own.
-    func knownImage(_ offset: Int64?) {
-        guard let offset else { return }
-        deliveries.withLock { deliveries in
-            if deliveries.lastImage == nil { deliveries.lastImage = offset }
+    /// What a restore read: where the last complete image starts (named
+    /// by this writer's progress records until it writes its own) and how
+    /// many bytes a restore reads now. Writes an image at once when those
+    /// bytes already outgrow the threshold.
+    func restored(image offset: Int64?, bytes: Int) async {
+        await inTurn { await restoredInTurn(image: offset, bytes: bytes) }
+    }
+
+    private func restoredInTurn(image offset: Int64?, bytes: Int) async {
+        if let offset {
+            deliveries.withLock { deliveries in
+                if deliveries.lastImage == nil { deliveries.lastImage = offset }
+            }
         }
+        replicator?.restored(bytes: bytes)
+        if replicator?.imageDue == true { await sendImage() }
     }
 
     /// Enqueues changelog records in order; the delivery of the last one
@@ -74,7 +88,11 @@ extension ShardPersistence {
     /// position. An image's offset is known once its end is delivered.
     private func send(_ messages: [KafkaProducerMessage], input: Int64?, image: Bool = false) async {
         metrics.changelogRecords.increment(by: messages.count)
+        let sentImage = image ? ImageDelivery() : nil
         for (index, message) in messages.enumerated() {
+            // A partition lost meanwhile (the enqueue below suspends) may
+            // have a new owner writing its changelog already.
+            guard replicator != nil else { return }
             let isLast = index == messages.count - 1
             deliveries.withLock { $0.inFlight += 1 }
             do {
@@ -83,13 +101,14 @@ extension ShardPersistence {
                         deliveries.inFlight -= 1
                         switch result {
                         case .success(let report):
-                            if image, index == 0 { deliveries.imageStart = report.offset }
-                            if image, isLast, let start = deliveries.imageStart { deliveries.lastImage = start }
+                            if index == 0 { sentImage?.start.store(report.offset, ordering: .relaxed) }
+                            if isLast, let start = sentImage?.completeStart { deliveries.lastImage = start }
                             guard isLast, let input else { return }
                             let position = ChangelogPosition(next: report.offset + 1, input: input)
                             if position.next > deliveries.replicated?.next ?? -1 { deliveries.replicated = position }
                         case .failure:
                             deliveries.replicationFailed = true
+                            sentImage?.intact.store(false, ordering: .relaxed)
                         }
                     }
                 }
@@ -98,6 +117,7 @@ extension ShardPersistence {
                     $0.inFlight -= 1
                     $0.replicationFailed = true
                 }
+                sentImage?.intact.store(false, ordering: .relaxed)
                 logger.error("Changelog record not sent; a full image follows", metadata: [
                     "partition": "\(partition)", "error": "\(error)",
                 ])
@@ -114,5 +134,19 @@ extension ShardPersistence {
         } catch {
             logger.warning("Cannot record the replicated position", metadata: ["partition": "\(partition)", "error": "\(error)"])
         }
+    }
+}
+
+/// One image on its way to the changelog: it counts (progress records name
+/// it) only if every one of its records was delivered.
+private final class ImageDelivery: Sendable {
+    /// The changelog offset of its first record, once delivered.
+    let start = Atomic<Int64>(-1)
+    let intact = Atomic<Bool>(true)
+
+    /// Where it starts, if its first record was delivered and none failed.
+    var completeStart: Int64? {
+        let start = start.load(ordering: .relaxed)
+        return intact.load(ordering: .relaxed) && start >= 0 ? start : nil
     }
 }

@@ -26,6 +26,10 @@ actor ShardPersistence {
     /// The replicated position last written to the file.
     var recordedPosition: ChangelogPosition?
     let metrics: NodeMetrics
+    /// Whether a commit, hand-off or image is under way, and who waits for
+    /// its turn (see `inTurn`).
+    var turnTaken = false
+    var turnWaiters: Deque<CheckedContinuation<Void, Never>> = []
 
     init(
         store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?,
@@ -42,6 +46,10 @@ actor ShardPersistence {
 
     /// Sends again what an earlier owner committed and never saw delivered.
     func resumePublishing() async {
+        await inTurn { await publishPending() }
+    }
+
+    private func publishPending() async {
         do {
             let pending = try store.pendingOutputs(limit: .max)
             if !pending.isEmpty {
@@ -60,6 +68,13 @@ actor ShardPersistence {
     /// outputs. On a store error nothing of it is kept: `restore` hands it
     /// back to the shard for the next attempt. Returns whether it committed.
     func checkpoint(
+        take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
+        restore: @Sendable (PendingCheckpoint) -> Void
+    ) async -> Bool {
+        await inTurn { await checkpointInTurn(take: take, restore: restore) }
+    }
+
+    private func checkpointInTurn(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void
     ) async -> Bool {
@@ -178,6 +193,10 @@ actor ShardPersistence {
     /// Waits until every published output is delivered or `timeout` passes,
     /// then marks the delivered ones sent and closes the file.
     func finish(timeout: Duration) async {
+        await inTurn { await finishInTurn(timeout: timeout) }
+    }
+
+    private func finishInTurn(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
         await drain(until: deadline)
         let (delivered, deliveredKeys) = deliveries.withLock { deliveries in
@@ -214,8 +233,6 @@ final class DeliveryLedger: Sendable {
         /// Set when a changelog record was not delivered: the changelog
         /// then has a gap, which the next full image closes.
         var replicationFailed = false
-        /// Where the image being delivered starts in the changelog.
-        var imageStart: Int64?
         /// Where the last complete image starts: every progress record
         /// names it, so that a restore can begin there.
         var lastImage: Int64?

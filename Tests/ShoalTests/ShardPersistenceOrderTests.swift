@@ -1,0 +1,81 @@
+import Foundation
+@testable import Shoal
+import ShoalKafka
+import Synchronization
+import Testing
+import TestSupport
+
+/// Commits that overlap (the commit loop and a hand-off, say) publish
+/// their outputs in commit order, with the changelog on.
+@Suite("Shard persistence order")
+struct ShardPersistenceOrderTests {
+    @Test(.timeLimit(.minutes(1)))
+    func overlappingCommitsPublishInCommitOrder() async throws {
+        let broker = try EmbeddedBroker(
+            topics: [.init(name: "out", partitions: 1), .init(name: "g-state", partitions: 1)], logger: testLogger
+        )
+        let client = KafkaClientConfiguration(bootstrapServers: [broker.bootstrapServers])
+        let producer = try KafkaProducer(configuration: .init(client: client), logger: testLogger)
+        let partition = TopicPartition("in", 0)
+        let store = try PartitionStore(path: try temporaryDirectory().appendingPathComponent("in-0.sqlite").path)
+        let persistence = ShardPersistence(
+            store: store, partition: partition, producer: producer, logger: testLogger, committedNext: nil,
+            replicator: ChangelogReplicator(
+                target: ChangelogTarget(topic: "g-state", group: "g", imageThreshold: nil), partition: partition, writer: 1
+            )
+        )
+        let commits = 40
+        let taken = TakenOffsets()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            await withTaskGroup(of: Void.self) { checkpoints in
+                for _ in 0..<commits {
+                    checkpoints.addTask {
+                        _ = await persistence.checkpoint(
+                            take: {
+                                // Commit order is the order of taking.
+                                let offset = taken.next()
+                                let outputs = outputs(of: offset)
+                                var pending = PendingCheckpoint()
+                                pending.outputs = outputs
+                                return (pending, offset + 1)
+                            },
+                            restore: { _ in Issue.record("no commit fails here") }
+                        )
+                    }
+                }
+            }
+            await persistence.finish(timeout: .seconds(10))
+            producer.triggerShutdown()
+        }
+        let expected = (0..<Int64(commits)).flatMap { outputs(of: $0) }.map { "\($0.sourceOffset)/\($0.position)" }
+        let published = try await readTopic(broker, "out", count: expected.count, timeout: .seconds(30))
+        let values = published.compactMap { $0.value.map { String(decoding: $0.array, as: UTF8.self) } }
+        #expect(values.count == expected.count)
+        let firstOutOfOrder = values.indices.first { $0 >= expected.count || values[$0] != expected[$0] }
+        #expect(firstOutOfOrder == nil, "outputs leave in the order their commits took them: \(values.prefix(8))…")
+    }
+
+    /// Commits of uneven sizes (so that their changelog records take
+    /// uneven times to send): 30 outputs on even offsets, 1 on odd ones.
+    func outputs(of offset: Int64) -> [OutboxEntry] {
+        (0..<(offset.isMultiple(of: 2) ? 30 : 1)).map { position in
+            OutboxEntry(
+                sourceOffset: offset, position: Int64(position), topic: "out", key: Array("k".utf8),
+                value: Array("\(offset)/\(position)".utf8), headers: nil, timestamp: nil
+            )
+        }
+    }
+}
+
+/// Hands out input offsets in the order commits take them.
+private final class TakenOffsets: Sendable {
+    private let taken = Mutex<Int64>(0)
+
+    func next() -> Int64 {
+        taken.withLock { next in
+            defer { next += 1 }
+            return next
+        }
+    }
+}
