@@ -45,6 +45,8 @@ struct RestoreBenchmark: AsyncParsableCommand {
         print("changelog: \(changelog) records in \(partitions) partitions")
         let widths = concurrency.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [ShoalNodeConfiguration.Changelog().restoreConcurrency]
         var restored: [Int: [Double]] = [:]
+        var restoredBytes: [Int: Int] = [:]
+        var spans: [Int: [Double]] = [:]
         var plain: [Double] = []
         var bytes = 0
         for round in 1...rounds {
@@ -59,6 +61,8 @@ struct RestoreBenchmark: AsyncParsableCommand {
                     .measure(expect: Int(partitions), countingKeys: true)
                 guard full.keys >= keys else { throw ValidationError("the restored files hold \(full.keys) keys, not \(keys)") }
                 restored[width, default: []].append(full.seconds - none.seconds)
+                restoredBytes[width] = full.restoredBytes
+                spans[width, default: []].append(full.restoreSpan)
                 print(String(
                     format: "round %d, %d at once: start to a record processed on every partition: restoring %d keys %.3f s, no state %.3f s; restore %.3f s",
                     round, width, full.keys, full.seconds, none.seconds, full.seconds - none.seconds
@@ -76,10 +80,15 @@ struct RestoreBenchmark: AsyncParsableCommand {
         let megabytes = Double(bytes) / 1_000_000
         print(String(format: "C loop: median %.3f s, %.1f MB/s (%d records, %.1f MB)", median(plain), megabytes / median(plain), changelog, megabytes))
         for width in widths {
-            let restore = median(restored[width] ?? [])
+            let difference = median(restored[width] ?? [])
+            let restore = median(spans[width] ?? [])
+            let read = Double(restoredBytes[width] ?? 0) / 1_000_000
+            // The restore reads from each partition's last image, less than
+            // the whole log: the C loop's rate over the bytes the restore read.
+            let cOverSameBytes = median(plain) * read / megabytes
             print(String(
-                format: "median restore, %d at once: %.3f s, %.0f keys/s, %.1f MB/s; restore / C loop = %.2f",
-                width, restore, Double(keys) / restore, megabytes / restore, median(plain) / restore
+                format: "median restore, %d at once: %.3f s first start to last end (start-time difference %.3f s), %.0f keys/s; read %.1f MB, %.1f MB/s; restore / C loop over the whole log = %.2f, over the same bytes = %.2f",
+                width, restore, difference, Double(keys) / restore, read, read / restore, median(plain) / restore, cOverSameBytes / restore
             ))
         }
     }
@@ -130,6 +139,10 @@ struct RestoringNode {
         var seconds: Double
         /// Keys in the node's files once it stopped (when counted).
         var keys = 0
+        /// Changelog bytes the node's restores read.
+        var restoredBytes = 0
+        /// From the node's first restore's start to its last one's end.
+        var restoreSpan = 0.0
     }
 
     func measure(expect: Int, countingKeys: Bool = false) async throws -> Timing {
@@ -145,6 +158,8 @@ struct RestoringNode {
             device.record(reading, busy: .zero)
         }
         let target = handled.load(ordering: .relaxed) + expect
+        var restoredBytes = 0
+        var restoreSpan = 0.0
         let start = ContinuousClock.now
         let seconds = try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await node.run() }
@@ -152,6 +167,8 @@ struct RestoringNode {
                 try await Task.sleep(for: .milliseconds(1))
             }
             let seconds = (ContinuousClock.now - start).seconds
+            restoredBytes = node.restoreTotals.bytes
+            restoreSpan = node.restoreTotals.span.seconds
             // A few checkpoints, so that every commit reaches the changelog
             // before the hand-off.
             try await Task.sleep(for: .seconds(1))
@@ -159,13 +176,13 @@ struct RestoringNode {
             while let _ = try? await tasks.next() {}
             return seconds
         }
-        guard countingKeys else { return Timing(seconds: seconds) }
+        guard countingKeys else { return Timing(seconds: seconds, restoredBytes: restoredBytes, restoreSpan: restoreSpan) }
         var keys = 0
         for partition in 0..<partitions {
             let store = try PartitionStore(readingAt: configuration.storePath(for: TopicPartition(topic, partition)))
             keys += try store.snapshots().count
             store.close()
         }
-        return Timing(seconds: seconds, keys: keys)
+        return Timing(seconds: seconds, keys: keys, restoredBytes: restoredBytes, restoreSpan: restoreSpan)
     }
 }

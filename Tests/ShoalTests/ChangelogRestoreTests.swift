@@ -70,4 +70,22 @@ struct ChangelogRestoreTests {
         #expect(try file.snapshot(entity: "Counter", key: "b")?.state == Array(#"{"count":2}"#.utf8))
         #expect(try file.progress()?.nextOffset == 3)
     }
+
+    /// A log that ends in an image: its own progress record names no image,
+    /// but its end counts its records, which tells where it starts.
+    @Test(.timeLimit(.minutes(1)))
+    func aLogEndingInAnImageRestoresFromThatImage() async throws {
+        var end = ChangelogImage(group: "g", id: 9)
+        end.records = 3
+        let entries: [ChangelogEntry] = [
+            snapshot("a", 1), snapshot("gone", 1), progress(1),
+            .imageStart(ChangelogImage(group: "g", id: 9)), snapshot("a", 1), snapshot("b", 1), progress(2), .imageEnd(end),
+        ]
+        let (outcome, file) = try await rebuild(entries)
+        defer { file.close() }
+        #expect(outcome.records == 5, "only the image is read")
+        #expect(outcome.image == 3)
+        #expect(try file.snapshots().map(\.key).sorted() == ["a", "b"])
+        #expect(try file.progress()?.nextOffset == 2)
+    }
 }

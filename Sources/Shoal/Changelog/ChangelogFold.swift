@@ -20,8 +20,13 @@ struct ChangelogFold {
     var sawCompleteImage = false
     private var openImage: Int64?
     private var openImageOffset: Int64?
-    /// Records read since the open image's start.
+    /// Records and bytes read since the open image's start.
     private var openImageRecords: Int64 = 0
+    private var openImageBytes = 0
+    /// The bytes of the last complete image read.
+    private(set) var lastCompleteImageBytes = 0
+    /// The last image end read that counts its records, and where it is.
+    private(set) var lastImageEnd: (offset: Int64, records: Int64)?
     /// The changelog offset where the last complete image read starts.
     private(set) var lastCompleteImage: Int64?
     /// The records of a commit whose progress record has not come yet.
@@ -63,7 +68,9 @@ struct ChangelogFold {
                 continue
             }
             records += 1
-            bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            let size = (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            bytes += size
+            if openImage != nil { openImageBytes += size }
             switch entry {
             case .progress(let next):
                 try check(next.group, at: record)
@@ -78,14 +85,19 @@ struct ChangelogFold {
                 openImage = image.id
                 openImageOffset = record.offset
                 openImageRecords = 0
+                openImageBytes = size
                 uncommitted = []
                 resumeOffset = record.offset + 1
             case .imageEnd(let image):
                 try check(image.group, at: record)
+                if let count = image.records { lastImageEnd = (record.offset, count) }
                 if openImage == image.id {
                     sawCompleteImage = true
                     // Only an image read whole may start a later restore.
-                    if image.records == openImageRecords { lastCompleteImage = openImageOffset }
+                    if image.records == openImageRecords {
+                        lastCompleteImage = openImageOffset
+                        lastCompleteImageBytes = openImageBytes
+                    }
                 }
                 openImage = nil
                 resumeOffset = record.offset + 1

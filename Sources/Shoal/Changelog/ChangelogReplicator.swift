@@ -95,11 +95,14 @@ struct ChangelogReplicator: Sendable {
     }
 
     /// Whether the deltas since the last image outgrew it (and the threshold).
-    /// After a restore that read `bytes` (the last image and the deltas
-    /// after it): they count towards the next image as if written here, so
-    /// that the changelog stays restorable across hand-offs.
-    mutating func restored(bytes: Int) {
-        bytesSinceImage = bytes
+    /// After a restore that read `bytes`, of which `imageBytes` were the
+    /// last complete image: the deltas after it count towards the next
+    /// image as if written here, so that the changelog stays restorable
+    /// across hand-offs, and the image's size sets the bar as one written
+    /// here would.
+    mutating func restored(bytes: Int, imageBytes: Int) {
+        lastImageBytes = imageBytes
+        bytesSinceImage = max(0, bytes - imageBytes)
     }
 
     var imageDue: Bool {

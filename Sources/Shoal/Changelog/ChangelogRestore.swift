@@ -49,6 +49,8 @@ struct ChangelogRestore: Sendable {
         /// Where the last complete image starts in the changelog, if known:
         /// the new owner's progress records name it.
         var image: Int64?
+        /// Of `bytes`, those of the last complete image read (0 if none).
+        var imageBytes = 0
     }
 
     func run() async throws -> Outcome {
@@ -113,7 +115,7 @@ struct ChangelogRestore: Sendable {
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: role, changelogNext: next)
         return Outcome(
             kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil,
-            needsImage: fold.endsInsideCommit, image: fold.knownImage
+            needsImage: fold.endsInsideCommit, image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes
         )
     }
 
@@ -123,7 +125,13 @@ struct ChangelogRestore: Sendable {
     func lastImage(low: Int64, high: Int64) async throws -> Int64? {
         var scan = ChangelogFold(changelog: changelog, store: storeName, group: group)
         try await read(from: max(low, high - Self.tailWindow), to: high, into: &scan, file: nil)
-        guard let image = scan.progress?.image, image >= low, image < high else { return nil }
+        // An image's own progress record names the image before it; a log
+        // ending in an image tells where that image starts by its end's
+        // count (exact when no other store's records came between; if not,
+        // the rebuild finds no complete image there and reads the whole log).
+        let named = scan.progress?.image
+        let ended = scan.lastImageEnd.map { $0.offset - $0.records - 1 }
+        guard let image = [named, ended].compactMap({ $0 }).filter({ $0 >= low && $0 < high }).max() else { return nil }
         return image
     }
 
@@ -140,7 +148,7 @@ struct ChangelogRestore: Sendable {
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: role, changelogNext: next)
         return Outcome(
             kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.endsInsideCommit,
-            image: fold.knownImage
+            image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes
         )
     }
 

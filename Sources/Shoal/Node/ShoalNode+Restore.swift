@@ -81,6 +81,9 @@ extension ShoalNode {
         let partition = restoring.partition
         let store = restoring.store
         let started = ContinuousClock.now
+        state.withLock { state in
+            if state.restoreTotals.firstStart == nil { state.restoreTotals.firstStart = started }
+        }
         let outcome = try await ChangelogRestore(
             reader: try KafkaPartitionReader(client: configuration.client, logger: logger),
             changelog: TopicPartition(configuration.changelogTopic, partition.partition), store: store,
@@ -103,7 +106,7 @@ extension ShoalNode {
             if outcome.needsImage {
                 await shard.persistence.writeImage()
             } else {
-                await shard.persistence.restored(image: outcome.image, bytes: outcome.bytes)
+                await shard.persistence.restored(image: outcome.image, bytes: outcome.bytes, imageBytes: outcome.imageBytes)
             }
             try Task.checkCancellation()
             await shard.persistence.resumePublishing()
@@ -165,6 +168,12 @@ extension ShoalNode {
         metrics.restores(outcome.kind.rawValue).increment()
         metrics.restoreRecords.increment(by: outcome.records)
         metrics.restoreBytes.increment(by: outcome.bytes)
+        state.withLock { state in
+            state.restoreTotals.partitions += 1
+            state.restoreTotals.records += outcome.records
+            state.restoreTotals.bytes += outcome.bytes
+            if let first = state.restoreTotals.firstStart { state.restoreTotals.span = .now - first }
+        }
         metrics.restoreDuration.record(duration)
         logger.info("Partition state restored", metadata: [
             "partition": "\(partition)", "kind": "\(outcome.kind.rawValue)", "records": "\(outcome.records)",

@@ -39,6 +39,7 @@ public final class ShoalNode: Service, Sendable {
         var restoring: [TopicPartition: RestoringPartition] = [:]
         /// Partitions assigned here that cannot be restored, with the reason.
         var unrestorable: [TopicPartition: String] = [:]
+        var restoreTotals = RestoreTotals()
     }
 
     public init(configuration: ShoalNodeConfiguration, logger: Logger) {
@@ -112,10 +113,13 @@ public final class ShoalNode: Service, Sendable {
     /// paused and are not processed.
     public var unrestorablePartitions: [TopicPartition: String] { state.withLock { $0.unrestorable } }
 
-    /// Partitions this node owns now.
+    /// What this node's restores read from the changelog since it started.
+    public var restoreTotals: RestoreTotals { state.withLock { $0.restoreTotals } }
+
     /// Whether the node's run is under way.
     var isRunning: Bool { state.withLock { $0.running } }
 
+    /// Partitions this node owns now.
     public var ownedPartitions: [TopicPartition] { state.withLock { $0.shards.keys.sorted() } }
 
     func validatedRoutes() throws -> [String: Route] {
@@ -133,4 +137,15 @@ public final class ShoalNode: Service, Sendable {
         }
         return routes
     }
+}
+
+/// Changelog records and bytes a node's restores read, and how many
+/// partitions they brought up to date.
+public struct RestoreTotals: Sendable, Hashable {
+    public var partitions = 0
+    public var records = 0
+    public var bytes = 0
+    /// From the first restore's start to the last one's end.
+    public var span: Duration = .zero
+    var firstStart: ContinuousClock.Instant?
 }

@@ -135,7 +135,12 @@ private final class ReadJob: Sendable {
             if cancelled.load(ordering: .relaxed) {
                 throw KafkaError(code: .shutDown, reason: "reading \(partition) was cancelled at offset \(next)")
             }
-            let count = rd_kafka_consume_batch_queue(queue, 100, messages, capacity)
+            // librdkafka waits for a full batch or the timeout: asking for no
+            // more than the records left ends the read as soon as the last
+            // one arrives, not 100 ms later (restore benchmark: a 512-record
+            // scan took 0.10-0.17 s before).
+            let wanted = Int(min(Int64(capacity), max(1, end - next)))
+            let count = rd_kafka_consume_batch_queue(queue, 100, messages, wanted)
             guard count > 0 else {
                 // A compacted log can lack the records just before `end`.
                 if position() >= end { return }
