@@ -36,6 +36,7 @@ struct ChangelogFoldTests {
         try fold.fold(records([output(1), .timers(StoredTimers(entity: "Counter", key: "a", timers: [
             EntityTimer(name: "t", clock: .processingTime, due: EventTime(milliseconds: 5)),
         ])), snapshot("a", 2, at: 1)]), into: file)
+        try fold.flush(into: file)
 
         #expect(fold.progress?.nextOffset == 1)
         #expect(fold.outputs.keys.map(\.sourceOffset) == [0], "the cut commit's output is made again when its record is")
@@ -50,7 +51,8 @@ struct ChangelogFoldTests {
         var fold = ChangelogFold(changelog: TopicPartition("g-state", 0), store: store, group: "g")
         let image = ChangelogImage(group: "g", id: 9)
         try fold.fold(records([snapshot("a", 5, at: 3), .imageStart(image), snapshot("b", 7, at: 2)]), into: file)
-        #expect(try file.snapshot(entity: "Counter", key: "b") != nil, "an image's snapshot is written before its end")
+        try fold.flush(into: file)
+        #expect(try file.snapshot(entity: "Counter", key: "b") != nil, "an image's snapshot takes effect before its end")
         #expect(try file.snapshot(entity: "Counter", key: "a") == nil, "the cut commit before the image is dropped")
         var end = image
         end.records = 2

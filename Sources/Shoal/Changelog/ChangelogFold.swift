@@ -61,7 +61,9 @@ struct ChangelogFold {
     /// processed again. An image's records take effect at once: they repeat
     /// the state of the progress before them.
     mutating func fold(_ batch: [KafkaRecord], into file: PartitionStore?) throws {
-        var changes = Changes()
+        var changes = unwritten
+        unwritten = Changes()
+        defer { unwritten = changes }
         for record in batch {
             guard let entry = try decode(record) else {
                 if uncommitted.isEmpty { resumeOffset = record.offset + 1 }
@@ -111,15 +113,38 @@ struct ChangelogFold {
                 resumeOffset = record.offset + 1
             }
         }
-        guard let file else { return }
-        try file.applyRestored(snapshots: Array(changes.snapshots.values), removed: Array(changes.removed), timers: Array(changes.timers.values))
+        guard let file, changes.snapshots.count + changes.removed.count + changes.timers.count >= Self.writeEvery else { return }
+        try write(&changes, into: file)
     }
 
-    /// A batch's changes to the file's entities.
+    /// Writes the changes folded and not yet written; a read ends with it.
+    mutating func flush(into file: PartitionStore?) throws {
+        guard let file else { return }
+        try write(&unwritten, into: file)
+    }
+
+    /// Changes are written once this many entities changed, in one
+    /// transaction, in key order: a rebuild of 15,600 keys writes each
+    /// page of the file about once instead of once per batch (SQLite, one
+    /// partition: random order 35 ms, key order 20 ms).
+    static let writeEvery = 50_000
+
+    private func write(_ changes: inout Changes, into file: PartitionStore) throws {
+        guard !changes.isEmpty else { return }
+        let snapshots = changes.snapshots.values.sorted { $0.precedesInFile($1) }
+        try file.applyRestored(snapshots: snapshots, removed: Array(changes.removed), timers: Array(changes.timers.values))
+        changes = Changes()
+    }
+
+    /// Changes to the file's entities, folded and not yet written.
+    private var unwritten = Changes()
+
     private struct Changes {
         var snapshots: [EntityID: Snapshot] = [:]
         var removed: Set<EntityID> = []
         var timers: [EntityID: StoredTimers] = [:]
+
+        var isEmpty: Bool { snapshots.isEmpty && removed.isEmpty && timers.isEmpty }
     }
 
     private mutating func apply(_ entry: ChangelogEntry, to changes: inout Changes) {
@@ -189,4 +214,13 @@ struct ChangelogFold {
 private func withBytes<Value>(_ bytes: KafkaBytes?, _ body: (UnsafeRawBufferPointer?) -> Value) -> Value {
     guard let bytes else { return body(nil) }
     return bytes.withUnsafeBytes { buffer in body(buffer) }
+}
+
+private extension Snapshot {
+    /// Whether this snapshot's row comes before `other`'s in SQLite's
+    /// order of text keys (their UTF-8 bytes).
+    func precedesInFile(_ other: Snapshot) -> Bool {
+        if entity != other.entity { return entity.utf8.lexicographicallyPrecedes(other.entity.utf8) }
+        return key.utf8.lexicographicallyPrecedes(other.key.utf8)
+    }
 }

@@ -158,6 +158,7 @@ struct ChangelogRestore: Sendable {
             try await reader.read(changelog, from: start, until: end, idleTimeout: idleTimeout) { batch in
                 try shared.state.withLock { try $0.fold(batch, into: file) }
             }
+            try shared.state.withLock { try $0.flush(into: file) }
         } catch let error as KafkaError where error.code == .shutDown {
             // The read was cancelled (a revocation): not a failure to retry.
             throw CancellationError()

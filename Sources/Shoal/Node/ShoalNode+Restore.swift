@@ -84,8 +84,10 @@ extension ShoalNode {
         state.withLock { state in
             if state.restoreTotals.firstStart == nil { state.restoreTotals.firstStart = started }
         }
+        let reader = try restoreReaders.borrow { try KafkaPartitionReader(client: configuration.client, logger: logger) }
+        defer { restoreReaders.giveBack(reader) }
         let outcome = try await ChangelogRestore(
-            reader: try KafkaPartitionReader(client: configuration.client, logger: logger),
+            reader: reader,
             changelog: TopicPartition(configuration.changelogTopic, partition.partition), store: store,
             storeName: partition.topic, group: configuration.group, idleTimeout: configuration.changelog.readIdleTimeout,
             logger: logger

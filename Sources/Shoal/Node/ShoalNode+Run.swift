@@ -58,6 +58,7 @@ extension ShoalNode {
             try await group.waitForAll()
         }
         // Release the Kafka handles now rather than with the node.
+        restoreReaders.removeAll()
         state.withLock {
             $0.running = false
             $0.consumer = nil

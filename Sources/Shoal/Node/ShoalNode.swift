@@ -22,6 +22,7 @@ public final class ShoalNode: Service, Sendable {
     let logger: Logger
     let metrics = NodeMetrics()
     let restoreGate: RestoreGate
+    let restoreReaders = RestoreReaders()
     let state = Mutex(NodeState())
 
     struct NodeState {
