@@ -89,6 +89,13 @@ let package = Package(
             path: "Tests/KafkaProbe",
             swiftSettings: swiftSettings
         ),
+        // The README's first example, verbatim: it must build as a user copies it.
+        .executableTarget(
+            name: "QuickStart",
+            dependencies: ["Shoal"],
+            path: "Examples/QuickStart",
+            swiftSettings: swiftSettings
+        ),
         // The tests' Shoal application, run as node processes.
         .executableTarget(
             name: "CounterApp",
@@ -143,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "ShoalTests",
             dependencies: [
-                "Shoal", "ShoalTesting", "CounterApp", "TestSupport",
+                "Shoal", "ShoalTesting", "CounterApp", "QuickStart", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings

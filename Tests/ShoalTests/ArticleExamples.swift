@@ -13,3 +13,12 @@ func expectArticleShowsExample(of file: String, article: String, sourceLocation:
     )
     #expect(text.contains("```swift\n" + example + "```"), "\(article) shows the example verbatim", sourceLocation: sourceLocation)
 }
+
+/// The README's first example is `Examples/QuickStart/QuickStart.swift`,
+/// which the package builds: a user who copies it gets code that compiles.
+@Test func theReadmeShowsTheQuickStartThatBuilds() throws {
+    let source = try String(contentsOf: packageRoot.appendingPathComponent("Examples/QuickStart/QuickStart.swift"), encoding: .utf8)
+    let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    let firstBlock = readme.components(separatedBy: "```swift\n").dropFirst().first?.components(separatedBy: "```").first
+    #expect(firstBlock == source, "the README's first Swift block is the quick start, verbatim")
+}

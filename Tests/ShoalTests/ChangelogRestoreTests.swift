@@ -88,4 +88,26 @@ struct ChangelogRestoreTests {
         #expect(try file.snapshots().map(\.key).sorted() == ["a", "b"])
         #expect(try file.progress()?.nextOffset == 2)
     }
+
+    /// The log ends in an image that lost records in delivery (its end
+    /// counts 4, 2 arrived): the start its count gives is not trusted, and
+    /// the rebuild reads from the whole image the last progress names.
+    @Test(.timeLimit(.minutes(1)))
+    func anImageWithAGapIsNeverWhereARebuildStarts() async throws {
+        var whole = ChangelogImage(group: "g", id: 8)
+        whole.records = 3
+        var gapped = ChangelogImage(group: "g", id: 9)
+        gapped.records = 4
+        let entries: [ChangelogEntry] = [
+            snapshot("a", 1), progress(1),
+            .imageStart(ChangelogImage(group: "g", id: 8)), snapshot("a", 1), snapshot("k", 1), progress(1), .imageEnd(whole),
+            snapshot("z", 1), progress(2, image: 2),
+            .imageStart(ChangelogImage(group: "g", id: 9)), snapshot("a", 1), progress(2, image: 2), .imageEnd(gapped),
+        ]
+        let (outcome, file) = try await rebuild(entries)
+        defer { file.close() }
+        #expect(try file.snapshots().map(\.key).sorted() == ["a", "k", "z"], "no key is lost to the gap")
+        #expect(outcome.image == 2)
+        #expect(try file.progress()?.nextOffset == 2)
+    }
 }

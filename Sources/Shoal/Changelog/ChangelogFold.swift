@@ -23,8 +23,10 @@ struct ChangelogFold {
     /// Records and bytes read since the open image's start.
     private var openImageRecords: Int64 = 0
     private var openImageBytes = 0
-    /// The bytes of the last complete image read.
+    /// The bytes of the last complete image read, and those read after its
+    /// end (all bytes read while none was).
     private(set) var lastCompleteImageBytes = 0
+    private(set) var bytesAfterLastImage = 0
     /// The last image end read that counts its records, and where it is.
     private(set) var lastImageEnd: (offset: Int64, records: Int64)?
     /// The changelog offset where the last complete image read starts.
@@ -72,6 +74,8 @@ struct ChangelogFold {
             records += 1
             let size = (record.key?.count ?? 0) + (record.value?.count ?? 0)
             bytes += size
+            bytesAfterLastImage += size
+            unwrittenBytes += size
             if openImage != nil { openImageBytes += size }
             switch entry {
             case .progress(let next):
@@ -99,6 +103,7 @@ struct ChangelogFold {
                     if image.records == openImageRecords {
                         lastCompleteImage = openImageOffset
                         lastCompleteImageBytes = openImageBytes
+                        bytesAfterLastImage = 0
                     }
                 }
                 openImage = nil
@@ -113,14 +118,25 @@ struct ChangelogFold {
                 resumeOffset = record.offset + 1
             }
         }
-        guard let file, changes.snapshots.count + changes.removed.count + changes.timers.count >= Self.writeEvery else { return }
-        try write(&changes, into: file)
+        guard let file else {
+            // A scan keeps no entity's state.
+            changes = Changes()
+            unwrittenBytes = 0
+            return
+        }
+        guard changes.snapshots.count + changes.removed.count + changes.timers.count >= Self.writeEvery
+            || unwrittenBytes >= Self.writeEveryBytes else { return }
+        try Self.write(changes, into: file)
+        changes = Changes()
+        unwrittenBytes = 0
     }
 
     /// Writes the changes folded and not yet written; a read ends with it.
     mutating func flush(into file: PartitionStore?) throws {
         guard let file else { return }
-        try write(&unwritten, into: file)
+        try Self.write(unwritten, into: file)
+        unwritten = Changes()
+        unwrittenBytes = 0
     }
 
     /// Changes are written once this many entities changed, in one
@@ -128,12 +144,15 @@ struct ChangelogFold {
     /// page of the file about once instead of once per batch (SQLite, one
     /// partition: random order 35 ms, key order 20 ms).
     static let writeEvery = 50_000
+    /// Or once this many bytes were read since the last write: a restore's
+    /// memory stays bounded with large states.
+    static let writeEveryBytes = 32 << 20
+    private var unwrittenBytes = 0
 
-    private func write(_ changes: inout Changes, into file: PartitionStore) throws {
+    private static func write(_ changes: Changes, into file: PartitionStore) throws {
         guard !changes.isEmpty else { return }
         let snapshots = changes.snapshots.values.sorted { $0.precedesInFile($1) }
         try file.applyRestored(snapshots: snapshots, removed: Array(changes.removed), timers: Array(changes.timers.values))
-        changes = Changes()
     }
 
     /// Changes to the file's entities, folded and not yet written.

@@ -95,14 +95,12 @@ struct ChangelogReplicator: Sendable {
     }
 
     /// Whether the deltas since the last image outgrew it (and the threshold).
-    /// After a restore that read `bytes`, of which `imageBytes` were the
-    /// last complete image: the deltas after it count towards the next
-    /// image as if written here, so that the changelog stays restorable
-    /// across hand-offs, and the image's size sets the bar as one written
-    /// here would.
-    mutating func restored(bytes: Int, imageBytes: Int) {
+    /// After a restore: the size of the last complete image it read sets
+    /// the bar, and the bytes after that image count as written here, so
+    /// that the changelog stays restorable across hand-offs.
+    mutating func restored(imageBytes: Int, bytesAfterImage: Int) {
         lastImageBytes = imageBytes
-        bytesSinceImage = max(0, bytes - imageBytes)
+        bytesSinceImage = bytesAfterImage
     }
 
     var imageDue: Bool {

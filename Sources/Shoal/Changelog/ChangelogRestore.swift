@@ -49,8 +49,10 @@ struct ChangelogRestore: Sendable {
         /// Where the last complete image starts in the changelog, if known:
         /// the new owner's progress records name it.
         var image: Int64?
-        /// Of `bytes`, those of the last complete image read (0 if none).
+        /// Of `bytes`, those of the last complete image read (0 if none)
+        /// and those after its end.
         var imageBytes = 0
+        var bytesAfterImage = 0
     }
 
     func run() async throws -> Outcome {
@@ -71,7 +73,7 @@ struct ChangelogRestore: Sendable {
                 return Outcome(
                     kind: .current, records: scan.records, bytes: scan.bytes,
                     changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset || scan.endsInsideCommit,
-                    image: scan.knownImage
+                    image: scan.knownImage, imageBytes: scan.lastCompleteImageBytes, bytesAfterImage: scan.bytesAfterLastImage
                 )
             }
             logger.notice("Another owner wrote this partition's changelog since the file's last commit: restoring", metadata: [
@@ -90,18 +92,25 @@ struct ChangelogRestore: Sendable {
     }
 
     /// Empties the file and folds the retained changelog into it, from the
-    /// last complete image when the last progress record names one (the
-    /// records before it are superseded by it), else from the log's start.
+    /// last complete image when one is known (the records before it are
+    /// superseded by it), else from the log's start.
     func rebuild(low: Int64, high: Int64, role: StoreReplication.Role = .active, fromStart: Bool = false) async throws -> Outcome {
-        let image = fromStart ? nil : try await lastImage(low: low, high: high)
+        let starts = fromStart ? [] : try await imageStarts(low: low, high: high)
+        return try await rebuild(low: low, high: high, role: role, trying: starts[...])
+    }
+
+    /// A rebuild from the first of `starts` whose image proves whole, else
+    /// from the next, else from the log's start.
+    private func rebuild(low: Int64, high: Int64, role: StoreReplication.Role, trying starts: ArraySlice<ImageStart>) async throws -> Outcome {
+        let start = starts.first
         try store.beginRestore()
         var fold = ChangelogFold(changelog: changelog, store: storeName, group: group)
-        try await read(from: image ?? low, to: high, into: &fold, file: store)
-        if let image, !fold.sawCompleteImage {
-            logger.warning("No complete image where the changelog's last progress named one: reading the whole log", metadata: [
-                "changelog": "\(changelog)", "image": "\(image)",
+        try await read(from: start?.offset ?? low, to: high, into: &fold, file: store)
+        if let start, !start.proven(by: fold) {
+            logger.warning("No complete image where the changelog's records placed one: reading from the next known start", metadata: [
+                "changelog": "\(changelog)", "image": "\(start.offset)",
             ])
-            return try await rebuild(low: low, high: high, role: role, fromStart: true)
+            return try await rebuild(low: low, high: high, role: role, trying: starts.dropFirst())
         }
         // Records before `low` fell off the log: what they held is known
         // only if a complete image came after them.
@@ -115,24 +124,56 @@ struct ChangelogRestore: Sendable {
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: role, changelogNext: next)
         return Outcome(
             kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil,
-            needsImage: fold.endsInsideCommit, image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes
+            needsImage: fold.endsInsideCommit, image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes,
+            bytesAfterImage: fold.bytesAfterLastImage
         )
     }
 
-    /// The changelog offset of the last complete image, as the last
-    /// progress record of this store among the log's last records names it;
-    /// nil when none does or it fell off the log.
-    func lastImage(low: Int64, high: Int64) async throws -> Int64? {
+    /// Where a rebuild may start: an image read whole among the log's last
+    /// records, the image the last progress record names (its writer saw
+    /// every record of it delivered), and the start a log ending in an image
+    /// gives by its end's count; best first.
+    func imageStarts(low: Int64, high: Int64) async throws -> [ImageStart] {
         var scan = ChangelogFold(changelog: changelog, store: storeName, group: group)
         try await read(from: max(low, high - Self.tailWindow), to: high, into: &scan, file: nil)
-        // An image's own progress record names the image before it; a log
-        // ending in an image tells where that image starts by its end's
-        // count (exact when no other store's records came between; if not,
-        // the rebuild finds no complete image there and reads the whole log).
-        let named = scan.progress?.image
-        let ended = scan.lastImageEnd.map { $0.offset - $0.records - 1 }
-        guard let image = [named, ended].compactMap({ $0 }).filter({ $0 >= low && $0 < high }).max() else { return nil }
-        return image
+        var starts: [ImageStart] = []
+        if let whole = scan.lastCompleteImage { starts.append(ImageStart(offset: whole, kind: .readWhole)) }
+        // An image's own progress record names the image before it, so a
+        // log ending in an image would start a restore one image early:
+        // its end's count says where it starts (exact when no other store
+        // of this partition number wrote between; the rebuild checks it).
+        if let end = scan.lastImageEnd, end.records >= 0, end.records < end.offset {
+            starts.append(ImageStart(offset: end.offset - end.records - 1, kind: .counted))
+        }
+        if let named = scan.progress?.image { starts.append(ImageStart(offset: named, kind: .named)) }
+        var seen: Set<Int64> = []
+        return starts.filter { $0.offset >= low && $0.offset < high && seen.insert($0.offset).inserted }
+            .sorted { $0.offset > $1.offset }
+    }
+
+    /// A place a rebuild may start, and why it is believed to start an image.
+    struct ImageStart: Sendable, Hashable {
+        enum Kind: Sendable, Hashable {
+            /// Read whole (its count matched) by the scan of the log's end.
+            case readWhole
+            /// Derived from an image end's count: proven only if the image
+            /// read from there is whole.
+            case counted
+            /// Named by a progress record: its writer saw it delivered.
+            case named
+        }
+
+        var offset: Int64
+        var kind: Kind
+
+        /// Whether the fold read from here proves an image starts here.
+        func proven(by fold: ChangelogFold) -> Bool {
+            switch kind {
+            // Any image read whole from here supersedes what came before.
+            case .counted: fold.lastCompleteImage != nil
+            case .readWhole, .named: fold.sawCompleteImage
+            }
+        }
     }
 
     /// How many of the log's last records are searched for a progress record.
@@ -148,7 +189,7 @@ struct ChangelogRestore: Sendable {
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: role, changelogNext: next)
         return Outcome(
             kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.endsInsideCommit,
-            image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes
+            image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes, bytesAfterImage: fold.bytesAfterLastImage
         )
     }
 

@@ -97,7 +97,9 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
                 partitions.compactMap { partition in state.shards.removeValue(forKey: partition) },
                 partitions.compactMap { partition in
                     state.unrestorable[partition] = nil
-                    return state.restoring.removeValue(forKey: partition)
+                    let restoring = state.restoring.removeValue(forKey: partition)
+                    if lost { restoring?.markLost() }
+                    return restoring
                 },
                 state.standbys
             )

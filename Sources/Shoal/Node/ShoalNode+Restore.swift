@@ -26,6 +26,12 @@ final class RestoringPartition: Sendable {
     /// own it already, so nothing more goes to its changelog.
     var wasLost: Bool { lost.load(ordering: .relaxed) }
 
+    /// Marks the partition lost; called under the node's lock, where the
+    /// restore learns it is no longer installed, so it sees the mark too.
+    func markLost() {
+        lost.store(true, ordering: .relaxed)
+    }
+
     /// Notes the shard being started, so that a loss can silence it.
     func built(_ built: Shard) {
         shard.withLock { $0 = built }
@@ -33,7 +39,7 @@ final class RestoringPartition: Sendable {
 
     /// Cancels the restore, waits until it stopped, and closes the file.
     func stop(lost: Bool) async {
-        if lost { self.lost.store(true, ordering: .relaxed) }
+        if lost { markLost() }
         let running = task.withLock { $0 }
         running?.cancel()
         if lost, let built = shard.withLock({ $0 }) { await built.persistence.stopReplicating() }
@@ -85,13 +91,14 @@ extension ShoalNode {
             if state.restoreTotals.firstStart == nil { state.restoreTotals.firstStart = started }
         }
         let reader = try restoreReaders.borrow { try KafkaPartitionReader(client: configuration.client, logger: logger) }
-        defer { restoreReaders.giveBack(reader) }
         let outcome = try await ChangelogRestore(
             reader: reader,
             changelog: TopicPartition(configuration.changelogTopic, partition.partition), store: store,
             storeName: partition.topic, group: configuration.group, idleTimeout: configuration.changelog.readIdleTimeout,
             logger: logger
         ).run()
+        // Only a reader whose reads all succeeded serves the next restore.
+        restoreReaders.giveBack(reader)
         try Task.checkCancellation()
         let progress = try store.progress()
         if progress == nil { try await checkNothingWasProcessed(partition) }
@@ -108,7 +115,9 @@ extension ShoalNode {
             if outcome.needsImage {
                 await shard.persistence.writeImage()
             } else {
-                await shard.persistence.restored(image: outcome.image, bytes: outcome.bytes, imageBytes: outcome.imageBytes)
+                await shard.persistence.restored(
+                    image: outcome.image, imageBytes: outcome.imageBytes, bytesAfterImage: outcome.bytesAfterImage
+                )
             }
             try Task.checkCancellation()
             await shard.persistence.resumePublishing()

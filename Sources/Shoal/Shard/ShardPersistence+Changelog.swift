@@ -69,17 +69,17 @@ extension ShardPersistence {
     /// by this writer's progress records until it writes its own) and how
     /// many bytes a restore reads now. Writes an image at once when those
     /// bytes already outgrow the threshold.
-    func restored(image offset: Int64?, bytes: Int, imageBytes: Int) async {
-        await inTurn { await restoredInTurn(image: offset, bytes: bytes, imageBytes: imageBytes) }
+    func restored(image offset: Int64?, imageBytes: Int, bytesAfterImage: Int) async {
+        await inTurn { await restoredInTurn(image: offset, imageBytes: imageBytes, bytesAfterImage: bytesAfterImage) }
     }
 
-    private func restoredInTurn(image offset: Int64?, bytes: Int, imageBytes: Int) async {
+    private func restoredInTurn(image offset: Int64?, imageBytes: Int, bytesAfterImage: Int) async {
         if let offset {
             deliveries.withLock { deliveries in
                 if deliveries.lastImage == nil { deliveries.lastImage = offset }
             }
         }
-        replicator?.restored(bytes: bytes, imageBytes: imageBytes)
+        replicator?.restored(imageBytes: imageBytes, bytesAfterImage: bytesAfterImage)
         if replicator?.imageDue == true { await sendImage() }
     }
 
