@@ -48,10 +48,12 @@ extension ShardPersistence {
 
     private func sendImage() async {
         guard var replicator else { return }
-        deliveries.withLock { $0.replicationFailed = false }
         let entries: [ChangelogEntry]
         do {
             entries = try replicator.image(of: store, previous: deliveries.withLock { $0.lastImage })
+            // Cleared only once an image is on its way: a file that cannot
+            // be read leaves the gap flagged for the next attempt.
+            deliveries.withLock { $0.replicationFailed = false }
         } catch {
             logger.error("Cannot read the partition's file for a changelog image", metadata: [
                 "partition": "\(partition)", "error": "\(error)",
@@ -93,6 +95,12 @@ extension ShardPersistence {
             // A partition lost meanwhile (the enqueue below suspends) may
             // have a new owner writing its changelog already.
             guard replicator != nil else { return }
+            if handOffIsDue {
+                // The rest of this commit never reaches the changelog: a
+                // restore ends inside it and takes the commit before.
+                deliveries.withLock { $0.replicationFailed = true }
+                return
+            }
             let isLast = index == messages.count - 1
             deliveries.withLock { $0.inFlight += 1 }
             do {

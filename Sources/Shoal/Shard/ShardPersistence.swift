@@ -30,6 +30,10 @@ actor ShardPersistence {
     /// its turn (see `inTurn`).
     var turnTaken = false
     var turnWaiters: Deque<CheckedContinuation<Void, Never>> = []
+    /// Set when a hand-off begins: past it nothing more is enqueued (what
+    /// is committed stays in the file for the next owner), so a hand-off
+    /// that waits for its turn behind a stuck send still ends in time.
+    nonisolated let handOffDeadline = Mutex<ContinuousClock.Instant?>(nil)
 
     init(
         store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?,
@@ -154,6 +158,10 @@ actor ShardPersistence {
         publishing = true
         defer { publishing = false }
         while let output = toPublish.popFirst() {
+            if handOffIsDue {
+                toPublish.removeAll()  // still in the outbox, for the next owner
+                return
+            }
             await send(output)
         }
     }
@@ -196,8 +204,19 @@ actor ShardPersistence {
         await inTurn { await finishInTurn(timeout: timeout) }
     }
 
+    /// Starts a hand-off: publishing and replication stop enqueueing
+    /// `timeout` from now, and `finish` ends then at the latest.
+    nonisolated func beginHandOff(timeout: Duration) {
+        handOffDeadline.withLock { $0 = $0 ?? .now + timeout }
+    }
+
+    /// Whether a hand-off's deadline passed.
+    nonisolated var handOffIsDue: Bool {
+        handOffDeadline.withLock { $0.map { .now >= $0 } ?? false }
+    }
+
     private func finishInTurn(timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = handOffDeadline.withLock { $0 } ?? ContinuousClock.now + timeout
         await drain(until: deadline)
         let (delivered, deliveredKeys) = deliveries.withLock { deliveries in
             defer { deliveries.sent = []; deliveries.sentKeys = [] }
