@@ -6,6 +6,7 @@ extension StandbyReplicas {
     /// Releases the copies no longer wanted, opens the new ones, and brings
     /// every copy up to its changelog's end.
     func follow(_ wanted: Set<Int32>, reader: KafkaPartitionReader) async {
+        let before = withCopies { Set($0.keys) }
         let dropped = takeCopies { !wanted.contains($0) }
         for copy in dropped { await copy.release() }
         var behind: Int64 = 0
@@ -13,8 +14,12 @@ extension StandbyReplicas {
             guard let copy = copy(of: partition) else { continue }
             behind += await catchUp(copy, reader: reader)
         }
-        let held = withCopies { $0.count }
-        node.metrics.standbyPartitions.record(held)
+        let held = withCopies { Set($0.keys) }
+        if held != before {
+            // Operators (and tests) see which partitions a failover here would restore from a copy.
+            logger.info("Standby copies kept", metadata: ["partitions": "\(held.sorted())"])
+        }
+        node.metrics.standbyPartitions.record(held.count)
         node.metrics.standbyLag.record(behind)
     }
 
