@@ -52,9 +52,17 @@ extension NodeProcessTests {
         return Int(line[start...].prefix { $0.isNumber })
     }
 
+    /// Through a completion handler: cancelling a task that awaits
+    /// `URLSession.data(from:)` can crash FoundationNetworking on Linux.
     func get(_ address: String) async throws -> (body: String, status: Int) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
-        return (String(decoding: data, as: UTF8.self), (response as? HTTPURLResponse)?.statusCode ?? 0)
+        let url = try #require(URL(string: address))
+        let (data, status, error) = await withCheckedContinuation { continuation in
+            URLSession.shared.dataTask(with: url) { data, response, error in
+                continuation.resume(returning: (data, (response as? HTTPURLResponse)?.statusCode ?? 0, error))
+            }.resume()
+        }
+        if let error { throw error }
+        return (String(decoding: data ?? Data(), as: UTF8.self), status)
     }
 }
 
