@@ -55,7 +55,12 @@ public struct MetricsEndpoint: Service {
             },
             logger: logger
         )
-        try await application.runService()
+        // `run()`, not `runService()`: the latter catches SIGTERM itself, so
+        // the endpoint could stop before the node's group began its graceful
+        // shutdown, which the group reports as a service ending unexpectedly
+        // (the node then exits 1). Inside the group, the group's shutdown
+        // stops it, after the node.
+        try await application.run()
     }
 
     /// Makes swift-metrics report to a Prometheus registry, once per
