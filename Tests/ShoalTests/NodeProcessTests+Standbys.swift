@@ -41,6 +41,7 @@ extension NodeProcessTests {
             // The assignor may give a partition to a survivor other than the
             // one the plan predicted: that one rebuilds it in full. A survivor
             // never rebuilds a partition it kept a copy of.
+            #expect(logsAtKill.contains { !standbyCopies(in: $0).isEmpty }, "the survivors' logs name the copies they keep")
             for (index, node) in [nodes[0], nodes[2]].enumerated() {
                 let copies = standbyCopies(in: logsAtKill[index])
                 let rebuilt = fullRestores(in: String(node.errors.dropFirst(logsAtKill[index].count)))
@@ -50,6 +51,9 @@ extension NodeProcessTests {
             // The replacement machine joins once the failover is over.
             machines[1] = try temporaryDirectory()
             nodes[1] = try startNode("b2", broker, directory: machines[1], group: group, arguments: arguments)
+            // Running before it is stopped: a SIGTERM before its signal
+            // handling is in place would end it with the signal's status.
+            #expect(await eventually(timeout: .seconds(60)) { nodes[1].errors.contains("Node starting") })
             await stopWhenEveryOutputArrived(reader, nodes)
             try await tasks.waitForAll()
         }

@@ -42,6 +42,12 @@ struct ChangelogFold {
     /// full image before its first commit, or a later fold would take them
     /// for part of that commit, whose progress record they precede.
     var endsInsideCommit: Bool { !uncommitted.isEmpty }
+    /// Whether the records read end inside an image (its writer died or
+    /// stopped while sending it): the next owner writes a full image, or a
+    /// later fold would take its commits' records for the open image's.
+    var endsInsideImage: Bool { openImage != nil }
+    /// Either: the next owner's first changelog records are a full image.
+    var needsImage: Bool { endsInsideCommit || endsInsideImage }
     var records = 0
     var bytes = 0
 

@@ -72,7 +72,7 @@ struct ChangelogRestore: Sendable {
                 try store.setReplication(role: .active, changelogNext: high)
                 return Outcome(
                     kind: .current, records: scan.records, bytes: scan.bytes,
-                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset || scan.endsInsideCommit,
+                    changelogHasStore: replicated != nil, needsImage: replicated != progress.nextOffset || scan.needsImage,
                     image: scan.knownImage, imageBytes: scan.lastCompleteImageBytes, bytesAfterImage: scan.bytesAfterLastImage
                 )
             }
@@ -124,7 +124,7 @@ struct ChangelogRestore: Sendable {
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: fold.storeProgress, role: role, changelogNext: next)
         return Outcome(
             kind: .full, records: fold.records, bytes: fold.bytes, changelogHasStore: fold.progress != nil,
-            needsImage: fold.endsInsideCommit, image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes,
+            needsImage: fold.needsImage, image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes,
             bytesAfterImage: fold.bytesAfterLastImage
         )
     }
@@ -188,7 +188,7 @@ struct ChangelogRestore: Sendable {
         let next = role == .replica ? fold.resumeOffset ?? start : high
         try store.finishRestore(outputs: Array(fold.outputs.values), progress: progress, role: role, changelogNext: next)
         return Outcome(
-            kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.endsInsideCommit,
+            kind: .tail, records: fold.records, bytes: fold.bytes, changelogHasStore: true, needsImage: fold.needsImage,
             image: fold.knownImage, imageBytes: fold.lastCompleteImageBytes, bytesAfterImage: fold.bytesAfterLastImage
         )
     }

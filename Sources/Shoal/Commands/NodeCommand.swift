@@ -86,10 +86,13 @@ struct NodeCommand: AsyncParsableCommand {
         let registry = metricsPort.map { _ in MetricsEndpoint.bootstrapPrometheus() }
         let node = ShoalNode(configuration: configuration, logger: logger)
         try application.configure(node)
-        var parts: [any Service] = [node]
+        // The group stops its services in reverse order: the endpoint, listed
+        // first, keeps answering /health and /metrics through the hand-off.
+        var parts: [any Service] = []
         if let metricsPort, let registry {
             parts.append(MetricsEndpoint(node: node, registry: registry, host: metricsHost, port: metricsPort, logger: logger))
         }
+        parts.append(node)
         let services = ServiceGroup(services: parts, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await services.run()
     }

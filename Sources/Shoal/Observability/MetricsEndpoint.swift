@@ -59,7 +59,8 @@ public struct MetricsEndpoint: Service {
         // the endpoint could stop before the node's group began its graceful
         // shutdown, which the group reports as a service ending unexpectedly
         // (the node then exits 1). Inside the group, the group's shutdown
-        // stops it, after the node.
+        // stops it; listed before the node, it stops after the node's
+        // hand-off (a group stops its services in reverse order).
         try await application.run()
     }
 

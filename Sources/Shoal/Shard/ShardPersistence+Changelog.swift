@@ -47,7 +47,8 @@ extension ShardPersistence {
     }
 
     private func sendImage() async {
-        guard var replicator else { return }
+        // Past a hand-off's deadline nothing would be sent: no file read.
+        guard var replicator, !handOffIsDue else { return }
         let entries: [ChangelogEntry]
         do {
             entries = try replicator.image(of: store, previous: deliveries.withLock { $0.lastImage })
