@@ -112,7 +112,7 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         await withTaskGroup(of: (TopicPartition, Int64?).self) { group in
             for restore in restores {
                 group.addTask {
-                    await restore.stop(lost: lost)
+                    await restore.stop()
                     return (restore.partition, nil)
                 }
             }

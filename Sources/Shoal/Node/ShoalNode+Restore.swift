@@ -38,11 +38,11 @@ final class RestoringPartition: Sendable {
     }
 
     /// Cancels the restore, waits until it stopped, and closes the file.
-    func stop(lost: Bool) async {
-        if lost { markLost() }
+    /// A lost partition was marked so (``markLost()``) when it was removed.
+    func stop() async {
         let running = task.withLock { $0 }
         running?.cancel()
-        if lost, let built = shard.withLock({ $0 }) { await built.persistence.stopReplicating() }
+        if wasLost, let built = shard.withLock({ $0 }) { await built.persistence.stopReplicating() }
         await running?.value
         store.close()
     }

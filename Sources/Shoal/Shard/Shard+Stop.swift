@@ -11,7 +11,8 @@ extension Shard {
     /// a new owner writing its changelog already: its last commit goes to
     /// the file only, never after the new owner's records.
     func stop(replicating: Bool = true) async -> Int64? {
-        persistence.beginHandOff(timeout: services.configuration.store.publishTimeout)
+        // Not behind the turn: the actor takes this while a send is suspended.
+        await persistence.beginHandOff(timeout: services.configuration.store.publishTimeout)
         if !replicating { await persistence.stopReplicating() }
         let (abandonedCalls, wasPaused) = state.withLock { state -> ([CallReply], Bool) in
             state.stopping = true

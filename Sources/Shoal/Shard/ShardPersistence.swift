@@ -33,7 +33,7 @@ actor ShardPersistence {
     /// Set when a hand-off begins: past it nothing more is enqueued (what
     /// is committed stays in the file for the next owner), so a hand-off
     /// that waits for its turn behind a stuck send still ends in time.
-    nonisolated let handOffDeadline = Mutex<ContinuousClock.Instant?>(nil)
+    private var handOffDeadline: ContinuousClock.Instant?
 
     init(
         store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?,
@@ -206,17 +206,18 @@ actor ShardPersistence {
 
     /// Starts a hand-off: publishing and replication stop enqueueing
     /// `timeout` from now, and `finish` ends then at the latest.
-    nonisolated func beginHandOff(timeout: Duration) {
-        handOffDeadline.withLock { $0 = $0 ?? .now + timeout }
+    func beginHandOff(timeout: Duration) {
+        handOffDeadline = handOffDeadline ?? .now + timeout
     }
 
     /// Whether a hand-off's deadline passed.
-    nonisolated var handOffIsDue: Bool {
-        handOffDeadline.withLock { $0.map { .now >= $0 } ?? false }
+    /// Checked before each record sent: outside a hand-off, a nil check.
+    var handOffIsDue: Bool {
+        handOffDeadline.map { .now >= $0 } ?? false
     }
 
     private func finishInTurn(timeout: Duration) async {
-        let deadline = handOffDeadline.withLock { $0 } ?? ContinuousClock.now + timeout
+        let deadline = handOffDeadline ?? ContinuousClock.now + timeout
         await drain(until: deadline)
         let (delivered, deliveredKeys) = deliveries.withLock { deliveries in
             defer { deliveries.sent = []; deliveries.sentKeys = [] }
