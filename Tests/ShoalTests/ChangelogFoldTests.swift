@@ -73,4 +73,18 @@ struct ChangelogFoldTests {
         try fold.fold(records([.imageStart(ChangelogImage(group: "g", id: 9)), snapshot("b", 7, at: 2), progress(4), .imageEnd(end)]), into: nil)
         #expect(fold.knownImage == nil)
     }
+
+    @Test func changesOutOfKeyOrderWithRemovalsAreWrittenAsTheLastOneSaid() throws {
+        let file = try PartitionStore(path: try temporaryDirectory().appendingPathComponent("counter-events-0.sqlite").path)
+        defer { file.close() }
+        var fold = ChangelogFold(changelog: TopicPartition("g-state", 0), store: store, group: "g")
+        try fold.fold(records([
+            snapshot("c", 1, at: 0), snapshot("a", 1, at: 1), snapshot("b", 1, at: 2), progress(3),
+            .removed(entity: "Counter", key: "a"), snapshot("c", 2, at: 3), progress(4),
+            snapshot("a", 3, at: 4), .removed(entity: "Counter", key: "b"), progress(5),
+        ]), into: file)
+        try fold.flush(into: file)
+        let states = try file.snapshots().map { "\($0.key)=\(String(decoding: $0.state, as: UTF8.self))" }
+        #expect(states == [#"a={"count":3}"#, #"c={"count":2}"#])
+    }
 }
