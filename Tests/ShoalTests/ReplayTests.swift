@@ -102,6 +102,48 @@ struct ReplayTests {
         #expect(replayedEvents == messages.count)
     }
 
+    /// Handlers that change the state and then throw on every try (and one
+    /// that throws a ``NonRetryableError``): a node dead-letters their
+    /// records and leaves each entity at its last saved state; a replay of
+    /// the same events does the same, with or without transitions, because
+    /// both run the entity's turn through one piece of code.
+    @Test(.timeLimit(.minutes(3)))
+    func aThrowingHandlerLeavesTheSameStatesInANodeAndInAReplay() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics + [.init(name: "shoal-dead-letters", partitions: 1)], logger: testLogger)
+        let configuration = try testNodeConfiguration(broker, group: "turn")
+        var messages = CounterWorkload(keys: 30, perKey: 4).messages
+        let failing = (0..<10).map { ("key-\($0)", #"{"key":"key-\#($0)","seq":90,"amount":100,"halfway":true}"#) }
+            + (10..<15).map { ("key-\($0)", #"{"key":"key-\#($0)","seq":91,"amount":1000,"invalid":true}"#) }
+        messages.insert(contentsOf: failing, at: 60)
+        let published = try await runCounterNode(broker, configuration, messages, outputs: messages.count - failing.count)
+        var recorded: [String: String] = [:]
+        for partition in 0..<Int32(8) {
+            let store = try PartitionStore(readingAt: configuration.storePath(for: TopicPartition("counter-events", partition)))
+            defer { store.close() }
+            for snapshot in try store.snapshots() { recorded[snapshot.key] = String(decoding: snapshot.state, as: UTF8.self) }
+        }
+        #expect(recorded.count == 30)
+
+        var offsets: [Int32: Int64] = [:]
+        let events = messages.map { message in
+            let partition = Murmur2Partitioner.partition(for: message.key, partitionCount: 8)
+            defer { offsets[partition, default: 0] += 1 }
+            return ReplayEvent(
+                topic: "counter-events", partition: partition, offset: offsets[partition, default: 0], key: message.key, value: Array(message.value.utf8)
+            )
+        }
+        let nodeOutputs = published.map { String(decoding: $0.value?.array ?? [], as: UTF8.self) }.sorted()
+        for transitions in [true, false] {
+            let result = try await replay.run(events, transitions: transitions)
+            let replayed = Dictionary(uniqueKeysWithValues: result.states.map { ($0.key.key, String(decoding: $0.value, as: UTF8.self)) })
+            #expect(replayed == recorded, "transitions \(transitions): every entity's state as the node left it")
+            #expect(result.outputs.map { String(decoding: $0.value, as: UTF8.self) }.sorted() == nodeOutputs)
+            #expect(result.failures.count { $0.reason.contains("threw 3 times") } == 10, "\(result.failures.map(\.reason))")
+            #expect(result.failures.count { $0.reason.contains("threw once") && $0.reason.contains("InvalidCounterEvent") } == 5)
+            #expect(transitions || result.transitions.isEmpty)
+        }
+    }
+
     /// `replay --diff` of a recorded partition: no differences with the same
     /// handler (exit 0); with a changed handler exactly the changed key's
     /// outputs and state are reported (exit 1).

@@ -158,6 +158,10 @@ public struct ShoalNodeConfiguration: Sendable {
     /// State replication to the changelog topic.
     public var changelog: Changelog
 
+    /// Attempts of a throwing handler unless configured otherwise; a replay
+    /// makes as many.
+    public static let defaultHandlerAttempts = 3
+
     /// The dead-letter topic unless configured otherwise.
     public static let defaultDeadLetterTopic = "shoal-dead-letters"
 
@@ -169,7 +173,7 @@ public struct ShoalNodeConfiguration: Sendable {
         passivation: Passivation = Passivation(),
         store: Store = Store(),
         maintenanceInterval: Duration = .seconds(1),
-        handlerAttempts: Int = 3,
+        handlerAttempts: Int = ShoalNodeConfiguration.defaultHandlerAttempts,
         retryBackoff: Duration = .milliseconds(50),
         deadLetterTopic: String = ShoalNodeConfiguration.defaultDeadLetterTopic,
         changelog: Changelog = Changelog()

@@ -59,7 +59,9 @@ public final class Replay: Sendable {
 
     /// Replays `events` in order into fresh entities. With `transitions`
     /// false only the final states are encoded, not the state after every
-    /// event (faster on long journals). `progress` is told, about every
+    /// event (faster on long journals; a journal where a handler throws is
+    /// then run twice, the second time keeping every state, so that the
+    /// entity is rolled back to it as a node rolls it back). `progress` is told, about every
     /// 100,000 events, how many were replayed.
     ///
     /// Events are decoded in parallel, then each entity's events run in
@@ -86,6 +88,14 @@ public final class Replay: Sendable {
             var outcomes: [LaneOutcome] = []
             for try await outcome in group { outcomes.append(outcome) }
             return outcomes
+        }
+        if !transitions, outcomes.contains(where: \.rollbackNeedsStates) {
+            // A handler threw after a step whose state was not kept: run
+            // again keeping every state, so the entity is rolled back as a
+            // node rolls it back, and drop the transitions not asked for.
+            var result = try await run(events, transitions: true, lanes: lanes)
+            result.transitions = []
+            return result
         }
         return merge(outcomes, chunks.flatMap(\.undecodable), clocks)
     }

@@ -103,6 +103,10 @@ struct LaneOutcome: Sendable {
     var states: [EntityID: [UInt8]] = [:]
     var pendingTimers: [EntityID: [EntityTimer]] = [:]
     var applied = 0
+    /// A handler or timer threw after a step whose state was not encoded:
+    /// the entity could not be rolled back, and the replay runs again
+    /// encoding every state.
+    var rollbackNeedsStates = false
     private var sequence = 0
 
     /// Records what an event or a timer did: outputs, and the state after it.

@@ -113,7 +113,7 @@ extension Shard {
             )
             return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
         case .failed(let error, let tries, _), .lost(let error, let tries):
-            await deadLetter(record, reason: "handler of \(id) threw \(AttemptOutcome<Void>.times(tries)): \(error)")
+            await deadLetter(record, reason: EntityTurn.handlerFailure(id, tries: tries, error))
             return nil
         }
     }
@@ -163,5 +163,17 @@ extension Shard {
             case false?: break
             }
         }
+    }
+}
+
+extension Shard {
+    /// The shard's turn: the node's attempts and back-off, rolling the
+    /// entity back to its newest snapshot (unsaved, or in the file).
+    func attempting<Value>(
+        _ id: EntityID, _ descriptor: EntityDescriptor, on entity: any Entity, failedAttempt: (Int, any Error) -> Void,
+        _ body: (any Entity) async throws -> Value
+    ) async -> EntityTurn.Outcome<Value> {
+        let turn = EntityTurn(attempts: services.configuration.handlerAttempts, backoff: services.configuration.retryBackoff)
+        return await turn.run(on: entity, rollback: { await restore(id, descriptor) }, failedAttempt: failedAttempt, body)
     }
 }

@@ -97,7 +97,7 @@ extension Shard {
                 commitFiring(timer, of: id, result, offset: offset, firing: firing, crossing: crossing, before: position, descriptor: descriptor)
             case .failed(let error, let tries, let current):
                 entity = current
-                let reason = "timer \(timer.name) of \(id) threw \(AttemptOutcome<Void>.times(tries)): \(error)"
+                let reason = EntityTurn.timerFailure(timer, of: id, tries: tries, error)
                 await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
             case .lost(let error, _):
                 let reason = "timer \(timer.name) of \(id) threw (\(error)) and the entity could not be activated again"
