@@ -35,12 +35,12 @@ struct BacklogNode: AsyncParsableCommand {
             logger: logger
         )
         let busy = Duration.microseconds(handlerMicros)
-        node.route(topic: "backlog", to: Device.self) { device, reading, _ in
+        try node.route { topology in topology.route(topic: "backlog", to: Device.self) { device, reading, _ in
             device.record(reading, busy: busy)
-        }
-        node.route(topic: "latency-in", to: Echo.self) { echo, probe, context in
+        } }
+        try node.route { topology in topology.route(topic: "latency-in", to: Echo.self) { echo, probe, context in
             try echo.answer(probe, in: context)
-        }
+        } }
         let progress = Task {
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(20))

@@ -43,9 +43,9 @@ struct PatternStateBenchmark: AsyncParsableCommand {
             ),
             logger: logger
         )
-        node.route(topic: "journeys", to: Checkout.self, key: .field(\Step.shopper), eventTime: .field(\Step.at)) { checkout, step, context in
+        try node.route { topology in topology.route(topic: "journeys", to: Checkout.self, key: .field(\Step.shopper), eventTime: .field(\Step.at)) { checkout, step, context in
             try checkout.handle(step, in: context)
-        }
+        } }
         let group = ServiceGroup(services: [node], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

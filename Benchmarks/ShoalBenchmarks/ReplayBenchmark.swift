@@ -30,13 +30,13 @@ struct ReplayBenchmark: AsyncParsableCommand {
     var backlogHandler = false
 
     func run() async throws {
-        let replay = try Replay { node in
+        let replay = try Replay { topology in
             if backlogHandler {
-                node.route(topic: "readings", to: Device.self) { device, reading, _ in
+                topology.route(topic: "readings", to: Device.self) { device, reading, _ in
                     device.record(reading, busy: .zero)
                 }
             } else {
-                node.route(topic: "readings", to: Tally.self) { tally, reading, _ in
+                topology.route(topic: "readings", to: Tally.self) { tally, reading, _ in
                     tally.add(reading)
                 }
             }

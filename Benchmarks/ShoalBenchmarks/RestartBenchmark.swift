@@ -71,9 +71,9 @@ struct RestartBenchmark: AsyncParsableCommand {
             producer.triggerShutdown()
         }
         let node = ShoalNode(configuration: configuration, logger: logger)
-        node.route(topic: "restart", to: Device.self) { device, reading, _ in
+        try node.route { topology in topology.route(topic: "restart", to: Device.self) { device, reading, _ in
             device.record(reading, busy: .zero)
-        }
+        } }
         let before = handled.load(ordering: .relaxed)
         let start = ContinuousClock.now
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -154,9 +154,9 @@ struct RestoringNode {
             changelog: concurrency.map { .init(restoreConcurrency: $0) } ?? .init()
         )
         let node = ShoalNode(configuration: configuration, logger: logger)
-        node.route(topic: topic, to: Device.self) { device, reading, _ in
+        try node.route { topology in topology.route(topic: topic, to: Device.self) { device, reading, _ in
             device.record(reading, busy: .zero)
-        }
+        } }
         let target = handled.load(ordering: .relaxed) + expect
         var restoredBytes = 0
         var restoreSpan = 0.0

@@ -3,7 +3,7 @@ import Shoal
 struct Payment: Codable, Sendable { var account: String; var amount: Int }
 
 /// One actor per account, activated on its first event.
-distributed actor Account: Entity {
+distributed actor Account: EventHandling {
     typealias ActorSystem = ShoalActorSystem
     struct State: Codable, Sendable { var count = 0; var total = 0 }
     var state = State()
@@ -25,10 +25,8 @@ distributed actor Account: Entity {
 struct Fraud: ShoalApplication {
     static let topics: [EmbeddedBroker.Topic] = [.init(name: "payments", partitions: 8), .init(name: "alerts", partitions: 8)]
 
-    static func configure(_ node: ShoalNode) {
-        node.route(topic: "payments", to: Account.self, key: .field(\Payment.account)) { account, payment, context in
-            try account.handle(payment, in: context)
-        }
+    static let topology = Topology { topology in
+        topology.route(topic: "payments", to: Account.self, key: .field(\Payment.account))
     }
 }
 

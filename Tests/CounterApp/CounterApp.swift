@@ -15,20 +15,22 @@ struct CounterApp: ShoalApplication {
         .init(name: "sessions-closed", partitions: 8),
     ]
 
-    static func configure(_ node: ShoalNode) {
-        node.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
-            try counter.handle(event, in: context)
-        }
-        // The timer and session routes only when asked (`COUNTER_REMINDERS`):
-        // the other tests count the partitions of the counter topic alone.
-        guard ProcessInfo.processInfo.environment["COUNTER_REMINDERS"] != nil else { return }
-        node.route(
-            topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)
-        ) { reminder, event, context in
-            reminder.handle(event, in: context)
-        }
-        node.route(topic: "visits", to: Visit.self, key: .field(\PageView.key), eventTime: .field(\PageView.at)) { visit, view, context in
-            visit.handle(view, in: context)
+    static var topology: Topology {
+        Topology { topology in
+            topology.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+                try counter.handle(event, in: context)
+            }
+            // The timer and session routes only when asked (`COUNTER_REMINDERS`):
+            // the other tests count the partitions of the counter topic alone.
+            guard ProcessInfo.processInfo.environment["COUNTER_REMINDERS"] != nil else { return }
+            topology.route(
+                topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)
+            ) { reminder, event, context in
+                reminder.handle(event, in: context)
+            }
+            topology.route(topic: "visits", to: Visit.self, key: .field(\PageView.key), eventTime: .field(\PageView.at)) { visit, view, context in
+                visit.handle(view, in: context)
+            }
         }
     }
 }

@@ -76,8 +76,7 @@ struct ChangelogNodeTests {
             brokers: [broker.bootstrapServers], group: group, dataDirectory: directory.path, sessionTimeout: .seconds(6)
         )
         configuration.changelog.topic = changelog
-        let node = ShoalNode(configuration: configuration, logger: testLogger)
-        CounterApp.configure(node)
+        let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
         return node
     }
 

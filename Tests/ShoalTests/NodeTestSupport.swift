@@ -46,8 +46,7 @@ func runCounterNode(
     _ broker: EmbeddedBroker, _ configuration: ShoalNodeConfiguration,
     _ messages: [(key: String, value: String)], outputs: Int? = nil
 ) async throws -> [KafkaRecord] {
-    let node = ShoalNode(configuration: configuration, logger: testLogger)
-    CounterApp.configure(node)
+    let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
     return try await withRunningNode(node) {
         #expect(await eventually { node.ownedPartitions.count == 8 })
         try await produce(broker, topic: "counter-events", messages)

@@ -8,8 +8,7 @@ extension NodeTests {
     /// a next stage's record-time clock and end-to-end delays start there.
     @Test func outputsCarryTheirSourceRecordsTimestamp() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let node = ShoalNode(configuration: try testNodeConfiguration(broker, group: "stamp"), logger: testLogger)
-        CounterApp.configure(node)
+        let node = ShoalNode(configuration: try testNodeConfiguration(broker, group: "stamp"), topology: CounterApp.topology, logger: testLogger)
         let stamps: [Int64] = [1_700_000_000_000, 1_700_000_000_007, 1_700_000_000_042]
         let outputs = try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 8 })

@@ -39,9 +39,9 @@ extension NodeTests {
             brokers: [broker.bootstrapServers], group: group, dataDirectory: directory.path, sessionTimeout: .seconds(6)
         )
         let node = ShoalNode(configuration: configuration, logger: testLogger)
-        node.route(topic: "tenants", to: Tenant.self, key: .field(\TenantVisit.tenant), eventTime: .field(\TenantVisit.at)) { tenant, _, _ in
+        try node.route { topology in topology.route(topic: "tenants", to: Tenant.self, key: .field(\TenantVisit.tenant), eventTime: .field(\TenantVisit.at)) { tenant, _, _ in
             tenant.visit()
-        }
+        } }
         func visit(_ tenant: String, second: Int64) -> (key: String, value: String) {
             (tenant, "{\"tenant\":\"\(tenant)\",\"at\":\(second * 1_000)}")
         }

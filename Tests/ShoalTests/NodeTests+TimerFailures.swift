@@ -57,9 +57,9 @@ extension NodeTests {
             brokers: [broker.bootstrapServers], group: group, dataDirectory: directory.path, sessionTimeout: .seconds(6)
         )
         let node = ShoalNode(configuration: configuration, logger: testLogger)
-        node.route(topic: "pings", to: Fragile.self, key: .field(\Ping.key), eventTime: .field(\Ping.at)) { fragile, ping, context in
+        try node.route { topology in topology.route(topic: "pings", to: Fragile.self, key: .field(\Ping.key), eventTime: .field(\Ping.at)) { fragile, ping, context in
             fragile.ping(ping, in: context)
-        }
+        } }
         func ping(_ key: String, second: Int64, alarm: Int64? = nil, fatal: Bool? = nil) throws -> (key: String, value: String) {
             let value = Ping(key: key, at: .init(milliseconds: second * 1_000), alarm: alarm.map { .init(milliseconds: $0 * 1_000) }, fatal: fatal)
             return (key, String(decoding: try JSONEncoder().encode(value), as: UTF8.self))

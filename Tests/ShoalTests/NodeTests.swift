@@ -11,8 +11,7 @@ struct NodeTests {
         let configuration = ShoalNodeConfiguration(
             brokers: [broker.bootstrapServers], group: group, dataDirectory: directory, sessionTimeout: .seconds(6)
         )
-        let node = ShoalNode(configuration: configuration, logger: testLogger)
-        CounterApp.configure(node)
+        let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
         return node
     }
 

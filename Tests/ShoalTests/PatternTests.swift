@@ -86,8 +86,8 @@ private func event(_ shopper: String, _ kind: String, _ id: String, minute: Doub
 /// Replays `events` in the given (arrival) order, with two minutes of
 /// allowed out-of-orderness.
 private func run(_ events: [JourneyEvent]) async throws -> (alerts: [Alert], result: ReplayResult) {
-    let replay = try Replay { node in
-        node.route(
+    let replay = try Replay { topology in
+        topology.route(
             topic: "journeys", to: Shopper.self, key: .field(\JourneyEvent.shopper),
             eventTime: .field(\JourneyEvent.at, outOfOrderness: .seconds(120))
         ) { shopper, event, context in

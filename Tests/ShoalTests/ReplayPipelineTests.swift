@@ -21,8 +21,8 @@ import Testing
     @Test func outputsLeadingBackToAnEarlierStagesEntityTypeAreRefused() async throws {
         // An entity writing to its own topic: a node would interleave its
         // inputs and its echoes; a staged replay cannot, so it says so.
-        let replay = try Replay { node in
-            node.route(topic: "echo", to: Echo.self, key: .field(\CounterEvent.key)) { echo, event, context in
+        let replay = try Replay { topology in
+            topology.route(topic: "echo", to: Echo.self, key: .field(\CounterEvent.key)) { echo, event, context in
                 try echo.handle(event, in: context)
             }
         }
@@ -35,11 +35,11 @@ import Testing
     /// A node's recording holds every stage's events: given to a pipeline,
     /// the second stage would read its events twice. The error says so.
     @Test func aJournalHoldingALaterStagesEventsIsNamed() async throws {
-        let replay = try Replay { node in
-            node.route(topic: "counter-events", to: Echo.self, key: .field(\CounterEvent.key)) { echo, event, context in
+        let replay = try Replay { topology in
+            topology.route(topic: "counter-events", to: Echo.self, key: .field(\CounterEvent.key)) { echo, event, context in
                 try echo.handle(event, in: context)
             }
-            node.route(topic: "echo", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+            topology.route(topic: "echo", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
                 try counter.handle(event, in: context)
             }
         }
@@ -71,11 +71,11 @@ extension ReplayPipelineTests {
     /// node: a later stage that takes event time from the record timestamp
     /// sees that time, not the moment of publishing.
     @Test func timerOutputsCarryTheirDueTimeIntoTheNextStage() async throws {
-        let replay = try Replay { node in
-            node.route(topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)) { reminder, event, context in
+        let replay = try Replay { topology in
+            topology.route(topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)) { reminder, event, context in
                 reminder.handle(event, in: context)
             }
-            node.route(topic: "reminders-fired", to: Alarm.self, key: .field(\ReminderFired.key)) { alarm, _, context in
+            topology.route(topic: "reminders-fired", to: Alarm.self, key: .field(\ReminderFired.key)) { alarm, _, context in
                 alarm.note(context)
             }
         }

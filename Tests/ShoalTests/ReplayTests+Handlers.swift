@@ -10,13 +10,13 @@ extension ReplayTests {
     /// same outputs, transitions and states, the poison event failing alike.
     @Test func handlersThatSuspendAndHandlersThatDoNotReplayAlike() async throws {
         let suspended = Mutex(0)
-        let sync = try Replay(topics: CounterApp.topics) { node in
-            node.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+        let sync = try Replay(topics: CounterApp.topics) { topology in
+            topology.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
                 try counter.handle(event, in: context)
             }
         }
-        let async = try Replay(topics: CounterApp.topics) { node in
-            node.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
+        let async = try Replay(topics: CounterApp.topics) { topology in
+            topology.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
                 await Task.yield()
                 suspended.withLock { $0 += 1 }
                 try counter.handle(event, in: context)

@@ -12,8 +12,7 @@ struct StoreFaultTests {
     @Test(.timeLimit(.minutes(3)))
     func aFullDiskStopsOnlyItsPartitionAndLosesNothing() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let node = ShoalNode(configuration: try testNodeConfiguration(broker, group: "full"), logger: testLogger)
-        CounterApp.configure(node)
+        let node = ShoalNode(configuration: try testNodeConfiguration(broker, group: "full"), topology: CounterApp.topology, logger: testLogger)
         let workload = CounterWorkload(keys: 200, perKey: 10)
         let messages = workload.messages
         let full = TopicPartition("counter-events", Murmur2Partitioner.partition(for: "key-0", partitionCount: 8))
@@ -57,8 +56,7 @@ struct StoreFaultTests {
         let holder = try PartitionStore(path: configuration.storePath(for: locked))
         let garbage = Data(repeating: 0x42, count: 4_096)
         try garbage.write(to: URL(fileURLWithPath: configuration.storePath(for: corrupt)))
-        let node = ShoalNode(configuration: configuration, logger: testLogger)
-        CounterApp.configure(node)
+        let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
         let messages = CounterWorkload(keys: 100, perKey: 5).messages
         let usable = messages.filter { ![locked.partition, corrupt.partition].contains(Murmur2Partitioner.partition(for: $0.key, partitionCount: 8)) }
         try await withRunningNode(node) {
@@ -79,8 +77,7 @@ struct StoreFaultTests {
         var configuration = try testNodeConfiguration(broker, group: "retention")
         configuration.store.journalRetention = 50
         configuration.maintenanceInterval = .milliseconds(200)
-        let node = ShoalNode(configuration: configuration, logger: testLogger)
-        CounterApp.configure(node)
+        let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
         let messages = CounterWorkload(keys: 100, perKey: 20).messages
         try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 8 })

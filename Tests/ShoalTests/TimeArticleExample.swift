@@ -17,7 +17,7 @@ struct SensorReading: Codable, Sendable {
 
 /// Per-minute averages, an alert when three readings above 80 °C come
 /// within two minutes, and an alert when a sensor is silent for five.
-distributed actor Sensor: Entity {
+distributed actor Sensor: EventHandling {
     typealias ActorSystem = ShoalActorSystem
     struct State: Codable, Sendable {
         var minutes = EventWindows<WindowStatistics<Double>>(.tumbling(size: .seconds(60)))
@@ -65,13 +65,11 @@ struct Sensors: ShoalApplication {
         .init(name: "sensor-alerts", partitions: 8),
     ]
 
-    static func configure(_ node: ShoalNode) {
-        node.route(
+    static let topology = Topology { topology in
+        topology.route(
             topic: "readings", to: Sensor.self, key: .field(\SensorReading.sensor),
             eventTime: .field(\SensorReading.at, outOfOrderness: .seconds(10), allowedLateness: .seconds(30), late: .deadLetter)
-        ) { sensor, reading, context in
-            try sensor.handle(reading, in: context)
-        }
+        )
     }
 }
 

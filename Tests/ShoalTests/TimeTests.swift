@@ -46,8 +46,8 @@ private func heartbeat(_ device: String, at minutes: Int64, offset: Int64, parti
 }
 
 private func watchdogReplay(outOfOrderness: Duration = .zero, lateness: Duration = .zero, late: LateEvents = .apply) throws -> Replay {
-    try Replay { node in
-        node.route(
+    try Replay { topology in
+        topology.route(
             topic: "heartbeats", to: Watchdog.self, key: .field(\Heartbeat.device),
             eventTime: .field(\Heartbeat.at, outOfOrderness: outOfOrderness, allowedLateness: lateness, late: late)
         ) { watchdog, heartbeat, context in
@@ -164,8 +164,8 @@ private distributed actor Visitor: Entity {
 
 struct StateTimeToLiveTests {
     private func replay(_ visits: [(String, Int64)]) async throws -> ReplayResult {
-        let replay = try Replay { node in
-            node.route(
+        let replay = try Replay { topology in
+            topology.route(
                 topic: "visits", to: Visitor.self, key: .field(\Heartbeat.device), eventTime: .field(\Heartbeat.at)
             ) { visitor, _, _ in
                 visitor.visit()

@@ -70,8 +70,8 @@ private let outOfOrderness = Duration.seconds(3)
 private let outOfOrdernessMilliseconds: Int64 = 3_000
 
 private func replay<E: WindowedSum>(_ type: E.Type, _ readings: [Reading]) async throws -> ReplayResult {
-    let replay = try Replay { node in
-        node.route(
+    let replay = try Replay { topology in
+        topology.route(
             topic: "readings", to: E.self, key: .field(\Reading.key), eventTime: .field(\Reading.at, outOfOrderness: outOfOrderness)
         ) { entity, reading, context in
             entity.add(reading, in: context)

@@ -18,14 +18,16 @@ struct CustomerJourney: ShoalApplication {
     /// Offers only: every session has a summary, far too many to print.
     static var alertTopics: [String] { [offers] }
 
-    static func configure(_ node: ShoalNode) {
-        // Browsers and the help desk deliver events seconds late; later
-        // than the tolerance they are still applied (a late ticket can
-        // still find its abandoned cart), though a web event for a session
-        // already closed is left out of it.
-        let happened = EventTimePolicy<JourneyEvent>.field(\.at, outOfOrderness: JourneyRules.outOfOrderness, late: .apply)
-        node.route(topic: events, to: Customer.self, key: .field(\.customer), eventTime: happened) { customer, event, context in
-            try customer.handle(event, in: context)
+    static var topology: Topology {
+        Topology { topology in
+            // Browsers and the help desk deliver events seconds late; later
+            // than the tolerance they are still applied (a late ticket can
+            // still find its abandoned cart), though a web event for a session
+            // already closed is left out of it.
+            let happened = EventTimePolicy<JourneyEvent>.field(\.at, outOfOrderness: JourneyRules.outOfOrderness, late: .apply)
+            topology.route(topic: events, to: Customer.self, key: .field(\.customer), eventTime: happened) { customer, event, context in
+                try customer.handle(event, in: context)
+            }
         }
     }
 

@@ -14,13 +14,15 @@ struct FleetMonitoring: ShoalApplication {
 
     static var alertTopics: [String] { [alerts] }
 
-    static func configure(_ node: ShoalNode) {
-        // The vehicles' modems deliver up to a few seconds late; what comes
-        // later than the tolerance is applied anyway (a late reading still
-        // belongs in the statistics, a late arrival still ends its trip).
-        let reported = EventTimePolicy<VehicleEvent>.field(\.at, outOfOrderness: FleetRules.outOfOrderness, late: .apply)
-        node.route(topic: events, to: Vehicle.self, key: .field(\.vehicle), eventTime: reported) { vehicle, event, context in
-            try vehicle.handle(event, in: context)
+    static var topology: Topology {
+        Topology { topology in
+            // The vehicles' modems deliver up to a few seconds late; what comes
+            // later than the tolerance is applied anyway (a late reading still
+            // belongs in the statistics, a late arrival still ends its trip).
+            let reported = EventTimePolicy<VehicleEvent>.field(\.at, outOfOrderness: FleetRules.outOfOrderness, late: .apply)
+            topology.route(topic: events, to: Vehicle.self, key: .field(\.vehicle), eventTime: reported) { vehicle, event, context in
+                try vehicle.handle(event, in: context)
+            }
         }
     }
 

@@ -18,23 +18,17 @@ struct FraudDetection: ShoalApplication {
 
     static var alertTopics: [String] { [alerts] }
 
-    static func configure(_ node: ShoalNode) {
+    static let topology = Topology { topology in
         // The gateway delivers payments up to half a minute out of order;
         // later ones go to the dead-letter topic.
         let delivered = EventTimePolicy<Payment>.field(\.at, outOfOrderness: FraudRules.outOfOrderness, late: .deadLetter)
-        node.route(topic: payments, to: Account.self, key: .field(\.account), eventTime: delivered) { account, payment, context in
-            try account.handle(payment, in: context)
-        }
+        topology.route(topic: payments, to: Account.self, key: .field(\.account), eventTime: delivered)
         // A regrouped topic interleaves what every account shard forwarded,
         // each shard at its own pace: its partitions are further out of
         // order, and a late payment still counts.
         let regrouped = EventTimePolicy<Payment>.field(\.at, outOfOrderness: FraudRules.regroupedOutOfOrderness, late: .apply)
-        node.route(topic: byCard, to: Card.self, key: .field(\.card), eventTime: regrouped) { card, payment, context in
-            try card.handle(payment, in: context)
-        }
-        node.route(topic: byIP, to: IPAddress.self, key: .field(\.ip), eventTime: regrouped) { address, payment, context in
-            try address.handle(payment, in: context)
-        }
+        topology.route(topic: byCard, to: Card.self, key: .field(\.card), eventTime: regrouped)
+        topology.route(topic: byIP, to: IPAddress.self, key: .field(\.ip), eventTime: regrouped)
     }
 
     static func load(seed: UInt64, count: Int) -> (any Sequence<LoadRecord>)? {

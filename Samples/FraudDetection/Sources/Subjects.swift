@@ -4,7 +4,7 @@ import Shoal
 /// One customer account: bursts of its low-value payments and impossible
 /// travel. It also forwards each payment, keyed by card and by IP, to the
 /// topics the card and IP entities read (Kafka's way to regroup a stream).
-distributed actor Account: Entity {
+distributed actor Account: EventHandling {
     typealias ActorSystem = ShoalActorSystem
 
     struct State: Codable, Sendable {
@@ -41,7 +41,7 @@ distributed actor Account: Entity {
 }
 
 /// One card: bursts of low-value payments on it, from any account.
-distributed actor Card: Entity {
+distributed actor Card: EventHandling {
     typealias ActorSystem = ShoalActorSystem
 
     var state = LowValueBursts()
@@ -60,7 +60,7 @@ distributed actor Card: Entity {
 
 /// One IP address: bursts of low-value payments from it, and many accounts
 /// using it.
-distributed actor IPAddress: Entity {
+distributed actor IPAddress: EventHandling {
     typealias ActorSystem = ShoalActorSystem
 
     struct State: Codable, Sendable {

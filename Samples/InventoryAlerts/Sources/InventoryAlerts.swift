@@ -20,13 +20,15 @@ struct InventoryAlerts: ShoalApplication {
     /// Reorders are printed too: there is one per crossing, as rare as the alerts.
     static var alertTopics: [String] { [alerts, reorders] }
 
-    static func configure(_ node: ShoalNode) {
-        // Stock follows the movements in the order they arrive; event time
-        // is only carried into the outputs. A late movement still counts:
-        // dropping it would leave the stock wrong for good.
-        let carried = EventTimePolicy<StockMovement>.field(\.at, outOfOrderness: InventoryRules.outOfOrderness, late: .apply)
-        node.route(topic: movements, to: SKUStock.self, key: .field(\.sku), eventTime: carried) { sku, movement, context in
-            try sku.handle(movement, in: context)
+    static var topology: Topology {
+        Topology { topology in
+            // Stock follows the movements in the order they arrive; event time
+            // is only carried into the outputs. A late movement still counts:
+            // dropping it would leave the stock wrong for good.
+            let carried = EventTimePolicy<StockMovement>.field(\.at, outOfOrderness: InventoryRules.outOfOrderness, late: .apply)
+            topology.route(topic: movements, to: SKUStock.self, key: .field(\.sku), eventTime: carried) { sku, movement, context in
+                try sku.handle(movement, in: context)
+            }
         }
     }
 

@@ -8,10 +8,8 @@ import ShoalKafka
 /// ```swift
 /// struct Fraud: ShoalApplication {
 ///     static let topics: [EmbeddedBroker.Topic] = [.init(name: "payments", partitions: 8)]
-///     static func configure(_ node: ShoalNode) {
-///         node.route(topic: "payments", to: Account.self) { account, payment, context in
-///             try account.handle(payment, in: context)
-///         }
+///     static let topology = Topology { topology in
+///         topology.route(topic: "payments", to: Account.self, key: .field(\Payment.account))
 ///     }
 /// }
 ///
@@ -21,8 +19,9 @@ public protocol ShoalApplication {
     /// Every topic the application reads or writes, with its partition count.
     static var topics: [EmbeddedBroker.Topic] { get }
 
-    /// Declares the node's routes.
-    static func configure(_ node: ShoalNode) throws
+    /// The application's routes: every node of it runs them, and
+    /// ``Replay/init(_:logger:)`` replays them.
+    static var topology: Topology { get }
 
     /// The application's seeded load generator, for `APP produce` and
     /// `APP demo`: `count` records, the same for the same seed. `nil` (the
@@ -68,11 +67,7 @@ extension ShoalApplication {
     /// the group, with as many partitions as the application's input topics.
     /// A real cluster needs it with `cleanup.policy=compact`.
     public static func changelogTopic(group: String) throws -> EmbeddedBroker.Topic {
-        let node = ShoalNode(
-            configuration: .init(brokers: [], group: group, dataDirectory: ""), logger: Logger(label: "shoal.topics")
-        )
-        try configure(node)
-        let inputs = Set(node.inputTopics)
+        let inputs = Set(topology.inputTopics)
         let partitions = topics.filter { inputs.contains($0.name) }.map(\.partitions).max() ?? 1
         return EmbeddedBroker.Topic(
             name: ShoalNodeConfiguration.changelogTopic(group: group), partitions: partitions, configs: ["cleanup.policy": "compact"]

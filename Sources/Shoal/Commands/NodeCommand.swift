@@ -84,8 +84,7 @@ struct NodeCommand: AsyncParsableCommand {
         }
         // Before the node exists, so that every metric it makes is exported.
         let registry = metricsPort.map { _ in MetricsEndpoint.bootstrapPrometheus() }
-        let node = ShoalNode(configuration: configuration, logger: logger)
-        try application.configure(node)
+        let node = ShoalNode(configuration: configuration, topology: application.topology, logger: logger)
         // The group stops its services in reverse order: the endpoint, listed
         // first, keeps answering /health and /metrics through the hand-off.
         var parts: [any Service] = []

@@ -133,7 +133,7 @@ struct NodeCallRouter: EntityCallRouter {
 
     func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
         let (route, shards) = node.state.withLock { state in
-            (state.routes.values.first { $0.entity.name == call.id.type }, state.shards)
+            (state.topology.route(toEntity: call.id.type), state.shards)
         }
         guard let route else {
             throw ShoalError(code: .invocation, reason: "no route leads to entity type \(call.id.type)")

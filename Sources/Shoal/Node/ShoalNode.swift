@@ -9,10 +9,12 @@ import Synchronization
 /// finish running work, passivate, commit — on a rebalance or SIGTERM.
 ///
 /// ```swift
-/// let node = ShoalNode(configuration: .init(brokers: [address], group: "fraud", dataDirectory: "data"), logger: logger)
-/// node.route(topic: "payments", to: Account.self, key: .field(\Payment.account)) { account, payment, context in
-///     try account.handle(payment, in: context)
+/// let topology = Topology { topology in
+///     topology.route(topic: "payments", to: Account.self, key: .field(\Payment.account))
 /// }
+/// let node = ShoalNode(
+///     configuration: .init(brokers: [address], group: "fraud", dataDirectory: "data"), topology: topology, logger: logger
+/// )
 /// try await node.run()
 /// ```
 public final class ShoalNode: Service, Sendable {
@@ -26,7 +28,9 @@ public final class ShoalNode: Service, Sendable {
     let state = Mutex(NodeState())
 
     struct NodeState {
-        var routes: [String: Route] = [:]
+        var topology = Topology()
+        /// Set when the node starts: its routes no longer change.
+        var routesFixed = false
         var shards: [TopicPartition: Shard] = [:]
         var consumer: KafkaConsumer?
         var services: ShardServices?
@@ -49,54 +53,31 @@ public final class ShoalNode: Service, Sendable {
         restoreGate = RestoreGate(width: configuration.changelog.restoreConcurrency)
     }
 
-    /// Routes a topic's records to an entity type. Each record is decoded
-    /// (JSON by default), its key found, and `handler` run on the key's
-    /// entity in the partition's order. One route per topic.
-    public func route<E: Entity, Event: Sendable>(
-        topic: String, to entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
-        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
-        handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
-    ) {
-        add(Route(topic: topic, entity: entity, key: key, decoder: decoder, eventTime: eventTime, handler: .async(handler)))
+    /// A node running `topology`'s routes.
+    public convenience init(configuration: ShoalNodeConfiguration, topology: Topology, logger: Logger) {
+        self.init(configuration: configuration, logger: logger)
+        state.withLock { $0.topology = topology }
     }
 
-    /// Routes a topic's records to an entity type, with a handler that
-    /// never suspends: it runs within the entity's turn without a task
-    /// switch of its own. Swift picks this form for a closure without `await`.
-    public func route<E: Entity, Event: Sendable>(
-        topic: String, to entity: E.Type, key: KeySource<Event>, decoder: EventDecoder<Event>,
-        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
-        handler: @escaping @Sendable (isolated E, Event, EntityContext) throws -> Void
-    ) {
-        add(Route(topic: topic, entity: entity, key: key, decoder: decoder, eventTime: eventTime, handler: .sync(handler)))
-    }
-
-    /// Routes a topic's JSON records to an entity type.
-    public func route<E: Entity, Event: Decodable & Sendable>(
-        topic: String, to entity: E.Type, key: KeySource<Event> = .recordKey,
-        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
-        handler: @escaping @Sendable (isolated E, Event, EntityContext) async throws -> Void
-    ) {
-        route(topic: topic, to: entity, key: key, decoder: .json, eventTime: eventTime, handler: handler)
-    }
-
-    /// Routes a topic's JSON records to an entity type, with a handler that
-    /// never suspends: it runs within the entity's turn without a task
-    /// switch of its own.
-    public func route<E: Entity, Event: Decodable & Sendable>(
-        topic: String, to entity: E.Type, key: KeySource<Event> = .recordKey,
-        eventTime: EventTimePolicy<Event> = .recordTimestamp(),
-        handler: @escaping @Sendable (isolated E, Event, EntityContext) throws -> Void
-    ) {
-        route(topic: topic, to: entity, key: key, decoder: .json, eventTime: eventTime, handler: handler)
-    }
-
-    private func add(_ route: Route) {
-        state.withLock { $0.routes[route.topic] = route }
+    /// Adds routes to the node's topology before it runs (for a program
+    /// that builds its node by hand; an application declares a ``Topology``).
+    /// - Throws: ``ShoalError`` with code `configuration` once the node
+    ///   runs: its routes are fixed when it starts.
+    public func route(_ declare: (inout Topology) throws -> Void) throws {
+        // Declared on a copy, outside the lock (`declare` may ask the node
+        // things), then merged: routes added at the same time are all kept.
+        var added = Topology()
+        try declare(&added)
+        try state.withLock { state throws(ShoalError) in
+            guard !state.routesFixed else {
+                throw ShoalError(code: .configuration, reason: "routes are declared before the node runs")
+            }
+            state.topology.add(contentsOf: added)
+        }
     }
 
     /// The topics the routes read.
-    public var inputTopics: [String] { state.withLock { $0.routes.keys.sorted() } }
+    public var inputTopics: [String] { state.withLock { $0.topology.inputTopics } }
 
     /// Resident entities across the node's shards.
     public var residentEntities: Int {
@@ -123,20 +104,12 @@ public final class ShoalNode: Service, Sendable {
     /// Partitions this node owns now.
     public var ownedPartitions: [TopicPartition] { state.withLock { $0.shards.keys.sorted() } }
 
+    /// The routes, checked, fixed from now on.
     func validatedRoutes() throws -> [String: Route] {
-        let routes = state.withLock { $0.routes }
-        guard !routes.isEmpty else {
-            throw ShoalError(code: .configuration, reason: "the node has no routes: declare at least one with route(topic:to:)")
-        }
-        let topicsByEntity = Dictionary(grouping: routes.values, by: \.entity.name)
-        for (entity, entityRoutes) in topicsByEntity where entityRoutes.count > 1 {
-            let topics = entityRoutes.map(\.topic).sorted().joined(separator: ", ")
-            throw ShoalError(
-                code: .configuration,
-                reason: "entity type \(entity) is routed from several topics (\(topics)); one topic per entity type is supported"
-            )
-        }
-        return routes
+        try state.withLock { state in
+            state.routesFixed = true
+            return state.topology
+        }.validated()
     }
 }
 

@@ -19,19 +19,23 @@ public final class Replay: Sendable {
     private let system = ShoalActorSystem()
     private let logger: Logger
 
-    /// A replay of `application`'s routes.
+    /// A replay of `application`'s topology.
     public convenience init(_ application: any ShoalApplication.Type, logger: Logger = Replay.quietLogger) throws {
-        try self.init(logger: logger, topics: application.topics) { try application.configure($0) }
+        try self.init(application.topology, topics: application.topics, logger: logger)
     }
 
-    /// A replay of the routes `configure` declares on a node (which never runs).
+    /// A replay of the routes `declare` adds to a topology.
     /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
-    public init(
-        logger: Logger = Replay.quietLogger, topics: [EmbeddedBroker.Topic] = [], configure: (ShoalNode) throws -> Void
+    public convenience init(
+        logger: Logger = Replay.quietLogger, topics: [EmbeddedBroker.Topic] = [], declare: (inout Topology) throws -> Void
     ) throws {
-        let node = ShoalNode(configuration: .init(brokers: [], group: "replay", dataDirectory: ""), logger: logger)
-        try configure(node)
-        routes = try node.validatedRoutes()
+        try self.init(Topology(declare), topics: topics, logger: logger)
+    }
+
+    /// A replay of `topology`, the one its nodes run.
+    /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
+    public init(_ topology: Topology, topics: [EmbeddedBroker.Topic] = [], logger: Logger = Replay.quietLogger) throws {
+        routes = try topology.validated()
         partitions = Dictionary(topics.map { ($0.name, $0.partitions) }) { first, _ in first }
         self.logger = logger
     }
@@ -60,9 +64,10 @@ public final class Replay: Sendable {
     /// Replays `events` in order into fresh entities. With `transitions`
     /// false only the final states are encoded, not the state after every
     /// event (faster on long journals; a journal where a handler throws is
-    /// then run twice, the second time keeping every state, so that the
-    /// entity is rolled back to it as a node rolls it back). `progress` is told, about every
-    /// 100,000 events, how many were replayed.
+    /// then run twice, the second time encoding every state without keeping
+    /// it as a transition, so that the entity is rolled back to its last
+    /// state as a node rolls it back). `progress` is told, about every
+    /// 100,000 events, how many were replayed (from 0 again on a second run).
     ///
     /// Events are decoded in parallel, then each entity's events run in
     /// their order in one of `lanes` concurrent lanes (entities never share
@@ -72,7 +77,18 @@ public final class Replay: Sendable {
         _ events: [ReplayEvent], transitions: Bool = true, lanes: Int = ProcessInfo.processInfo.activeProcessorCount,
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
+        let first = try await run(events, encodingStates: transitions, keepingTransitions: transitions, lanes: lanes, progress: progress)
+        guard first.needsStates else { return first.result }
+        return try await run(events, encodingStates: true, keepingTransitions: transitions, lanes: lanes, progress: progress).result
+    }
+
+    /// One run; `needsStates` when a handler threw after a step whose state
+    /// was not encoded, so that its entity could not be rolled back.
+    private func run(
+        _ events: [ReplayEvent], encodingStates: Bool, keepingTransitions: Bool, lanes: Int, progress: (@Sendable (Int) -> Void)?
+    ) async throws -> (result: ReplayResult, needsStates: Bool) {
         let lanes = max(1, lanes)
+        let lane = LaneSettings(encodingStates: encodingStates, keepingTransitions: keepingTransitions)
         var chunks = await prepare(events, lanes: lanes)
         var clocks = ReplayClocks()
         for chunk in chunks.indices { chunks[chunk].stamp(with: &clocks, events: events) }
@@ -80,24 +96,16 @@ public final class Replay: Sendable {
         let end = events.count
         let (stamped, finalClocks) = (chunks, clocks)
         let outcomes = try await withThrowingTaskGroup(of: LaneOutcome.self) { group in
-            for lane in 0..<lanes where stamped.contains(where: { !$0.lanes[lane].isEmpty }) {
+            for index in 0..<lanes where stamped.contains(where: { !$0.lanes[index].isEmpty }) {
                 group.addTask {
-                    try await self.runLane(lane, of: stamped, events: events, transitions: transitions, progress: done, end: end, clocks: finalClocks)
+                    try await self.runLane(index, of: stamped, events: events, settings: lane, progress: done, end: end, clocks: finalClocks)
                 }
             }
             var outcomes: [LaneOutcome] = []
             for try await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        if !transitions, outcomes.contains(where: \.rollbackNeedsStates) {
-            // A handler threw after a step whose state was not kept: run
-            // again keeping every state, so the entity is rolled back as a
-            // node rolls it back, and drop the transitions not asked for.
-            var result = try await run(events, transitions: true, lanes: lanes)
-            result.transitions = []
-            return result
-        }
-        return merge(outcomes, chunks.flatMap(\.undecodable), clocks)
+        return (merge(outcomes, chunks.flatMap(\.undecodable), clocks), outcomes.contains(where: \.rollbackNeedsStates))
     }
 
     /// Decodes every event (in parallel chunks) and deals the decoded ones
@@ -120,10 +128,10 @@ public final class Replay: Sendable {
     /// each event, the entity's timers that fell due before it, the event,
     /// the timers due after it; at the end, the timers due by then.
     private func runLane(
-        _ lane: Int, of chunks: [ReplayChunk], events: [ReplayEvent], transitions: Bool, progress: ReplayProgress, end: Int,
+        _ lane: Int, of chunks: [ReplayChunk], events: [ReplayEvent], settings: LaneSettings, progress: ReplayProgress, end: Int,
         clocks: ReplayClocks
     ) async throws -> LaneOutcome {
-        var runner = ReplayLane(system: system, logger: logger, encodingState: transitions, clocks: clocks, events: events)
+        var runner = ReplayLane(system: system, logger: logger, settings: settings, clocks: clocks, events: events)
         for chunk in chunks {
             await runner.run(chunk.lanes[lane], of: chunk, progress: progress)
         }

@@ -49,12 +49,13 @@ struct ReplayLane {
     private var bySlot: [Resident?] = []
     private(set) var outcome = LaneOutcome()
 
-    init(system: ShoalActorSystem, logger: Logger, encodingState: Bool, clocks: ReplayClocks, events: [ReplayEvent]) {
+    init(system: ShoalActorSystem, logger: Logger, settings: LaneSettings, clocks: ReplayClocks, events: [ReplayEvent]) {
         self.system = system
         self.logger = logger
-        self.encodingState = encodingState
+        self.encodingState = settings.encodingStates
         self.clocks = clocks
         self.events = events
+        outcome.keepsTransitions = settings.keepingTransitions
     }
 
     /// Runs the lane's steps of `chunk`, in order.
@@ -224,6 +225,8 @@ struct ReplayLane {
             switch result {
             case .done(let applied, let entity):
                 resident.entity = entity
+                // A rollback reset the count to the saved state's, as a node's does.
+                resident.firings = firing
                 let (clocks, source) = (self.clocks, resident.source)
                 resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: crossing.position) }
                 outcome.record(

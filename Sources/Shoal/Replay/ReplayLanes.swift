@@ -94,6 +94,15 @@ struct ReplayOrder: Sendable, Comparable {
 }
 
 /// What one lane produced, each item with its order for the merge.
+/// What a lane keeps of each step.
+struct LaneSettings: Sendable {
+    /// Encode the state after every step: for transitions, and for rolling
+    /// an entity back when a handler throws.
+    var encodingStates: Bool
+    /// Keep those states as the result's transitions.
+    var keepingTransitions: Bool
+}
+
 struct LaneOutcome: Sendable {
     var outputs: [(ReplayOrder, ReplayResult.Output)] = []
     var transitions: [(ReplayOrder, ReplayResult.Transition)] = []
@@ -107,6 +116,8 @@ struct LaneOutcome: Sendable {
     /// the entity could not be rolled back, and the replay runs again
     /// encoding every state.
     var rollbackNeedsStates = false
+    /// Whether states recorded become transitions.
+    var keepsTransitions = true
     private var sequence = 0
 
     /// Records what an event or a timer did: outputs, and the state after it.
@@ -120,7 +131,7 @@ struct LaneOutcome: Sendable {
                 key: output.key.map { String(decoding: $0, as: UTF8.self) }, value: output.value ?? [], timestamp: timestamp
             )))
         }
-        if let state = applied.state {
+        if keepsTransitions, let state = applied.state {
             transitions.append((next(order), .init(offset: offset, entity: entity, state: state, timer: timer)))
         }
         if let timer { fired.append((next(order), .init(entity: entity, timer: timer))) }

@@ -118,6 +118,10 @@ extension Shard {
             entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
         )
         state.withLock { state in
+            // A try that threw brought the entity back from its snapshot,
+            // and its firing count with it: this firing keeps its number,
+            // so the next one does not take it again (same output ids).
+            state.mailboxes[id]?.firings = firing
             state.pending.addFiring(of: timer, outputs: result.outputs, snapshot: snapshot, to: id)
             let marks = state.clockMarks
             state.pending.timers[id] = state.timers.replace(id, with: result.timerChanges) { marks.crossing(of: $0, from: crossing.position) }
