@@ -14,9 +14,8 @@ extension Shard {
         // Not behind the turn: the actor takes this while a send is suspended.
         await persistence.beginHandOff(timeout: services.configuration.store.publishTimeout)
         if !replicating { await persistence.stopReplicating() }
-        let (abandonedCalls, wasPaused) = state.withLock { state -> ([CallReply], Bool) in
+        let abandonedCalls = state.withLock { state -> [CallReply] in
             state.stopping = true
-            let wasPaused = state.paused
             state.paused = false
             var notStarted: Set<Int64> = []
             var calls: [CallReply] = []
@@ -32,10 +31,10 @@ extension Shard {
             }
             state.tracker.abandon(notStarted)
             state.buffered -= notStarted.count
-            return (calls, wasPaused)
+            return calls
         }
         // The partition's pause is cleared when it is next assigned here.
-        if wasPaused { services.metrics.pausedPartitions.decrement() }
+        if consumerPause.reset() { services.metrics.pausedPartitions.decrement() }
         for reply in abandonedCalls {
             reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) was handed off; call again")))
         }

@@ -29,6 +29,7 @@ final class Shard: Sendable {
     let services: ShardServices
     let state: Mutex<ShardState>
     let persistence: ShardPersistence
+    let consumerPause = ConsumerPause()
 
     /// A shard over the partition's open `store`, resuming at `startOffset`
     /// (the file's next offset, or Kafka's committed offset for a new file).
@@ -57,20 +58,27 @@ final class Shard: Sendable {
     }
 
     private func setFaulted(_ faulted: Bool) {
-        state.withLock { state in
+        let changed = state.withLock { state -> Bool in
             state.committing = [:]
             state.committingExpired = []
-            guard state.faulted != faulted else { return }
+            guard state.faulted != faulted else { return false }
             state.faulted = faulted
             if faulted {
                 services.metrics.storeFaults.increment()
-                if !state.paused {
-                    state.paused = true
-                    services.setPaused(partition, true)
-                }
-            } else if state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark) {
-                services.setPaused(partition, false)
+                defer { state.paused = true }
+                return !state.paused
             }
+            return state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark)
+        }
+        if changed { syncPause() }
+    }
+
+    /// Brings the consumer's pause of the partition to the state's decision
+    /// (a stopping shard's partition is left to the hand-off).
+    func syncPause() {
+        consumerPause.sync(to: { state.withLock { $0.stopping ? nil : $0.paused } }) { paused in
+            services.setPaused(partition, paused)
+            if !paused { services.logger.debug("Shard drained: partition resumed", metadata: ["partition": "\(partition)"]) }
         }
     }
 
@@ -105,12 +113,10 @@ final class Shard: Sendable {
                     starts += state.wakeCrossed(at: moment.moment.after, position: record.offset, descriptor: descriptor(of:))
                 }
             }
-            // Paused under the lock, so a resume decided later cannot reach
-            // the consumer first.
             let pause = state.pauseIfFull(high: services.configuration.backpressure.highWatermark)
-            if pause { services.setPaused(partition, true) }
             return (starts, pause)
         }
+        if pause { syncPause() }
         services.metrics.recordsIn.increment(by: records.count)
         if pause { services.logger.debug("Shard full: partition paused", metadata: ["partition": "\(partition)"]) }
         for (record, reason) in failed {
@@ -140,7 +146,7 @@ final class Shard: Sendable {
 
     /// Marks a record's effects complete; resumes the partition when drained enough.
     func complete(_ offset: Int64) {
-        state.withLock { state in complete(offset, &state) }
+        if state.withLock({ state in complete(offset, &state) }) { syncPause() }
     }
 
     /// Records an applied record with its outputs and its entity's state
@@ -151,7 +157,9 @@ final class Shard: Sendable {
     func applied(
         _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = []
     ) -> (any Entity, Bool)? {
-        state.withLock { state in
+        var resumed = false
+        defer { if resumed { syncPause() } }
+        return state.withLock { state in
             // One lock: a commit never holds the record's timers without
             // its state, nor its state without its timers. A timer set here
             // falls due at the first record from this one whose clocks pass
@@ -165,19 +173,19 @@ final class Shard: Sendable {
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0
-            complete(record.offset, &state)
+            resumed = complete(record.offset, &state)
             return state.mailboxes[id]?.entity.map { ($0, state.timers.hasCrossed(id, before: record.offset + 1)) }
         }
     }
 
-    private func complete(_ offset: Int64, _ state: inout ShardState) {
+    /// Returns whether the partition is to resume (the caller syncs the
+    /// consumer's pause once out of the lock).
+    private func complete(_ offset: Int64, _ state: inout ShardState) -> Bool {
         state.tracker.complete(offset)
         state.buffered -= 1
-        if state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark) {
-            services.setPaused(partition, false)
-            services.logger.debug("Shard drained: partition resumed", metadata: ["partition": "\(partition)"])
-        }
+        let resumed = state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark)
         state.wakeIdleWaitersIfIdle()
+        return resumed
     }
 
     /// The next offset to commit: every record before it is complete.
