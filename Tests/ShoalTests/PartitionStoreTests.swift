@@ -79,7 +79,14 @@ struct PartitionStoreTests {
         #expect(error.reason.contains(path))
         // Released during the wait (a rebalance between two nodes on one
         // machine): the second opener gets the file.
-        let opener = Task.detached { try PartitionStore(path: path, lockTimeout: .seconds(10)) }
+        // On a thread of its own: the wait polls and sleeps, and on the
+        // test run's two cooperative threads it starved this test's own
+        // release below under a loaded suite.
+        let opener = Task {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PartitionStore, any Error>) in
+                Thread { continuation.resume(with: Result { try PartitionStore(path: path, lockTimeout: .seconds(10)) }) }.start()
+            }
+        }
         try await Task.sleep(for: .milliseconds(300))
         #expect(first != nil)
         first = nil
