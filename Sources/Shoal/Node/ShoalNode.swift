@@ -107,9 +107,10 @@ public final class ShoalNode: Service, Sendable {
     /// The routes, checked, fixed from now on.
     func validatedRoutes() throws -> [String: Route] {
         try state.withLock { state in
+            let routes = try state.topology.validated()
             state.routesFixed = true
-            return state.topology
-        }.validated()
+            return routes
+        }
     }
 }
 

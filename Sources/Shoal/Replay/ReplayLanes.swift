@@ -93,7 +93,6 @@ struct ReplayOrder: Sendable, Comparable {
     }
 }
 
-/// What one lane produced, each item with its order for the merge.
 /// What a lane keeps of each step.
 struct LaneSettings: Sendable {
     /// Encode the state after every step: for transitions, and for rolling
@@ -103,6 +102,7 @@ struct LaneSettings: Sendable {
     var keepingTransitions: Bool
 }
 
+/// What one lane produced, each item with its order for the merge.
 struct LaneOutcome: Sendable {
     var outputs: [(ReplayOrder, ReplayResult.Output)] = []
     var transitions: [(ReplayOrder, ReplayResult.Transition)] = []
