@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Shoal", targets: ["Shoal"]),
+        .library(name: "ShoalApp", targets: ["ShoalApp"]),
         .library(name: "ShoalKafka", targets: ["ShoalKafka"]),
         .library(name: "ShoalTesting", targets: ["ShoalTesting"]),
         .executable(name: "shoal", targets: ["ShoalCLI"]),
@@ -55,12 +56,25 @@ let package = Package(
             dependencies: [
                 "ShoalKafka",
                 "CSQLite",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What an application's executable opts into: the command group
+        // (`node`, `replay`, `state`, `demo`, ...), the demo, and the HTTP
+        // server for health and Prometheus metrics. The runtime stays free of them.
+        .target(
+            name: "ShoalApp",
+            dependencies: [
+                "Shoal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -75,7 +89,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ShoalCLI",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "ShoalApp"],
             swiftSettings: swiftSettings
         ),
         // A consumer-group member run as its own process by the tests.
@@ -92,14 +106,14 @@ let package = Package(
         // The README's first example, verbatim: it must build as a user copies it.
         .executableTarget(
             name: "QuickStart",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "ShoalApp"],
             path: "Examples/QuickStart",
             swiftSettings: swiftSettings
         ),
         // The tests' Shoal application, run as node processes.
         .executableTarget(
             name: "CounterApp",
-            dependencies: ["Shoal"],
+            dependencies: ["Shoal", "ShoalApp"],
             path: "Tests/CounterApp",
             swiftSettings: swiftSettings
         ),
@@ -113,25 +127,25 @@ let package = Package(
         // The samples: one application each, with the whole command group.
         .executableTarget(
             name: "FraudDetection",
-            dependencies: ["Shoal", "SampleSupport"],
+            dependencies: ["Shoal", "ShoalApp", "SampleSupport"],
             path: "Samples/FraudDetection/Sources",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "InventoryAlerts",
-            dependencies: ["Shoal", "SampleSupport"],
+            dependencies: ["Shoal", "ShoalApp", "SampleSupport"],
             path: "Samples/InventoryAlerts/Sources",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "FleetMonitoring",
-            dependencies: ["Shoal", "SampleSupport"],
+            dependencies: ["Shoal", "ShoalApp", "SampleSupport"],
             path: "Samples/FleetMonitoring/Sources",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "CustomerJourney",
-            dependencies: ["Shoal", "SampleSupport"],
+            dependencies: ["Shoal", "ShoalApp", "SampleSupport"],
             path: "Samples/CustomerJourney/Sources",
             swiftSettings: swiftSettings
         ),
@@ -150,7 +164,7 @@ let package = Package(
         .testTarget(
             name: "ShoalTests",
             dependencies: [
-                "Shoal", "ShoalTesting", "CounterApp", "QuickStart", "TestSupport",
+                "Shoal", "ShoalApp", "ShoalTesting", "CounterApp", "QuickStart", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings
@@ -158,7 +172,7 @@ let package = Package(
         // The samples' tests: planted cases caught on a node and by replay, golden files.
         .testTarget(
             name: "SampleTests",
-            dependencies: ["Shoal", "ShoalTesting", "TestSupport", "SampleSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring", "CustomerJourney"],
+            dependencies: ["Shoal", "ShoalApp", "ShoalTesting", "TestSupport", "SampleSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring", "CustomerJourney"],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

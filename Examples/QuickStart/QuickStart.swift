@@ -1,4 +1,5 @@
 import Shoal
+import ShoalApp
 
 struct Payment: Codable, Sendable { var account: String; var amount: Int }
 

@@ -1,4 +1,5 @@
 import Shoal
+import ShoalApp
 
 @main
 enum ShoalMain {

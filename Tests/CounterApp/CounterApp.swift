@@ -1,5 +1,6 @@
 import Foundation
 import Shoal
+import ShoalApp
 
 /// The tests' application: a counter per key that folds amounts and emits
 /// a running total per event.

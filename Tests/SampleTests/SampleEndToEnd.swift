@@ -1,6 +1,7 @@
 import Foundation
 import SampleSupport
 @testable import Shoal
+@testable import ShoalApp
 import ShoalKafka
 import TestSupport
 import Testing

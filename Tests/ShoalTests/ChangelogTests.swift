@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shoal
+@testable import ShoalApp
 import Testing
 @testable import CounterApp
 

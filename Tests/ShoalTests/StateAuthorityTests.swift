@@ -1,5 +1,6 @@
 import Foundation
 @testable import Shoal
+@testable import ShoalApp
 import Testing
 
 /// `APP state` over directories that hold several copies of a partition

@@ -1,4 +1,5 @@
 import Shoal
+import ShoalApp
 
 /// Customer journeys on a stream of shop events: web sessions by
 /// inactivity gap with a summary of each, and an offer for a customer who

@@ -1,4 +1,5 @@
 import Shoal
+import ShoalApp
 
 /// Fleet monitoring on a stream of vehicle telemetry: engines running hot
 /// over a rolling window, vehicles that stop reporting, and trips not

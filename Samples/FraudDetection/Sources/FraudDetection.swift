@@ -1,4 +1,5 @@
 import Shoal
+import ShoalApp
 
 /// Fraud detection on a stream of card payments: bursts of low-value
 /// payments per account, card or IP; one IP used by many accounts;

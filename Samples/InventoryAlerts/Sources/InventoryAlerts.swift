@@ -1,4 +1,5 @@
 import Shoal
+import ShoalApp
 
 /// Inventory alerts on a stream of stock movements: stock per SKU and
 /// warehouse, a low-stock alert and a reorder once per crossing of the

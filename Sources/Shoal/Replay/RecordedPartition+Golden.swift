@@ -39,7 +39,7 @@ extension RecordedPartition {
 extension ReplayResult {
     /// The result with every output and state re-encoded as golden files
     /// hold them, for comparing with one.
-    var normalized: ReplayResult {
+    package var normalized: ReplayResult {
         var copy = self
         copy.outputs = outputs.map { output in
             var output = output

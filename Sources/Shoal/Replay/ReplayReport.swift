@@ -2,14 +2,14 @@ import Foundation
 
 /// How the replay command prints: JSON lines on standard output, the
 /// summary and progress on standard error.
-enum ReplayReport {
-    static func print(_ result: ReplayResult) {
+package enum ReplayReport {
+    package static func print(_ result: ReplayResult) {
         for text in lines(result) { Swift.print(text) }
     }
 
     /// The result as JSON lines: outputs, then final states, then failures.
     /// A golden file holds exactly these lines.
-    static func lines(_ result: ReplayResult) -> [String] {
+    package static func lines(_ result: ReplayResult) -> [String] {
         var lines: [String] = []
         for output in result.outputs {
             lines.append(encode(["output": output.id, "topic": output.topic, "key": output.key ?? NSNull(), "value": json(output.value)]))
@@ -23,7 +23,7 @@ enum ReplayReport {
         return lines
     }
 
-    static func print(_ diff: ReplayDiff) {
+    package static func print(_ diff: ReplayDiff) {
         for (kind, changes) in [("added", diff.added), ("removed", diff.removed), ("changed", diff.changed)] {
             for change in changes {
                 line([
@@ -41,22 +41,22 @@ enum ReplayReport {
         }
     }
 
-    static func counts(_ diff: ReplayDiff) -> String {
+    package static func counts(_ diff: ReplayDiff) -> String {
         "outputs: \(diff.added.count) added, \(diff.removed.count) removed, \(diff.changed.count) changed; "
             + "\(diff.states.count) states differ" + (diff.isEmpty ? " — no differences" : "")
     }
 
-    static func summary(_ text: String) {
+    package static func summary(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    static func json(_ bytes: [UInt8]) -> Any {
+    package static func json(_ bytes: [UInt8]) -> Any {
         (try? CanonicalJSON.object(bytes)) ?? String(decoding: bytes, as: UTF8.self)
     }
 
     /// `bytes` re-encoded the way golden files hold JSON (sorted keys), so
     /// that both sides of a comparison are written alike.
-    static func normalized(_ bytes: [UInt8]) -> [UInt8] {
+    package static func normalized(_ bytes: [UInt8]) -> [UInt8] {
         Array(encode(json(bytes)).utf8)
     }
 

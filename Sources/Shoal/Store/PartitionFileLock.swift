@@ -3,7 +3,7 @@ import Foundation
 /// Exclusive ownership of a partition's database file across processes: an
 /// advisory `flock` on a side file `<database>.lock`, released when this is
 /// deinitialized or the process dies (even by SIGKILL).
-final class PartitionFileLock {
+package final class PartitionFileLock {
     let path: String
     private let descriptor: Int32
 
@@ -48,7 +48,7 @@ extension PartitionFileLock {
     /// Whether a process (a node's shard or standby copy) holds the lock of
     /// the file at `database` now. Asks with a shared lock taken and
     /// released at once, so it never keeps a node waiting for long.
-    static func isHeld(database: String) -> Bool {
+    package static func isHeld(database: String) -> Bool {
         let descriptor = open(database + ".lock", O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }

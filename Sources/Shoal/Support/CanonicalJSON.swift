@@ -2,7 +2,7 @@ import Foundation
 
 /// JSON as Shoal writes it: keys sorted, so that the same value is always
 /// the same bytes (snapshots, outputs, state lines, golden files).
-enum CanonicalJSON {
+package enum CanonicalJSON {
     /// For `Encodable` values: outputs, states, replay events.
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -15,13 +15,13 @@ enum CanonicalJSON {
     /// values states and outputs hold (`ShoalBenchmarks json`). What the
     /// fast path does not write exactly as Foundation would, Foundation
     /// encodes again (see `JSONTapeWriter`).
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
+    package static func encode(_ value: some Encodable) throws -> [UInt8] {
         do { return try tapeEncoded(value) } catch {}
         return Array(try encoder.encode(value))
     }
 
     /// The fast path's bytes; throws where it leaves the value to Foundation.
-    static func tapeEncoded<T: Encodable>(_ value: T) throws -> [UInt8] {
+    package static func tapeEncoded<T: Encodable>(_ value: T) throws -> [UInt8] {
         let writer = JSONTapeWriter()
         // The encoders hold the writer unretained: it must live until they are done.
         defer { withExtendedLifetime(writer) {} }
@@ -40,7 +40,7 @@ enum CanonicalJSON {
     /// exactly as Foundation would (an escaped lone surrogate, `1.0` for an
     /// integer, `Data`, `URL`, `Decimal`, any error), Foundation's decoder
     /// decodes it again and its result or error is the answer.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) throws -> T {
         // Not through an optional: `T?` of a generic `T` looked its type
         // metadata up on every call (`perf`, `ShoalBenchmarks replay`).
         do { return try tapeDecoded(type, from: bytes) } catch {}
@@ -49,7 +49,7 @@ enum CanonicalJSON {
 
     /// The tape decoder's value, or nil where it leaves the decision to
     /// Foundation.
-    static func tapeDecode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) -> T? {
+    package static func tapeDecode<T: Decodable>(_ type: T.Type, from bytes: UnsafeRawBufferPointer) -> T? {
         try? tapeDecoded(type, from: bytes)
     }
 
@@ -64,22 +64,22 @@ enum CanonicalJSON {
     }
 
     /// `type` decoded from JSON `bytes` (see ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: some ContiguousBytes) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: some ContiguousBytes) throws -> T {
         try bytes.withUnsafeBytes { try decode(type, from: $0) }
     }
 
     /// A parsed JSON value (any fragment) from `bytes`.
-    static func object(_ bytes: some Sequence<UInt8>) throws -> Any {
+    package static func object(_ bytes: some Sequence<UInt8>) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     }
 
     /// A parsed JSON value written back with sorted keys and unescaped slashes.
-    static func data(_ object: Any) throws -> Data {
+    package static func data(_ object: Any) throws -> Data {
         try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
     }
 
     /// `object` as one line of text, or "" if it is not JSON.
-    static func line(_ object: Any) -> String {
+    package static func line(_ object: Any) -> String {
         (try? data(object)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import Shoal
 import ShoalKafka
 
 /// Writes a load generator's records to Kafka, at a steady rate or as fast

@@ -1,3 +1,4 @@
+import Shoal
 import Foundation
 
 /// One partition file found under a data directory, and what it is.

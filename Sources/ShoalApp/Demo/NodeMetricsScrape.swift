@@ -1,3 +1,4 @@
+import Shoal
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking

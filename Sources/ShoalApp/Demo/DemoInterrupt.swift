@@ -1,3 +1,4 @@
+import Shoal
 import Dispatch
 import Foundation
 import Synchronization

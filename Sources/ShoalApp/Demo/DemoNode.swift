@@ -1,3 +1,4 @@
+import Shoal
 import Foundation
 
 /// One node process the demo starts: the application's own executable

@@ -1,3 +1,4 @@
+import Shoal
 import ArgumentParser
 
 /// The command group every Shoal application embeds, so that all of them

@@ -1,3 +1,4 @@
+import Shoal
 import ArgumentParser
 import Foundation
 
