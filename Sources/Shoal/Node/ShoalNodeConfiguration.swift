@@ -39,7 +39,7 @@ public struct ShoalNodeConfiguration: Sendable {
         /// partition's file (a rebalance between two nodes on one machine).
         public var lockTimeout: Duration
         /// How hard each commit is pushed to the disk.
-        public var synchronous: PartitionStore.Synchronous
+        public var synchronous: StoreSynchronous
         /// How long a hand-off waits for the outputs of its last commit to be
         /// delivered; undelivered ones are sent again by the next owner.
         public var publishTimeout: Duration
@@ -53,7 +53,7 @@ public struct ShoalNodeConfiguration: Sendable {
 
         public init(
             checkpointInterval: Duration = .milliseconds(100), lockTimeout: Duration = .seconds(10),
-            synchronous: PartitionStore.Synchronous = .normal, publishTimeout: Duration = .seconds(10),
+            synchronous: StoreSynchronous = .normal, publishTimeout: Duration = .seconds(10),
             journalRetention: Int64 = 1_000_000,
             undecodableSnapshots: UndecodableSnapshotPolicy = .deadLetter
         ) {

@@ -1,7 +1,7 @@
 /// How a partition's file relates to the changelog, kept in its `meta` table.
-public struct StoreReplication: Sendable, Hashable {
+package struct StoreReplication: Sendable, Hashable {
     /// What wrote the file's current content.
-    public enum Role: String, Sendable, Hashable {
+    package enum Role: String, Sendable, Hashable {
         /// A shard processing records (its content may be ahead of the changelog).
         case active
         /// A copy folded from the changelog and nothing else (a standby).
@@ -10,23 +10,23 @@ public struct StoreReplication: Sendable, Hashable {
         case restoring
     }
 
-    public var role: Role?
+    package var role: Role?
     /// The shard instance that last wrote it as `active`.
-    public var writer: Int64?
+    package var writer: Int64?
     /// The changelog offset the file reflects: for a replica every record
     /// before it and none after; for an active file at least those before it.
-    public var changelogNext: Int64?
+    package var changelogNext: Int64?
     /// The input offset of the last progress the owner saw replicated.
-    public var replicatedInput: Int64?
+    package var replicatedInput: Int64?
 }
 
 /// How far a file's commits reached the changelog: the changelog offset
 /// after the last delivered progress record, and that record's input offset.
-public struct ChangelogPosition: Sendable, Hashable {
-    public var next: Int64
-    public var input: Int64
+package struct ChangelogPosition: Sendable, Hashable {
+    package var next: Int64
+    package var input: Int64
 
-    public init(next: Int64, input: Int64) {
+    package init(next: Int64, input: Int64) {
         self.next = next
         self.input = input
     }
@@ -39,7 +39,7 @@ extension PartitionStore {
     private static let inputKey = "changelog.input"
 
     /// The file's replication bookkeeping.
-    public func replication() throws(StoreError) -> StoreReplication {
+    package func replication() throws(StoreError) -> StoreReplication {
         try withConnection { connection throws(StoreError) in
             let query = try connection.statement("SELECT name, value FROM meta WHERE name LIKE 'changelog.%'")
             defer { query.reset() }
@@ -59,7 +59,7 @@ extension PartitionStore {
     }
 
     /// Records the file's role, writer and changelog position (nil fields are left as they are).
-    public func setReplication(role: StoreReplication.Role? = nil, writer: Int64? = nil, changelogNext: Int64? = nil) throws(StoreError) {
+    package func setReplication(role: StoreReplication.Role? = nil, writer: Int64? = nil, changelogNext: Int64? = nil) throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 try Self.setMeta(role.map { (Self.roleKey, $0.rawValue) }, connection)
@@ -86,7 +86,7 @@ extension PartitionStore {
 
     /// Empties the file for a full restore and marks it `restoring`, in one
     /// transaction: a file left so by a crash is restored again, never used.
-    public func beginRestore() throws(StoreError) {
+    package func beginRestore() throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 for table in ["journal", "snapshots", "timers", "outbox", "progress"] {
@@ -101,7 +101,7 @@ extension PartitionStore {
     }
 
     /// Applies restored snapshots, removals and timers, in one transaction.
-    public func applyRestored(snapshots: [Snapshot], removed: [EntityID], timers: [StoredTimers]) throws(StoreError) {
+    package func applyRestored(snapshots: [Snapshot], removed: [EntityID], timers: [StoredTimers]) throws(StoreError) {
         var commit = StoreCommit(nextOffset: 0)
         commit.snapshots = snapshots
         commit.expired = removed
@@ -117,7 +117,7 @@ extension PartitionStore {
     /// ones), the progress, the journal cut at the restored offset (the
     /// records after it are processed again), and the file's role and
     /// changelog position, in one transaction.
-    public func finishRestore(
+    package func finishRestore(
         outputs: [OutboxEntry], progress: StoreProgress?, role: StoreReplication.Role, changelogNext: Int64
     ) throws(StoreError) {
         try withConnection { connection throws(StoreError) in
@@ -142,7 +142,7 @@ extension PartitionStore {
 
 extension PartitionStore {
     /// Records how far the file's commits reached the changelog.
-    public func setReplicated(_ position: ChangelogPosition) throws(StoreError) {
+    package func setReplicated(_ position: ChangelogPosition) throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 try Self.setPosition(position, connection)

@@ -4,7 +4,7 @@ extension PartitionStore {
     /// - Throws: ``StoreError`` (`full`, `io`, ...) naming the file; nothing
     ///   of this commit is kept then.
     @discardableResult
-    public func commit(_ commit: StoreCommit) throws(StoreError) -> [OutboxEntry] {
+    package func commit(_ commit: StoreCommit) throws(StoreError) -> [OutboxEntry] {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 try write(commit, progress: true, connection)
@@ -26,7 +26,7 @@ extension PartitionStore {
     }
 
     /// Where the partition stands; nil for a file nothing was committed to.
-    public func progress() throws(StoreError) -> StoreProgress? {
+    package func progress() throws(StoreError) -> StoreProgress? {
         try withConnection { connection throws(StoreError) in
             let query = try connection.statement("SELECT next_offset, snapshot_offset, max_event_time FROM progress WHERE id = 1")
             defer { query.reset() }

@@ -1,6 +1,6 @@
 extension PartitionStore {
     /// An entity's snapshot, if one was saved (a primary-key lookup).
-    public func snapshot(entity: String, key: String) throws(StoreError) -> Snapshot? {
+    package func snapshot(entity: String, key: String) throws(StoreError) -> Snapshot? {
         try rows("SELECT \(Self.snapshotColumns) FROM snapshots WHERE entity = ? AND key = ?", Self.snapshot) {
             $0.bind(1, entity)
             $0.bind(2, key)
@@ -8,7 +8,7 @@ extension PartitionStore {
     }
 
     /// Every snapshot, sorted by entity type and key (optionally narrowed).
-    public func snapshots(entity: String? = nil, key: String? = nil) throws(StoreError) -> [Snapshot] {
+    package func snapshots(entity: String? = nil, key: String? = nil) throws(StoreError) -> [Snapshot] {
         let sql = """
             SELECT \(Self.snapshotColumns) FROM snapshots
             WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR key = ?2) ORDER BY entity, key
@@ -20,7 +20,7 @@ extension PartitionStore {
     }
 
     /// Journal rows from `offset` on, in offset order, at most `limit`.
-    public func journal(from offset: Int64, limit: Int = .max) throws(StoreError) -> [JournalEntry] {
+    package func journal(from offset: Int64, limit: Int = .max) throws(StoreError) -> [JournalEntry] {
         let sql = "SELECT \(Self.journalColumns) FROM journal WHERE offset >= ? ORDER BY offset LIMIT ?"
         return try rows(sql, Self.journalEntry) {
             $0.bind(1, offset)
@@ -30,7 +30,7 @@ extension PartitionStore {
 
     /// One entity's journal rows, in offset order (a scan: the journal has
     /// no per-key index, so that appends stay fast).
-    public func journal(entity: String, key: String) throws(StoreError) -> [JournalEntry] {
+    package func journal(entity: String, key: String) throws(StoreError) -> [JournalEntry] {
         let sql = "SELECT \(Self.journalColumns) FROM journal WHERE entity = ? AND key = ? ORDER BY offset"
         return try rows(sql, Self.journalEntry) {
             $0.bind(1, entity)
@@ -39,12 +39,12 @@ extension PartitionStore {
     }
 
     /// Outputs not yet delivered, oldest first, at most `limit`.
-    public func pendingOutputs(limit: Int = 1_000) throws(StoreError) -> [OutboxEntry] {
+    package func pendingOutputs(limit: Int = 1_000) throws(StoreError) -> [OutboxEntry] {
         try outputs(pendingOnly: true, limit: limit)
     }
 
     /// Every output the outbox still holds (sent or not), oldest first.
-    public func outputHistory() throws(StoreError) -> [OutboxEntry] {
+    package func outputHistory() throws(StoreError) -> [OutboxEntry] {
         try outputs(pendingOnly: false, limit: .max)
     }
 
@@ -83,7 +83,7 @@ extension PartitionStore {
     }
 
     /// Every pending timer of the partition, by entity.
-    public func timers() throws(StoreError) -> [EntityID: [EntityTimer]] {
+    package func timers() throws(StoreError) -> [EntityID: [EntityTimer]] {
         let rows = try rows("SELECT entity, key, name, clock, due FROM timers", Self.timer) { _ in }
         return Dictionary(grouping: rows, by: \.0).mapValues { $0.map(\.1) }
     }
@@ -111,7 +111,7 @@ extension PartitionStore {
     }
 
     /// Marks outputs delivered (after the producer confirmed them).
-    public func markSent(_ ids: [Int64]) throws(StoreError) {
+    package func markSent(_ ids: [Int64]) throws(StoreError) {
         guard !ids.isEmpty else { return }
         try withConnection { connection throws(StoreError) in
             let update = try connection.statement("UPDATE outbox SET sent = 1 WHERE id = ?")
@@ -125,7 +125,7 @@ extension PartitionStore {
 
     /// Retention: drops journal rows before `offset` and delivered outputs
     /// of records before it.
-    public func trim(before offset: Int64) throws(StoreError) {
+    package func trim(before offset: Int64) throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 let journal = try connection.statement("DELETE FROM journal WHERE offset < ?")

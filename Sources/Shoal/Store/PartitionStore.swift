@@ -8,9 +8,9 @@ import Synchronization
 /// One process opens a partition's file at a time (``PartitionFileLock``);
 /// readers such as `APP state` open it read-only without the lock (WAL mode
 /// lets them read while a node writes).
-public final class PartitionStore: Sendable {
+package final class PartitionStore: Sendable {
     /// The database file.
-    public let path: String
+    package let path: String
     private let state: Mutex<Connection?>
 
     /// Runs `body` with the connection, serialized with every other use.
@@ -22,7 +22,7 @@ public final class PartitionStore: Sendable {
     }
 
     /// Closes the file and releases it to the next owner. Later calls throw.
-    public func close() {
+    package func close() {
         let connection = state.withLock { connection in
             defer { connection = nil }
             return connection
@@ -67,7 +67,7 @@ public final class PartitionStore: Sendable {
     /// waiting up to `lockTimeout` for another process to release it.
     /// - Throws: ``StoreError`` naming the file: `locked`, `corrupt`,
     ///   `newerSchema`, `io`.
-    public init(path: String, lockTimeout: Duration = .seconds(10), synchronous: Synchronous = .normal) throws(StoreError) {
+    package init(path: String, lockTimeout: Duration = .seconds(10), synchronous: Synchronous = .normal) throws(StoreError) {
         self.path = path
         let lock = try PartitionFileLock(database: path, timeout: lockTimeout)
         try Self.createPrivately(path)
@@ -78,7 +78,7 @@ public final class PartitionStore: Sendable {
     }
 
     /// Opens an existing file read-only, without taking the lock.
-    public init(readingAt path: String) throws(StoreError) {
+    package init(readingAt path: String) throws(StoreError) {
         self.path = path
         let sqlite = try SQLiteConnection(path: path, readOnly: true, create: false)
         try sqlite.execute("PRAGMA busy_timeout = 5000")
@@ -90,13 +90,7 @@ public final class PartitionStore: Sendable {
     }
 
     /// How hard SQLite pushes each commit to the disk.
-    public enum Synchronous: String, Sendable {
-        /// Survives a crash of the process (kill -9); a power loss can undo
-        /// the last commits, never corrupt the file. WAL's usual setting.
-        case normal = "NORMAL"
-        /// Every commit reaches the disk before it returns.
-        case full = "FULL"
-    }
+    package typealias Synchronous = StoreSynchronous
 
     private static func createPrivately(_ path: String) throws(StoreError) {
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)

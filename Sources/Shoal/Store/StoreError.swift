@@ -36,3 +36,12 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "StoreError.\(code): \(reason)" }
 }
+
+/// How hard SQLite pushes each commit to the disk.
+public enum StoreSynchronous: String, Sendable {
+    /// Survives a crash of the process (kill -9); a power loss can undo
+    /// the last commits, never corrupt the file. WAL's usual setting.
+    case normal = "NORMAL"
+    /// Every commit reaches the disk before it returns.
+    case full = "FULL"
+}

@@ -1,14 +1,14 @@
 /// One applied record, as the journal keeps it.
-public struct JournalEntry: Sendable, Hashable {
-    public var offset: Int64
-    public var entity: String
-    public var key: String
+package struct JournalEntry: Sendable, Hashable {
+    package var offset: Int64
+    package var entity: String
+    package var key: String
     /// The record's value, as it came from Kafka.
-    public var event: [UInt8]?
+    package var event: [UInt8]?
     /// Event time in milliseconds since the epoch, when known.
-    public var eventTime: Int64?
+    package var eventTime: Int64?
 
-    public init(offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?) {
+    package init(offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?) {
         self.offset = offset
         self.entity = entity
         self.key = key
@@ -19,16 +19,16 @@ public struct JournalEntry: Sendable, Hashable {
 
 /// An entity's encoded state, with the version of its state type, the
 /// offset of the last record it reflects and the timers fired since.
-public struct Snapshot: Sendable, Hashable {
-    public var entity: String
-    public var key: String
-    public var version: Int64
-    public var offset: Int64
-    public var state: [UInt8]
+package struct Snapshot: Sendable, Hashable {
+    package var entity: String
+    package var key: String
+    package var version: Int64
+    package var offset: Int64
+    package var state: [UInt8]
     /// Timer firings the state reflects since the record at `offset`.
-    public var firings: Int64
+    package var firings: Int64
 
-    public init(entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0) {
+    package init(entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0) {
         self.entity = entity
         self.key = key
         self.version = version
@@ -39,12 +39,12 @@ public struct Snapshot: Sendable, Hashable {
 }
 
 /// An entity's pending timers, as a commit replaces them.
-public struct StoredTimers: Sendable, Hashable {
-    public var entity: String
-    public var key: String
-    public var timers: [EntityTimer]
+package struct StoredTimers: Sendable, Hashable {
+    package var entity: String
+    package var key: String
+    package var timers: [EntityTimer]
 
-    public init(entity: String, key: String, timers: [EntityTimer]) {
+    package init(entity: String, key: String, timers: [EntityTimer]) {
         self.entity = entity
         self.key = key
         self.timers = timers
@@ -52,25 +52,25 @@ public struct StoredTimers: Sendable, Hashable {
 }
 
 /// An output a handler emitted, kept until the producer delivered it.
-public struct OutboxEntry: Sendable, Hashable {
+package struct OutboxEntry: Sendable, Hashable {
     /// The row's id, assigned by the store (nil before it is written).
-    public var id: Int64?
+    package var id: Int64?
     /// The source record's offset and the output's position among its outputs.
-    public var sourceOffset: Int64
-    public var position: Int64
-    public var topic: String
-    public var key: [UInt8]?
-    public var value: [UInt8]?
+    package var sourceOffset: Int64
+    package var position: Int64
+    package var topic: String
+    package var key: [UInt8]?
+    package var value: [UInt8]?
     /// Headers, encoded by ``OutboxEntry/encodeHeaders(_:)``.
-    public var headers: [UInt8]?
+    package var headers: [UInt8]?
     /// The source record's timestamp (ms), which the output carries as its
     /// own, as Kafka Streams does: a later stage's event time and the
     /// end-to-end latency both start at the original record. A timer's
     /// outputs carry the time it was due; nil when the source has no
     /// timestamp (the producer stamps it when it publishes).
-    public var timestamp: Int64?
+    package var timestamp: Int64?
 
-    public init(
+    package init(
         id: Int64? = nil, sourceOffset: Int64, position: Int64, topic: String,
         key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?, timestamp: Int64? = nil
     ) {
@@ -88,37 +88,37 @@ public struct OutboxEntry: Sendable, Hashable {
 /// What one commit writes, in one transaction: the journal rows of the
 /// records applied since the last commit, the snapshots taken, the outputs
 /// emitted, and the next offset to read.
-public struct StoreCommit: Sendable {
-    public var journal: [JournalEntry] = []
-    public var snapshots: [Snapshot] = []
-    public var outputs: [OutboxEntry] = []
+package struct StoreCommit: Sendable {
+    package var journal: [JournalEntry] = []
+    package var snapshots: [Snapshot] = []
+    package var outputs: [OutboxEntry] = []
     /// Entities whose pending timers changed, each with all of them now.
-    public var timers: [StoredTimers] = []
+    package var timers: [StoredTimers] = []
     /// Entities whose state expired: their snapshots are deleted.
-    public var expired: [EntityID] = []
+    package var expired: [EntityID] = []
     /// The largest event time of the records before `nextOffset` (the
     /// partition's clock), when any had one.
-    public var maxEventTime: EventTime?
+    package var maxEventTime: EventTime?
     /// The next offset to consume after this commit.
-    public var nextOffset: Int64
+    package var nextOffset: Int64
     /// Set when `snapshots` hold every entity changed before `nextOffset`:
     /// recovery then replays the journal from here only.
-    public var snapshotsComplete = false
+    package var snapshotsComplete = false
     /// How far earlier commits reached the changelog, when the owner
     /// learnt of a newer delivery (see ``StoreReplication``).
-    public var replicated: ChangelogPosition?
+    package var replicated: ChangelogPosition?
 
-    public init(nextOffset: Int64) {
+    package init(nextOffset: Int64) {
         self.nextOffset = nextOffset
     }
 }
 
 /// Where a partition stands in its file.
-public struct StoreProgress: Sendable, Hashable {
+package struct StoreProgress: Sendable, Hashable {
     /// The next offset to consume.
-    public var nextOffset: Int64
+    package var nextOffset: Int64
     /// Journal rows at or after this offset are not in the snapshots yet.
-    public var snapshotOffset: Int64
+    package var snapshotOffset: Int64
     /// The partition clock's largest event time at `nextOffset`.
-    public var maxEventTime: EventTime?
+    package var maxEventTime: EventTime?
 }
