@@ -1,11 +1,10 @@
-import Foundation
+// The example of Sources/Shoal/Shoal.docc/GettingStarted.md, compiled and
+// run as a test: the article shows the part between the markers verbatim.
+// example:begin
 import Logging
 import Shoal
 import Testing
 
-// The example of Sources/Shoal/Shoal.docc/GettingStarted.md, compiled and
-// run as a test: the article shows the part between the markers verbatim.
-// example:begin
 struct TemperatureReading: Codable, Sendable {
     var thermometer: String
     var celsius: Double
@@ -41,7 +40,8 @@ let thermometers = Topology { topology in
     topology.route(topic: "readings", to: Thermometer.self, key: .field(\TemperatureReading.thermometer))
 }
 
-/// A node: joins the group, runs a shard for each partition it is assigned.
+/// A node: joins the group, runs a shard for each partition it is assigned,
+/// until its task is cancelled.
 func runThermometerNode(brokers: [String], data: String) async throws {
     let configuration = ShoalNodeConfiguration(brokers: brokers, group: "thermometers", dataDirectory: data)
     let node = ShoalNode(configuration: configuration, topology: thermometers, logger: Logger(label: "thermometers"))

@@ -5,6 +5,9 @@ import ShoalKafka
 /// (`node`, `topics`, `broker`, ...).
 ///
 /// ```swift
+/// import Shoal
+/// import ShoalApp
+///
 /// struct Fraud: ShoalApplication {
 ///     static let topics: [EmbeddedBroker.Topic] = [.init(name: "payments", partitions: 8)]
 ///     static let topology = Topology { topology in
