@@ -33,7 +33,7 @@ struct SampleEndToEnd: Sendable {
         self.executable = executable
         topics = application.topics
         alertTopics = application.alertTopics
-        changelogPartitions = (try? application.changelogTopic(group: "sample").partitions) ?? 1
+        changelogPartitions = application.changelogTopic(group: "sample").partitions
         self.records = records
         self.expected = Set(expected.map { "\($0.rule) \($0.key)" })
     }

@@ -1,11 +1,9 @@
 import Foundation
 import Shoal
+import ShoalApp
 import Testing
 @testable import CounterApp
 
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 extension NodeProcessTests {
     /// `node --metrics-port 0` serves Prometheus text with the runtime's
@@ -52,17 +50,10 @@ extension NodeProcessTests {
         return Int(line[start...].prefix { $0.isNumber })
     }
 
-    /// Through a completion handler: cancelling a task that awaits
-    /// `URLSession.data(from:)` can crash FoundationNetworking on Linux.
     func get(_ address: String) async throws -> (body: String, status: Int) {
-        let url = try #require(URL(string: address))
-        let (data, status, error) = await withCheckedContinuation { continuation in
-            URLSession.shared.dataTask(with: url) { data, response, error in
-                continuation.resume(returning: (data, (response as? HTTPURLResponse)?.statusCode ?? 0, error))
-            }.resume()
-        }
-        if let error { throw error }
-        return (String(decoding: data ?? Data(), as: UTF8.self), status)
+        let response = await HTTPGet.fetch(try #require(URL(string: address)))
+        if let error = response.error { throw error }
+        return (String(decoding: response.body ?? Data(), as: UTF8.self), response.status)
     }
 }
 

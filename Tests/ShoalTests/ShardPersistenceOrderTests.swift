@@ -26,7 +26,7 @@ struct ShardPersistenceOrderTests {
         )
         let commits = 40
         let taken = TakenOffsets()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
             await withTaskGroup(of: Void.self) { checkpoints in
                 for _ in 0..<commits {

@@ -44,7 +44,7 @@ extension ShoalApplication {
     /// The changelog topic nodes of `group` replicate state to: named from
     /// the group, with as many partitions as the application's input topics.
     /// A real cluster needs it with `cleanup.policy=compact`.
-    public static func changelogTopic(group: String) throws -> EmbeddedBroker.Topic {
+    public static func changelogTopic(group: String) -> EmbeddedBroker.Topic {
         let inputs = Set(topology.inputTopics)
         let partitions = topics.filter { inputs.contains($0.name) }.map(\.partitions).max() ?? 1
         return EmbeddedBroker.Topic(
@@ -60,12 +60,12 @@ extension ShoalApplication {
     /// Every topic a deployment of the application needs: its own, the
     /// dead-letter topic and, given the group, the group's changelog and
     /// members topics.
-    public static func deploymentTopics(group: String?) throws -> [EmbeddedBroker.Topic] {
+    public static func deploymentTopics(group: String?) -> [EmbeddedBroker.Topic] {
         var all = topics
         if !all.contains(where: { $0.name == ShoalNodeConfiguration.defaultDeadLetterTopic }) {
             all.append(.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1))
         }
-        if let group { all += [try changelogTopic(group: group), membersTopic(group: group)] }
+        if let group { all += [changelogTopic(group: group), membersTopic(group: group)] }
         return all
     }
 }

@@ -77,6 +77,12 @@ struct EntityTurn: Sendable {
         "timer \(timer.name) of \(id) threw \(times(tries)): \(error)"
     }
 
+    /// Why a timer firing gave up with its entity gone: it threw and its
+    /// saved state could not be activated again.
+    static func timerLost(_ timer: EntityTimer, of id: EntityID, _ error: any Error) -> String {
+        "timer \(timer.name) of \(id) threw (\(error)) and the entity could not be activated again"
+    }
+
     /// "once" or "3 times".
     static func times(_ tries: Int) -> String { tries == 1 ? "once" : "\(tries) times" }
 }

@@ -100,7 +100,7 @@ extension Shard {
                 let reason = EntityTurn.timerFailure(timer, of: id, tries: tries, error)
                 await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
             case .lost(let error, _):
-                let reason = "timer \(timer.name) of \(id) threw (\(error)) and the entity could not be activated again"
+                let reason = EntityTurn.timerLost(timer, of: id, error)
                 await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
                 return nil
             }

@@ -15,7 +15,7 @@ struct TopicsCommand: ParsableCommand {
 
     func run() throws {
         let application = try ShoalApplicationMain.application(for: "topics")
-        for topic in try application.deploymentTopics(group: group) {
+        for topic in application.deploymentTopics(group: group) {
             print(topic)
         }
     }

@@ -38,7 +38,7 @@ final class AlertFeed: Sendable {
 
     /// Reads until the task is cancelled.
     func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.consumer.run() }
             defer { consumer.triggerShutdown() }
             for await batch in consumer.records {

@@ -36,7 +36,7 @@ struct DemoRun: Sendable {
         }
         let records = Array(load)
         try prepareDataDirectory()
-        let broker = try EmbeddedBroker(topics: try application.deploymentTopics(group: "demo"), logger: logger)
+        let broker = try EmbeddedBroker(topics: application.deploymentTopics(group: "demo"), logger: logger)
         console.line("embedded broker at \(broker.bootstrapServers); data in \(data)")
         let interrupt = DemoInterrupt()
         interrupt.listen()

@@ -1,8 +1,5 @@
 import Shoal
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// What the demo reads off a node's `/metrics` page: the sums of a few
 /// series (over their labels), as Prometheus text gives them.
@@ -22,20 +19,9 @@ struct NodeMetricsScrape: Sendable {
     }
 
     /// The body at `url`, or nil when nothing answers within a second.
-    ///
-    /// Through a completion handler, not `URLSession.data(for:)`: on Linux,
-    /// cancelling a task awaiting that call (the demo stopping mid-scrape)
-    /// can crash FoundationNetworking ("a task that is not in the
-    /// registry"). A continuation is never cancelled; the request ends
-    /// within its timeout.
     private static func fetch(_ url: URL) async -> Data? {
-        var request = URLRequest(url: url)
-        request.timeoutInterval = 1
-        return await withCheckedContinuation { continuation in
-            URLSession.shared.dataTask(with: request) { data, _, error in
-                continuation.resume(returning: error == nil ? data : nil)
-            }.resume()
-        }
+        let response = await HTTPGet.fetch(url, timeout: 1)
+        return response.error == nil ? response.body : nil
     }
 
     init() {}
