@@ -14,6 +14,10 @@ struct CounterApp: ShoalApplication {
         .init(name: "reminders-fired", partitions: 8),
         .init(name: "visits", partitions: 8),
         .init(name: "sessions-closed", partitions: 8),
+        .init(name: "basket-items", partitions: 8),
+        .init(name: "basket-orders", partitions: 8),
+        .init(name: "basket-notes", partitions: 8),
+        .init(name: "basket-steps", partitions: 16),
     ]
 
     static var topology: Topology {
@@ -21,6 +25,8 @@ struct CounterApp: ShoalApplication {
             topology.route(topic: "counter-events", to: Counter.self, key: .field(\CounterEvent.key)) { counter, event, context in
                 try counter.handle(event, in: context)
             }
+            // The basket's three co-partitioned topics only when asked (`COUNTER_BASKETS`).
+            if ProcessInfo.processInfo.environment["COUNTER_BASKETS"] != nil { Basket.routes(into: &topology) }
             // The timer and session routes only when asked (`COUNTER_REMINDERS`):
             // the other tests count the partitions of the counter topic alone.
             guard ProcessInfo.processInfo.environment["COUNTER_REMINDERS"] != nil else { return }

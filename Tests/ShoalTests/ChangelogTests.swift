@@ -25,7 +25,19 @@ struct ChangelogEntryTests {
         .imageStart(ChangelogImage(group: "g", id: 3)),
         .imageEnd(ChangelogImage(group: "g", id: 3)),
         .imageEnd(ChangelogImage(group: "g", id: 3, records: 41)),
+        // A shard fed by several topics: per-topic offsets ride along.
+        .snapshot(Snapshot(entity: "Basket", key: "b", version: 1, offset: 12, state: [1], sources: ["basket-items": 4, "basket-orders": 7])),
+        .progress(ChangelogProgress(
+            nextOffset: 13, maxEventTime: nil, group: "g", writer: 2, image: 5, topicOffsets: ["basket-items": 5, "basket-orders": 8]
+        )),
     ]
+
+    /// Values of a one-topic shard stay in the first format, which earlier
+    /// Shoals read; only per-topic offsets need the second.
+    @Test func onlyValuesWithPerTopicOffsetsUseTheSecondFormat() {
+        let formats = Self.entries.compactMap { $0.encoded(store: "s").value?.first }
+        #expect(formats == Array(repeating: 1, count: formats.count - 2) + [2, 2])
+    }
 
     func decode(_ key: [UInt8], _ value: [UInt8]?, store: [UInt8]) throws(ChangelogEntry.DecodingFailure) -> ChangelogEntry? {
         let result = key.withUnsafeBytes { key in
@@ -61,9 +73,16 @@ struct ChangelogEntryTests {
         #expect(throws: ChangelogEntry.DecodingFailure.malformed("a record without a key")) {
             try [UInt8]().withUnsafeBytes { value in _ = try ChangelogEntry.decode(key: nil, value: value, store: store) }
         }
-        var newer = key
-        newer[0] = ChangelogEntry.format + 1
-        #expect(throws: ChangelogEntry.DecodingFailure.newerFormat(ChangelogEntry.format + 1)) { try decode(newer, value, store: store) }
+        var newerKey = key
+        newerKey[0] = ChangelogEntry.keyFormat + 1
+        #expect(throws: ChangelogEntry.DecodingFailure.newerFormat("key", ChangelogEntry.keyFormat + 1, supported: ChangelogEntry.keyFormat)) {
+            try decode(newerKey, value, store: store)
+        }
+        var newerValue = value!
+        newerValue[0] = ChangelogEntry.format + 1
+        #expect(throws: ChangelogEntry.DecodingFailure.newerFormat("value", ChangelogEntry.format + 1, supported: ChangelogEntry.format)) {
+            try decode(key, newerValue, store: store)
+        }
         #expect(throws: ChangelogEntry.DecodingFailure.self) { try decode(Array("garbage".utf8), Array("x".utf8), store: store) }
     }
 }
@@ -160,12 +179,12 @@ struct ChangelogNodeTests {
         try broker.createChangelog(group: group, partitions: 8)
         let changelog = ShoalNodeConfiguration.changelogTopic(group: group)
         let (key, value): ([UInt8], [UInt8]?) = switch kind {
-        case "garbage": ([ChangelogEntry.format] + Array("garbage record".utf8), Array("x".utf8))
+        case "garbage": ([ChangelogEntry.keyFormat] + Array("garbage record".utf8), Array("x".utf8))
         case "foreign": ChangelogEntry.progress(ChangelogProgress(nextOffset: 5, maxEventTime: nil, group: "someone-else", writer: 1))
             .encoded(store: "counter-events")
         default: { () -> ([UInt8], [UInt8]?) in
             var (key, value) = ChangelogEntry.removed(entity: "Counter", key: "k").encoded(store: "counter-events")
-            key[0] = ChangelogEntry.format + 1
+            key[0] = ChangelogEntry.keyFormat + 1
             return (key, value)
         }()
         }

@@ -43,6 +43,15 @@ struct ChangelogWriter {
     }
 
     /// The rest of the record, unprefixed.
+    /// Offsets by topic: a count, then each topic and offset, by topic.
+    mutating func offsets(_ offsets: [String: Int64]) {
+        int64(Int64(offsets.count))
+        for (topic, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            string(topic)
+            int64(offset)
+        }
+    }
+
     mutating func tail(_ value: [UInt8]) {
         bytes.append(contentsOf: value)
     }
@@ -110,6 +119,17 @@ struct ChangelogReader {
     }
 
     /// Everything left.
+    mutating func offsets() throws(Truncated) -> [String: Int64] {
+        let count = try int64()
+        guard (0...10_000).contains(count) else { throw Truncated() }
+        var offsets: [String: Int64] = [:]
+        for _ in 0..<count {
+            let topic = try string()
+            offsets[topic] = try int64()
+        }
+        return offsets
+    }
+
     mutating func tail() -> [UInt8] {
         defer { position = bytes.count }
         return Array(bytes[position...])

@@ -2,7 +2,7 @@ extension ChangelogEntry {
     /// Why a record could not be decoded; the caller names the topic,
     /// partition and offset.
     enum DecodingFailure: Error, Equatable {
-        case newerFormat(UInt8)
+        case newerFormat(String, UInt8, supported: UInt8)
         case malformed(String)
     }
 
@@ -15,15 +15,15 @@ extension ChangelogEntry {
         var keyReader = ChangelogReader(key)
         do {
             let format = try keyReader.byte()
-            guard format <= Self.format else { throw DecodingFailure.newerFormat(format) }
+            guard format <= Self.keyFormat else { throw DecodingFailure.newerFormat("key", format, supported: Self.keyFormat) }
             let kindByte = try keyReader.byte()
             guard try keyReader.matches(store) else { return nil }
             guard let kind = Kind(rawValue: kindByte) else { throw DecodingFailure.malformed("unknown record kind \(kindByte)") }
             guard let value else { return try tombstone(kind, &keyReader) }
             var valueReader = ChangelogReader(value)
             let valueFormat = try valueReader.byte()
-            guard valueFormat <= Self.format else { throw DecodingFailure.newerFormat(valueFormat) }
-            return try entry(kind, &keyReader, &valueReader)
+            guard valueFormat <= Self.format else { throw DecodingFailure.newerFormat("value", valueFormat, supported: Self.format) }
+            return try entry(kind, &keyReader, &valueReader, format: valueFormat)
         } catch let failure as DecodingFailure {
             throw failure
         } catch {
@@ -44,7 +44,9 @@ extension ChangelogEntry {
         }
     }
 
-    private static func entry(_ kind: Kind, _ key: inout ChangelogReader, _ value: inout ChangelogReader) throws -> ChangelogEntry {
+    private static func entry(
+        _ kind: Kind, _ key: inout ChangelogReader, _ value: inout ChangelogReader, format: UInt8
+    ) throws -> ChangelogEntry {
         switch kind {
         case .snapshot:
             let entity = try key.string()
@@ -52,8 +54,9 @@ extension ChangelogEntry {
             let version = try value.int64()
             let offset = try value.int64()
             let firings = try value.int64()
+            let sources = format >= 2 ? try value.offsets() : [:]
             return .snapshot(Snapshot(
-                entity: entity, key: entityKey, version: version, offset: offset, state: value.tail(), firings: firings
+                entity: entity, key: entityKey, version: version, offset: offset, state: value.tail(), firings: firings, sources: sources
             ))
         case .timers:
             let entity = try key.string()
@@ -79,7 +82,10 @@ extension ChangelogEntry {
             let group = try value.string()
             let writer = try value.int64()
             let image = value.isAtEnd ? nil : try value.optionalInt64()
-            return .progress(ChangelogProgress(nextOffset: next, maxEventTime: time, group: group, writer: writer, image: image))
+            let topics = format >= 2 ? try value.offsets() : [:]
+            return .progress(ChangelogProgress(
+                nextOffset: next, maxEventTime: time, group: group, writer: writer, image: image, topicOffsets: topics
+            ))
         case .imageStart:
             return .imageStart(ChangelogImage(group: try value.string(), id: try value.int64()))
         case .imageEnd:

@@ -40,6 +40,10 @@ struct ChangelogProgress: Sendable, Hashable {
     /// reads from there instead of from the log's start. Absent in records
     /// of earlier Shoals, and nil before any image.
     var image: Int64? = nil
+    /// In a shard fed by several topics, each topic's next offset (then
+    /// `nextOffset` is the next position in the shard's order); absent
+    /// otherwise.
+    var topicOffsets: [String: Int64] = [:]
 }
 
 /// An image's identity: its writer's group and a number.
@@ -54,8 +58,14 @@ struct ChangelogImage: Sendable, Hashable {
 }
 
 extension ChangelogEntry {
-    /// The record format this Shoal writes; a newer one is refused.
-    static let format: UInt8 = 1
+    /// The record format this Shoal reads; a newer one is refused. Keys
+    /// are always written in format 1 (a compacting cluster keeps the last
+    /// record of each key, so a key's bytes never change); a value is
+    /// written in format 2 only when it carries what format 1 cannot (a
+    /// snapshot's per-topic offsets), so that files of one topic stay
+    /// readable by earlier Shoals.
+    static let format: UInt8 = 2
+    static let keyFormat: UInt8 = 1
 
     enum Kind: UInt8 {
         case snapshot = 0x53  // S
@@ -69,24 +79,27 @@ extension ChangelogEntry {
     /// The record's key and value (nil for a tombstone) for `store`.
     func encoded(store: String) -> (key: [UInt8], value: [UInt8]?) {
         var key = ChangelogWriter()
-        key.byte(Self.format)
+        key.byte(Self.keyFormat)
         key.byte(kind.rawValue)
         key.string(store)
         var value = ChangelogWriter()
-        value.byte(Self.format)
         switch self {
         case .snapshot(let snapshot):
             key.string(snapshot.entity)
             key.string(snapshot.key)
+            value.byte(snapshot.sources.isEmpty ? 1 : 2)
             value.int64(snapshot.version)
             value.int64(snapshot.offset)
             value.int64(snapshot.firings)
+            if !snapshot.sources.isEmpty { value.offsets(snapshot.sources) }
             value.tail(snapshot.state)
         case .removed(let entity, let entityKey):
+            value.byte(1)
             key.string(entity)
             key.string(entityKey)
             return (key.bytes, nil)
         case .timers(let timers):
+            value.byte(1)
             key.string(timers.entity)
             key.string(timers.key)
             guard !timers.timers.isEmpty else { return (key.bytes, nil) }
@@ -97,6 +110,7 @@ extension ChangelogEntry {
                 value.int64(timer.due.milliseconds)
             }
         case .output(let output):
+            value.byte(1)
             key.int64(output.sourceOffset)
             key.int64(output.position)
             value.string(output.topic)
@@ -105,19 +119,24 @@ extension ChangelogEntry {
             value.optionalData(output.headers)
             value.optionalInt64(output.timestamp)
         case .delivered(let sourceOffset, let position):
+            value.byte(1)
             key.int64(sourceOffset)
             key.int64(position)
             return (key.bytes, nil)
         case .progress(let progress):
+            value.byte(progress.topicOffsets.isEmpty ? 1 : 2)
             value.int64(progress.nextOffset)
             value.optionalInt64(progress.maxEventTime?.milliseconds)
             value.string(progress.group)
             value.int64(progress.writer)
             value.optionalInt64(progress.image)
+            if !progress.topicOffsets.isEmpty { value.offsets(progress.topicOffsets) }
         case .imageStart(let image):
+            value.byte(1)
             value.string(image.group)
             value.int64(image.id)
         case .imageEnd(let image):
+            value.byte(1)
             value.string(image.group)
             value.int64(image.id)
             value.optionalInt64(image.records)

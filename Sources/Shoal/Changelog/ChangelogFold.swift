@@ -227,10 +227,10 @@ struct ChangelogFold {
         switch decoded {
         case .success(let entry):
             return entry
-        case .failure(.newerFormat(let format)):
+        case .failure(.newerFormat(let part, let format, let supported)):
             throw ChangelogError(
                 code: .newerFormat,
-                reason: "\(changelog) offset \(record.offset): record format \(format) is newer than this Shoal's (\(ChangelogEntry.format))"
+                reason: "\(changelog) offset \(record.offset): \(part) format \(format) is newer than this Shoal's (\(supported))"
             )
         case .failure(.malformed(let why)):
             throw ChangelogError(code: .undecodable, reason: "\(changelog) offset \(record.offset): the record does not decode: \(why)")
@@ -255,7 +255,9 @@ struct ChangelogFold {
 
     /// The progress to write: the changelog's, as a store's progress.
     var storeProgress: StoreProgress? {
-        progress.map { StoreProgress(nextOffset: $0.nextOffset, snapshotOffset: $0.nextOffset, maxEventTime: $0.maxEventTime) }
+        progress.map {
+            StoreProgress(nextOffset: $0.nextOffset, snapshotOffset: $0.nextOffset, maxEventTime: $0.maxEventTime, topicOffsets: $0.topicOffsets)
+        }
     }
 }
 

@@ -44,14 +44,16 @@ struct ChangelogReplicator: Sendable {
         entries += commit.snapshots.map(ChangelogEntry.snapshot)
         entries += commit.expired.map { ChangelogEntry.removed(entity: $0.type, key: $0.key) }
         entries += delivered.map { ChangelogEntry.delivered(sourceOffset: $0.sourceOffset, position: $0.position) }
-        entries.append(progress(commit.nextOffset, commit.maxEventTime, image: image))
+        entries.append(progress(commit.nextOffset, commit.maxEventTime, image: image, topics: commit.topicOffsets))
         return entries
     }
 
     /// A progress record; `image` is where the last complete image known
     /// to this writer starts in the changelog.
-    func progress(_ nextOffset: Int64, _ maxEventTime: EventTime?, image: Int64? = nil) -> ChangelogEntry {
-        .progress(ChangelogProgress(nextOffset: nextOffset, maxEventTime: maxEventTime, group: group, writer: writer, image: image))
+    func progress(_ nextOffset: Int64, _ maxEventTime: EventTime?, image: Int64? = nil, topics: [String: Int64] = [:]) -> ChangelogEntry {
+        .progress(ChangelogProgress(
+            nextOffset: nextOffset, maxEventTime: maxEventTime, group: group, writer: writer, image: image, topicOffsets: topics
+        ))
     }
 
     /// The records of a full image of `file`: everything a restore needs.
@@ -68,7 +70,7 @@ struct ChangelogReplicator: Sendable {
         }
         entries += try file.pendingOutputs(limit: .max).map(ChangelogEntry.output)
         if let progress = try file.progress() {
-            entries.append(self.progress(progress.nextOffset, progress.maxEventTime, image: previous))
+            entries.append(self.progress(progress.nextOffset, progress.maxEventTime, image: previous, topics: progress.topicOffsets))
         }
         var end = mark
         end.records = Int64(entries.count - 1)

@@ -14,27 +14,30 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
             ($0.services, $0.consumer, Set($0.shards.keys).union($0.restoring.keys), $0.standbys)
         }
         guard let services else { return [:] }
+        // One shard per lead partition; the consumer assigns the followers'
+        // partitions of the same number with it.
+        let shards = partitions.filter { services.coPartitioning.shard(of: $0) == $0 && !owned.contains($0) }
         // A standby copy of a partition becomes its file: released first.
-        await standbys?.claim(partitions.filter { !owned.contains($0) })
-        var starts: [TopicPartition: KafkaStartOffset] = [:]
+        await standbys?.claim(shards)
+        var starts: [TopicPartition: Int64] = [:]
         var unusable: [TopicPartition] = []
         var restoring: [(TopicPartition, PartitionStore)] = []
-        for partition in partitions where !owned.contains(partition) {
+        for partition in shards {
             do {
                 guard services.changelog == nil else {
                     // Restored after this callback returns: the group's
                     // rebalance never waits for a restore.
                     let store = try openStore(partition)
-                    if let next = try store.progress()?.nextOffset { starts[partition] = .offset(next) }
+                    starts.merge(services.inputStarts(of: partition, progress: try store.progress())) { $1 }
                     restoring.append((partition, store))
                     continue
                 }
-                let (shard, next) = try await openShard(partition, services: services)
+                let (shard, progress) = try await openShard(partition, services: services)
                 // The previous owner's undelivered outputs go out before any new ones.
                 await shard.persistence.resumePublishing()
                 node.state.withLock { $0.shards[partition] = shard }
                 shard.wakeDueTimers(at: shard.currentClocks)
-                if let next { starts[partition] = .offset(next) }
+                starts.merge(services.inputStarts(of: partition, progress: progress)) { $1 }
             } catch {
                 node.logger.error("Cannot open the partition's state file: the partition stays paused", metadata: [
                     "partition": "\(partition)", "error": "\(error)",
@@ -44,14 +47,14 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         }
         // A shard stopped while full left its partition paused, and the
         // consumer keeps a pause across rebalances: the new shard starts open.
-        let paused = unusable + restoring.map(\.0)
+        let paused = Set((unusable + restoring.map(\.0)).flatMap(services.coPartitioning.inputs(of:)))
         consumer?.resume(partitions.filter { !paused.contains($0) })
-        consumer?.pause(paused)
+        consumer?.pause(partitions.filter { paused.contains($0) })
         for (partition, store) in restoring {
             node.startRestore(partition, store: store, services: services)
         }
         node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())", "starts": "\(starts)"])
-        return starts
+        return starts.mapValues { .offset($0) }
     }
 
     /// Opens the partition's file, waiting for a previous owner to release it.
@@ -67,13 +70,13 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
     }
 
     /// Opens the partition's file (waiting for a previous owner to release
-    /// it) and a shard over it; returns the file's next offset, if any.
-    private func openShard(_ partition: TopicPartition, services: ShardServices) async throws -> (Shard, Int64?) {
+    /// it) and a shard over it; returns the file's progress, if any.
+    private func openShard(_ partition: TopicPartition, services: ShardServices) async throws -> (Shard, StoreProgress?) {
         let store = try openStore(partition)
         let progress = try store.progress()
-        let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset)
+        let shard = try Shard(lead: partition, services: services, store: store, progress: progress)
         shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
-        return (shard, progress?.nextOffset)
+        return (shard, progress)
     }
 
     func partitionsRevoked(_ partitions: [TopicPartition]) async {
@@ -109,18 +112,18 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         // A partition still restoring has nothing to hand off: its file
         // is closed for the next owner, who restores it in turn.
         var offsets: [TopicPartition: Int64] = [:]
-        await withTaskGroup(of: (TopicPartition, Int64?).self) { group in
+        await withTaskGroup(of: [TopicPartition: Int64].self) { group in
             for restore in restores {
                 group.addTask {
                     await restore.stop()
-                    return (restore.partition, nil)
+                    return [:]
                 }
             }
             for shard in shards {
-                group.addTask { (shard.partition, await shard.stop(replicating: !lost)) }
+                group.addTask { await shard.stop(replicating: !lost) }
             }
-            for await (partition, offset) in group {
-                if let offset { offsets[partition] = offset }
+            for await stopped in group {
+                offsets.merge(stopped) { $1 }
             }
         }
         return offsets

@@ -101,12 +101,12 @@ extension ShoalNode {
         restoreReaders.giveBack(reader)
         try Task.checkCancellation()
         let progress = try store.progress()
-        if progress == nil { try await checkNothingWasProcessed(partition) }
+        if progress == nil { try await checkNothingWasProcessed(services.coPartitioning.inputs(of: partition)) }
         record(outcome, of: partition, took: ContinuousClock.now - started)
         try Task.checkCancellation()
         let writer = Int64.random(in: 1...Int64.max)
         try store.setReplication(role: .active, writer: writer)
-        let shard = Shard(partition: partition, services: services, store: store, startOffset: progress?.nextOffset, writer: writer)
+        let shard = try Shard(lead: partition, services: services, store: store, progress: progress, writer: writer)
         shard.restoreTime(maxEventTime: progress?.maxEventTime, timers: try store.timers())
         restoring.built(shard)
         if restoring.wasLost { await shard.persistence.stopReplicating() }
@@ -121,7 +121,7 @@ extension ShoalNode {
             }
             try Task.checkCancellation()
             await shard.persistence.resumePublishing()
-            try await start(shard, after: restoring, at: progress?.nextOffset)
+            try await start(shard, after: restoring, at: services.inputStarts(of: partition, progress: progress))
         } catch {
             // Revoked meanwhile: what was published is marked and replicated
             // before the file goes to the next owner; lost: nothing more
@@ -131,18 +131,20 @@ extension ShoalNode {
         }
     }
 
-    /// Moves the consumer to the restored offset, installs the shard unless
-    /// the partition was revoked meanwhile, and resumes the partition.
-    private func start(_ shard: Shard, after restoring: RestoringPartition, at next: Int64?) async throws {
+    /// Moves the consumer to the restored offsets (every input of the
+    /// shard's), installs the shard unless the partition was revoked
+    /// meanwhile, and resumes its inputs.
+    private func start(_ shard: Shard, after restoring: RestoringPartition, at starts: [TopicPartition: Int64]) async throws {
         let partition = shard.partition
+        let inputs = shard.services.coPartitioning.inputs(of: partition)
         guard let consumer = state.withLock({ $0.consumer }) else { throw CancellationError() }
         // The assignment this restore follows may not have reached librdkafka yet.
-        while !consumer.assignment.contains(partition) {
+        while !Set(inputs).isSubset(of: consumer.assignment) {
             try await Task.sleep(for: .milliseconds(10))
         }
         // Before the shard is installed: records fetched from the old
         // position never reach it.
-        if let next, !consumer.reposition(partition, to: next) { throw CancellationError() }
+        for (input, next) in starts where !consumer.reposition(input, to: next) { throw CancellationError() }
         let installed = state.withLock { state in
             guard !Task.isCancelled, state.restoring[partition] === restoring else { return false }
             state.restoring[partition] = nil
@@ -151,23 +153,24 @@ extension ShoalNode {
         }
         guard installed else { throw CancellationError() }
         shard.wakeDueTimers(at: shard.currentClocks)
-        consumer.resume([partition])
-        logger.info("Shards started", metadata: ["partitions": "[\(partition)]", "start": "\(next.map(String.init) ?? "beginning")"])
+        consumer.resume(inputs)
+        logger.info("Shards started", metadata: ["partitions": "\(inputs)", "starts": "\(starts)"])
     }
 
     /// A partition with no state in its file nor in the changelog is new
     /// only if the group never committed an offset for it; otherwise its
     /// state was lost, and processing on from the committed offset would
     /// fold new records onto empty state.
-    private func checkNothingWasProcessed(_ partition: TopicPartition) async throws {
+    private func checkNothingWasProcessed(_ inputs: [TopicPartition]) async throws {
         guard let consumer = state.withLock({ $0.consumer }) else { throw CancellationError() }
         let committed: [TopicPartition: Int64]
         do {
-            committed = try await consumer.committedOffsets([partition])
+            committed = try await consumer.committedOffsets(inputs)
         } catch {
-            throw ChangelogError(code: .kafka, reason: "\(partition): reading the group's committed offset failed: \(error)")
+            throw ChangelogError(code: .kafka, reason: "\(inputs): reading the group's committed offsets failed: \(error)")
         }
-        if let offset = committed[partition], offset > 0 {
+        for partition in inputs {
+            guard let offset = committed[partition], offset > 0 else { continue }
             throw ChangelogError(
                 code: .stateMissing,
                 reason: "\(partition): no state in the local file nor in the changelog \(configuration.changelogTopic), but the group committed offset \(offset): the state was lost; refusing to process onto empty state"

@@ -8,27 +8,30 @@ extension ShoalNode {
     /// `ServiceGroup`) or cancellation, then hands its partitions off.
     public func run() async throws {
         let routes = try validatedRoutes()
+        let coPartitioning = state.withLock { $0.topology.coPartitioning }
         let directoryLock = try DataDirectoryLock(
             directory: configuration.storeDirectory, exclusive: configuration.changelog.enabled && configuration.changelog.standbys > 0
         )
         defer { withExtendedLifetime(directoryLock) {} }
         let producer = try KafkaProducer(configuration: .init(client: configuration.client), logger: logger)
-        let changelog = try await checkedChangelog(routes: routes, producer: producer)
-        let consumer = try KafkaConsumer(
-            configuration: consumerConfiguration(topics: routes.keys.sorted()),
-            listener: NodeRebalanceListener(node: self), logger: logger
-        )
+        let topicCounts = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
+        try coPartitioning.check(partitionCounts: topicCounts)
+        let changelog = try checkedChangelog(routes: routes, topics: topicCounts)
+        var consumerConfiguration = consumerConfiguration(topics: coPartitioning.subscribed)
+        consumerConfiguration.followers = coPartitioning.followers
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration, listener: NodeRebalanceListener(node: self), logger: logger)
         let services = ShardServices(
             system: actorSystem, producer: producer,
             deadLetters: DeadLetters(topic: configuration.deadLetterTopic, producer: producer, logger: logger),
-            configuration: configuration, logger: logger, routes: routes,
+            configuration: configuration, logger: logger, routes: routes, coPartitioning: coPartitioning,
             setPaused: { [metrics] partition, paused in
-                if paused { consumer.pause([partition]) } else { consumer.resume([partition]) }
+                let inputs = coPartitioning.inputs(of: partition)
+                if paused { consumer.pause(inputs) } else { consumer.resume(inputs) }
                 if paused { metrics.pausedPartitions.increment() } else { metrics.pausedPartitions.decrement() }
             },
             metrics: metrics, changelog: changelog
         )
-        let standbys = try await checkedStandbys(routes: routes, producer: producer, changelog: changelog)
+        let standbys = try checkedStandbys(leads: coPartitioning.subscribed, topics: topicCounts, changelog: changelog)
         state.withLock {
             $0.consumer = consumer
             $0.services = services
@@ -70,10 +73,9 @@ extension ShoalNode {
 
     /// The changelog target, after checking that its topic exists with as
     /// many partitions as the input topics; nil when replication is off.
-    private func checkedChangelog(routes: [String: Route], producer: KafkaProducer) async throws -> ChangelogTarget? {
+    private func checkedChangelog(routes: [String: Route], topics: [String: Int]) throws -> ChangelogTarget? {
         guard configuration.changelog.enabled else { return nil }
         let topic = configuration.changelogTopic
-        let topics = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
         let inputs = routes.keys.sorted().map { ($0, topics[$0]) }
         let needed = inputs.compactMap(\.1).max() ?? 0
         guard let partitions = topics[topic] else {
@@ -94,9 +96,8 @@ extension ShoalNode {
 
     /// The standby keeper when the node keeps standbys, after checking that
     /// the members topic exists.
-    private func checkedStandbys(routes: [String: Route], producer: KafkaProducer, changelog: ChangelogTarget?) async throws -> StandbyReplicas? {
+    private func checkedStandbys(leads: [String], topics: [String: Int], changelog: ChangelogTarget?) throws -> StandbyReplicas? {
         guard let changelog, configuration.changelog.standbys > 0 else { return nil }
-        let topics = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
         guard topics[configuration.membersTopic] != nil else {
             throw ChangelogError(
                 code: .topic,
@@ -104,7 +105,8 @@ extension ShoalNode {
             )
         }
         logger.info("Keeping standby copies", metadata: ["standbys": "\(configuration.changelog.standbys)", "changelog": "\(changelog.topic)"])
-        let counts = routes.keys.compactMap { topic in topics[topic].map { (topic, Int32($0)) } }
+        // Copies are of shards' files, which their lead topics name.
+        let counts = leads.compactMap { topic in topics[topic].map { (topic, Int32($0)) } }
         return StandbyReplicas(node: self, topics: Dictionary(uniqueKeysWithValues: counts))
     }
 
@@ -119,9 +121,12 @@ extension ShoalNode {
 
     /// Hands each batch's records to the shard of their partition.
     private func read(_ consumer: KafkaConsumer) async {
+        let coPartitioning = state.withLock { $0.topology.coPartitioning }
         for await batch in consumer.records {
+            // A shard fed by several topics takes theirs in the order the
+            // consumer gave them: the order its journal records.
             var byPartition: [TopicPartition: [KafkaRecord]] = [:]
-            for record in batch { byPartition[record.topicPartition, default: []].append(record) }
+            for record in batch { byPartition[coPartitioning.shard(of: record.topicPartition), default: []].append(record) }
             let shards = state.withLock { $0.shards }
             for (partition, records) in byPartition {
                 shards[partition]?.accept(records)
@@ -166,13 +171,14 @@ extension ShoalNode {
         for shard in shards { metrics.buffered(in: shard.partition).record(shard.bufferedCount) }
     }
 
-    /// Every shard's committed file offset that moved since the last Kafka commit.
+    /// Every input partition's committed file offset that moved since the
+    /// last Kafka commit.
     private func movedOffsets(_ shards: [Shard]) async -> [TopicPartition: Int64] {
         var moved: [TopicPartition: Int64] = [:]
         let committed = state.withLock { $0.committed }
         for shard in shards {
-            if let next = await shard.persistence.committedNext, next != committed[shard.partition] {
-                moved[shard.partition] = next
+            for (partition, next) in await shard.persistence.committedInputs where next != committed[partition] {
+                moved[partition] = next
             }
         }
         return moved

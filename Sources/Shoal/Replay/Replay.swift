@@ -14,6 +14,7 @@ import ShoalKafka
 /// ```
 public final class Replay: Sendable {
     private let routes: [String: Route]
+    private let coPartitioning: CoPartitioning
     /// Partition counts of the application's topics (for ``runPipeline(_:transitions:maximumStages:)``).
     private let partitions: [String: Int32]
     private let system = ShoalActorSystem()
@@ -36,6 +37,7 @@ public final class Replay: Sendable {
     /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
     public init(_ topology: Topology, topics: [EmbeddedBroker.Topic] = [], logger: Logger = Replay.quietLogger) throws {
         routes = try topology.validated()
+        coPartitioning = topology.coPartitioning
         partitions = Dictionary(topics.map { ($0.name, $0.partitions) }) { first, _ in first }
         self.logger = logger
     }
@@ -90,7 +92,7 @@ public final class Replay: Sendable {
         let lanes = max(1, lanes)
         let lane = LaneSettings(encodingStates: encodingStates, keepingTransitions: keepingTransitions)
         var chunks = await prepare(events, lanes: lanes)
-        var clocks = ReplayClocks()
+        var clocks = ReplayClocks(coPartitioning: coPartitioning, routes: routes)
         for chunk in chunks.indices { chunks[chunk].stamp(with: &clocks, events: events) }
         let done = ReplayProgress(report: progress)
         let end = events.count

@@ -3,7 +3,8 @@ import ShoalKafka
 /// The clock pass of a replay: walks the decoded events in order, advancing
 /// each partition's clock as a node's shard does, stamps every step with its
 /// moment, and settles events too late for the watermark by their route's
-/// ``LateEvents`` policy.
+/// ``LateEvents`` policy. Topics that feed one shard (``CoPartitioning``)
+/// share its clock, with its lead topic's bounds, as in a node.
 struct ReplayClocks: Sendable {
     /// A partition's clock and its clocks after each of its events, by event index.
     private struct Partition: Sendable {
@@ -19,6 +20,19 @@ struct ReplayClocks: Sendable {
     var late: [(Int, ReplayResult.LateEvent)] = []
     var sideOutputs: [(ReplayOrder, ReplayResult.Output)] = []
     var deadLetters: [(Int, ReplayResult.Failure)] = []
+    let coPartitioning: CoPartitioning
+    /// The routes by topic, for a shard's lead route.
+    let routes: [String: Route]
+
+    init(coPartitioning: CoPartitioning, routes: [String: Route]) {
+        self.coPartitioning = coPartitioning
+        self.routes = routes
+    }
+
+    /// The shard (its lead partition) an event of `topic` and `partition` goes to.
+    func shard(of topic: String, _ partition: Int32) -> TopicPartition {
+        coPartitioning.shard(of: TopicPartition(topic, partition))
+    }
 
     /// Advances the clock of `step`'s partition by it and stamps it with
     /// its moment; settles it when it comes too late.
@@ -38,13 +52,13 @@ struct ReplayClocks: Sendable {
     private mutating func slot(of step: ReplayStep, in events: [ReplayEvent]) -> Int {
         let (topic, number) = (events[step.index].topic, events[step.index].partition)
         if let last, last.partition.partition == number, last.partition.topic == topic { return last.slot }
-        let partition = TopicPartition(topic, number)
+        let partition = shard(of: topic, number)
         let slot = slots[partition] ?? {
-            partitions.append(Partition(clock: step.route.clock))
+            partitions.append(Partition(clock: routes[partition.topic]?.clock ?? step.route.clock))
             slots[partition] = partitions.count - 1
             return partitions.count - 1
         }()
-        last = (partition, slot)
+        last = (TopicPartition(topic, number), slot)
         return slot
     }
 
@@ -89,7 +103,7 @@ struct ReplayClocks: Sendable {
             break
         case .sideOutput(let topic):
             sideOutputs.append((ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0), .init(
-                source: OutputID(source: TopicPartition(event.topic, event.partition), offset: event.offset, position: 0), topic: topic,
+                source: OutputID(source: shard(of: event.topic, event.partition), offset: event.offset, position: 0), topic: topic,
                 key: event.key, value: event.value, timestamp: event.timestamp
             )))
         case .deadLetter:

@@ -34,7 +34,7 @@ extension ReplayEvent {
     /// A journal row of `partition`, as the record it was.
     init(_ row: JournalEntry, of partition: TopicPartition) {
         self.init(
-            topic: partition.topic, partition: partition.partition, offset: row.offset, key: row.key,
+            topic: row.source?.topic ?? partition.topic, partition: partition.partition, offset: row.offset, key: row.key,
             value: row.event ?? [], timestamp: row.eventTime
         )
     }

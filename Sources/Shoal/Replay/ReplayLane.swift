@@ -124,7 +124,8 @@ struct ReplayLane {
 
     nonisolated(nonsending) private mutating func activate(_ id: EntityID, for step: ReplayStep) async throws -> Resident {
         let entity = try await step.route.entity.activate(system, id, nil)
-        let source = TopicPartition(events[step.index].topic, events[step.index].partition)
+        // Outputs are numbered in the shard's partition, as a node's are.
+        let source = clocks.shard(of: events[step.index].topic, events[step.index].partition)
         let resident = Resident(entity: entity, descriptor: step.route.entity, source: source)
         entities[id] = resident
         return resident

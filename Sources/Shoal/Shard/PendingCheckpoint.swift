@@ -13,15 +13,20 @@ struct PendingCheckpoint: Sendable {
     /// Entities whose state expired (their snapshot rows go), with the
     /// offset of their last record.
     var expired: [EntityID: Int64] = [:]
+    /// In a shard fed by several topics, each topic's next offset at the
+    /// commit's position (set when taken).
+    var topicOffsets: [String: Int64] = [:]
 
     var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty }
 
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
-    mutating func add(_ record: KafkaRecord, to id: EntityID, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot) {
+    mutating func add(
+        _ record: KafkaRecord, to id: EntityID, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, source: SourceOffset? = nil
+    ) {
         journal.append(JournalEntry(
             offset: record.offset, entity: id.type, key: id.key,
-            event: record.value?.array, eventTime: record.timestamp?.milliseconds
+            event: record.value?.array, eventTime: record.timestamp?.milliseconds, source: source
         ))
         for (position, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(

@@ -11,7 +11,8 @@ extension Shard {
             case .record(let record, let route, let event, let moment):
                 guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
                 // An activation sets the applied offset: read it again then.
-                let applied = resident == nil ? alreadyApplied(record, to: id) : appliedOffset.map { record.offset <= $0 } ?? false
+                let applied = resident == nil || isShared
+                    ? alreadyApplied(record, to: id) : appliedOffset.map { record.offset <= $0 } ?? false
                 if applied {
                     complete(record.offset)
                     continue
@@ -53,10 +54,7 @@ extension Shard {
 
     /// Whether the entity's restored state already reflects `record`.
     private func alreadyApplied(_ record: KafkaRecord, to id: EntityID) -> Bool {
-        state.withLock { state in
-            guard let applied = state.mailboxes[id]?.appliedOffset else { return false }
-            return record.offset <= applied
-        }
+        state.withLock { $0.isApplied(record, to: id) }
     }
 
     /// The entity's actor, activated from its newest snapshot when not resident.
@@ -76,6 +74,7 @@ extension Shard {
                 state.setEntity(entity, for: id)
                 state.mailboxes[id]?.appliedOffset = applied
                 state.mailboxes[id]?.firings = snapshot?.firings ?? 0
+                state.mailboxes[id]?.sources = snapshot?.sources ?? [:]
             }
             services.metrics.residentEntities.increment()
             return entity

@@ -5,12 +5,13 @@ extension Shard {
     /// have not started are left for the next owner; running work finishes;
     /// what was applied is committed to the partition's file, its outputs
     /// delivered (bounded wait), the entities released and the file closed
-    /// for the next owner. Returns the file's next offset, for Kafka.
+    /// for the next owner. Returns the file's next offset of each input
+    /// partition, for Kafka.
     ///
     /// A partition lost without a hand-off (`replicating: false`) may have
     /// a new owner writing its changelog already: its last commit goes to
     /// the file only, never after the new owner's records.
-    func stop(replicating: Bool = true) async -> Int64? {
+    func stop(replicating: Bool = true) async -> [TopicPartition: Int64] {
         // Not behind the turn: the actor takes this while a send is suspended.
         await persistence.beginHandOff(timeout: services.configuration.store.publishTimeout)
         if !replicating { await persistence.stopReplicating() }
@@ -42,7 +43,7 @@ extension Shard {
         await checkpoint()
         releaseAll()
         await persistence.finish(timeout: services.configuration.store.publishTimeout)
-        return await persistence.committedNext
+        return await persistence.committedInputs
     }
 
     private func waitUntilIdle() async {

@@ -27,8 +27,10 @@ extension Shard {
             await deadLetter(record, reason: reason)
         case .sideOutput(let topic):
             let side = DeadLetters(topic: topic, producer: services.producer, logger: services.logger)
+            // With its own offset, not its position in a shard of several topics.
+            let original = state.withLock { $0.sources?.original(record) } ?? record
             do {
-                try await side.send(record, reason: reason)
+                try await side.send(original, reason: reason)
                 complete(record.offset)
             } catch {
                 // Not lost: the dead-letter path retries until delivered.

@@ -13,6 +13,8 @@ struct ShardServices: Sendable {
     let configuration: ShoalNodeConfiguration
     let logger: Logger
     let routes: [String: Route]
+    /// Which topics feed one shard.
+    let coPartitioning: CoPartitioning
     /// Pauses (`true`) or resumes the shard's partition.
     let setPaused: @Sendable (TopicPartition, Bool) -> Void
     let metrics: NodeMetrics
@@ -30,18 +32,27 @@ final class Shard: Sendable {
     let state: Mutex<ShardState>
     let persistence: ShardPersistence
     let consumerPause = ConsumerPause()
+    /// Whether several topics feed the shard (see ``ShardSources``).
+    let isShared: Bool
 
     /// A shard over the partition's open `store`, resuming at `startOffset`
     /// (the file's next offset, or Kafka's committed offset for a new file).
-    init(partition: TopicPartition, services: ShardServices, store: PartitionStore, startOffset: Int64?, writer: Int64 = 0) {
+    /// A shard fed by several topics has `sources`, and `startOffset` is
+    /// then the next position in its order.
+    init(
+        partition: TopicPartition, services: ShardServices, store: PartitionStore, startOffset: Int64?,
+        sources: ShardSources? = nil, writer: Int64 = 0
+    ) {
         self.partition = partition
         self.services = services
+        isShared = sources != nil
         var initial = ShardState()
         initial.tracker = OffsetTracker(startingAt: startOffset)
+        initial.sources = sources
         state = Mutex(initial)
         persistence = ShardPersistence(
             store: store, partition: partition, producer: services.producer, logger: services.logger,
-            committedNext: startOffset,
+            committedNext: startOffset, committedTopics: sources?.consumed ?? [:],
             replicator: services.changelog.map { ChangelogReplicator(target: $0, partition: partition, writer: writer) },
             metrics: services.metrics
         )
@@ -91,14 +102,16 @@ final class Shard: Sendable {
         let (starts, pause) = state.withLock { state -> ([EntityID], Bool) in
             guard !state.stopping else { return ([], false) }
             var starts: [EntityID] = []
-            for (record, outcome) in prepared {
+            for (received, outcome) in prepared {
+                let record = state.sources?.place(received) ?? received
                 state.tracker.begin(record.offset)
                 state.buffered += 1
                 switch outcome {
                 case .failure(let error):
                     failed.append((record, error.reason))
                 case .success(let (route, key, event, time)):
-                    let moment = state.advanceClock(route, time, now: now)
+                    // One clock per shard, its lead topic's bounds, whichever topic advances it.
+                    let moment = state.advanceClock(services.routes[partition.topic] ?? route, time, now: now)
                     state.clockMarks.mark(record.offset, state.clock?.maxEventTime, clocks: moment.moment.after)
                     if let reason = moment.tooLate, route.late != .apply {
                         tooLate.append((record, route.late, reason))
@@ -170,7 +183,13 @@ final class Shard: Sendable {
                 // One that fell due at a later record fires in a turn of its own.
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
             }
-            state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot)
+            var snapshot = snapshot
+            let source = state.sources?.source(of: record.offset)
+            if let source, let mailbox = state.mailboxes[id] {
+                mailbox.sources[source.topic] = source.offset
+                snapshot.sources = mailbox.sources
+            }
+            state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot, source: source)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0
             resumed = complete(record.offset, &state)
@@ -212,7 +231,8 @@ final class Shard: Sendable {
 
     /// Sends `letter` to the dead-letter topic, retrying with back-off while
     /// the shard runs; false when it stopped first.
-    func deliverDeadLetter(_ letter: KafkaRecord, reason: String) async -> Bool {
+    func deliverDeadLetter(_ placed: KafkaRecord, reason: String) async -> Bool {
+        let letter = state.withLock { $0.sources?.original(placed) } ?? placed
         var backoff = Duration.milliseconds(100)
         while true {
             do {

@@ -34,11 +34,19 @@ extension ShardPersistence {
         }
         guard !delivered.isEmpty else { return false }
         let entries = delivered.map { ChangelogEntry.delivered(sourceOffset: $0.sourceOffset, position: $0.position) }
-            + [replicator.progress(committedNext, (try? store.progress())?.maxEventTime, image: deliveries.withLock { $0.lastImage })]
+            + [replicatedProgress(replicator, committedNext)]
         let messages = replicator.messages(entries)
         self.replicator = replicator
         await send(messages, input: committedNext)
         return true
+    }
+
+    /// A progress record for a hand-off: the file's own, at `next`.
+    private func replicatedProgress(_ replicator: ChangelogReplicator, _ next: Int64) -> ChangelogEntry {
+        let progress = try? store.progress()
+        return replicator.progress(
+            next, progress?.maxEventTime, image: deliveries.withLock { $0.lastImage }, topics: progress?.topicOffsets ?? [:]
+        )
     }
 
     /// Writes the whole file to the changelog as one image.

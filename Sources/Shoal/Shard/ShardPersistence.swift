@@ -15,8 +15,12 @@ actor ShardPersistence {
     private var toPublish: Deque<OutboxEntry> = []
     private var publishing = false
     let deliveries = DeliveryLedger()
-    /// The next offset the file holds as applied.
+    /// The next offset the file holds as applied (in a shard fed by
+    /// several topics, the next position).
     private(set) var committedNext: Int64?
+    /// In a shard fed by several topics, each topic's next offset the file
+    /// holds as applied.
+    private(set) var committedTopics: [String: Int64] = [:]
     /// The store error that stopped the partition's progress, if any.
     private(set) var fault: StoreError?
     /// Set once the hand-off closed the file: later checkpoints do nothing.
@@ -37,8 +41,9 @@ actor ShardPersistence {
 
     init(
         store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?,
-        replicator: ChangelogReplicator? = nil, metrics: NodeMetrics = NodeMetrics()
+        committedTopics: [String: Int64] = [:], replicator: ChangelogReplicator? = nil, metrics: NodeMetrics = NodeMetrics()
     ) {
+        self.committedTopics = committedTopics
         self.store = store
         self.partition = partition
         self.producer = producer
@@ -46,6 +51,15 @@ actor ShardPersistence {
         self.committedNext = committedNext
         self.replicator = replicator
         self.metrics = metrics
+    }
+
+    /// Each input partition's next offset the file holds as applied, for
+    /// Kafka: the partition's own, or each topic's in a shard fed by several.
+    var committedInputs: [TopicPartition: Int64] {
+        guard committedTopics.isEmpty else {
+            return Dictionary(uniqueKeysWithValues: committedTopics.map { (TopicPartition($0.key, partition.partition), $0.value) })
+        }
+        return committedNext.map { [partition: $0] } ?? [:]
     }
 
     /// Sends again what an earlier owner committed and never saw delivered.
@@ -110,6 +124,7 @@ actor ShardPersistence {
             return false
         }
         committedNext = next
+        if !commit.topicOffsets.isEmpty { committedTopics = commit.topicOffsets }
         recordedPosition = commit.replicated ?? recordedPosition
         if fault != nil {
             logger.notice("The partition's file accepts commits again", metadata: ["partition": "\(partition)"])
@@ -138,6 +153,7 @@ actor ShardPersistence {
         commit.timers = pending.timers.map { StoredTimers(entity: $0.key.type, key: $0.key.key, timers: $0.value) }
         commit.maxEventTime = pending.maxEventTime
         commit.expired = pending.expired.keys.sorted { ($0.type, $0.key) < ($1.type, $1.key) }
+        commit.topicOffsets = pending.topicOffsets
         return commit
     }
 

@@ -39,6 +39,9 @@ final class Mailbox: @unchecked Sendable {
     var appliedOffset: Int64?
     /// Timers fired since the record at `appliedOffset`.
     var firings: Int64 = 0
+    /// In a shard fed by several topics, the offset of the entity's last
+    /// record of each topic its state reflects (see ``Snapshot/sources``).
+    var sources: [String: Int64] = [:]
     let descriptor: EntityDescriptor
 
     init(descriptor: EntityDescriptor) {
@@ -83,6 +86,8 @@ struct ShardState: Sendable {
     /// The crossing positions of the firings running now (how many at each).
     var firingFrom: [Int64: Int] = [:]
     var timers = ShardTimers()
+    /// The shard's own order of records, when several topics feed it.
+    var sources: ShardSources?
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
     mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {
@@ -116,6 +121,17 @@ struct ShardState: Sendable {
         var timersDue = false
         if case .record(let record, _, _, _) = work { timersDue = timers.hasCrossed(id, before: record.offset) }
         return (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue)
+    }
+
+    /// Whether the entity's state reflects `record` already (it comes
+    /// again after a restart from the file's offsets, when other keys
+    /// lagged behind). In a shard fed by several topics, by the record's
+    /// own offset in its topic: positions are given anew after a restart.
+    func isApplied(_ record: KafkaRecord, to id: EntityID) -> Bool {
+        guard let mailbox = mailboxes[id] else { return false }
+        guard let sources else { return mailbox.appliedOffset.map { record.offset <= $0 } ?? false }
+        guard let source = sources.source(of: record.offset), let applied = mailbox.sources[source.topic] else { return false }
+        return source.offset <= applied
     }
 
     func setEntity(_ entity: (any Entity)?, for id: EntityID) {
@@ -163,6 +179,7 @@ struct ShardState: Sendable {
         committingExpired = Set(taken.expired.keys)
         let keeping = [timers.earliestCrossing, firingFrom.keys.min()].compactMap { $0 }.min()
         taken.maxEventTime = clockMarks.take(before: next, keeping: keeping)
+        taken.topicOffsets = sources?.offsets(before: next) ?? [:]
         return (taken, next)
     }
 

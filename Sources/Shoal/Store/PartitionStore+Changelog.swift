@@ -89,7 +89,7 @@ extension PartitionStore {
     package func beginRestore() throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
-                for table in ["journal", "snapshots", "timers", "outbox", "progress"] {
+                for table in ["journal", "snapshots", "timers", "outbox", "progress", "topic_offsets"] {
                     try connection.sqlite.execute("DELETE FROM \(table)")
                 }
                 try Self.setMeta((Self.roleKey, StoreReplication.Role.restoring.rawValue), connection)
@@ -126,6 +126,7 @@ extension PartitionStore {
                 var commit = StoreCommit(nextOffset: progress?.nextOffset ?? 0)
                 commit.outputs = outputs
                 commit.maxEventTime = progress?.maxEventTime
+                commit.topicOffsets = progress?.topicOffsets ?? [:]
                 commit.snapshotsComplete = true
                 _ = try write(commit, progress: progress != nil, connection)
                 if let next = progress?.nextOffset {

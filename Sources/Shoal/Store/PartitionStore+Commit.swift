@@ -31,28 +31,55 @@ extension PartitionStore {
             let query = try connection.statement("SELECT next_offset, snapshot_offset, max_event_time FROM progress WHERE id = 1")
             defer { query.reset() }
             guard try query.step() else { return nil }
-            return StoreProgress(
+            var progress = StoreProgress(
                 nextOffset: query.int64(0), snapshotOffset: query.int64(1),
                 maxEventTime: query.isNull(2) ? nil : EventTime(milliseconds: query.int64(2))
             )
+            let topics = try connection.statement("SELECT topic, next_offset FROM topic_offsets")
+            defer { topics.reset() }
+            while try topics.step() { progress.topicOffsets[topics.string(0)] = topics.int64(1) }
+            return progress
+        }
+    }
+
+    /// The highest offset (in a shard fed by several topics, position) any
+    /// row of the file is stamped with: the journal's, a snapshot's, an
+    /// unpublished output's source. A shard fed by several topics numbers
+    /// its next records after it, so that no position is used twice even
+    /// for records applied past the committed one. Scans the snapshots:
+    /// read once, when such a shard opens.
+    package func highestPosition() throws(StoreError) -> Int64? {
+        try withConnection { connection throws(StoreError) in
+            let query = try connection.statement("""
+                SELECT max(position) FROM (
+                    SELECT max(offset) AS position FROM journal UNION ALL SELECT max(offset) FROM snapshots
+                    UNION ALL SELECT max(source_offset) FROM outbox
+                )
+                """)
+            defer { query.reset() }
+            guard try query.step(), !query.isNull(0) else { return nil }
+            return query.int64(0)
         }
     }
 
     private func append(_ rows: [JournalEntry], _ connection: Connection) throws(StoreError) {
-        try write(rows, "INSERT INTO journal (offset, entity, key, event, event_time) VALUES (?, ?, ?, ?, ?)", connection) {
+        let insert = "INSERT INTO journal (offset, entity, key, event, event_time, topic, source_offset) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        try write(rows, insert, connection) {
             $0.bind(1, $1.offset)
             $0.bind(2, $1.entity)
             $0.bind(3, $1.key)
             $0.bind(4, $1.event)
             $0.bind(5, $1.eventTime)
+            $0.bind(6, $1.source?.topic)
+            $0.bind(7, $1.source?.offset)
         }
     }
 
     private func save(_ snapshots: [Snapshot], _ connection: Connection) throws(StoreError) {
         let upsert = """
-            INSERT INTO snapshots (entity, key, version, offset, state, firings) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO snapshots (entity, key, version, offset, state, firings, sources) VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, offset = excluded.offset,
-                state = excluded.state, firings = excluded.firings
+                state = excluded.state, firings = excluded.firings, sources = excluded.sources
             """
         try write(snapshots, upsert, connection) {
             $0.bind(1, $1.entity)
@@ -61,6 +88,7 @@ extension PartitionStore {
             $0.bind(4, $1.offset)
             $0.bind(5, $1.state)
             $0.bind(6, $1.firings)
+            $0.bind(7, Self.encodeSources($1.sources))
         }
     }
 
@@ -132,5 +160,34 @@ extension PartitionStore {
             statement.bind(3, commit.snapshotsComplete ? 1 : 0)
             statement.bind(4, commit.maxEventTime?.milliseconds)
         }
+        let rows = commit.topicOffsets.sorted { $0.key < $1.key }
+        let topicUpsert = """
+            INSERT INTO topic_offsets (topic, next_offset) VALUES (?, ?)
+            ON CONFLICT (topic) DO UPDATE SET next_offset = excluded.next_offset
+            """
+        try write(rows, topicUpsert, connection) {
+            $0.bind(1, $1.key)
+            $0.bind(2, $1.value)
+        }
+    }
+}
+
+extension PartitionStore {
+    /// A snapshot's per-topic offsets as its `sources` column holds them:
+    /// `topic=offset` pairs joined by commas (Kafka's topic names have
+    /// neither character); nil when empty.
+    static func encodeSources(_ sources: [String: Int64]) -> String? {
+        guard !sources.isEmpty else { return nil }
+        return sources.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    static func decodeSources(_ text: String?) -> [String: Int64] {
+        guard let text, !text.isEmpty else { return [:] }
+        var sources: [String: Int64] = [:]
+        for pair in text.split(separator: ",") {
+            guard let equals = pair.lastIndex(of: "="), let offset = Int64(pair[pair.index(after: equals)...]) else { continue }
+            sources[String(pair[..<equals])] = offset
+        }
+        return sources
     }
 }

@@ -73,12 +73,12 @@ extension PartitionStore {
         }
     }
 
-    private static let snapshotColumns = "entity, key, version, offset, state, firings"
+    private static let snapshotColumns = "entity, key, version, offset, state, firings, sources"
 
     private static func snapshot(_ row: SQLiteStatement) -> Snapshot {
         Snapshot(
             entity: row.string(0), key: row.string(1), version: row.int64(2), offset: row.int64(3), state: row.bytes(4),
-            firings: row.int64(5)
+            firings: row.int64(5), sources: row.isNull(6) ? [:] : decodeSources(row.string(6))
         )
     }
 
@@ -93,12 +93,13 @@ extension PartitionStore {
         return (EntityID(type: row.string(0), key: row.string(1)), EntityTimer(name: row.string(2), clock: clock, due: EventTime(milliseconds: row.int64(4))))
     }
 
-    private static let journalColumns = "offset, entity, key, event, event_time"
+    private static let journalColumns = "offset, entity, key, event, event_time, topic, source_offset"
 
     private static func journalEntry(_ row: SQLiteStatement) -> JournalEntry {
         JournalEntry(
             offset: row.int64(0), entity: row.string(1), key: row.string(2),
-            event: row.optionalBytes(3), eventTime: row.isNull(4) ? nil : row.int64(4)
+            event: row.optionalBytes(3), eventTime: row.isNull(4) ? nil : row.int64(4),
+            source: row.isNull(5) ? nil : SourceOffset(topic: row.string(5), offset: row.int64(6))
         )
     }
 

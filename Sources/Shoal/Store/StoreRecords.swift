@@ -7,9 +7,15 @@ package struct JournalEntry: Sendable, Hashable {
     package var event: [UInt8]?
     /// Event time in milliseconds since the epoch, when known.
     package var eventTime: Int64?
+    /// In a shard fed by several topics (see ``ShardSources``), the topic
+    /// the record came from and its offset there; `offset` is then the
+    /// record's position in the shard's order. Nil in a shard of one topic,
+    /// where `offset` is the record's own.
+    package var source: SourceOffset?
 
-    package init(offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?) {
+    package init(offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?, source: SourceOffset? = nil) {
         self.offset = offset
+        self.source = source
         self.entity = entity
         self.key = key
         self.event = event
@@ -27,8 +33,16 @@ package struct Snapshot: Sendable, Hashable {
     package var state: [UInt8]
     /// Timer firings the state reflects since the record at `offset`.
     package var firings: Int64
+    /// In a shard fed by several topics, the offset of the last record of
+    /// each topic the state reflects: after a restart, a record read again
+    /// is skipped by it (positions are not reassigned alike). Empty in a
+    /// shard of one topic, where `offset` says it.
+    package var sources: [String: Int64]
 
-    package init(entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0) {
+    package init(
+        entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0, sources: [String: Int64] = [:]
+    ) {
+        self.sources = sources
         self.entity = entity
         self.key = key
         self.version = version
@@ -99,8 +113,12 @@ package struct StoreCommit: Sendable {
     /// The largest event time of the records before `nextOffset` (the
     /// partition's clock), when any had one.
     package var maxEventTime: EventTime?
-    /// The next offset to consume after this commit.
+    /// The next offset to consume after this commit (in a shard fed by
+    /// several topics, the next position in its order).
     package var nextOffset: Int64
+    /// In a shard fed by several topics, each topic's next offset to
+    /// consume after this commit; empty otherwise.
+    package var topicOffsets: [String: Int64] = [:]
     /// Set when `snapshots` hold every entity changed before `nextOffset`:
     /// recovery then replays the journal from here only.
     package var snapshotsComplete = false
@@ -121,4 +139,18 @@ package struct StoreProgress: Sendable, Hashable {
     package var snapshotOffset: Int64
     /// The partition clock's largest event time at `nextOffset`.
     package var maxEventTime: EventTime?
+    /// In a shard fed by several topics, each topic's next offset.
+    package var topicOffsets: [String: Int64] = [:]
+}
+
+/// A record's topic and offset, where a shard fed by several topics keeps
+/// its own order of records apart from their offsets.
+package struct SourceOffset: Sendable, Hashable {
+    package var topic: String
+    package var offset: Int64
+
+    package init(topic: String, offset: Int64) {
+        self.topic = topic
+        self.offset = offset
+    }
 }

@@ -57,6 +57,14 @@ enum StoreSchema {
         """
         ALTER TABLE outbox ADD COLUMN timestamp INTEGER;
         """,
+        // 4: shards fed by several topics: where each journal row came
+        // from, what each snapshot reflects per topic, each topic's offset.
+        """
+        ALTER TABLE journal ADD COLUMN topic TEXT;
+        ALTER TABLE journal ADD COLUMN source_offset INTEGER;
+        ALTER TABLE snapshots ADD COLUMN sources TEXT;
+        CREATE TABLE topic_offsets (topic TEXT PRIMARY KEY, next_offset INTEGER NOT NULL) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings the file to the current version, in one transaction.

@@ -9,9 +9,20 @@
 /// let node = ShoalNode(configuration: configuration, topology: topology, logger: logger)
 /// let replay = try Replay(topology)
 /// ```
+///
+/// Several topics may feed one entity type when they are co-partitioned
+/// (the same partition count, a key in the same partition number of
+/// each): one shard per partition number reads them all, in one order its
+/// journal records and a replay repeats. The first topic declared for the
+/// entity type leads: the shard and its file are named after it, and calls
+/// find a key's partition by it.
 public struct Topology: Sendable {
     /// The routes by the topic they read.
     private(set) var routes: [String: Route] = [:]
+    /// The topics in the order their routes were declared: an entity
+    /// type's first topic leads its co-partitioned group (see
+    /// ``CoPartitioning``).
+    private(set) var declared: [String] = []
 
     /// An empty topology; add routes with `route(topic:to:...)`.
     public init() {}
@@ -28,32 +39,42 @@ public struct Topology: Sendable {
     public var entityTypes: Set<String> { Set(routes.values.map(\.entity.name)) }
 
     mutating func add(_ route: Route) {
+        if routes[route.topic] == nil { declared.append(route.topic) }
         routes[route.topic] = route
     }
 
     /// Adds `other`'s routes (each replacing this one's of the same topic).
     mutating func add(contentsOf other: Topology) {
-        routes.merge(other.routes) { _, new in new }
+        for topic in other.declared {
+            if let route = other.routes[topic] { add(route) }
+        }
     }
 
-    /// The route of the entity type named `name`, if any.
+    /// The route of the entity type named `name` from its leading topic
+    /// (the one its keys are partitioned by for calls), if any.
     func route(toEntity name: String) -> Route? {
-        routes.values.first { $0.entity.name == name }
+        declared.lazy.compactMap { routes[$0] }.first { $0.entity.name == name }
     }
 
-    /// The routes, checked: at least one, and one topic per entity type.
-    /// - Throws: ``ShoalError`` with code `configuration`, naming the topics.
+    /// Which topics feed one shard: an entity type's topics, its first
+    /// declared one leading.
+    var coPartitioning: CoPartitioning {
+        var groups: [String: [String]] = [:]
+        var leads: [String: String] = [:]
+        for topic in declared {
+            guard let entity = routes[topic]?.entity.name else { continue }
+            let lead = leads[entity] ?? topic
+            leads[entity] = lead
+            groups[lead, default: []].append(topic)
+        }
+        return CoPartitioning(groups: groups)
+    }
+
+    /// The routes, checked: at least one.
+    /// - Throws: ``ShoalError`` with code `configuration`.
     func validated() throws -> [String: Route] {
         guard !routes.isEmpty else {
             throw ShoalError(code: .configuration, reason: "the topology has no routes: declare at least one with route(topic:to:)")
-        }
-        let topicsByEntity = Dictionary(grouping: routes.values, by: \.entity.name)
-        for (entity, entityRoutes) in topicsByEntity where entityRoutes.count > 1 {
-            let topics = entityRoutes.map(\.topic).sorted().joined(separator: ", ")
-            throw ShoalError(
-                code: .configuration,
-                reason: "entity type \(entity) is routed from several topics (\(topics)); one topic per entity type is supported"
-            )
         }
         return routes
     }

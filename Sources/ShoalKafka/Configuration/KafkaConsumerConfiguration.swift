@@ -101,6 +101,12 @@ public struct KafkaConsumerConfiguration: Sendable, Hashable {
     public var rebalanceHookTimeout: Duration
     /// Fetch tuning.
     public var fetch: Fetch
+    /// Topics that follow a subscribed one, by the subscribed topic: when
+    /// the group assigns partition N of the subscribed topic, partition N
+    /// of each follower is assigned with it, and revoked with it. The
+    /// followers are not subscribed, so the group's assignor never places
+    /// them elsewhere: co-partitioned topics stay on one member.
+    public var followers: [String: [String]] = [:]
 
     public init(
         client: KafkaClientConfiguration,

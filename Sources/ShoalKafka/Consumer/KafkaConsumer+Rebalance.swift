@@ -6,14 +6,14 @@ extension KafkaConsumer {
         client handle: OpaquePointer, error: rd_kafka_resp_err_t,
         list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
     ) {
-        let partitions = RDKafkaTopicPartitionList.partitions(of: list)
+        let partitions = withFollowers(RDKafkaTopicPartitionList.partitions(of: list))
         let cooperative = client.isCooperative
         // The hooks may commit: the generation is settled while they run.
         machine.withLock { $0.rebalance.inCallback = true }
         defer { machine.withLock { $0.rebalance.inCallback = false } }
         switch error {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-            assign(partitions, list: list, cooperative: cooperative)
+            assign(partitions, cooperative: cooperative)
             machine.withLock { $0.rebalance.didAssign() }
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
             let lost = rd_kafka_assignment_lost(handle) != 0
@@ -29,17 +29,20 @@ extension KafkaConsumer {
         }
     }
 
-    private func assign(
-        _ partitions: [TopicPartition],
-        list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
-        cooperative: Bool
-    ) {
-        let offsets = startOffsets(for: partitions)
-        for index in 0..<Int(list.pointee.cnt) {
-            let element = list.pointee.elems[index]
-            let partition = TopicPartition(String(cString: element.topic), element.partition)
-            list.pointee.elems[index].offset = offsets[partition] ?? Int64(RD_KAFKA_OFFSET_INVALID)
+    /// `partitions` and, after each, the same partition of its followers.
+    private func withFollowers(_ partitions: [TopicPartition]) -> [TopicPartition] {
+        let followers = configuration.followers
+        guard !followers.isEmpty else { return partitions }
+        return partitions.flatMap { partition in
+            [partition] + (followers[partition.topic] ?? []).map { TopicPartition($0, partition.partition) }
         }
+    }
+
+    private func assign(_ partitions: [TopicPartition], cooperative: Bool) {
+        let offsets = startOffsets(for: partitions)
+        let starts = partitions.map { ($0, offsets[$0] ?? Int64(RD_KAFKA_OFFSET_INVALID)) }
+        let owned = RDKafkaTopicPartitionList(offsets: Dictionary(starts) { first, _ in first })
+        let list = owned.pointer
         if cooperative {
             if let failure = rd_kafka_incremental_assign(client.handle, list) {
                 report(KafkaError.consuming(failure, "incremental assign of \(partitions) failed"))

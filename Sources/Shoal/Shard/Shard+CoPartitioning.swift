@@ -1,0 +1,36 @@
+import ShoalKafka
+
+extension ShardServices {
+    /// Where each input partition of `lead`'s shard resumes, as its file
+    /// holds it (empty for a new file: the group's committed offsets).
+    func inputStarts(of lead: TopicPartition, progress: StoreProgress?) -> [TopicPartition: Int64] {
+        guard let progress else { return [:] }
+        // A file written before the entity type had several topics knows
+        // only its lead's offset; the other topics start at the group's.
+        guard coPartitioning.isShared(lead.topic), !progress.topicOffsets.isEmpty else { return [lead: progress.nextOffset] }
+        return Dictionary(uniqueKeysWithValues: progress.topicOffsets.map { (TopicPartition($0.key, lead.partition), $0.value) })
+    }
+
+    /// The order of `lead`'s shard when several topics feed it (nil for
+    /// one): positions go on after every one the file holds.
+    func sources(of lead: TopicPartition, store: PartitionStore, progress: StoreProgress?) throws -> ShardSources? {
+        guard coPartitioning.isShared(lead.topic) else { return nil }
+        let highest = try store.highestPosition()
+        let next = max(progress?.nextOffset ?? 0, (highest ?? -1) + 1)
+        let consumed = inputStarts(of: lead, progress: progress)
+        return ShardSources(next: next, consumed: Dictionary(uniqueKeysWithValues: consumed.map { ($0.key.topic, $0.value) }))
+    }
+}
+
+extension Shard {
+    /// A shard over `lead`'s open `store`, resuming where its `progress`
+    /// says: at the next offset, or for a shard fed by several topics at
+    /// the next position, each topic at its own next offset.
+    convenience init(lead: TopicPartition, services: ShardServices, store: PartitionStore, progress: StoreProgress?, writer: Int64 = 0) throws {
+        let sources = try services.sources(of: lead, store: store, progress: progress)
+        self.init(
+            partition: lead, services: services, store: store, startOffset: sources?.next ?? progress?.nextOffset, sources: sources,
+            writer: writer
+        )
+    }
+}

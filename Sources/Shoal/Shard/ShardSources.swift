@@ -1,0 +1,72 @@
+import DequeModule
+import ShoalKafka
+
+/// The order of a shard fed by several co-partitioned topics (see
+/// ``CoPartitioning``): each record it takes in gets the next *position*,
+/// which stands in for its offset everywhere inside the shard (the offset
+/// tracker, mailboxes, timers, the journal's order, output ids), so the
+/// order in which a key's events from different topics interleave is the
+/// order the journal records and a replay repeats. Each record's own topic
+/// and offset are kept until a commit covers it, to give each topic's
+/// next offset.
+///
+/// A shard of one topic has none: there a record's position is its offset.
+struct ShardSources: Sendable {
+    /// The position the next record gets.
+    private(set) var next: Int64
+    /// Each topic's next offset after the records before the last position
+    /// asked for by ``offsets(before:)``.
+    private(set) var consumed: [String: Int64]
+    /// Records placed and not yet before a commit, in position order.
+    private var open: Deque<(position: Int64, source: SourceOffset)> = []
+
+    /// Positions start at `next`; `consumed` is each topic's next offset
+    /// as the file holds it.
+    init(next: Int64, consumed: [String: Int64]) {
+        self.next = next
+        self.consumed = consumed
+    }
+
+    /// `record` at the next position (its offset replaced by it).
+    mutating func place(_ record: KafkaRecord) -> KafkaRecord {
+        var placed = record
+        placed.offset = next
+        open.append((next, SourceOffset(topic: record.topic, offset: record.offset)))
+        next += 1
+        return placed
+    }
+
+    /// The topic and offset of the record at `position`, while no commit
+    /// covers it yet.
+    func source(of position: Int64) -> SourceOffset? {
+        var low = 0
+        var high = open.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let candidate = open[middle].position
+            if candidate == position { return open[middle].source }
+            if candidate < position { low = middle + 1 } else { high = middle - 1 }
+        }
+        return nil
+    }
+
+    /// `record` with its own offset again (for a dead letter).
+    func original(_ record: KafkaRecord) -> KafkaRecord {
+        guard let source = source(of: record.offset) else { return record }
+        var original = record
+        original.offset = source.offset
+        return original
+    }
+
+    /// Each topic's next offset once every record before `position` is
+    /// done; forgets those records.
+    mutating func offsets(before position: Int64?) -> [String: Int64] {
+        if let position {
+            while let first = open.first, first.position < position {
+                open.removeFirst()
+                consumed[first.source.topic] = first.source.offset + 1
+            }
+        }
+        return consumed
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+@testable import Shoal
+import Testing
+
+@Suite("Co-partitioned topics")
+struct CoPartitioningTests {
+    let grouping = CoPartitioning(groups: ["clicks": ["clicks", "carts", "orders"], "payments": ["payments"]])
+
+    @Test func theFirstTopicLeadsAndTheOthersFollowItsPartitions() {
+        #expect(grouping.subscribed == ["clicks", "payments"])
+        #expect(grouping.followers == ["clicks": ["carts", "orders"]])
+        #expect(grouping.shard(of: TopicPartition("orders", 3)) == TopicPartition("clicks", 3))
+        #expect(grouping.shard(of: TopicPartition("payments", 3)) == TopicPartition("payments", 3))
+        #expect(grouping.inputs(of: TopicPartition("clicks", 2)) == ["clicks", "carts", "orders"].map { TopicPartition($0, 2) })
+        #expect(grouping.isShared("clicks") && !grouping.isShared("payments"))
+    }
+
+    @Test func aTopologyGroupsAnEntityTypesTopicsInDeclarationOrder() {
+        let topology = Topology { topology in
+            for topic in ["orders", "clicks"] {
+                topology.route(topic: topic, to: Probe.self, key: KeySource<[String: Int]>.recordKey) { _, _, _ in }
+            }
+        }
+        #expect(topology.coPartitioning.groups == ["orders": ["orders", "clicks"]])
+        #expect(topology.route(toEntity: "Probe")?.topic == "orders", "calls resolve keys by the lead's partitioning")
+    }
+
+    @Test func differentPartitionCountsAreRefusedByName() throws {
+        try grouping.check(partitionCounts: ["clicks": 8, "carts": 8, "orders": 8, "payments": 3])
+        let error = try #require(throws: ShoalError.self) {
+            try grouping.check(partitionCounts: ["clicks": 8, "carts": 4, "orders": 8])
+        }
+        #expect(error.code == .configuration)
+        #expect(error.reason.contains("carts (4 partitions)") && error.reason.contains("clicks (8 partitions)"))
+    }
+
+    func record(_ topic: String, _ offset: Int64) -> KafkaRecord {
+        KafkaRecord(topic: topic, partition: 0, offset: offset, key: KafkaBytes(Array("k".utf8)), value: KafkaBytes([]))
+    }
+
+    /// Records of several topics get consecutive positions after the
+    /// file's; each topic's next offset moves only past records a commit covers.
+    @Test func positionsNumberTheInterleavingAndOffsetsFollowCommits() {
+        var sources = ShardSources(next: 100, consumed: ["clicks": 7])
+        let placed = [record("clicks", 7), record("orders", 0), record("clicks", 8), record("orders", 1)].map { sources.place($0) }
+        #expect(placed.map(\.offset) == [100, 101, 102, 103])
+        #expect(placed.map(\.topic) == ["clicks", "orders", "clicks", "orders"])
+        #expect(sources.source(of: 102) == SourceOffset(topic: "clicks", offset: 8))
+        #expect(sources.original(placed[3]).offset == 1, "a dead letter carries its own offset")
+        #expect(sources.offsets(before: nil) == ["clicks": 7], "nothing committed yet")
+        #expect(sources.offsets(before: 102) == ["clicks": 8, "orders": 1])
+        #expect(sources.source(of: 101) == nil, "forgotten once a commit covers it")
+        #expect(sources.offsets(before: 104) == ["clicks": 9, "orders": 2])
+        #expect(sources.next == 104)
+    }
+
+    /// A file keeps each journal row's own topic and offset, each
+    /// snapshot's last offset per topic and each topic's next offset, and
+    /// knows the highest position it holds.
+    @Test func theFileKeepsSourcesAndTopicOffsets() throws {
+        let path = try temporaryDirectory().appendingPathComponent("clicks-0.sqlite").path
+        let store = try PartitionStore(path: path)
+        defer { store.close() }
+        #expect(try store.highestPosition() == nil)
+        var commit = StoreCommit(nextOffset: 2)
+        commit.journal = [
+            JournalEntry(offset: 0, entity: "Shopper", key: "k", event: [], eventTime: nil, source: SourceOffset(topic: "clicks", offset: 7)),
+            JournalEntry(offset: 1, entity: "Shopper", key: "k", event: [], eventTime: nil, source: SourceOffset(topic: "orders", offset: 0)),
+        ]
+        commit.snapshots = [
+            Snapshot(entity: "Shopper", key: "k", version: 1, offset: 3, state: [], sources: ["clicks": 7, "orders": 1]),
+        ]
+        commit.topicOffsets = ["clicks": 8, "orders": 1]
+        try store.commit(commit)
+        #expect(try store.journal(from: 0).map(\.source) == [SourceOffset(topic: "clicks", offset: 7), SourceOffset(topic: "orders", offset: 0)])
+        #expect(try store.snapshots().first?.sources == ["clicks": 7, "orders": 1])
+        #expect(try store.progress()?.topicOffsets == ["clicks": 8, "orders": 1])
+        #expect(try store.highestPosition() == 3, "a snapshot applied past the committed position counts")
+    }
+}
+
+private distributed actor Probe: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    var state = 0
+    init(actorSystem: ShoalActorSystem) { self.actorSystem = actorSystem }
+}
