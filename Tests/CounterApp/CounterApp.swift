@@ -18,6 +18,9 @@ struct CounterApp: ShoalApplication {
         .init(name: "basket-orders", partitions: 8),
         .init(name: "basket-notes", partitions: 8),
         .init(name: "basket-steps", partitions: 16),
+        .init(name: "purchases", partitions: 8),
+        .init(name: "products", partitions: 4),
+        .init(name: "receipts", partitions: 8),
     ]
 
     static var topology: Topology {

@@ -30,13 +30,20 @@ struct ChangelogEntryTests {
         .progress(ChangelogProgress(
             nextOffset: 13, maxEventTime: nil, group: "g", writer: 2, image: 5, topicOffsets: ["basket-items": 5, "basket-orders": 8]
         )),
+        // A record forwarded to its key's partition names the partition.
+        .output(OutboxEntry(
+            sourceOffset: 9, position: 0, topic: "g-payments-repartition", key: nil, value: [7],
+            headers: OutboxEntry.encode(headers: [KafkaHeader(key: "shoal-origin", string: "payments/3/9")]), timestamp: 5, partition: 6
+        )),
+        .snapshot(Snapshot(entity: "Account", key: "a", version: 1, offset: 3, state: [1], sources: ["payments@3": 9])),
     ]
 
     /// Values of a one-topic shard stay in the first format, which earlier
-    /// Shoals read; only per-topic offsets need the second.
+    /// Shoals read; only per-topic offsets and explicit partitions need the
+    /// second (the last four entries).
     @Test func onlyValuesWithPerTopicOffsetsUseTheSecondFormat() {
         let formats = Self.entries.compactMap { $0.encoded(store: "s").value?.first }
-        #expect(formats == Array(repeating: 1, count: formats.count - 2) + [2, 2])
+        #expect(formats == Array(repeating: 1, count: formats.count - 4) + [2, 2, 2, 2])
     }
 
     func decode(_ key: [UInt8], _ value: [UInt8]?, store: [UInt8]) throws(ChangelogEntry.DecodingFailure) -> ChangelogEntry? {

@@ -20,12 +20,12 @@ public func consumerConfiguration(
 /// Runs a producer for the duration of `body`, then flushes it.
 public func withProducer<Result: Sendable>(
     _ broker: EmbeddedBroker,
+    partitioner: Partitioner = .murmur2,
     _ body: (KafkaProducer) async throws -> Result
 ) async throws -> Result {
-    let producer = try KafkaProducer(
-        configuration: .init(client: .init(bootstrapServers: [broker.bootstrapServers])),
-        logger: testLogger
-    )
+    var configuration = KafkaProducerConfiguration(client: .init(bootstrapServers: [broker.bootstrapServers]))
+    configuration.partitioner = partitioner
+    let producer = try KafkaProducer(configuration: configuration, logger: testLogger)
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await producer.run() }
         do {

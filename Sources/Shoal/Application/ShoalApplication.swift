@@ -57,15 +57,24 @@ extension ShoalApplication {
         EmbeddedBroker.Topic(name: ShoalNodeConfiguration.membersTopic(group: group), partitions: 1, configs: ["cleanup.policy": "compact"])
     }
 
+    /// The repartition topics of `group`, one per entity type, each with
+    /// the partition count of the entity type's topics.
+    public static func repartitionTopics(group: String) -> [EmbeddedBroker.Topic] {
+        let counts = Dictionary(topics.map { ($0.name, $0.partitions) }, uniquingKeysWith: { first, _ in first })
+        return topology.coPartitioning.subscribed.compactMap { lead in
+            counts[lead].map { EmbeddedBroker.Topic(name: ShoalNodeConfiguration.repartitionTopic(group: group, lead: lead), partitions: $0) }
+        }
+    }
+
     /// Every topic a deployment of the application needs: its own, the
-    /// dead-letter topic and, given the group, the group's changelog and
-    /// members topics.
+    /// dead-letter topic and, given the group, the group's changelog,
+    /// members and repartition topics.
     public static func deploymentTopics(group: String?) -> [EmbeddedBroker.Topic] {
         var all = topics
         if !all.contains(where: { $0.name == ShoalNodeConfiguration.defaultDeadLetterTopic }) {
             all.append(.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1))
         }
-        if let group { all += [changelogTopic(group: group), membersTopic(group: group)] }
+        if let group { all += [changelogTopic(group: group), membersTopic(group: group)] + repartitionTopics(group: group) }
         return all
     }
 }

@@ -143,3 +143,34 @@ struct ChangelogReader {
         return count
     }
 }
+
+extension ChangelogWriter {
+    /// `items` as a count and each item's fields; nil for none.
+    static func list<Item>(_ items: [Item], _ write: (inout ChangelogWriter, Item) -> Void) -> [UInt8]? {
+        guard !items.isEmpty else { return nil }
+        var writer = ChangelogWriter()
+        writer.int64(Int64(items.count))
+        for item in items { write(&writer, item) }
+        return writer.bytes
+    }
+}
+
+extension ChangelogReader {
+    /// The items ``ChangelogWriter/list(_:_:)`` wrote (none for nil);
+    /// nil when the bytes do not decode to exactly that.
+    static func list<Item>(_ bytes: [UInt8]?, _ read: (inout ChangelogReader) throws(Truncated) -> Item) -> [Item]? {
+        guard let bytes else { return [] }
+        return bytes.withUnsafeBytes { buffer -> [Item]? in
+            var reader = ChangelogReader(buffer)
+            do {
+                let count = try reader.int64()
+                guard count >= 0, count <= Int64(buffer.count) else { return nil }
+                var items: [Item] = []
+                for _ in 0..<count { items.append(try read(&reader)) }
+                return reader.isAtEnd ? items : nil
+            } catch {
+                return nil
+            }
+        }
+    }
+}

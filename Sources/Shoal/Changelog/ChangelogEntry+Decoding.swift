@@ -74,7 +74,7 @@ extension ChangelogEntry {
             return .output(OutboxEntry(
                 sourceOffset: try key.int64(), position: try key.int64(), topic: try value.string(),
                 key: try value.optionalData(), value: try value.optionalData(), headers: try value.optionalData(),
-                timestamp: try value.optionalInt64()
+                timestamp: try value.optionalInt64(), partition: format >= 2 ? Int32(truncatingIfNeeded: try value.int64()) : nil
             ))
         case .progress:
             let next = try value.int64()

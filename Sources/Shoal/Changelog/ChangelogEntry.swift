@@ -62,7 +62,7 @@ extension ChangelogEntry {
     /// are always written in format 1 (a compacting cluster keeps the last
     /// record of each key, so a key's bytes never change); a value is
     /// written in format 2 only when it carries what format 1 cannot (a
-    /// snapshot's per-topic offsets), so that files of one topic stay
+    /// snapshot's per-topic offsets, an output's explicit partition), so that files of one topic stay
     /// readable by earlier Shoals.
     static let format: UInt8 = 2
     static let keyFormat: UInt8 = 1
@@ -110,7 +110,7 @@ extension ChangelogEntry {
                 value.int64(timer.due.milliseconds)
             }
         case .output(let output):
-            value.byte(1)
+            value.byte(output.partition == nil ? 1 : 2)
             key.int64(output.sourceOffset)
             key.int64(output.position)
             value.string(output.topic)
@@ -118,6 +118,7 @@ extension ChangelogEntry {
             value.optionalData(output.value)
             value.optionalData(output.headers)
             value.optionalInt64(output.timestamp)
+            if let partition = output.partition { value.int64(Int64(partition)) }
         case .delivered(let sourceOffset, let position):
             value.byte(1)
             key.int64(sourceOffset)

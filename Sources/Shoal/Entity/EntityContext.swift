@@ -28,6 +28,8 @@ public struct EntityContext: Sendable {
     /// The timer firing, when this context is for one.
     public let timer: EntityTimer?
     let outputs: OutputCollector
+    /// Where lookups are answered (see ``lookup(_:in:as:)``).
+    var tables: any TableLookup = NoTables()
 
     /// Emits `value` as JSON to `topic` under `key`. The output carries a
     /// deterministic id header (`shoal-id`: source topic, partition, offset,
@@ -62,9 +64,10 @@ extension EntityContext {
     }
 }
 
-/// What one handler call emitted: outputs in order, and timer changes.
+/// What one handler call emitted: outputs in order, timer changes, and
+/// the table lookups it made.
 final class OutputCollector: Sendable {
-    private let effects = Mutex<(messages: [KafkaProducerMessage], timers: [TimerChange])>(([], []))
+    private let effects = Mutex<(messages: [KafkaProducerMessage], timers: [TimerChange], reads: [TableRead])>(([], [], []))
 
     func append(_ message: KafkaProducerMessage) {
         effects.withLock { $0.messages.append(message) }
@@ -74,6 +77,10 @@ final class OutputCollector: Sendable {
         effects.withLock { $0.timers.append(timer) }
     }
 
-    /// The outputs and timer changes, read in one lock.
-    var effectsSoFar: (messages: [KafkaProducerMessage], timers: [TimerChange]) { effects.withLock { $0 } }
+    func read(_ lookup: TableRead) {
+        effects.withLock { $0.reads.append(lookup) }
+    }
+
+    /// The outputs, timer changes and lookups, read in one lock.
+    var effectsSoFar: (messages: [KafkaProducerMessage], timers: [TimerChange], reads: [TableRead]) { effects.withLock { $0 } }
 }

@@ -16,6 +16,8 @@ enum EntityDispatch {
         var timerChanges: [TimerChange] = []
         /// The state's time-to-live ran out: the entity starts anew.
         var expired = false
+        /// The table lookups the handler made, in order.
+        var reads: [TableRead] = []
     }
 
     /// Where an event came from: what its context tells the handler of its record.
@@ -56,17 +58,17 @@ enum EntityDispatch {
     /// - Throws: what the handler throws, or a state encoding error.
     nonisolated(nonsending) static func apply(
         _ origin: Origin, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
-        moment: Moment, encodingState: Bool = true
+        moment: Moment, tables: any TableLookup, encodingState: Bool = true
     ) async throws -> Applied {
         let outputs = OutputCollector()
         let context = EntityContext(
             key: id.key, topic: origin.partition.topic, partition: origin.partition.partition, offset: origin.offset,
             timestamp: origin.timestamp, logger: logger, eventTime: moment.eventTime, watermark: moment.before.watermark,
-            processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs
+            processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs, tables: tables
         )
         let state = try await route.handle(entity, event, context, encodingState)
         let effects = outputs.effectsSoFar
-        var applied = Applied(outputs: effects.messages, state: state, timerChanges: effects.timers)
+        var applied = Applied(outputs: effects.messages, state: state, timerChanges: effects.timers, reads: effects.reads)
         if let timeToLive = route.entity.timeToLive {
             // Each event moves the state's expiry to a time-to-live after it.
             let expiry = moment.eventTime.map { EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: $0 + timeToLive) }
@@ -80,7 +82,7 @@ enum EntityDispatch {
     /// of the entity's last record (the firing's outputs are numbered after it).
     nonisolated(nonsending) static func fire(
         _ timer: EntityTimer, on entity: any Entity, descriptor: EntityDescriptor, id: EntityID, source: TopicPartition,
-        after offset: Int64, clocks: TimerClocks, logger: Logger, encodingState: Bool = true
+        after offset: Int64, clocks: TimerClocks, logger: Logger, tables: any TableLookup, encodingState: Bool = true
     ) async throws -> Applied {
         if timer.name == EntityTimer.stateExpiry {
             return Applied(outputs: [], state: nil, expired: true)
@@ -89,7 +91,7 @@ enum EntityDispatch {
         let context = EntityContext(
             key: id.key, topic: source.topic, partition: source.partition, offset: offset, timestamp: nil, logger: logger,
             eventTime: timer.clock == .eventTime ? timer.due : nil, watermark: clocks.watermark,
-            processingTime: clocks.processingTime, isLate: false, timer: timer, outputs: outputs
+            processingTime: clocks.processingTime, isLate: false, timer: timer, outputs: outputs, tables: tables
         )
         let state = try await descriptor.fire(entity, timer, context, encodingState)
         let effects = outputs.effectsSoFar

@@ -24,6 +24,12 @@ struct NodeMetrics: Sendable {
     let standbyLag = Gauge(label: "shoal_standby_lag_records")
     let standbyRecords = Counter(label: "shoal_standby_records_total")
 
+    /// Records found in another partition than their entity key's, by what
+    /// became of them: `repartitioned` or `dead_lettered`.
+    func misplaced(_ outcome: String) -> Counter {
+        Counter(label: "shoal_misplaced_records_total", dimensions: [("outcome", outcome)])
+    }
+
     /// Restores by kind: `full` (rebuilt from the changelog), `tail` (a
     /// replica brought up to date), `current` (the file was up to date).
     func restores(_ kind: String) -> Counter {

@@ -8,14 +8,17 @@ extension ShoalNode {
     /// `ServiceGroup`) or cancellation, then hands its partitions off.
     public func run() async throws {
         let routes = try validatedRoutes()
-        let coPartitioning = state.withLock { $0.topology.coPartitioning }
+        let topology = state.withLock { $0.topology }
         let directoryLock = try DataDirectoryLock(
             directory: configuration.storeDirectory, exclusive: configuration.changelog.enabled && configuration.changelog.standbys > 0
         )
         defer { withExtendedLifetime(directoryLock) {} }
         let producer = try KafkaProducer(configuration: .init(client: configuration.client), logger: logger)
         let topicCounts = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
-        try coPartitioning.check(partitionCounts: topicCounts)
+        try topology.coPartitioning.check(partitionCounts: topicCounts)
+        let placement = checkedPlacement(topology, topics: topicCounts)
+        let coPartitioning = topology.coPartitioning.adding(repartitionTopics: placement.repartitionTopics)
+        let tables = try await loadedTables(topology, topics: topicCounts)
         let changelog = try checkedChangelog(routes: routes, topics: topicCounts)
         var consumerConfiguration = consumerConfiguration(topics: coPartitioning.subscribed)
         consumerConfiguration.followers = coPartitioning.followers
@@ -29,7 +32,7 @@ extension ShoalNode {
                 if paused { consumer.pause(inputs) } else { consumer.resume(inputs) }
                 if paused { metrics.pausedPartitions.increment() } else { metrics.pausedPartitions.decrement() }
             },
-            metrics: metrics, changelog: changelog
+            metrics: metrics, changelog: changelog, placement: placement, tables: tables?.0 ?? NoTables()
         )
         let standbys = try checkedStandbys(leads: coPartitioning.subscribed, topics: topicCounts, changelog: changelog)
         state.withLock {
@@ -55,6 +58,11 @@ extension ShoalNode {
             group.addTask { await self.read(consumer) }
             group.addTask { await self.maintain(consumer) }
             group.addTask { await self.checkpoint() }
+            if let (tables, reader) = tables {
+                group.addTask {
+                    await tables.follow(reader, interval: .milliseconds(100)) { self.state.withLock { $0.running } }
+                }
+            }
             if let standbys {
                 group.addTask { await standbys.run(producer: producer, consumer: consumer) }
             }
@@ -94,6 +102,20 @@ extension ShoalNode {
         return ChangelogTarget(topic: topic, group: configuration.group, imageThreshold: configuration.changelog.imageThreshold)
     }
 
+    /// Where the topology's keys belong in the cluster's topics; a missing
+    /// repartition topic is an error logged now, and each record it would
+    /// have forwarded a dead letter that names it.
+    private func checkedPlacement(_ topology: Topology, topics: [String: Int]) -> ShardPlacement {
+        let placement = ShardPlacement(topology: topology, group: configuration.group, counts: topics)
+        for topic in placement.missingRepartitionTopics {
+            logger.error(
+                "Repartition topic missing: records found in another partition than their key's will be dead-lettered, not forwarded",
+                metadata: ["topic": "\(topic)", "hint": "create it with as many partitions as its entity type's topics (`APP topics --group \(configuration.group)`)"]
+            )
+        }
+        return placement
+    }
+
     /// The standby keeper when the node keeps standbys, after checking that
     /// the members topic exists.
     private func checkedStandbys(leads: [String], topics: [String: Int], changelog: ChangelogTarget?) throws -> StandbyReplicas? {
@@ -121,7 +143,7 @@ extension ShoalNode {
 
     /// Hands each batch's records to the shard of their partition.
     private func read(_ consumer: KafkaConsumer) async {
-        let coPartitioning = state.withLock { $0.topology.coPartitioning }
+        guard let coPartitioning = state.withLock({ $0.services?.coPartitioning }) else { return }
         for await batch in consumer.records {
             // A shard fed by several topics takes theirs in the order the
             // consumer gave them: the order its journal records.

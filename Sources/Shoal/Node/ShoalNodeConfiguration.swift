@@ -200,6 +200,14 @@ extension ShoalNodeConfiguration {
         "\(group)-state"
     }
 
+    /// The repartition topic of `group` for the entity type that `lead`
+    /// leads: `<group>-<lead>-repartition`, with as many partitions as
+    /// `lead`. Records found in another partition than their entity key's
+    /// are forwarded through it to their key's shard (see ``MisplacedRecords``).
+    public static func repartitionTopic(group: String, lead: String) -> String {
+        "\(group)-\(lead)-repartition"
+    }
+
     /// The members topic of `group`: `<group>-members`, one partition,
     /// where nodes announce themselves and the partitions they own.
     public static func membersTopic(group: String) -> String {

@@ -20,7 +20,11 @@ public struct RecordedPartition: Sendable {
         var entities: [Int64: EntityID] = [:]
         for row in try store.journal(from: 0) { entities[row.offset] = EntityID(type: row.entity, key: row.key) }
         self.entities = entities
-        outputs = try store.outputHistory().map { row in
+        // Records forwarded to their key's partition are not the handlers'
+        // outputs: a replay applies them where they arrived.
+        outputs = try store.outputHistory().filter { row in
+            !(row.decodedHeaders ?? []).contains { $0.key == RecordOrigin.header }
+        }.map { row in
             ReplayResult.Output(
                 source: OutputID(source: partition, offset: row.sourceOffset, position: row.position), topic: row.topic,
                 key: row.key.map { String(decoding: $0, as: UTF8.self) }, value: row.value ?? [], timestamp: row.timestamp

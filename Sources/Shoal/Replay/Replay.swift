@@ -19,6 +19,7 @@ public final class Replay: Sendable {
     private let partitions: [String: Int32]
     private let system = ShoalActorSystem()
     private let logger: Logger
+    private let tables: ReplayTables
 
     /// A replay of `application`'s topology.
     public convenience init(_ application: any ShoalApplication.Type, logger: Logger = Replay.quietLogger) throws {
@@ -35,8 +36,17 @@ public final class Replay: Sendable {
 
     /// A replay of `topology`, the one its nodes run.
     /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
-    public init(_ topology: Topology, topics: [EmbeddedBroker.Topic] = [], logger: Logger = Replay.quietLogger) throws {
+    ///
+    /// A handler's table lookups (``EntityContext/lookup(_:in:as:)``) are
+    /// answered with what the node recorded for the event in its journal;
+    /// a lookup it did not record (hand-written events, a changed handler,
+    /// a timer) is answered from `tables`: values by table and key.
+    public init(
+        _ topology: Topology, topics: [EmbeddedBroker.Topic] = [], tables: [String: [String: [UInt8]]] = [:],
+        logger: Logger = Replay.quietLogger
+    ) throws {
         routes = try topology.validated()
+        self.tables = ReplayTables(declared: Set(topology.tableTopics), contents: tables)
         coPartitioning = topology.coPartitioning
         partitions = Dictionary(topics.map { ($0.name, $0.partitions) }) { first, _ in first }
         self.logger = logger
@@ -90,7 +100,7 @@ public final class Replay: Sendable {
         _ events: [ReplayEvent], encodingStates: Bool, keepingTransitions: Bool, lanes: Int, progress: (@Sendable (Int) -> Void)?
     ) async throws -> (result: ReplayResult, needsStates: Bool) {
         let lanes = max(1, lanes)
-        let lane = LaneSettings(encodingStates: encodingStates, keepingTransitions: keepingTransitions)
+        let lane = LaneSettings(encodingStates: encodingStates, keepingTransitions: keepingTransitions, tables: tables)
         var chunks = await prepare(events, lanes: lanes)
         var clocks = ReplayClocks(coPartitioning: coPartitioning, routes: routes)
         for chunk in chunks.indices { chunks[chunk].stamp(with: &clocks, events: events) }

@@ -11,6 +11,8 @@ public struct ReplayEvent: Sendable, Hashable {
     public var value: [UInt8]
     /// Event time in milliseconds since the epoch, when known.
     public var timestamp: Int64?
+    /// The table lookups the node's handler made for it (from a journal).
+    package var reads: [TableRead] = []
 
     public init(topic: String, partition: Int32 = 0, offset: Int64, key: String, value: [UInt8], timestamp: Int64? = nil) {
         self.topic = topic
@@ -37,6 +39,7 @@ extension ReplayEvent {
             topic: row.source?.topic ?? partition.topic, partition: partition.partition, offset: row.offset, key: row.key,
             value: row.event ?? [], timestamp: row.eventTime
         )
+        reads = row.reads
     }
 
     /// The Kafka record this event stands for.

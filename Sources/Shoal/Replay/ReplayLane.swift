@@ -37,6 +37,7 @@ struct ReplayLane {
     let system: ShoalActorSystem
     let logger: Logger
     let encodingState: Bool
+    let tables: ReplayTables
     /// Tries and rollback, as a node's shard makes them (without its back-off).
     let turn = EntityTurn(attempts: ShoalNodeConfiguration.defaultHandlerAttempts)
     /// The partitions' clocks after every event, where timers fall due.
@@ -53,6 +54,7 @@ struct ReplayLane {
         self.system = system
         self.logger = logger
         self.encodingState = settings.encodingStates
+        self.tables = settings.tables
         self.clocks = clocks
         self.events = events
         outcome.keepsTransitions = settings.keepingTransitions
@@ -138,10 +140,11 @@ struct ReplayLane {
             timestamp: events[step.index].timestamp.map { KafkaTimestamp(milliseconds: $0) }
         )
         let (logger, encodingState) = (self.logger, self.encodingState)
+        let tables = self.tables.answering(events[step.index].reads)
         func dispatch(_ entity: any Entity) async throws -> EntityDispatch.Applied {
             try await EntityDispatch.apply(
                 origin, event: step.event, route: step.route, to: entity, id: id, logger: logger, moment: step.moment,
-                encodingState: encodingState
+                tables: tables, encodingState: encodingState
             )
         }
         let applied: EntityDispatch.Applied
@@ -216,11 +219,11 @@ struct ReplayLane {
             }
             resident.firings += 1
             let firing = resident.firings
-            let (logger, encodingState, turn) = (self.logger, self.encodingState, self.turn)
+            let (logger, encodingState, turn, tables) = (self.logger, self.encodingState, self.turn, self.tables.answering([]))
             let result = await turn.run(on: resident.entity, rollback: { await rollBack(resident, id) }, failedAttempt: { _, _ in }) { entity in
                 try await EntityDispatch.fire(
                     timer, on: entity, descriptor: resident.descriptor, id: id, source: resident.source,
-                    after: resident.lastOffset, clocks: crossing.clocks, logger: logger, encodingState: encodingState
+                    after: resident.lastOffset, clocks: crossing.clocks, logger: logger, tables: tables, encodingState: encodingState
                 )
             }
             switch result {

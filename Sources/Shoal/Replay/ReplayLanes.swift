@@ -100,6 +100,8 @@ struct LaneSettings: Sendable {
     var encodingStates: Bool
     /// Keep those states as the result's transitions.
     var keepingTransitions: Bool
+    /// Where lookups are answered.
+    var tables: ReplayTables
 }
 
 /// What one lane produced, each item with its order for the merge.

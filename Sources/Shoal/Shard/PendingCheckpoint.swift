@@ -22,11 +22,12 @@ struct PendingCheckpoint: Sendable {
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
     mutating func add(
-        _ record: KafkaRecord, to id: EntityID, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, source: SourceOffset? = nil
+        _ record: KafkaRecord, to id: EntityID, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, source: SourceOffset? = nil,
+        reads: [TableRead] = []
     ) {
         journal.append(JournalEntry(
             offset: record.offset, entity: id.type, key: id.key,
-            event: record.value?.array, eventTime: record.timestamp?.milliseconds, source: source
+            event: record.value?.array, eventTime: record.timestamp?.milliseconds, source: source, reads: reads
         ))
         for (position, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(

@@ -100,7 +100,8 @@ extension Shard {
         } _: { entity in
             let started = ContinuousClock.now
             let result = try await EntityDispatch.apply(
-                .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment
+                .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment,
+                tables: services.tables
             )
             services.metrics.handlerLatency.record(ContinuousClock.now - started)
             return result
@@ -110,7 +111,7 @@ extension Shard {
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
             )
-            return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges)
+            return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
         case .failed(let error, let tries, _), .lost(let error, let tries):
             await deadLetter(record, reason: EntityTurn.handlerFailure(id, tries: tries, error))
             return nil

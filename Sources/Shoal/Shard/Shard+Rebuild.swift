@@ -34,7 +34,8 @@ extension Shard {
             var moment = EntityDispatch.Moment.untimed(now: decoded.time ?? .distantPast)
             moment.eventTime = decoded.time
             _ = try await EntityDispatch.apply(
-                .init(record), event: decoded.event, route: route, to: entity, id: id, logger: services.logger, moment: moment, encodingState: false
+                .init(record), event: decoded.event, route: route, to: entity, id: id, logger: services.logger, moment: moment,
+                tables: RecordedTables(recorded: row.reads, fallback: services.tables), encodingState: false
             )
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)"])

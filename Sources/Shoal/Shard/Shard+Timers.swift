@@ -82,7 +82,7 @@ extension Shard {
             } _: { entity in
                 try await EntityDispatch.fire(
                     timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
-                    logger: services.logger
+                    logger: services.logger, tables: services.tables
                 )
             }
             switch outcome {

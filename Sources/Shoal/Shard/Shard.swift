@@ -20,6 +20,10 @@ struct ShardServices: Sendable {
     let metrics: NodeMetrics
     /// Where commits are replicated, when they are.
     let changelog: ChangelogTarget?
+    /// Where keys belong, and where misplaced records are forwarded.
+    var placement: ShardPlacement = .none
+    /// Where handlers' table lookups are answered.
+    var tables: any TableLookup = NoTables()
 }
 
 /// Owns one partition: routes its records by key to entity mailboxes, runs
@@ -98,18 +102,30 @@ final class Shard: Sendable {
         let prepared = records.map { record in (record, prepare(record)) }
         var failed: [(KafkaRecord, String)] = []
         var tooLate: [(KafkaRecord, LateEvents, String)] = []
+        var forwarded = 0
+        var resumed = false
         let now = EventTime(Date())
         let (starts, pause) = state.withLock { state -> ([EntityID], Bool) in
             guard !state.stopping else { return ([], false) }
             var starts: [EntityID] = []
             for (received, outcome) in prepared {
-                let record = state.sources?.place(received) ?? received
+                var origin: SourceOffset?
+                if case .event(_, _, _, _, let from) = outcome { origin = from }
+                let record = state.sources?.place(received, origin: origin) ?? received
                 state.tracker.begin(record.offset)
                 state.buffered += 1
                 switch outcome {
-                case .failure(let error):
-                    failed.append((record, error.reason))
-                case .success(let (route, key, event, time)):
+                case .failed(let reason):
+                    failed.append((record, reason))
+                case .misplaced(let topic?, let belongs, _):
+                    // Forwarded with the next commit, as an output of the record.
+                    state.pending.outputs.append(Self.forward(received, to: topic, partition: belongs, at: record.offset))
+                    if complete(record.offset, &state) { resumed = true }
+                    forwarded += 1
+                case .misplaced(nil, _, let reason):
+                    failed.append((record, reason))
+                    services.metrics.misplaced("dead_lettered").increment()
+                case .event(let route, let key, let event, let time, _):
                     // One clock per shard, its lead topic's bounds, whichever topic advances it.
                     let moment = state.advanceClock(services.routes[partition.topic] ?? route, time, now: now)
                     state.clockMarks.mark(record.offset, state.clock?.maxEventTime, clocks: moment.moment.after)
@@ -129,8 +145,9 @@ final class Shard: Sendable {
             let pause = state.pauseIfFull(high: services.configuration.backpressure.highWatermark)
             return (starts, pause)
         }
-        if pause { syncPause() }
+        if pause || resumed { syncPause() }
         services.metrics.recordsIn.increment(by: records.count)
+        if forwarded > 0 { services.metrics.misplaced("repartitioned").increment(by: forwarded) }
         if pause { services.logger.debug("Shard full: partition paused", metadata: ["partition": "\(partition)"]) }
         for (record, reason) in failed {
             Task { await deadLetter(record, reason: reason) }
@@ -140,20 +157,6 @@ final class Shard: Sendable {
         }
         for id in starts {
             Task { await drain(id) }
-        }
-    }
-
-    private func prepare(_ record: KafkaRecord) -> Result<(Route, String, any Sendable, EventTime?), ShoalError> {
-        guard let route = services.routes[record.topic] else {
-            return .failure(ShoalError(code: .configuration, reason: "no route for topic \(record.topic)"))
-        }
-        do {
-            let decoded = try route.decode(record)
-            return .success((route, decoded.key, decoded.event, decoded.time))
-        } catch let error as ShoalError {
-            return .failure(error)
-        } catch {
-            return .failure(ShoalError(code: .decoding, reason: "\(error)"))
         }
     }
 
@@ -168,7 +171,8 @@ final class Shard: Sendable {
     /// the record (nil when the entity is not resident).
     @discardableResult
     func applied(
-        _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = []
+        _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = [],
+        reads: [TableRead] = []
     ) -> (any Entity, Bool)? {
         var resumed = false
         defer { if resumed { syncPause() } }
@@ -186,10 +190,10 @@ final class Shard: Sendable {
             var snapshot = snapshot
             let source = state.sources?.source(of: record.offset)
             if let source, let mailbox = state.mailboxes[id] {
-                mailbox.sources[source.topic] = source.offset
+                mailbox.sources[source.stream] = source.offset
                 snapshot.sources = mailbox.sources
             }
-            state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot, source: source)
+            state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot, source: source, reads: reads)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0
             resumed = complete(record.offset, &state)
@@ -199,7 +203,7 @@ final class Shard: Sendable {
 
     /// Returns whether the partition is to resume (the caller syncs the
     /// consumer's pause once out of the lock).
-    private func complete(_ offset: Int64, _ state: inout ShardState) -> Bool {
+    func complete(_ offset: Int64, _ state: inout ShardState) -> Bool {
         state.tracker.complete(offset)
         state.buffered -= 1
         let resumed = state.resumeIfDrained(low: services.configuration.backpressure.lowWatermark)

@@ -185,13 +185,15 @@ actor ShardPersistence {
     private func send(_ output: OutboxEntry) async {
         guard let id = output.id else { return }
         let key = OutputKey(sourceOffset: output.sourceOffset, position: output.position)
+        let outputID = OutputID(source: partition, offset: output.sourceOffset, position: output.position)
+        var headers = output.decodedHeaders ?? []
+        if output.decodedHeaders == nil {
+            logger.error("An output's stored headers do not decode: published without them", metadata: ["output": "\(outputID)"])
+        }
+        headers.append(KafkaHeader(key: OutputID.header, string: outputID.description))
         let message = KafkaProducerMessage(
-            topic: output.topic, key: output.key, value: output.value,
-            headers: [KafkaHeader(
-                key: OutputID.header,
-                string: OutputID(source: partition, offset: output.sourceOffset, position: output.position).description
-            )],
-            timestamp: output.timestamp
+            topic: output.topic, partition: output.partition, key: output.key, value: output.value,
+            headers: headers, timestamp: output.timestamp
         )
         deliveries.withLock { $0.inFlight += 1 }
         let logger = self.logger

@@ -17,8 +17,10 @@ struct ShardSources: Sendable {
     /// Each topic's next offset after the records before the last position
     /// asked for by ``offsets(before:)``.
     private(set) var consumed: [String: Int64]
-    /// Records placed and not yet before a commit, in position order.
-    private var open: Deque<(position: Int64, source: SourceOffset)> = []
+    /// Records placed and not yet before a commit, in position order:
+    /// where each was read, and for one forwarded to the shard through its
+    /// repartition topic, where it came from.
+    private var open: Deque<(position: Int64, source: SourceOffset, origin: SourceOffset?)> = []
 
     /// Positions start at `next`; `consumed` is each topic's next offset
     /// as the file holds it.
@@ -27,34 +29,46 @@ struct ShardSources: Sendable {
         self.consumed = consumed
     }
 
-    /// `record` at the next position (its offset replaced by it).
-    mutating func place(_ record: KafkaRecord) -> KafkaRecord {
+    /// `record` at the next position (its offset replaced by it). A record
+    /// forwarded through the repartition topic from `origin` takes its
+    /// origin's topic, as its handler and the journal know it.
+    mutating func place(_ record: KafkaRecord, origin: SourceOffset? = nil) -> KafkaRecord {
         var placed = record
         placed.offset = next
-        open.append((next, SourceOffset(topic: record.topic, offset: record.offset)))
+        if let origin { placed.topic = origin.topic }
+        open.append((next, SourceOffset(topic: record.topic, offset: record.offset), origin))
         next += 1
         return placed
     }
 
-    /// The topic and offset of the record at `position`, while no commit
-    /// covers it yet.
+    /// Where the record at `position` came from, while no commit covers
+    /// it yet: its topic and offset, or its origin's when it was forwarded.
     func source(of position: Int64) -> SourceOffset? {
+        entry(at: position).map { $0.origin ?? $0.source }
+    }
+
+    private func entry(at position: Int64) -> (position: Int64, source: SourceOffset, origin: SourceOffset?)? {
         var low = 0
         var high = open.count - 1
         while low <= high {
             let middle = (low + high) / 2
             let candidate = open[middle].position
-            if candidate == position { return open[middle].source }
+            if candidate == position { return open[middle] }
             if candidate < position { low = middle + 1 } else { high = middle - 1 }
         }
         return nil
     }
 
-    /// `record` with its own offset again (for a dead letter).
+    /// `record` with its own offset again, or as it was at its origin
+    /// (for a dead letter).
     func original(_ record: KafkaRecord) -> KafkaRecord {
-        guard let source = source(of: record.offset) else { return record }
+        guard let entry = entry(at: record.offset) else { return record }
         var original = record
-        original.offset = source.offset
+        original.offset = entry.origin?.offset ?? entry.source.offset
+        if let origin = entry.origin {
+            original.topic = origin.topic
+            original.partition = origin.partition ?? record.partition
+        }
         return original
     }
 

@@ -130,7 +130,7 @@ struct ShardState: Sendable {
     func isApplied(_ record: KafkaRecord, to id: EntityID) -> Bool {
         guard let mailbox = mailboxes[id] else { return false }
         guard let sources else { return mailbox.appliedOffset.map { record.offset <= $0 } ?? false }
-        guard let source = sources.source(of: record.offset), let applied = mailbox.sources[source.topic] else { return false }
+        guard let source = sources.source(of: record.offset), let applied = mailbox.sources[source.stream] else { return false }
         return source.offset <= applied
     }
 

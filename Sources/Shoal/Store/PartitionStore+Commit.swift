@@ -63,7 +63,7 @@ extension PartitionStore {
     }
 
     private func append(_ rows: [JournalEntry], _ connection: Connection) throws(StoreError) {
-        let insert = "INSERT INTO journal (offset, entity, key, event, event_time, topic, source_offset) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        let insert = "INSERT INTO journal (offset, entity, key, event, event_time, topic, source_offset, reads) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         try write(rows, insert, connection) {
             $0.bind(1, $1.offset)
             $0.bind(2, $1.entity)
@@ -72,6 +72,7 @@ extension PartitionStore {
             $0.bind(5, $1.eventTime)
             $0.bind(6, $1.source?.topic)
             $0.bind(7, $1.source?.offset)
+            $0.bind(8, TableRead.encode($1.reads))
         }
     }
 
@@ -117,7 +118,7 @@ extension PartitionStore {
 
     private func enqueue(_ outputs: [OutboxEntry], _ connection: Connection) throws(StoreError) -> [OutboxEntry] {
         var written = outputs
-        let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers, timestamp, partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         var index = 0
         try write(outputs, insert, connection) {
             $0.bind(1, $1.sourceOffset)
@@ -127,6 +128,7 @@ extension PartitionStore {
             $0.bind(5, $1.value)
             $0.bind(6, $1.headers)
             $0.bind(7, $1.timestamp)
+            $0.bind(8, $1.partition.map(Int64.init))
         } written: {
             written[index].id = connection.sqlite.lastInsertRowID
             index += 1

@@ -50,7 +50,7 @@ extension PartitionStore {
 
     private func outputs(pendingOnly: Bool, limit: Int) throws(StoreError) -> [OutboxEntry] {
         let sql = """
-            SELECT id, source_offset, position, topic, key, value, headers, timestamp FROM outbox
+            SELECT id, source_offset, position, topic, key, value, headers, timestamp, partition FROM outbox
             WHERE (?1 = 0 OR sent = 0) ORDER BY id LIMIT ?2
             """
         return try rows(sql, Self.outboxEntry) {
@@ -93,13 +93,16 @@ extension PartitionStore {
         return (EntityID(type: row.string(0), key: row.string(1)), EntityTimer(name: row.string(2), clock: clock, due: EventTime(milliseconds: row.int64(4))))
     }
 
-    private static let journalColumns = "offset, entity, key, event, event_time, topic, source_offset"
+    private static let journalColumns = "offset, entity, key, event, event_time, topic, source_offset, reads"
 
     private static func journalEntry(_ row: SQLiteStatement) -> JournalEntry {
         JournalEntry(
             offset: row.int64(0), entity: row.string(1), key: row.string(2),
             event: row.optionalBytes(3), eventTime: row.isNull(4) ? nil : row.int64(4),
-            source: row.isNull(5) ? nil : SourceOffset(topic: row.string(5), offset: row.int64(6))
+            source: row.isNull(5) ? nil : SourceOffset(topic: row.string(5), offset: row.int64(6)),
+            // The file's own bytes: they decode unless the file is damaged,
+            // and then the replay answers the lookups as unrecorded.
+            reads: TableRead.decode(row.optionalBytes(7)) ?? []
         )
     }
 
@@ -107,7 +110,7 @@ extension PartitionStore {
         OutboxEntry(
             id: row.int64(0), sourceOffset: row.int64(1), position: row.int64(2), topic: row.string(3),
             key: row.optionalBytes(4), value: row.optionalBytes(5), headers: row.optionalBytes(6),
-            timestamp: row.isNull(7) ? nil : row.int64(7)
+            timestamp: row.isNull(7) ? nil : row.int64(7), partition: row.isNull(8) ? nil : Int32(row.int64(8))
         )
     }
 

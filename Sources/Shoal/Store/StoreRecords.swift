@@ -13,7 +13,13 @@ package struct JournalEntry: Sendable, Hashable {
     /// where `offset` is the record's own.
     package var source: SourceOffset?
 
-    package init(offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?, source: SourceOffset? = nil) {
+    /// The table lookups the record's handler made, with what they found.
+    package var reads: [TableRead]
+
+    package init(
+        offset: Int64, entity: String, key: String, event: [UInt8]?, eventTime: Int64?, source: SourceOffset? = nil, reads: [TableRead] = []
+    ) {
+        self.reads = reads
         self.offset = offset
         self.source = source
         self.entity = entity
@@ -75,8 +81,11 @@ package struct OutboxEntry: Sendable, Hashable {
     package var topic: String
     package var key: [UInt8]?
     package var value: [UInt8]?
-    /// Headers, encoded by ``OutboxEntry/encodeHeaders(_:)``.
+    /// Headers besides the output's id, encoded by ``OutboxEntry/encode(headers:)``.
     package var headers: [UInt8]?
+    /// The partition, when the output names one (nil: the producer's key
+    /// partitioner chooses).
+    package var partition: Int32?
     /// The source record's timestamp (ms), which the output carries as its
     /// own, as Kafka Streams does: a later stage's event time and the
     /// end-to-end latency both start at the original record. A timer's
@@ -86,8 +95,9 @@ package struct OutboxEntry: Sendable, Hashable {
 
     package init(
         id: Int64? = nil, sourceOffset: Int64, position: Int64, topic: String,
-        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?, timestamp: Int64? = nil
+        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?, timestamp: Int64? = nil, partition: Int32? = nil
     ) {
+        self.partition = partition
         self.timestamp = timestamp
         self.id = id
         self.sourceOffset = sourceOffset
@@ -148,9 +158,20 @@ package struct StoreProgress: Sendable, Hashable {
 package struct SourceOffset: Sendable, Hashable {
     package var topic: String
     package var offset: Int64
+    /// The partition, for a record forwarded from another partition than
+    /// its shard's (see ``MisplacedRecords``); nil for the shard's own.
+    package var partition: Int32?
 
-    package init(topic: String, offset: Int64) {
+    package init(topic: String, offset: Int64, partition: Int32? = nil) {
         self.topic = topic
         self.offset = offset
+        self.partition = partition
+    }
+
+    /// What an entity's snapshot remembers the offset of: its topic, or
+    /// for forwarded records their topic and partition (`topic@partition`;
+    /// `@` cannot be part of a topic's name).
+    package var stream: String {
+        partition.map { "\(topic)@\($0)" } ?? topic
     }
 }

@@ -65,6 +65,13 @@ enum StoreSchema {
         ALTER TABLE snapshots ADD COLUMN sources TEXT;
         CREATE TABLE topic_offsets (topic TEXT PRIMARY KEY, next_offset INTEGER NOT NULL) WITHOUT ROWID;
         """,
+        // 5: outputs with an explicit partition (records forwarded to the
+        // partition of their entity key, see MisplacedRecords); the table
+        // lookups of each journaled record.
+        """
+        ALTER TABLE outbox ADD COLUMN partition INTEGER;
+        ALTER TABLE journal ADD COLUMN reads BLOB;
+        """,
     ]
 
     /// Brings the file to the current version, in one transaction.

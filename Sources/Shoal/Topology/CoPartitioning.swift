@@ -24,6 +24,16 @@ struct CoPartitioning: Sendable, Hashable {
         self.leads = leads
     }
 
+    /// These groups with each lead's repartition topic (where misplaced
+    /// records are forwarded to their key's shard) among its followers.
+    func adding(repartitionTopics: [String: String]) -> CoPartitioning {
+        var groups = self.groups
+        for (lead, topic) in repartitionTopics where groups[lead] != nil {
+            groups[lead]?.append(topic)
+        }
+        return CoPartitioning(groups: groups)
+    }
+
     /// The topics a node subscribes to: the leads.
     var subscribed: [String] { groups.keys.sorted() }
 

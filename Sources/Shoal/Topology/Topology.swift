@@ -23,6 +23,11 @@ public struct Topology: Sendable {
     /// type's first topic leads its co-partitioned group (see
     /// ``CoPartitioning``).
     private(set) var declared: [String] = []
+    /// How topics' records are placed, where declared (see
+    /// ``partitioning(of:by:misplaced:)``).
+    var placements: [String: TopicPlacement] = [:]
+    /// The topics read as tables (see ``table(_:)``).
+    var tables: Set<String> = []
 
     /// An empty topology; add routes with `route(topic:to:...)`.
     public init() {}
@@ -48,6 +53,8 @@ public struct Topology: Sendable {
         for topic in other.declared {
             if let route = other.routes[topic] { add(route) }
         }
+        placements.merge(other.placements) { _, theirs in theirs }
+        tables.formUnion(other.tables)
     }
 
     /// The route of the entity type named `name` from its leading topic
@@ -75,6 +82,10 @@ public struct Topology: Sendable {
     func validated() throws -> [String: Route] {
         guard !routes.isEmpty else {
             throw ShoalError(code: .configuration, reason: "the topology has no routes: declare at least one with route(topic:to:)")
+        }
+        try checkPartitioners()
+        if let both = tables.intersection(routes.keys).sorted().first {
+            throw ShoalError(code: .configuration, reason: "\(both) is declared both a table and a routed topic: a topic is one or the other")
         }
         return routes
     }

@@ -10,7 +10,7 @@ struct TopicsCommand: ParsableCommand {
         abstract: "Print the topics the application reads and writes, one NAME:PARTITIONS[:CONFIG=VALUE] a line."
     )
 
-    @Option(help: "The nodes' consumer group: adds its changelog topic (<group>-state, compacted on a real cluster).")
+    @Option(help: "The nodes' consumer group: adds its changelog topic (<group>-state, compacted on a real cluster), its members topic and a repartition topic per entity type (<group>-<topic>-repartition).")
     var group: String?
 
     func run() throws {

@@ -24,6 +24,9 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
     public var batchSize: Int
     /// `compression.type`: `none`, `gzip`, `snappy`, `lz4` or `zstd`.
     public var compression: String
+    /// `partitioner`: where keyed records go; the Java client's murmur2 by
+    /// default, so keys land where Java producers put them.
+    public var partitioner: Partitioner = .murmur2
 
     public init(
         client: KafkaClientConfiguration,
@@ -54,9 +57,7 @@ public struct KafkaProducerConfiguration: Sendable, Hashable {
             ("queue.buffering.max.messages", queueCapacity.description),
             ("batch.num.messages", batchSize.description),
             ("compression.type", compression),
-            // The Java client's partitioner: murmur2 of the key, random for
-            // records without a key. Keys land where Java producers put them.
-            ("partitioner", "murmur2_random"),
+            ("partitioner", partitioner.librdkafkaName),
         ]
     }
 }

@@ -16,7 +16,11 @@ public enum Murmur2Partitioner {
 
     /// Murmur2, 32-bit, with the Java client's seed.
     public static func murmur2(_ key: some Collection<UInt8>) -> UInt32 {
-        let bytes = Array(key)
+        Array(key).withUnsafeBytes { murmur2($0) }
+    }
+
+    /// Murmur2 of raw bytes (no copy: a node checks every record's key).
+    public static func murmur2(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
         let multiplier: UInt32 = 0x5bd1_e995
         let shift: UInt32 = 24
         var hash: UInt32 = 0x9747_b28c ^ UInt32(truncatingIfNeeded: bytes.count)
