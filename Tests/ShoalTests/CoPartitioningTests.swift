@@ -40,6 +40,20 @@ struct CoPartitioningTests {
 
     /// Records of several topics get consecutive positions after the
     /// file's; each topic's next offset moves only past records a commit covers.
+    /// Hand-written events of a shared shard carry each topic's offsets,
+    /// which collide: a replay numbers them in order, as a node would; a
+    /// journal's positions and one-topic shards keep their offsets.
+    @Test func aReplayNumbersTheEventsOfASharedShard() {
+        func event(_ topic: String, _ partition: Int32, _ offset: Int64) -> ReplayEvent {
+            ReplayEvent(topic: topic, partition: partition, offset: offset, key: "k", value: [])
+        }
+        let handWritten = [event("clicks", 1, 0), event("carts", 1, 0), event("payments", 1, 7), event("clicks", 1, 1), event("orders", 2, 4)]
+        let numbered = Replay.positioned(handWritten, coPartitioning: grouping)
+        #expect(numbered.map(\.offset) == [0, 1, 7, 2, 4], "shard clicks-1 numbered, payments and clicks-2 as they were")
+        let journal = [event("clicks", 1, 3), event("carts", 1, 4), event("orders", 1, 9)]
+        #expect(Replay.positioned(journal, coPartitioning: grouping) == journal)
+    }
+
     @Test func positionsNumberTheInterleavingAndOffsetsFollowCommits() {
         var sources = ShardSources(next: 100, consumed: ["clicks": 7])
         let placed = [record("clicks", 7), record("orders", 0), record("clicks", 8), record("orders", 1)].map { sources.place($0) }

@@ -130,7 +130,7 @@ extension NodeTests {
             let belongs = Partitioner.murmur2.partition(for: key, partitionCount: 8)
             #expect(reason.contains("the entity key \(key) belongs in partition \(belongs) of counter-events"), "\(reason)")
             #expect(reason.contains("the record was in partition \(letter.headers.string(for: "shoal-dlq-partition") ?? "?")"), "\(reason)")
-            if policy == "missing" { #expect(reason.contains("\(repartition) to forward it through does not exist"), "\(reason)") }
+            if policy == "missing" { #expect(reason.contains("the repartition topic \(repartition) does not exist"), "\(reason)") }
         }
         let states = try Self.counterStates(configuration)
         #expect(Set(states.keys) == Set(keys).subtracting(misplaced), "no entity for a misplaced record")

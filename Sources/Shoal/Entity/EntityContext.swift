@@ -81,6 +81,11 @@ final class OutputCollector: Sendable {
         effects.withLock { $0.reads.append(lookup) }
     }
 
+    /// The lookup of `key` in `table` this call made already, if any.
+    func earlierRead(table: String, key: String) -> TableRead? {
+        effects.withLock { $0.reads.first { $0.table == table && $0.key == key } }
+    }
+
     /// The outputs, timer changes and lookups, read in one lock.
     var effectsSoFar: (messages: [KafkaProducerMessage], timers: [TimerChange], reads: [TableRead]) { effects.withLock { $0 } }
 }

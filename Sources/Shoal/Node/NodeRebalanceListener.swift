@@ -135,8 +135,8 @@ struct NodeCallRouter: EntityCallRouter {
     let node: ShoalNode
 
     func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
-        let (route, shards) = node.state.withLock { state in
-            (state.topology.route(toEntity: call.id.type), state.shards)
+        let (route, shards, topology) = node.state.withLock { state in
+            (state.topology.route(toEntity: call.id.type), state.shards, state.topology)
         }
         guard let route else {
             throw ShoalError(code: .invocation, reason: "no route leads to entity type \(call.id.type)")
@@ -145,7 +145,9 @@ struct NodeCallRouter: EntityCallRouter {
         guard let count = try await partitionCount(of: route.topic) else {
             throw ShoalError(code: .notOwned, reason: "partition count of \(route.topic) unknown")
         }
-        let partition = TopicPartition(route.topic, Murmur2Partitioner.partition(for: call.id.key, partitionCount: count))
+        // The key's partition by its topic's partitioner, as its records'.
+        let partitioner = topology.placement(of: route.topic).partitioner
+        let partition = TopicPartition(route.topic, partitioner.partition(for: call.id.key, partitionCount: count))
         guard let shard = owned[partition] else {
             throw ShoalError(code: .notOwned, reason: "\(call.id) belongs to \(partition), which this node does not own")
         }

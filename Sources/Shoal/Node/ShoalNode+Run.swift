@@ -107,10 +107,10 @@ extension ShoalNode {
     /// have forwarded a dead letter that names it.
     private func checkedPlacement(_ topology: Topology, topics: [String: Int]) -> ShardPlacement {
         let placement = ShardPlacement(topology: topology, group: configuration.group, counts: topics)
-        for topic in placement.missingRepartitionTopics {
+        for problem in placement.repartitionProblems {
             logger.error(
-                "Repartition topic missing: records found in another partition than their key's will be dead-lettered, not forwarded",
-                metadata: ["topic": "\(topic)", "hint": "create it with as many partitions as its entity type's topics (`APP topics --group \(configuration.group)`)"]
+                "Repartition topic unusable: records found in another partition than their key's will be dead-lettered, not forwarded",
+                metadata: ["problem": "\(problem)", "hint": "`APP topics --group \(configuration.group)` lists it"]
             )
         }
         return placement

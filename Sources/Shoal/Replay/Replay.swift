@@ -46,6 +46,9 @@ public final class Replay: Sendable {
         logger: Logger = Replay.quietLogger
     ) throws {
         routes = try topology.validated()
+        if let stray = Set(tables.keys).subtracting(topology.tableTopics).sorted().first {
+            throw ShoalError(code: .configuration, reason: "the replay's tables name \(stray), which the topology does not declare a table")
+        }
         self.tables = ReplayTables(declared: Set(topology.tableTopics), contents: tables)
         coPartitioning = topology.coPartitioning
         partitions = Dictionary(topics.map { ($0.name, $0.partitions) }) { first, _ in first }
@@ -85,10 +88,16 @@ public final class Replay: Sendable {
     /// their order in one of `lanes` concurrent lanes (entities never share
     /// state); the result is merged in event order, so it is the same for
     /// any number of lanes.
+    ///
+    /// Events of an entity type fed by several topics carry, as in a node,
+    /// their position in their shard's order as offset: a partition file's
+    /// journal holds them; other events (each topic's own offsets) are
+    /// numbered in the order given (see `docs/architecture.md`).
     public func run(
         _ events: [ReplayEvent], transitions: Bool = true, lanes: Int = ProcessInfo.processInfo.activeProcessorCount,
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ReplayResult {
+        let events = Self.positioned(events, coPartitioning: coPartitioning)
         let first = try await run(events, encodingStates: transitions, keepingTransitions: transitions, lanes: lanes, progress: progress)
         guard first.needsStates else { return first.result }
         return try await run(events, encodingStates: true, keepingTransitions: transitions, lanes: lanes, progress: progress).result

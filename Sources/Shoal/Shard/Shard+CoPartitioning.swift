@@ -7,14 +7,19 @@ extension ShardServices {
         guard let progress else { return [:] }
         // A file written before the entity type had several topics knows
         // only its lead's offset; the other topics start at the group's.
-        guard coPartitioning.isShared(lead.topic), !progress.topicOffsets.isEmpty else { return [lead: progress.nextOffset] }
+        guard !progress.topicOffsets.isEmpty else { return [lead: progress.nextOffset] }
+        // Only the shard's inputs now (a topic it no longer reads is left).
+        let inputs = Set(coPartitioning.inputs(of: lead))
         return Dictionary(uniqueKeysWithValues: progress.topicOffsets.map { (TopicPartition($0.key, lead.partition), $0.value) })
+            .filter { inputs.contains($0.key) }
     }
 
-    /// The order of `lead`'s shard when several topics feed it (nil for
-    /// one): positions go on after every one the file holds.
+    /// The order of `lead`'s shard when several topics feed it, or fed it
+    /// when its file was written (nil for one): positions go on after every
+    /// one the file holds. A file once numbered by positions stays so: its
+    /// journal holds positions, which lead offsets would collide with.
     func sources(of lead: TopicPartition, store: PartitionStore, progress: StoreProgress?) throws -> ShardSources? {
-        guard coPartitioning.isShared(lead.topic) else { return nil }
+        guard coPartitioning.isShared(lead.topic) || !(progress?.topicOffsets.isEmpty ?? true) else { return nil }
         let highest = try store.highestPosition()
         let next = max(progress?.nextOffset ?? 0, (highest ?? -1) + 1)
         let consumed = inputStarts(of: lead, progress: progress)
@@ -29,8 +34,8 @@ extension Shard {
     convenience init(lead: TopicPartition, services: ShardServices, store: PartitionStore, progress: StoreProgress?, writer: Int64 = 0) throws {
         let sources = try services.sources(of: lead, store: store, progress: progress)
         self.init(
-            partition: lead, services: services, store: store, startOffset: sources?.next ?? progress?.nextOffset, sources: sources,
-            writer: writer
+            partition: lead, services: services, store: store,
+            startOffset: sources?.next ?? services.inputStarts(of: lead, progress: progress)[lead], sources: sources, writer: writer
         )
     }
 }

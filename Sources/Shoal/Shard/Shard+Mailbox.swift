@@ -70,11 +70,12 @@ extension Shard {
             case .inFile: snapshot = try persistence.store.snapshot(entity: id.type, key: id.key)
             }
             let (entity, applied) = try await activate(id, descriptor, from: snapshot)
+            let marks = ShardSources.appliedMarks(of: snapshot, offset: applied, shared: isShared, lead: partition.topic)
             state.withLock { state in
                 state.setEntity(entity, for: id)
-                state.mailboxes[id]?.appliedOffset = applied
+                state.mailboxes[id]?.appliedOffset = marks.offset
                 state.mailboxes[id]?.firings = snapshot?.firings ?? 0
-                state.mailboxes[id]?.sources = snapshot?.sources ?? [:]
+                state.mailboxes[id]?.sources = marks.sources
             }
             services.metrics.residentEntities.increment()
             return entity

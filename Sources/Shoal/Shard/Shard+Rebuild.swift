@@ -23,12 +23,14 @@ extension Shard {
     /// outputs (they were emitted when the rows were first applied) and
     /// timer changes (timers are not rebuilt yet).
     private func rebuild(_ id: EntityID, _ descriptor: EntityDescriptor) async throws -> (any Entity, Int64?) {
-        guard let route = services.routes.values.first(where: { $0.entity.name == id.type }) else {
-            throw ShoalError(code: .configuration, reason: "no route leads to entity type \(id.type)")
-        }
         let entity = try await descriptor.activate(services.system, id, nil)
         let rows = try persistence.store.journal(entity: id.type, key: id.key)
         for row in rows {
+            // Each row by its own topic's route (a shard may read several).
+            let topic = row.source?.topic ?? partition.topic
+            guard let route = services.routes[topic], route.entity.name == id.type else {
+                throw ShoalError(code: .configuration, reason: "no route from \(topic) leads to entity type \(id.type)")
+            }
             let record = ReplayEvent(row, of: partition).record
             let decoded = try route.decode(record)
             var moment = EntityDispatch.Moment.untimed(now: decoded.time ?? .distantPast)

@@ -114,10 +114,13 @@ extension Shard {
         _ timer: EntityTimer, of id: EntityID, _ result: EntityDispatch.Applied, offset: Int64, firing: Int64, crossing: TimerCrossing,
         before position: Int64?, descriptor: EntityDescriptor
     ) {
-        let snapshot = Snapshot(
+        var snapshot = Snapshot(
             entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, state: result.state ?? [], firings: firing
         )
         state.withLock { state in
+            // The per-topic offsets its records left stay with the state:
+            // they are what makes a record read again after a restart skip.
+            snapshot.sources = state.mailboxes[id]?.sources ?? [:]
             // A try that threw brought the entity back from its snapshot,
             // and its firing count with it: this firing keeps its number,
             // so the next one does not take it again (same output ids).

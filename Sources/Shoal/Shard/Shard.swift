@@ -21,7 +21,7 @@ struct ShardServices: Sendable {
     /// Where commits are replicated, when they are.
     let changelog: ChangelogTarget?
     /// Where keys belong, and where misplaced records are forwarded.
-    var placement: ShardPlacement = .none
+    var placement: ShardPlacement = .unchecked
     /// Where handlers' table lookups are answered.
     var tables: any TableLookup = NoTables()
 }
@@ -99,10 +99,12 @@ final class Shard: Sendable {
 
     /// Takes a batch of the partition's records, in offset order.
     func accept(_ records: [KafkaRecord]) {
-        let prepared = records.map { record in (record, prepare(record)) }
+        let prepared = prepare(records)
+        let leadRoute = services.routes[partition.topic]
         var failed: [(KafkaRecord, String)] = []
         var tooLate: [(KafkaRecord, LateEvents, String)] = []
         var forwarded = 0
+        var misplacedLetters = 0
         var resumed = false
         let now = EventTime(Date())
         let (starts, pause) = state.withLock { state -> ([EntityID], Bool) in
@@ -124,10 +126,10 @@ final class Shard: Sendable {
                     forwarded += 1
                 case .misplaced(nil, _, let reason):
                     failed.append((record, reason))
-                    services.metrics.misplaced("dead_lettered").increment()
+                    misplacedLetters += 1
                 case .event(let route, let key, let event, let time, _):
                     // One clock per shard, its lead topic's bounds, whichever topic advances it.
-                    let moment = state.advanceClock(services.routes[partition.topic] ?? route, time, now: now)
+                    let moment = state.advanceClock(leadRoute ?? route, time, now: now)
                     state.clockMarks.mark(record.offset, state.clock?.maxEventTime, clocks: moment.moment.after)
                     if let reason = moment.tooLate, route.late != .apply {
                         tooLate.append((record, route.late, reason))
@@ -148,6 +150,7 @@ final class Shard: Sendable {
         if pause || resumed { syncPause() }
         services.metrics.recordsIn.increment(by: records.count)
         if forwarded > 0 { services.metrics.misplaced("repartitioned").increment(by: forwarded) }
+        if misplacedLetters > 0 { services.metrics.misplaced("dead_lettered").increment(by: misplacedLetters) }
         if pause { services.logger.debug("Shard full: partition paused", metadata: ["partition": "\(partition)"]) }
         for (record, reason) in failed {
             Task { await deadLetter(record, reason: reason) }

@@ -186,10 +186,11 @@ actor ShardPersistence {
         guard let id = output.id else { return }
         let key = OutputKey(sourceOffset: output.sourceOffset, position: output.position)
         let outputID = OutputID(source: partition, offset: output.sourceOffset, position: output.position)
-        var headers = output.decodedHeaders ?? []
-        if output.decodedHeaders == nil {
+        let stored = output.decodedHeaders
+        if stored == nil {
             logger.error("An output's stored headers do not decode: published without them", metadata: ["output": "\(outputID)"])
         }
+        var headers = stored ?? []
         headers.append(KafkaHeader(key: OutputID.header, string: outputID.description))
         let message = KafkaProducerMessage(
             topic: output.topic, partition: output.partition, key: output.key, value: output.value,

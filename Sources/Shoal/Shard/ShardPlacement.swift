@@ -12,8 +12,9 @@ struct ShardPlacement: Sendable {
         /// The repartition topic of the topic's entity type, when the
         /// cluster has it.
         var repartitionTopic: String?
-        /// Its name when the cluster lacks it (for the reason of a dead letter).
-        var missingRepartitionTopic: String?
+        /// Why the repartition topic cannot be used, naming it, when it
+        /// cannot (for the reason of a dead letter).
+        var repartitionProblem: String?
     }
 
     /// Rules by input topic (topics of unknown partition count have none:
@@ -25,7 +26,7 @@ struct ShardPlacement: Sendable {
     let leadOfRepartition: [String: String]
 
     /// No checks (for shards built without a cluster, in tests).
-    static let none = ShardPlacement(rules: [:], repartitionTopics: [:])
+    static let unchecked = ShardPlacement(rules: [:], repartitionTopics: [:])
 
     init(rules: [String: Rule], repartitionTopics: [String: String]) {
         self.rules = rules
@@ -41,25 +42,32 @@ struct ShardPlacement: Sendable {
         var rules: [String: Rule] = [:]
         var repartitionTopics: [String: String] = [:]
         for lead in coPartitioning.subscribed {
+            let topics = coPartitioning.groups[lead] ?? []
             let repartition = ShoalNodeConfiguration.repartitionTopic(group: group, lead: lead)
-            let exists = counts[repartition] != nil && counts[repartition] == counts[lead]
-            if exists { repartitionTopics[lead] = repartition }
-            for topic in coPartitioning.groups[lead] ?? [] {
+            let problem: String? = switch (counts[repartition], counts[lead]) {
+            case (nil, let wanted): "the repartition topic \(repartition) does not exist (create it with \(wanted.map(String.init) ?? "as many") partitions)"
+            case (let found?, let wanted?) where found != wanted: "the repartition topic \(repartition) has \(found) partitions, not \(wanted)"
+            default: nil
+            }
+            // Read only where some topic forwards: a follower makes the shard number its records by position.
+            let forwards = topics.contains { topology.placement(of: $0).misplaced == .repartition }
+            if problem == nil, forwards { repartitionTopics[lead] = repartition }
+            for topic in topics {
                 guard let count = counts[topic], count > 0 else { continue }
                 let placement = topology.placement(of: topic)
                 rules[topic] = Rule(
                     partitioner: placement.partitioner, partitionCount: Int32(count), misplaced: placement.misplaced,
-                    repartitionTopic: exists ? repartition : nil, missingRepartitionTopic: exists ? nil : repartition
+                    repartitionTopic: problem == nil ? repartition : nil, repartitionProblem: problem
                 )
             }
         }
         self.init(rules: rules, repartitionTopics: repartitionTopics)
     }
 
-    /// The repartition topics that a `.repartition` rule needs and the
-    /// cluster lacks (with their lead's partition count).
-    var missingRepartitionTopics: [String] {
-        Set(rules.values.filter { $0.misplaced == .repartition }.compactMap(\.missingRepartitionTopic)).sorted()
+    /// Why the repartition topics that `.repartition` rules need cannot be
+    /// used, one line each.
+    var repartitionProblems: [String] {
+        Set(rules.values.filter { $0.misplaced == .repartition }.compactMap(\.repartitionProblem)).sorted()
     }
 }
 

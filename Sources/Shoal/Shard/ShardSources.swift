@@ -72,6 +72,21 @@ struct ShardSources: Sendable {
         return original
     }
 
+    /// What `snapshot` (its record's number `offset`) says its entity
+    /// applied, in the terms of a shard that is `shared` or not. A file
+    /// changes numbering when its shard starts reading a second topic (a
+    /// repartition topic created, a topic added) or stops: a snapshot from
+    /// a shard of one topic has no per-topic offsets and its offset is the
+    /// lead's; one from a shared shard has the lead's offset among its
+    /// per-topic offsets and a position as its offset.
+    static func appliedMarks(of snapshot: Snapshot?, offset: Int64?, shared: Bool, lead: String) -> (offset: Int64?, sources: [String: Int64]) {
+        guard let snapshot else { return (offset, [:]) }
+        if shared {
+            return (offset, snapshot.sources.isEmpty ? [lead: snapshot.offset] : snapshot.sources)
+        }
+        return (snapshot.sources.isEmpty ? offset : snapshot.sources[lead], [:])
+    }
+
     /// Each topic's next offset once every record before `position` is
     /// done; forgets those records.
     mutating func offsets(before position: Int64?) -> [String: Int64] {

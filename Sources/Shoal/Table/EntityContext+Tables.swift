@@ -20,9 +20,13 @@ extension EntityContext {
     }
 
     /// The latest value of `key` in `table` as raw bytes; nil when none.
+    /// Within one event, every lookup of a key answers what the first did.
     /// - Throws: ``ShoalError`` with code `configuration` for a table the
     ///   topology does not declare.
     public func lookupBytes(_ key: String, in table: String) throws -> [UInt8]? {
+        // One value per key within one event: a second lookup sees what the
+        // first saw (and what the journal recorded), even if the table moved.
+        if let earlier = outputs.earlierRead(table: table, key: key) { return earlier.value }
         guard let found = tables.value(in: table, key: key) else {
             throw ShoalError(code: .configuration, reason: "no table \(table): declare it with topology.table(\"\(table)\")")
         }

@@ -36,15 +36,22 @@ final class GlobalTables: TableLookup, Sendable {
     func catchUp(_ reader: KafkaPartitionReader) async throws {
         for partition in partitions {
             let (low, high) = try await reader.watermarks(of: partition)
-            var start = next.withLock { $0[partition] } ?? 0
-            if start < low {
+            let held = next.withLock { $0[partition] }
+            if let held, held < low {
                 logger.warning("Table records fell off the log before they were read: the table lacks their keys", metadata: [
-                    "partition": "\(partition)", "from": "\(start)", "oldest": "\(low)",
+                    "partition": "\(partition)", "from": "\(held)", "oldest": "\(low)",
                 ])
-                start = low
+            } else if held == nil, low > 0 {
+                logger.notice("Table read from its oldest retained record", metadata: ["partition": "\(partition)", "oldest": "\(low)"])
             }
+            let start = max(held ?? 0, low)
             guard start < high else { continue }
-            try await reader.read(partition, from: start, until: high) { [self] batch in apply(batch) }
+            // The position moves with each batch: a read that fails halfway
+            // resumes after what it applied, never re-applying older values.
+            try await reader.read(partition, from: start, until: high) { [self] batch in
+                apply(batch)
+                if let last = batch.last { next.withLock { $0[partition] = last.offset + 1 } }
+            }
             next.withLock { $0[partition] = high }
         }
     }
@@ -54,8 +61,10 @@ final class GlobalTables: TableLookup, Sendable {
         while running() {
             do {
                 try await catchUp(reader)
-            } catch {
+            } catch where running() && !Task.isCancelled {
                 logger.warning("Reading a table failed; retrying", metadata: ["error": "\(error)"])
+            } catch {
+                return
             }
             do { try await Task.sleep(for: interval) } catch { return }
         }

@@ -24,6 +24,8 @@ public struct TopicPlacement: Sendable, Hashable {
     /// What happens to a record in another partition than its key's.
     public var misplaced: MisplacedRecords
 
+    /// A topic placed by `partitioner` (murmur2 by default) whose misplaced
+    /// records are `misplaced` (repartitioned by default).
     public init(partitioner: Partitioner = .murmur2, misplaced: MisplacedRecords = .repartition) {
         self.partitioner = partitioner
         self.misplaced = misplaced
@@ -53,6 +55,9 @@ extension Topology {
     /// key has one partition number for all of them.
     /// - Throws: ``ShoalError`` with code `configuration`, naming them.
     func checkPartitioners() throws {
+        if let stray = placements.keys.filter({ routes[$0] == nil }).sorted().first {
+            throw ShoalError(code: .configuration, reason: "partitioning(of: \"\(stray)\") names a topic no route reads")
+        }
         let coPartitioning = coPartitioning
         for lead in coPartitioning.subscribed {
             let topics = coPartitioning.groups[lead] ?? []

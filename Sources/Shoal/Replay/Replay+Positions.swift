@@ -1,0 +1,25 @@
+import ShoalKafka
+
+extension Replay {
+    /// `events` with the offsets a node's shards would give them. A shard
+    /// fed by several topics numbers its records in the order it takes
+    /// them (see ``ShardSources``): a partition file's journal holds those
+    /// positions already, but hand-written or JSON Lines events carry each
+    /// topic's own offsets, which collide between topics. Such a shard's
+    /// events, when their offsets do not already rise in event order, are
+    /// numbered from 0 in event order, so that outputs get distinct ids.
+    static func positioned(_ events: [ReplayEvent], coPartitioning: CoPartitioning) -> [ReplayEvent] {
+        guard coPartitioning.groups.values.contains(where: { $0.count > 1 }) else { return events }
+        var indices: [TopicPartition: [Int]] = [:]
+        for (index, event) in events.enumerated() where coPartitioning.isShared(coPartitioning.leads[event.topic] ?? event.topic) {
+            indices[coPartitioning.shard(of: TopicPartition(event.topic, event.partition)), default: []].append(index)
+        }
+        var positioned = events
+        for shard in indices.values {
+            let offsets = shard.map { events[$0].offset }
+            guard zip(offsets, offsets.dropFirst()).contains(where: { $0 >= $1 }) else { continue }
+            for (position, index) in shard.enumerated() { positioned[index].offset = Int64(position) }
+        }
+        return positioned
+    }
+}
