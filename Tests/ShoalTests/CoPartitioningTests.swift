@@ -54,6 +54,26 @@ struct CoPartitioningTests {
         #expect(Replay.positioned(journal, coPartitioning: grouping) == journal)
     }
 
+    /// A file changes numbering when its shard starts reading a second
+    /// topic: a snapshot from a one-topic shard (offset = the lead's) is
+    /// read by a shared shard as the lead's per-topic offset, and one from
+    /// a shared shard gives a one-topic shard its lead offset, never its
+    /// position.
+    @Test func snapshotsOfTheOtherNumberingAreReadInThisOnes() {
+        let single = Snapshot(entity: "Counter", key: "k", version: 1, offset: 41, state: [])
+        let shared = ShardSources.appliedMarks(of: single, offset: 41, shared: true, lead: "counter-events")
+        #expect(shared.sources == ["counter-events": 41] && shared.offset == 41)
+        var positioned = single
+        positioned.offset = 900
+        positioned.sources = ["counter-events": 41, "counter-events@3": 7]
+        #expect(ShardSources.appliedMarks(of: positioned, offset: 900, shared: true, lead: "counter-events").sources == positioned.sources)
+        let alone = ShardSources.appliedMarks(of: positioned, offset: 900, shared: false, lead: "counter-events")
+        #expect(alone.offset == 41 && alone.sources.isEmpty)
+        positioned.sources = ["counter-events@3": 7]
+        #expect(ShardSources.appliedMarks(of: positioned, offset: 900, shared: false, lead: "counter-events").offset == nil, "no lead record applied")
+        #expect(ShardSources.appliedMarks(of: nil, offset: nil, shared: true, lead: "counter-events").sources.isEmpty)
+    }
+
     @Test func positionsNumberTheInterleavingAndOffsetsFollowCommits() {
         var sources = ShardSources(next: 100, consumed: ["clicks": 7])
         let placed = [record("clicks", 7), record("orders", 0), record("clicks", 8), record("orders", 1)].map { sources.place($0) }

@@ -99,6 +99,44 @@ extension NodeTests {
         #expect(interleaved > 0, "the topics' events interleave in the journals")
     }
 
+    /// A backlog on two topics of one entity type, produced one topic after
+    /// the other: the shard takes their records in event-time order (here
+    /// the records' timestamps), not in the order the topics were written
+    /// or fetched, each topic's own order kept.
+    @Test(.timeLimit(.minutes(3)))
+    func aSharedShardTakesItsTopicsInEventTimeOrder() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let configuration = try testNodeConfiguration(broker, group: "aligned")
+        let (baskets, seqs) = (40, 0..<5)
+        try await withProducer(broker) { producer in
+            // Orders first on the wire, though each happened 5 ms after its item.
+            for (topic, lag) in [("basket-orders", Int64(5)), ("basket-items", 0)] {
+                for seq in seqs {
+                    for basket in 0..<baskets {
+                        try await producer.enqueue(KafkaProducerMessage(
+                            topic: topic, key: "basket-\(basket)", value: "{\"basket\":\"basket-\(basket)\",\"seq\":\(seq)}",
+                            timestamp: 1_767_225_600_000 + Int64(seq) * 10 + lag
+                        ))
+                    }
+                }
+            }
+        }
+        let node = ShoalNode(configuration: configuration, topology: Self.basketTopology, logger: testLogger)
+        try await withRunningNode(node) {
+            _ = try await readTopic(broker, "basket-steps", count: baskets * seqs.count * 2)
+        }
+        let expected = seqs.flatMap { ["basket-items:\($0)", "basket-orders:\($0)"] }
+        var wrong: [String] = []
+        for partition in Int32(0)..<8 {
+            let store = try PartitionStore(readingAt: configuration.storePath(for: TopicPartition("basket-items", partition)))
+            defer { store.close() }
+            for snapshot in try store.snapshots() where try JSONDecoder().decode(Basket.State.self, from: Data(snapshot.state)).heard != expected {
+                wrong.append(snapshot.key)
+            }
+        }
+        #expect(wrong.isEmpty, "each basket heard its items and orders in time order: \(wrong.prefix(3))")
+    }
+
     /// Topics that feed one entity type with different partition counts
     /// cannot be co-partitioned: the node refuses to start, naming them.
     @Test(.timeLimit(.minutes(2)))

@@ -32,7 +32,8 @@ extension ShoalNode {
                 if paused { consumer.pause(inputs) } else { consumer.resume(inputs) }
                 if paused { metrics.pausedPartitions.increment() } else { metrics.pausedPartitions.decrement() }
             },
-            metrics: metrics, changelog: changelog, placement: placement, tables: tables?.0 ?? NoTables()
+            metrics: metrics, changelog: changelog, placement: placement, tables: tables?.0 ?? NoTables(),
+            inputLag: { consumer.lag(of: $0) }
         )
         let standbys = try checkedStandbys(leads: coPartitioning.subscribed, topics: topicCounts, changelog: changelog)
         state.withLock {

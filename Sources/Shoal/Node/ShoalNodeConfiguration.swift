@@ -157,6 +157,11 @@ public struct ShoalNodeConfiguration: Sendable {
     public var deadLetterTopic: String
     /// State replication to the changelog topic.
     public var changelog: Changelog
+    /// How long a shard fed by several topics holds records back for a
+    /// topic that has none queued but may have earlier ones (the consumer
+    /// knows of records it has not delivered), so that it takes them in
+    /// event-time order. 200 ms by default; zero takes records as they come.
+    public var alignmentWait: Duration = .milliseconds(200)
 
     /// Attempts of a throwing handler unless configured otherwise; a replay
     /// makes as many.

@@ -17,6 +17,7 @@ extension Shard {
         if !replicating { await persistence.stopReplicating() }
         let abandonedCalls = state.withLock { state -> [CallReply] in
             state.stopping = true
+            state.aligner?.removeAll()
             state.paused = false
             var notStarted: Set<Int64> = []
             var calls: [CallReply] = []

@@ -24,6 +24,9 @@ struct ShardServices: Sendable {
     var placement: ShardPlacement = .unchecked
     /// Where handlers' table lookups are answered.
     var tables: any TableLookup = NoTables()
+    /// Records of an input partition the consumer knows of and has not
+    /// delivered yet (nil: unknown).
+    var inputLag: @Sendable (TopicPartition) -> Int64? = { _ in 0 }
 }
 
 /// Owns one partition: routes its records by key to entity mailboxes, runs
@@ -53,6 +56,10 @@ final class Shard: Sendable {
         var initial = ShardState()
         initial.tracker = OffsetTracker(startingAt: startOffset)
         initial.sources = sources
+        if sources != nil {
+            let inputs = services.coPartitioning.inputs(of: partition).map(\.topic)
+            initial.aligner = ShardAligner(topics: inputs, maxWait: services.configuration.alignmentWait)
+        }
         state = Mutex(initial)
         persistence = ShardPersistence(
             store: store, partition: partition, producer: services.producer, logger: services.logger,
@@ -97,9 +104,13 @@ final class Shard: Sendable {
         }
     }
 
-    /// Takes a batch of the partition's records, in offset order.
+    /// Takes a batch of the partition's records, in offset order (a shard
+    /// fed by several topics merges them by event time first, see
+    /// ``ShardAligner``).
     func accept(_ records: [KafkaRecord]) {
         let prepared = prepare(records)
+        let pending = isShared ? pendingInputs() : []
+        var waking = false
         let leadRoute = services.routes[partition.topic]
         var failed: [(KafkaRecord, String)] = []
         var tooLate: [(KafkaRecord, LateEvents, String)] = []
@@ -110,7 +121,17 @@ final class Shard: Sendable {
         let (starts, pause) = state.withLock { state -> ([EntityID], Bool) in
             guard !state.stopping else { return ([], false) }
             var starts: [EntityID] = []
-            for (received, outcome) in prepared {
+            var taken = prepared
+            if state.aligner != nil {
+                state.aligner?.add(prepared)
+                let released = state.aligner?.release(pending: pending, now: .now)
+                taken = released?.ready ?? []
+                if released?.waiting == true, !state.alignmentWakeArmed {
+                    state.alignmentWakeArmed = true
+                    waking = true
+                }
+            }
+            for (received, outcome) in taken {
                 var origin: SourceOffset?
                 if case .event(_, _, _, _, let from) = outcome { origin = from }
                 let record = state.sources?.place(received, origin: origin) ?? received
@@ -148,6 +169,7 @@ final class Shard: Sendable {
             return (starts, pause)
         }
         if pause || resumed { syncPause() }
+        if waking { wakeAligner() }
         services.metrics.recordsIn.increment(by: records.count)
         if forwarded > 0 { services.metrics.misplaced("repartitioned").increment(by: forwarded) }
         if misplacedLetters > 0 { services.metrics.misplaced("dead_lettered").increment(by: misplacedLetters) }

@@ -88,6 +88,10 @@ struct ShardState: Sendable {
     var timers = ShardTimers()
     /// The shard's own order of records, when several topics feed it.
     var sources: ShardSources?
+    /// The event-time merge of those topics' records.
+    var aligner: ShardAligner?
+    /// A turn is due after the aligner's wait (one at a time).
+    var alignmentWakeArmed = false
 
     /// Queues work; returns true when the mailbox needs a task to drain it.
     mutating func enqueue(_ work: MailboxWork, for id: EntityID, descriptor: EntityDescriptor) -> Bool {
@@ -141,7 +145,7 @@ struct ShardState: Sendable {
     }
 
     mutating func pauseIfFull(high: Int) -> Bool {
-        guard !paused, buffered >= high else { return false }
+        guard !paused, buffered + (aligner?.count ?? 0) >= high else { return false }
         paused = true
         return true
     }

@@ -184,6 +184,19 @@ public final class KafkaConsumer: Service, Sendable {
         return result
     }
 
+    /// The lag of one assigned partition (see ``lag()``); nil when it is
+    /// not assigned or its high watermark is not known yet.
+    public func lag(of partition: TopicPartition) -> Int64? {
+        guard let position = machine.withLock({ state in state.assigned.contains(partition) ? state.positions[partition] : nil as Int64?? }) else {
+            return nil
+        }
+        var low: Int64 = -1
+        var high: Int64 = -1
+        rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
+        guard high >= 0 else { return nil }
+        return max(0, high - max(position ?? low, low))
+    }
+
     /// Waits until a broker answers a metadata request, at most `timeout`.
     /// - Throws: ``KafkaError`` with code `brokerUnreachable` naming the cause.
     public func awaitConnection(timeout: Duration) async throws(KafkaError) -> ClusterMetadata {

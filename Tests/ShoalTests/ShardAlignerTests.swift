@@ -1,0 +1,58 @@
+import Foundation
+@testable import Shoal
+import ShoalKafka
+import Testing
+
+@Suite("Event-time merge of a shard's topics")
+struct ShardAlignerTests {
+    let start = ContinuousClock.now
+
+    func record(_ topic: String, _ offset: Int64, at time: Int64) -> (KafkaRecord, PreparedRecord) {
+        let record = KafkaRecord(
+            topic: topic, partition: 0, offset: offset, key: nil, value: nil, timestamp: KafkaTimestamp(milliseconds: time)
+        )
+        return (record, .failed("test"))
+    }
+
+    func names(_ released: [(KafkaRecord, PreparedRecord)]) -> [String] {
+        released.map { "\($0.0.topic):\($0.0.offset)" }
+    }
+
+    /// Records come out in time order across topics, each topic's own order
+    /// kept, ties to the earlier topic.
+    @Test func recordsLeaveInTimeOrderKeepingEachTopicsOrder() {
+        var aligner = ShardAligner(topics: ["items", "orders"], maxWait: .milliseconds(200))
+        aligner.add([record("items", 0, at: 10), record("items", 1, at: 30), record("items", 2, at: 20)])
+        aligner.add([record("orders", 0, at: 10), record("orders", 1, at: 25)])
+        let (ready, waiting) = aligner.release(pending: [], now: start)
+        #expect(names(ready) == ["items:0", "orders:0", "orders:1", "items:1", "items:2"])
+        #expect(!waiting && aligner.count == 0)
+    }
+
+    /// A topic with nothing queued that may have records holds the others
+    /// back until it delivers or the wait is over; one that has none left
+    /// (no lag) does not.
+    @Test func anEmptyTopicWithLagHoldsTheOthersBackForAtMostTheWait() {
+        var aligner = ShardAligner(topics: ["items", "orders"], maxWait: .milliseconds(200))
+        aligner.add([record("items", 0, at: 50), record("items", 1, at: 60)])
+        var (ready, waiting) = aligner.release(pending: ["orders"], now: start)
+        #expect(ready.isEmpty && waiting && aligner.count == 2)
+        aligner.add([record("orders", 0, at: 55)])
+        (ready, waiting) = aligner.release(pending: ["orders"], now: start + .milliseconds(10))
+        #expect(names(ready) == ["items:0", "orders:0"], "orders ran dry again: items:1 waits")
+        #expect(waiting)
+        (ready, waiting) = aligner.release(pending: ["orders"], now: start + .milliseconds(300))
+        #expect(names(ready) == ["items:1"] && !waiting, "the wait is over")
+        aligner.add([record("items", 2, at: 70)])
+        (ready, _) = aligner.release(pending: [], now: start + .milliseconds(301))
+        #expect(names(ready) == ["items:2"], "no lag: nothing to wait for")
+    }
+
+    @Test func aStoppingShardDropsWhatWaits() {
+        var aligner = ShardAligner(topics: ["items", "orders"], maxWait: .seconds(1))
+        aligner.add([record("items", 0, at: 1)])
+        _ = aligner.release(pending: ["orders"], now: start)
+        aligner.removeAll()
+        #expect(aligner.count == 0 && aligner.release(pending: [], now: start).ready.isEmpty)
+    }
+}
