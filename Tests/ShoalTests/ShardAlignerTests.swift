@@ -22,9 +22,10 @@ struct ShardAlignerTests {
     /// kept, ties to the earlier topic.
     @Test func recordsLeaveInTimeOrderKeepingEachTopicsOrder() {
         var aligner = ShardAligner(topics: ["items", "orders"], maxWait: .milliseconds(200))
-        aligner.add([record("items", 0, at: 10), record("items", 1, at: 30), record("items", 2, at: 20)])
-        aligner.add([record("orders", 0, at: 10), record("orders", 1, at: 25)])
-        let (ready, waiting) = aligner.release(pending: [], now: start)
+        aligner.add([record("items", 0, at: 10), record("items", 1, at: 30), record("items", 2, at: 20)], now: start)
+        aligner.add([record("orders", 0, at: 10), record("orders", 1, at: 25)], now: start)
+        // Both topics quiet since: nothing more to wait for.
+        let (ready, waiting) = aligner.release(pending: [], now: start + .seconds(5))
         #expect(names(ready) == ["items:0", "orders:0", "orders:1", "items:1", "items:2"])
         #expect(!waiting && aligner.count == 0)
     }
@@ -43,9 +44,26 @@ struct ShardAlignerTests {
         #expect(waiting)
         (ready, waiting) = aligner.release(pending: ["orders"], now: start + .milliseconds(300))
         #expect(names(ready) == ["items:1"] && !waiting, "the wait is over")
-        aligner.add([record("items", 2, at: 70)])
-        (ready, _) = aligner.release(pending: [], now: start + .milliseconds(301))
-        #expect(names(ready) == ["items:2"], "no lag: nothing to wait for")
+        aligner.add([record("items", 2, at: 70)], now: start + .seconds(5))
+        (ready, _) = aligner.release(pending: [], now: start + .seconds(5))
+        #expect(names(ready) == ["items:2"], "no lag, orders quiet for long: nothing to wait for")
+    }
+
+    /// A topic that delivered records a moment ago holds the others back
+    /// even when the consumer's view of its end says it has none left (it
+    /// is only as fresh as the last fetch).
+    @Test func aFlowingTopicHoldsTheOthersBackThoughItsLagReadsZero() {
+        var aligner = ShardAligner(topics: ["items", "orders"], maxWait: .milliseconds(200))
+        aligner.add([record("orders", 0, at: 10)], now: start)
+        _ = aligner.release(pending: [], now: start)
+        aligner.add([record("items", 0, at: 50)], now: start + .milliseconds(20))
+        var (ready, waiting) = aligner.release(pending: [], now: start + .milliseconds(20))
+        #expect(ready.isEmpty && waiting, "orders flowed 20 ms ago")
+        aligner.add([record("orders", 1, at: 40)], now: start + .milliseconds(60))
+        (ready, waiting) = aligner.release(pending: [], now: start + .milliseconds(60))
+        #expect(names(ready) == ["orders:1"] && waiting)
+        (ready, waiting) = aligner.release(pending: [], now: start + .milliseconds(300))
+        #expect(names(ready) == ["items:0"] && !waiting, "the wait is over")
     }
 
     @Test func aStoppingShardDropsWhatWaits() {

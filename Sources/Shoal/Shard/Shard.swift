@@ -123,8 +123,9 @@ final class Shard: Sendable {
             var starts: [EntityID] = []
             var taken = prepared
             if state.aligner != nil {
-                state.aligner?.add(prepared)
-                let released = state.aligner?.release(pending: pending, now: .now)
+                let arrived = ContinuousClock.now
+                state.aligner?.add(prepared, now: arrived)
+                let released = state.aligner?.release(pending: pending, now: arrived)
                 taken = released?.ready ?? []
                 if released?.waiting == true, !state.alignmentWakeArmed {
                     state.alignmentWakeArmed = true

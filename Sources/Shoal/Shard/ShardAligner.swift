@@ -7,8 +7,12 @@ import ShoalKafka
 /// topics meet in the order they happened rather than the order their
 /// fetches arrived, as Kafka Streams synchronises a task's partitions.
 /// Each topic's own order is kept. A topic with nothing queued holds the
-/// others back while it may still have earlier records (the consumer has
-/// not delivered all it knows of), for at most ``maxWait``.
+/// others back while it may still have earlier records, for at most
+/// ``maxWait``: while the consumer knows of records of it not delivered
+/// yet, or while it is flowing (it delivered records within the last
+/// ``activeWindow``: a consumer's knowledge of a partition's end is only
+/// as fresh as its last fetch). A topic that has gone quiet (a repartition
+/// topic, mostly) holds nothing back.
 struct ShardAligner: Sendable {
     /// The shard's input topics, the lead first (ties go to the earlier).
     let topics: [String]
@@ -16,20 +20,27 @@ struct ShardAligner: Sendable {
     let maxWait: Duration
     private var queues: [Deque<(record: KafkaRecord, prepared: PreparedRecord, time: Int64)>]
     private var blockedSince: ContinuousClock.Instant?
+    /// When each topic last delivered records.
+    private var arrivals: [ContinuousClock.Instant?]
     /// Records waiting.
     private(set) var count = 0
+
+    /// How long a topic counts as flowing after it delivered records.
+    var activeWindow: Duration { maxWait * 10 }
 
     init(topics: [String], maxWait: Duration) {
         self.topics = topics
         self.maxWait = maxWait
         queues = Array(repeating: [], count: topics.count)
+        arrivals = Array(repeating: nil, count: topics.count)
     }
 
-    /// Queues `records` behind their topics' earlier ones.
-    mutating func add(_ records: [(KafkaRecord, PreparedRecord)]) {
+    /// Queues `records`, arrived `now`, behind their topics' earlier ones.
+    mutating func add(_ records: [(KafkaRecord, PreparedRecord)], now: ContinuousClock.Instant = .now) {
         for (record, prepared) in records {
             let index = topics.firstIndex(of: record.topic) ?? 0
             queues[index].append((record, prepared, Self.time(of: record, prepared)))
+            arrivals[index] = now
             count += 1
         }
     }
@@ -40,7 +51,9 @@ struct ShardAligner: Sendable {
     mutating func release(pending: Set<String>, now: ContinuousClock.Instant) -> (ready: [(KafkaRecord, PreparedRecord)], waiting: Bool) {
         var ready: [(KafkaRecord, PreparedRecord)] = []
         while count > 0 {
-            let blocked = topics.indices.contains { queues[$0].isEmpty && pending.contains(topics[$0]) }
+            let blocked = topics.indices.contains { index in
+                queues[index].isEmpty && (pending.contains(topics[index]) || arrivals[index].map { now - $0 < activeWindow } == true)
+            }
             if blocked {
                 let since = blockedSince ?? now
                 blockedSince = since
