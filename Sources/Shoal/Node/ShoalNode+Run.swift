@@ -146,8 +146,8 @@ extension ShoalNode {
     private func read(_ consumer: KafkaConsumer) async {
         guard let coPartitioning = state.withLock({ $0.services?.coPartitioning }) else { return }
         for await batch in consumer.records {
-            // A shard fed by several topics takes theirs in the order the
-            // consumer gave them: the order its journal records.
+            // A shard fed by several topics merges theirs by event time
+            // (ShardAligner); its journal records the order it took.
             var byPartition: [TopicPartition: [KafkaRecord]] = [:]
             for record in batch { byPartition[coPartitioning.shard(of: record.topicPartition), default: []].append(record) }
             let shards = state.withLock { $0.shards }

@@ -6,8 +6,10 @@ extension Replay {
     /// them (see ``ShardSources``): a partition file's journal holds those
     /// positions already, but hand-written or JSON Lines events carry each
     /// topic's own offsets, which collide between topics. Such a shard's
-    /// events, when their offsets do not already rise in event order, are
-    /// numbered from 0 in event order, so that outputs get distinct ids.
+    /// events, when their offsets do not already rise in the order given,
+    /// are numbered from 0 in the order given, so that outputs get distinct
+    /// ids. (A replay applies events in the order given; a node merges a
+    /// shard's topics by event time, and its journal records the result.)
     static func positioned(_ events: [ReplayEvent], coPartitioning: CoPartitioning) -> [ReplayEvent] {
         guard coPartitioning.groups.values.contains(where: { $0.count > 1 }) else { return events }
         var indices: [TopicPartition: [Int]] = [:]

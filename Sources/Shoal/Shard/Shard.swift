@@ -58,7 +58,9 @@ final class Shard: Sendable {
         initial.sources = sources
         if sources != nil {
             let inputs = services.coPartitioning.inputs(of: partition).map(\.topic)
-            initial.aligner = ShardAligner(topics: inputs, maxWait: services.configuration.alignmentWait)
+            initial.aligner = ShardAligner(
+                topics: inputs, maxWait: services.configuration.alignmentWait, quiet: Set(services.placement.repartitionTopics.values)
+            )
         }
         state = Mutex(initial)
         persistence = ShardPersistence(
@@ -108,6 +110,8 @@ final class Shard: Sendable {
     /// fed by several topics merges them by event time first, see
     /// ``ShardAligner``).
     func accept(_ records: [KafkaRecord]) {
+        // A wake-up after the shard stopped has nothing to do.
+        if records.isEmpty, state.withLock({ $0.stopping }) { return }
         let prepared = prepare(records)
         let pending = isShared ? pendingInputs() : []
         var waking = false

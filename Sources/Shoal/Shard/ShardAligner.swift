@@ -16,6 +16,10 @@ import ShoalKafka
 struct ShardAligner: Sendable {
     /// The shard's input topics, the lead first (ties go to the earlier).
     let topics: [String]
+    /// Whether a topic holds the others back while it flows (not a
+    /// repartition topic: its records are late by nature, and one forward
+    /// would make every batch of the others wait).
+    private let waitsWhileFlowing: [Bool]
     /// How long a topic that may have records holds the others back.
     let maxWait: Duration
     private var queues: [Deque<(record: KafkaRecord, prepared: PreparedRecord, time: Int64)>]
@@ -28,9 +32,10 @@ struct ShardAligner: Sendable {
     /// How long a topic counts as flowing after it delivered records.
     var activeWindow: Duration { maxWait * 10 }
 
-    init(topics: [String], maxWait: Duration) {
+    init(topics: [String], maxWait: Duration, quiet: Set<String> = []) {
         self.topics = topics
         self.maxWait = maxWait
+        waitsWhileFlowing = topics.map { !quiet.contains($0) }
         queues = Array(repeating: [], count: topics.count)
         arrivals = Array(repeating: nil, count: topics.count)
     }
@@ -52,7 +57,8 @@ struct ShardAligner: Sendable {
         var ready: [(KafkaRecord, PreparedRecord)] = []
         while count > 0 {
             let blocked = topics.indices.contains { index in
-                queues[index].isEmpty && (pending.contains(topics[index]) || arrivals[index].map { now - $0 < activeWindow } == true)
+                queues[index].isEmpty
+                    && (pending.contains(topics[index]) || waitsWhileFlowing[index] && arrivals[index].map { now - $0 < activeWindow } == true)
             }
             if blocked {
                 let since = blockedSince ?? now

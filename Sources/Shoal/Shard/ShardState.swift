@@ -151,7 +151,8 @@ struct ShardState: Sendable {
     }
 
     mutating func resumeIfDrained(low: Int) -> Bool {
-        guard paused, buffered <= low, !stopping, !faulted else { return false }
+        // The same measure as the pause: records waiting in the merge count.
+        guard paused, buffered + (aligner?.count ?? 0) <= low, !stopping, !faulted else { return false }
         paused = false
         return true
     }
