@@ -20,10 +20,18 @@ public struct DeliveryQueue<Event: Encodable> {
     public func records(
         topic: String, key: (Event) -> String, ties before: (Event, Event) -> Bool
     ) -> [LoadRecord] {
+        records(topic: { _ in topic }, key: key, ties: before)
+    }
+
+    /// The events as records, each on the topic `topic` gives it, in
+    /// delivery order, ties broken by `before`.
+    public func records(
+        topic: (Event) -> String, key: (Event) -> String, ties before: (Event, Event) -> Bool
+    ) -> [LoadRecord] {
         let ordered = events.sorted { left, right in
             left.delivery != right.delivery ? left.delivery < right.delivery : before(left.event, right.event)
         }
         // The samples' events hold plain finite values: encoding cannot fail.
-        return ordered.map { try! LoadRecord(topic: topic, key: key($0.event), json: $0.event) }
+        return ordered.map { try! LoadRecord(topic: topic($0.event), key: key($0.event), json: $0.event) }
     }
 }

@@ -23,7 +23,10 @@ import Testing
             movement.at = EventTime(milliseconds: start + Int64(index) * 1_000)
             return movement
         }
-        return try onePartition(timed, of: InventoryAlerts.movements) { $0.sku }
+        // One partition of each topic: the offsets rise across both, in the order given.
+        return try timed.enumerated().map { index, movement in
+            try ReplayEvent(topic: InventoryAlerts.topic(of: movement), offset: Int64(index), key: movement.sku, json: movement)
+        }
     }
 
     static func order(_ id: String, _ quantity: Int, from region: String) -> StockMovement {

@@ -62,7 +62,7 @@ struct StockLoad {
         for (index, kind) in kinds.enumerated() {
             plant(kind, at: Planting.time(of: index, among: kinds.count, start: Self.start.milliseconds, duration: duration))
         }
-        records = movements.records(topic: InventoryAlerts.movements, key: \.sku) { $0.id < $1.id }
+        records = movements.records(topic: InventoryAlerts.topic(of:), key: \.sku) { $0.id < $1.id }
     }
 
     // MARK: Clean trading

@@ -22,6 +22,10 @@ struct LoadProducer {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
             defer { producer.triggerShutdown() }
+            // Every topic's metadata first: a record to a topic the producer
+            // has not looked up yet waits for it (up to a second), while
+            // later records to known topics go out, out of order.
+            _ = try await producer.awaitConnection(timeout: .seconds(10))
             let sent = try await send(records, through: producer, rate: rate, progress: progress)
             try await producer.flush(timeout: .seconds(60))
             return sent
