@@ -74,6 +74,18 @@ extension NodeTests {
         let handWritten = try await replay.run([written])
         let receipt = try JSONDecoder().decode(Receipt.self, from: Data(try #require(handWritten.outputs.first).value))
         #expect(receipt.price == 99, "an unrecorded lookup is answered from the replay's tables")
+        // Table records among hand-written events change what later lookups see.
+        let timeline = try [
+            ReplayEvent(topic: "products", offset: 0, key: "p1", json: Product(price: 5)),
+            written,
+            ReplayEvent(topic: "products", offset: 1, key: "p1", json: Product(price: 7)),
+            ReplayEvent(topic: "purchases", offset: 1, key: "shopper-x", json: Purchase(shopper: "shopper-x", product: "p1", seq: 1)),
+            ReplayEvent(topic: "products", offset: 2, key: "p1", value: []),
+            ReplayEvent(topic: "purchases", offset: 2, key: "shopper-x", json: Purchase(shopper: "shopper-x", product: "p1", seq: 2)),
+        ]
+        let timed = try await replay.run(timeline)
+        let prices = try timed.outputs.map { try JSONDecoder().decode(Receipt.self, from: Data($0.value)).price }
+        #expect(prices == [5, 7, nil] && timed.failures.isEmpty, "\(prices) \(timed.failures)")
 
         let restarted = ShoalNode(configuration: configuration, topology: Self.shopperTopology, logger: testLogger)
         try await withRunningNode(restarted) {

@@ -109,7 +109,9 @@ public final class Replay: Sendable {
         _ events: [ReplayEvent], encodingStates: Bool, keepingTransitions: Bool, lanes: Int, progress: (@Sendable (Int) -> Void)?
     ) async throws -> (result: ReplayResult, needsStates: Bool) {
         let lanes = max(1, lanes)
-        let lane = LaneSettings(encodingStates: encodingStates, keepingTransitions: keepingTransitions, tables: tables)
+        let lane = LaneSettings(
+            encodingStates: encodingStates, keepingTransitions: keepingTransitions, tables: tables.following(events)
+        )
         var chunks = await prepare(events, lanes: lanes)
         var clocks = ReplayClocks(coPartitioning: coPartitioning, routes: routes)
         for chunk in chunks.indices { chunks[chunk].stamp(with: &clocks, events: events) }
@@ -133,11 +135,11 @@ public final class Replay: Sendable {
     /// to their entity's lane, each lane in event order.
     private func prepare(_ events: [ReplayEvent], lanes: Int) async -> [ReplayChunk] {
         let chunk = max(1, (events.count + lanes - 1) / lanes)
-        let routes = self.routes
+        let (routes, tables) = (self.routes, self.tables.declared)
         return await withTaskGroup(of: (Int, ReplayChunk).self) { group in
             for start in stride(from: 0, to: events.count, by: chunk) {
                 let slice = events[start..<min(start + chunk, events.count)]
-                group.addTask { (start, ReplayChunk(slice, lanes: lanes, routes: routes)) }
+                group.addTask { (start, ReplayChunk(slice, lanes: lanes, routes: routes, tables: tables)) }
             }
             var parts: [(Int, ReplayChunk)] = []
             for await part in group { parts.append(part) }

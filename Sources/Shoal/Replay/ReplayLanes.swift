@@ -29,7 +29,7 @@ struct ReplayChunk: Sendable {
     private(set) var lanes: [[Int]]
     private(set) var undecodable: [(Int, ReplayResult.Failure)] = []
 
-    init(_ events: ArraySlice<ReplayEvent>, lanes count: Int, routes: [String: Route]) {
+    init(_ events: ArraySlice<ReplayEvent>, lanes count: Int, routes: [String: Route], tables: Set<String> = []) {
         lanes = Array(repeating: [], count: count)
         steps.reserveCapacity(events.count)
         var slots: [EntityID: Int] = [:]
@@ -40,7 +40,10 @@ struct ReplayChunk: Sendable {
             // Journals hold long runs of one topic: look its route up once.
             if route?.topic != events[index].topic { route = routes[events[index].topic] }
             guard let route else {
-                undecodable.append((index, events[index].failure("no route for topic \(events[index].topic)")))
+                // A table's records change what later lookups see (ReplayTables).
+                if !tables.contains(events[index].topic) {
+                    undecodable.append((index, events[index].failure("no route for topic \(events[index].topic)")))
+                }
                 continue
             }
             do {
