@@ -10,7 +10,10 @@ import Testing
 
     /// Hand-written events on one partition, delivered in the order given.
     static func run(_ events: [JourneyEvent]) async throws -> ReplayResult {
-        try await Replay(CustomerJourney.self).run(onePartition(events, of: CustomerJourney.events) { $0.customer })
+        // One partition of each topic: the offsets rise across them, in the order given.
+        try await Replay(CustomerJourney.self).run(events.enumerated().map { index, event in
+            try ReplayEvent(topic: CustomerJourney.topic(of: event), offset: Int64(index), key: event.customer, json: event)
+        })
     }
 
     static func event(_ kind: JourneyEvent.Kind, _ customer: String, at milliseconds: Int64, id: String? = nil) -> JourneyEvent {

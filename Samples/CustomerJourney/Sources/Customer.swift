@@ -21,6 +21,8 @@ distributed actor Customer: Entity {
         var abandonedThenTicket = FollowedBy<Abandonment, String>(
             within: JourneyRules.offerWithin, allowedLateness: JourneyRules.sessionGap
         )
+        /// The customer's tier in the CRM, as of their last event.
+        var tier: String?
     }
 
     static let sessionTimer = "sessions"
@@ -33,6 +35,9 @@ distributed actor Customer: Entity {
     }
 
     func handle(_ event: JourneyEvent, in context: EntityContext) throws {
+        // Read with each event (and journaled with it): an offer made when a
+        // session closes on a timer uses the tier the last event saw.
+        state.tier = try context.lookup(context.key, in: CustomerJourney.profiles, as: CustomerProfile.self)?.tier
         // Sessions this event's clock ends close first: their abandonment
         // must meet a ticket before `expire` below drops the ticket (the
         // session timer would fire only after this handler).
@@ -92,6 +97,7 @@ distributed actor Customer: Entity {
             key: context.key, ticket: match.second.value, abandonedAt: match.first.at, ticketAt: match.second.at,
             items: match.first.value.items,
             detail: "ticket \(match.second.value) \(minutes) min after leaving \(pluralized(match.first.value.items, "unit")) in the cart: offer free shipping"
+                + (state.tier == "gold" ? " and a gold customer's voucher" : "")
         ))
     }
 }

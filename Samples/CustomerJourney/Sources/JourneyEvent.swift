@@ -1,11 +1,11 @@
 import SampleSupport
 import Shoal
 
-/// One step of a customer's journey, as the shop's event collector writes
-/// it to `customer-events`, keyed by customer: a page view, a cart change,
-/// a checkout (web events, which make sessions) or a support ticket (from
-/// the help desk, outside sessions). `at` is when it happened
-/// (milliseconds since the epoch).
+/// One step of a customer's journey, keyed by customer: a page view (on
+/// `clicks`), a cart change (`carts`), a checkout (`orders`) — web events,
+/// which make sessions — or a support ticket (`tickets`, from the help
+/// desk, outside sessions). `at` is when it happened (milliseconds since
+/// the epoch).
 struct JourneyEvent: Codable, Sendable, Hashable {
     enum Kind: String, Codable, Sendable {
         case click
@@ -64,6 +64,12 @@ struct Offer: Codable, Sendable, Hashable {
     var detail: String
 
     var finding: Finding { Finding(rule: rule, key: key) }
+}
+
+/// A customer's profile in the CRM, on the `customer-profiles` table.
+struct CustomerProfile: Codable, Sendable, Hashable {
+    /// `gold` customers get a voucher with their offer.
+    var tier: String
 }
 
 /// The sample's rules, in one place.

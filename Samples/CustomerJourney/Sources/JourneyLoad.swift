@@ -38,18 +38,24 @@ struct JourneyLoad {
         random = SeededRandom(seed: seed)
         let kinds = Planting.kinds(Case.self, count: count, every: Self.casesEvery)
         let plantedCount = kinds.reduce(0) { $0 + $1.events }
-        let clean = Shoppers(count: count - plantedCount, start: Self.start.milliseconds, random: &random)
+        // Each planted customer has a CRM profile, written before any event.
+        let clean = Shoppers(count: count - plantedCount - kinds.count, start: Self.start.milliseconds, random: &random)
         for event in clean.events { add(event) }
         let duration = max(clean.lastStart - Self.start.milliseconds, 60_000)
         for (index, kind) in kinds.enumerated() {
             plant(kind, at: Planting.time(of: index, among: kinds.count, start: Self.start.milliseconds, duration: duration))
         }
-        records = events.records(topic: CustomerJourney.events, key: \.customer) { $0.id < $1.id }
+        records = profiles + events.records(topic: CustomerJourney.topic(of:), key: \.customer) { $0.id < $1.id }
     }
+
+    private var profiles: [LoadRecord] = []
 
     private mutating func plant(_ kind: Case, at time: Int64) {
         planted += 1
         var journey = Journey(customer: Self.customer(9_000_000 + planted), at: time, random: random)
+        // Every other planted customer is a gold one.
+        let profile = CustomerProfile(tier: planted % 2 == 1 ? "gold" : "standard")
+        profiles.append(try! LoadRecord(topic: CustomerJourney.profiles, key: journey.customer, json: profile))
         defer { random = journey.random }
         journey.click(then: 20...60)
         if kind == .ticketWhileShopping {
