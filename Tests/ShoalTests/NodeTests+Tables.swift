@@ -1,3 +1,4 @@
+import Distributed
 import Foundation
 import Shoal
 import Testing
@@ -106,5 +107,56 @@ extension NodeTests {
         both.table("purchases")
         let routed = try #require(throws: ShoalError.self) { _ = try Replay(both) }
         #expect(routed.reason.contains("purchases is declared both a table and a routed topic"))
+    }
+}
+
+/// An entity whose timer tries a table lookup.
+distributed actor TimedLookup: Entity {
+    typealias ActorSystem = ShoalActorSystem
+
+    struct Ping: Codable, Sendable {
+        var key: String
+        var at: EventTime
+    }
+
+    struct State: Codable, Sendable {
+        var refused: String?
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func handle(_ ping: Ping, in context: EntityContext) {
+        context.setTimer("look", at: ping.at)
+    }
+
+    func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {
+        do {
+            _ = try context.lookupBytes("p1", in: "products")
+        } catch let error as ShoalError {
+            state.refused = error.reason
+        }
+    }
+}
+
+@Suite struct TableLookupInTimerTests {
+    /// A timer's lookup is refused with a reason: a replay could not show
+    /// it what it saw.
+    @Test func aTimersLookupIsRefused() async throws {
+        let replay = try Replay { topology in
+            topology.table("products")
+            topology.route(topic: "pings", to: TimedLookup.self, key: .field(\TimedLookup.Ping.key), eventTime: .field(\.at)) { entity, ping, context in
+                entity.handle(ping, in: context)
+            }
+        }
+        let events = try [0, 60_000].enumerated().map { index, at in
+            try ReplayEvent(topic: "pings", offset: Int64(index), key: "k", json: TimedLookup.Ping(key: "k", at: EventTime(milliseconds: Int64(at))))
+        }
+        let result = try await replay.run(events)
+        let state = try JSONDecoder().decode(TimedLookup.State.self, from: Data(try #require(result.states.values.first)))
+        #expect(state.refused?.contains("looked up in timer look: lookups run in event handlers only") == true, "\(String(describing: state.refused))")
     }
 }

@@ -140,7 +140,7 @@ struct ReplayLane {
             timestamp: events[step.index].timestamp.map { KafkaTimestamp(milliseconds: $0) }
         )
         let (logger, encodingState) = (self.logger, self.encodingState)
-        let tables = self.tables.answering(events[step.index].reads, at: step.index)
+        let tables = self.tables.view(for: events[step.index].reads, at: step.index)
         func dispatch(_ entity: any Entity) async throws -> EntityDispatch.Applied {
             try await EntityDispatch.apply(
                 origin, event: step.event, route: step.route, to: entity, id: id, logger: logger, moment: step.moment,
@@ -219,7 +219,7 @@ struct ReplayLane {
             }
             resident.firings += 1
             let firing = resident.firings
-            let (logger, encodingState, turn, tables) = (self.logger, self.encodingState, self.turn, self.tables.answering([], at: order.index))
+            let (logger, encodingState, turn, tables) = (self.logger, self.encodingState, self.turn, self.tables.view(for: [], at: order.index))
             let result = await turn.run(on: resident.entity, rollback: { await rollBack(resident, id) }, failedAttempt: { _, _ in }) { entity in
                 try await EntityDispatch.fire(
                     timer, on: entity, descriptor: resident.descriptor, id: id, source: resident.source,

@@ -7,9 +7,12 @@ extension EntityContext {
     /// ```swift
     /// let profile = try context.lookup(payment.customer, in: "profiles", as: Profile.self)
     /// ```
+    /// Lookups run in event handlers only: a timer's firing has no journal
+    /// row to record what it saw, so a replay could not show it the same.
+    /// Keep what a timer needs in the state.
     /// - Throws: ``ShoalError`` with code `configuration` for a table the
-    ///   topology does not declare, `decoding` for a value that does not
-    ///   decode as `Value`.
+    ///   topology does not declare or a lookup in `timerFired`, `decoding`
+    ///   for a value that does not decode as `Value`.
     public func lookup<Value: Decodable>(_ key: String, in table: String, as type: Value.Type = Value.self) throws -> Value? {
         guard let bytes = try lookupBytes(key, in: table) else { return nil }
         do {
@@ -22,8 +25,14 @@ extension EntityContext {
     /// The latest value of `key` in `table` as raw bytes; nil when none.
     /// Within one event, every lookup of a key answers what the first did.
     /// - Throws: ``ShoalError`` with code `configuration` for a table the
-    ///   topology does not declare.
+    ///   topology does not declare or a lookup in `timerFired`.
     public func lookupBytes(_ key: String, in table: String) throws -> [UInt8]? {
+        if let timer {
+            throw ShoalError(
+                code: .configuration,
+                reason: "table \(table) looked up in timer \(timer.name): lookups run in event handlers only (a replay could not show a timer what it saw); keep what the timer needs in the state"
+            )
+        }
         // One value per key within one event: a second lookup sees what the
         // first saw (and what the journal recorded), even if the table moved.
         if let earlier = outputs.earlierRead(table: table, key: key) { return earlier.value }

@@ -36,9 +36,11 @@ struct ReplayTables: Sendable {
     }
 
     /// The lookups of the event at `index`: what the node recorded, else
-    /// the tables as they stand before it.
-    func answering(_ recorded: [TableRead], at index: Int) -> RecordedTables {
-        RecordedTables(recorded: recorded, fallback: ReplayTableView(tables: self, index: index))
+    /// the tables as they stand before it. None for a topology without
+    /// tables (the view is boxed: one allocation per replayed event).
+    func view(for recorded: [TableRead], at index: Int) -> any TableLookup {
+        guard !declared.isEmpty else { return NoTables() }
+        return RecordedTables(recorded: recorded, fallback: ReplayTableView(tables: self, index: index))
     }
 }
 
