@@ -8,7 +8,7 @@ import Testing
     static let start = JourneyLoad.start.milliseconds
     static let minute: Int64 = 60_000
 
-    /// Hand-written events on one partition, delivered in the order given.
+    /// Hand-written events on partition 0 of each journey topic (one shard), applied in the order given.
     static func run(_ events: [JourneyEvent]) async throws -> ReplayResult {
         // One partition of each topic: the offsets rise across them, in the order given.
         try await Replay(CustomerJourney.self).run(events.enumerated().map { index, event in

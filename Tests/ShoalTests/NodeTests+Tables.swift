@@ -136,8 +136,8 @@ distributed actor TimedLookup: Entity {
     func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {
         do {
             _ = try context.lookupBytes("p1", in: "products")
-        } catch let error as ShoalError {
-            state.refused = error.reason
+        } catch let error as LookupInTimer {
+            state.refused = error.description
         }
     }
 }

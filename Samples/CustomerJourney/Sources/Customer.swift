@@ -37,7 +37,8 @@ distributed actor Customer: Entity {
     func handle(_ event: JourneyEvent, in context: EntityContext) throws {
         // Read with each event (and journaled with it): an offer made when a
         // session closes on a timer uses the tier the last event saw.
-        state.tier = try context.lookup(context.key, in: CustomerJourney.profiles, as: CustomerProfile.self)?.tier
+        // A profile that does not decode counts as none: the journey goes on.
+        state.tier = (try? context.lookup(context.key, in: CustomerJourney.profiles, as: CustomerProfile.self))?.tier
         // Sessions this event's clock ends close first: their abandonment
         // must meet a ticket before `expire` below drops the ticket (the
         // session timer would fire only after this handler).

@@ -69,7 +69,7 @@ struct Offer: Codable, Sendable, Hashable {
 /// A customer's profile in the CRM, on the `customer-profiles` table.
 struct CustomerProfile: Codable, Sendable, Hashable {
     /// `gold` customers get a voucher with their offer.
-    var tier: String
+    var tier: String?
 }
 
 /// The sample's rules, in one place.

@@ -53,8 +53,9 @@ struct JourneyLoad {
     private mutating func plant(_ kind: Case, at time: Int64) {
         planted += 1
         var journey = Journey(customer: Self.customer(9_000_000 + planted), at: time, random: random)
-        // Every other planted customer is a gold one.
-        let profile = CustomerProfile(tier: planted % 2 == 1 ? "gold" : "standard")
+        // Gold and standard customers take turns by rounds of the four
+        // cases, so that offers go to both.
+        let profile = CustomerProfile(tier: (planted - 1) / Case.allCases.count % 2 == 0 ? "gold" : "standard")
         profiles.append(try! LoadRecord(topic: CustomerJourney.profiles, key: journey.customer, json: profile))
         defer { random = journey.random }
         journey.click(then: 20...60)

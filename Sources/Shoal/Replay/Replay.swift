@@ -39,8 +39,10 @@ public final class Replay: Sendable {
     ///
     /// A handler's table lookups (``EntityContext/lookup(_:in:as:)``) are
     /// answered with what the node recorded for the event in its journal;
-    /// a lookup it did not record (hand-written events, a changed handler,
-    /// a timer) is answered from `tables`: values by table and key.
+    /// a lookup it did not record (hand-written events, a changed handler)
+    /// sees the table records among the replayed events before it, else
+    /// `tables`: values by table and key. Later stages of
+    /// ``runPipeline(_:transitions:maximumStages:)`` see only `tables`.
     public init(
         _ topology: Topology, topics: [EmbeddedBroker.Topic] = [], tables: [String: [String: [UInt8]]] = [:],
         logger: Logger = Replay.quietLogger

@@ -219,7 +219,7 @@ struct ReplayLane {
             }
             resident.firings += 1
             let firing = resident.firings
-            let (logger, encodingState, turn, tables) = (self.logger, self.encodingState, self.turn, self.tables.view(for: [], at: order.index))
+            let (logger, encodingState, turn, tables) = (self.logger, self.encodingState, self.turn, NoTables() as any TableLookup)
             let result = await turn.run(on: resident.entity, rollback: { await rollBack(resident, id) }, failedAttempt: { _, _ in }) { entity in
                 try await EntityDispatch.fire(
                     timer, on: entity, descriptor: resident.descriptor, id: id, source: resident.source,

@@ -11,8 +11,8 @@ extension EntityContext {
     /// row to record what it saw, so a replay could not show it the same.
     /// Keep what a timer needs in the state.
     /// - Throws: ``ShoalError`` with code `configuration` for a table the
-    ///   topology does not declare or a lookup in `timerFired`, `decoding`
-    ///   for a value that does not decode as `Value`.
+    ///   topology does not declare, `decoding` for a value that does not
+    ///   decode as `Value`; ``LookupInTimer`` in `timerFired`.
     public func lookup<Value: Decodable>(_ key: String, in table: String, as type: Value.Type = Value.self) throws -> Value? {
         guard let bytes = try lookupBytes(key, in: table) else { return nil }
         do {
@@ -25,14 +25,9 @@ extension EntityContext {
     /// The latest value of `key` in `table` as raw bytes; nil when none.
     /// Within one event, every lookup of a key answers what the first did.
     /// - Throws: ``ShoalError`` with code `configuration` for a table the
-    ///   topology does not declare or a lookup in `timerFired`.
+    ///   topology does not declare; ``LookupInTimer`` in `timerFired`.
     public func lookupBytes(_ key: String, in table: String) throws -> [UInt8]? {
-        if let timer {
-            throw ShoalError(
-                code: .configuration,
-                reason: "table \(table) looked up in timer \(timer.name): lookups run in event handlers only (a replay could not show a timer what it saw); keep what the timer needs in the state"
-            )
-        }
+        if let timer { throw LookupInTimer(table: table, timer: timer.name) }
         // One value per key within one event: a second lookup sees what the
         // first saw (and what the journal recorded), even if the table moved.
         if let earlier = outputs.earlierRead(table: table, key: key) { return earlier.value }
@@ -41,5 +36,16 @@ extension EntityContext {
         }
         outputs.read(TableRead(table: table, key: key, value: found))
         return found
+    }
+}
+
+/// A table lookup in `timerFired`: refused at once (no retry can fix it).
+public struct LookupInTimer: NonRetryableError, CustomStringConvertible {
+    /// The table and the timer.
+    public var table: String
+    public var timer: String
+
+    public var description: String {
+        "table \(table) looked up in timer \(timer): lookups run in event handlers only (a replay could not show a timer what it saw); keep what the timer needs in the state"
     }
 }

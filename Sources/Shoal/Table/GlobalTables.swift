@@ -80,7 +80,8 @@ final class GlobalTables: TableLookup, Sendable {
                     unkeyed += 1
                     continue
                 }
-                values[record.topic, default: [:]][key] = record.value?.array
+                // No value, or an empty one, deletes (as a replay reads it).
+                values[record.topic, default: [:]][key] = record.value.flatMap { $0.isEmpty ? nil : $0.array }
             }
             return values.values.reduce(0) { $0 + $1.count }
         }
