@@ -61,6 +61,29 @@ import Testing
         #expect(offers.first?.items == 1)
     }
 
+    /// The CRM's profile decides the offer's wording: a gold customer gets
+    /// a voucher, a standard one or one without a profile does not; a
+    /// profile written after the customer's last event is not seen (the
+    /// tier is read with each event).
+    @Test func aGoldCustomersOfferAddsAVoucher() async throws {
+        let left: Int64 = 10_000
+        var journey = Self.abandonedCart("G") + Self.abandonedCart("S") + Self.abandonedCart("N") + Self.abandonedCart("L")
+        journey += ["G", "S", "N", "L"].map { Self.event(.ticket, $0, at: left + 15 * Self.minute, id: "t\($0)") }
+        var events = try journey.enumerated().map { index, event in
+            try ReplayEvent(topic: CustomerJourney.topic(of: event), offset: Int64(index), key: event.customer, json: event)
+        }
+        let profile = { (customer: String, tier: String) in
+            try ReplayEvent(topic: CustomerJourney.profiles, offset: 0, key: customer, json: CustomerProfile(tier: tier))
+        }
+        events.insert(contentsOf: [try profile("G", "gold"), try profile("S", "standard")], at: 0)
+        events.append(try profile("L", "gold"))
+        let result = try await Replay(CustomerJourney.self).run(events)
+        let offers = Dictionary(uniqueKeysWithValues: try result.outputs(Offer.self, topic: CustomerJourney.offers).map { ($0.key, $0.detail) })
+        #expect(offers.count == 4)
+        #expect(offers["G"]?.hasSuffix("offer free shipping and a gold customer's voucher") == true, "\(offers)")
+        #expect(["S", "N", "L"].allSatisfy { offers[$0]?.hasSuffix("offer free shipping") == true }, "\(offers)")
+    }
+
     @Test func aTicketWaitsForTheSessionToCloseAndTheEarliestMatches() async throws {
         // C leaves at 60 s; the session closes at 11 min. Two tickets come
         // before that; D's click moves the watermark past the first ticket
