@@ -248,8 +248,9 @@ final class Shard: Sendable {
 
     var isFaulted: Bool { state.withLock { $0.faulted } }
 
-    /// Records accepted and not yet complete.
-    var bufferedCount: Int { state.withLock { $0.buffered } }
+    /// Records accepted and not yet complete, those waiting in the
+    /// event-time merge included.
+    var bufferedCount: Int { state.withLock { $0.buffered + ($0.aligner?.count ?? 0) } }
 
     /// Sends the record to the dead-letter topic, retrying while the shard
     /// runs; it completes once delivered. Undelivered, it stays unfinished:
