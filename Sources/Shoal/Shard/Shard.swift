@@ -41,6 +41,8 @@ final class Shard: Sendable {
     let consumerPause = ConsumerPause()
     /// Whether several topics feed the shard (see ``ShardSources``).
     let isShared: Bool
+    /// The partitions that feed the shard, lead first.
+    let inputs: [TopicPartition]
 
     /// A shard over the partition's open `store`, resuming at `startOffset`
     /// (the file's next offset, or Kafka's committed offset for a new file).
@@ -53,13 +55,13 @@ final class Shard: Sendable {
         self.partition = partition
         self.services = services
         isShared = sources != nil
+        inputs = services.coPartitioning.inputs(of: partition)
         var initial = ShardState()
         initial.tracker = OffsetTracker(startingAt: startOffset)
         initial.sources = sources
         if sources != nil {
-            let inputs = services.coPartitioning.inputs(of: partition).map(\.topic)
             initial.aligner = ShardAligner(
-                topics: inputs, maxWait: services.configuration.alignmentWait, quiet: Set(services.placement.repartitionTopics.values)
+                topics: inputs.map(\.topic), maxWait: services.configuration.alignmentWait, quiet: Set(services.placement.repartitionTopics.values)
             )
         }
         state = Mutex(initial)

@@ -55,11 +55,13 @@ struct ShardAligner: Sendable {
     /// topics that may have records the shard was not given yet.
     mutating func release(pending: Set<String>, now: ContinuousClock.Instant) -> (ready: [(KafkaRecord, PreparedRecord)], waiting: Bool) {
         var ready: [(KafkaRecord, PreparedRecord)] = []
+        // Which topics may still have earlier records, decided once per call
+        // (not per record taken: that hashed each topic name every time).
+        let mayHaveMore = topics.indices.map { index in
+            pending.contains(topics[index]) || waitsWhileFlowing[index] && arrivals[index].map { now - $0 < activeWindow } == true
+        }
         while count > 0 {
-            let blocked = topics.indices.contains { index in
-                queues[index].isEmpty
-                    && (pending.contains(topics[index]) || waitsWhileFlowing[index] && arrivals[index].map { now - $0 < activeWindow } == true)
-            }
+            let blocked = topics.indices.contains { queues[$0].isEmpty && mayHaveMore[$0] }
             if blocked {
                 let since = blockedSince ?? now
                 blockedSince = since
@@ -97,7 +99,7 @@ extension Shard {
     /// The input topics that may have records the shard was not given yet
     /// (asked of the consumer outside the shard's lock).
     func pendingInputs() -> Set<String> {
-        Set(services.coPartitioning.inputs(of: partition).filter { (services.inputLag($0) ?? 1) > 0 }.map(\.topic))
+        Set(inputs.filter { (services.inputLag($0) ?? 1) > 0 }.map(\.topic))
     }
 
     /// Takes what the aligner holds once its wait is over.

@@ -80,8 +80,7 @@ final class GlobalTables: TableLookup, Sendable {
                     unkeyed += 1
                     continue
                 }
-                // No value, or an empty one, deletes (as a replay reads it).
-                values[record.topic, default: [:]][key] = record.value.flatMap { $0.isEmpty ? nil : $0.array }
+                values[record.topic, default: [:]][key] = TableRead.tableValue(record.value?.array)
             }
             return values.values.reduce(0) { $0 + $1.count }
         }

@@ -22,7 +22,7 @@ struct ReplayTables: Sendable {
         guard !declared.isEmpty else { return self }
         var tables = self
         for (index, event) in events.enumerated() where declared.contains(event.topic) {
-            tables.timeline[event.topic, default: [:]][event.key, default: []].append((index, event.value.isEmpty ? nil : event.value))
+            tables.timeline[event.topic, default: [:]][event.key, default: []].append((index, TableRead.tableValue(event.value)))
         }
         return tables
     }

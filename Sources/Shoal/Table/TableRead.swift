@@ -31,6 +31,15 @@ package struct TableRead: Sendable, Hashable {
     }
 }
 
+extension TableRead {
+    /// What a table record sets its key to: nil (the key deleted) for a
+    /// record without a value or with an empty one, as a tombstone. A
+    /// node's tables and a replay's read records alike.
+    static func tableValue(_ value: [UInt8]?) -> [UInt8]? {
+        value.flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
 /// Where a handler's table lookups are answered: a node's tables, or in a
 /// replay the lookups the node recorded.
 protocol TableLookup: Sendable {

@@ -174,12 +174,7 @@ public final class KafkaConsumer: Service, Sendable {
         }
         var result: [TopicPartition: Int64] = [:]
         for (partition, position) in positions {
-            var low: Int64 = -1
-            var high: Int64 = -1
-            rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
-            guard high >= 0 else { continue }
-            let next = max(position ?? low, low)
-            result[partition] = max(0, high - next)
+            result[partition] = lag(of: partition, at: position)
         }
         return result
     }
@@ -190,6 +185,12 @@ public final class KafkaConsumer: Service, Sendable {
         guard let position = machine.withLock({ state in state.assigned.contains(partition) ? state.positions[partition] : nil as Int64?? }) else {
             return nil
         }
+        return lag(of: partition, at: position)
+    }
+
+    /// The cached high watermark minus `position` (the log start when nil);
+    /// nil while the high watermark is not known.
+    private func lag(of partition: TopicPartition, at position: Int64?) -> Int64? {
         var low: Int64 = -1
         var high: Int64 = -1
         rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)

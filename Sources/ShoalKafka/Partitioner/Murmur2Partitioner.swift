@@ -5,13 +5,12 @@
 public enum Murmur2Partitioner {
     /// The partition of `key` in a topic with `partitionCount` partitions.
     public static func partition(for key: some Collection<UInt8>, partitionCount: Int32) -> Int32 {
-        precondition(partitionCount > 0, "a topic has at least one partition")
-        return Int32(bitPattern: murmur2(key) & 0x7fff_ffff) % partitionCount
+        Partitioner.murmur2.partition(for: Array(key), partitionCount: partitionCount)
     }
 
     /// The partition of a UTF-8 string key.
     public static func partition(for key: String, partitionCount: Int32) -> Int32 {
-        partition(for: Array(key.utf8), partitionCount: partitionCount)
+        Partitioner.murmur2.partition(for: key, partitionCount: partitionCount)
     }
 
     /// Murmur2, 32-bit, with the Java client's seed.
