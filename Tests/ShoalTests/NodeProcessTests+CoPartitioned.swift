@@ -35,13 +35,9 @@ extension NodeProcessTests {
                     try await Task.sleep(for: .milliseconds(500))
                 }
             }
-            for kill in 1...3 {
-                try await Task.sleep(for: .milliseconds(Int64(random.next(upTo: 1_200)) + 400))
-                let victim = Int(random.next(upTo: 2))
-                nodes[victim].kill()
-                #expect(await nodes[victim].waitForExit() != nil)
-                nodes[victim] = try startNode("\(victim == 0 ? "a" : "b")\(kill)", broker, directory: directory, group: group, environment: baskets)
-            }
+            try await killAtRandom(
+                &nodes, times: 3, minimum: 400, spread: 1_200, random: &random, broker, directory: directory, group: group, environment: baskets
+            )
             try await Task.sleep(for: .seconds(2))
             nodes[0].terminate()
             #expect(await nodes[0].waitForExit() == 0, "a node leaving hands its shards off cleanly")

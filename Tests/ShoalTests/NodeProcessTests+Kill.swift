@@ -22,13 +22,7 @@ extension NodeProcessTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await reader.run() }
             tasks.addTask { try await produceInSlices(broker, pause: .milliseconds(600)) }
-            for kill in 1...10 {
-                try await Task.sleep(for: .milliseconds(Int64(random.next(upTo: 1_500)) + 300))
-                let victim = Int(random.next(upTo: 2))
-                nodes[victim].kill()
-                #expect(await nodes[victim].waitForExit() != nil)
-                nodes[victim] = try startNode("\(victim == 0 ? "a" : "b")\(kill)", broker, directory: directory, group: group)
-            }
+            try await killAtRandom(&nodes, times: 10, minimum: 300, spread: 1_500, random: &random, broker, directory: directory, group: group)
             await stopWhenEveryOutputArrived(reader, nodes)
             try await tasks.waitForAll()
         }

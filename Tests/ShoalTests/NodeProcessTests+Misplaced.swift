@@ -36,13 +36,7 @@ extension NodeProcessTests {
                     try await Task.sleep(for: .milliseconds(700))
                 }
             }
-            for kill in 1...4 {
-                try await Task.sleep(for: .milliseconds(Int64(random.next(upTo: 1_500)) + 500))
-                let victim = Int(random.next(upTo: 2))
-                nodes[victim].kill()
-                #expect(await nodes[victim].waitForExit() != nil)
-                nodes[victim] = try startNode("\(victim == 0 ? "a" : "b")\(kill)", broker, directory: directory, group: group)
-            }
+            try await killAtRandom(&nodes, times: 4, minimum: 500, spread: 1_500, random: &random, broker, directory: directory, group: group)
             #expect(await eventually(timeout: .seconds(240)) { reader.byID.count >= workload.keys * workload.perKey })
             reader.consumer.triggerShutdown()
             for node in nodes { node.terminate() }

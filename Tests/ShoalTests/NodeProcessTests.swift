@@ -104,6 +104,22 @@ struct NodeProcessTests {
         )
     }
 
+    /// Kills one of the two `nodes`, chosen by `random`, `times` times, each
+    /// after a pause of `minimum` plus up to `spread` ms, and starts it again
+    /// (`a1`, `b2`, ...) with `environment`.
+    func killAtRandom(
+        _ nodes: inout [ChildProcess], times: Int, minimum: Int64, spread: UInt64, random: inout SeededRandom,
+        _ broker: EmbeddedBroker, directory: URL, group: String, environment: [String: String] = [:]
+    ) async throws {
+        for kill in 1...times {
+            try await Task.sleep(for: .milliseconds(Int64(random.next(upTo: spread)) + minimum))
+            let victim = Int(random.next(upTo: 2))
+            nodes[victim].kill()
+            #expect(await nodes[victim].waitForExit() != nil)
+            nodes[victim] = try startNode("\(victim == 0 ? "a" : "b")\(kill)", broker, directory: directory, group: group, environment: environment)
+        }
+    }
+
     /// Waits until the two nodes split the 8 partitions between them.
     func awaitSplit(_ nodes: [ChildProcess]) async -> Bool {
         await eventually(timeout: .seconds(90)) {
