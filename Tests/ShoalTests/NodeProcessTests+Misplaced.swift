@@ -10,7 +10,8 @@ extension NodeProcessTests {
     /// times. Forwarding through the repartition topic is effectively
     /// once: each key is one entity in its own partition's file, with the
     /// reference count and sum, and its outputs (deduplicated by id) count
-    /// 1, 2, ... up to its number of events, each once.
+    /// 1, 2, ... up to its number of events, each once; a replay of the
+    /// files with `--diff` finds nothing.
     @Test(.timeLimit(.minutes(6)))
     func misplacedRecordsAreForwardedOnceAcrossKills() async throws {
         let workload = CounterWorkload(keys: 2_000, perKey: 10)
@@ -59,6 +60,8 @@ extension NodeProcessTests {
                 || state.state.count != expected.count || state.state.sum != expected.sum
         }
         #expect(split.isEmpty, "each key one entity, in its own partition, with the reference fold: \(split.keys.prefix(3))")
+        // Each file interleaves its own and forwarded records: a replay repeats it.
+        await expectNoReplayDifferences(directory, group: group, files: ["counter-events-1", "counter-events-6"], environment: [:])
         withExtendedLifetime(broker) {}
     }
 
