@@ -18,6 +18,13 @@ public struct ShoalError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let journal = Code(name: "journal")
         /// The node is shutting down.
         public static let shutDown = Code(name: "shutDown")
+        /// The entity has no state (no event or call changed it yet).
+        public static let notFound = Code(name: "notFound")
+        /// A call found no owner for its key, or no reply, within its timeout.
+        public static let timedOut = Code(name: "timedOut")
+        /// A peer did not prove the shared call secret, or the reply's
+        /// sender did not.
+        public static let unauthenticated = Code(name: "unauthenticated")
 
         public var description: String { name }
     }

@@ -67,10 +67,12 @@ extension NodeProcessTests {
 
     /// Three nodes "a", "b", "c", each on a data directory of its own,
     /// once they split the 8 partitions between them.
-    func startMachines(_ broker: EmbeddedBroker, group: String, arguments: [String] = []) async throws -> ([URL], [ChildProcess]) {
+    func startMachines(
+        _ broker: EmbeddedBroker, group: String, arguments: [String] = [], environment: [String: String] = [:]
+    ) async throws -> ([URL], [ChildProcess]) {
         let machines = try (0..<3).map { _ in try temporaryDirectory() }
         let nodes = try ["a", "b", "c"].enumerated().map { index, name in
-            try startNode(name, broker, directory: machines[index], group: group, arguments: arguments)
+            try startNode(name, broker, directory: machines[index], group: group, environment: environment, arguments: arguments)
         }
         #expect(await awaitPartitioned(nodes))
         return (machines, nodes)

@@ -73,7 +73,7 @@ public struct ShoalResultHandler: DistributedTargetInvocationResultHandler {
     enum Outcome: Sendable {
         case value(Data)
         case void
-        case error(String)
+        case error(CallFailure)
     }
 
     let deliver: @Sendable (Outcome) -> Void
@@ -87,6 +87,53 @@ public struct ShoalResultHandler: DistributedTargetInvocationResultHandler {
     }
 
     public func onThrow<Err: Error>(error: Err) async throws {
-        deliver(.error(String(describing: error)))
+        deliver(.error(CallFailure(thrown: error)))
+    }
+}
+
+/// A call's thrown error as it travels back to the caller: a `Codable`
+/// error by its type and encoding, so the caller throws it as itself;
+/// any other by its description.
+struct CallFailure: Sendable, Hashable {
+    /// A ``ShoalError/Code`` name.
+    var code: String
+    var reason: String
+    /// The mangled name of a `Codable` error's type.
+    var errorType: String?
+    var encodedError: Data?
+
+    init(code: String, reason: String, errorType: String? = nil, encodedError: Data? = nil) {
+        self.code = code
+        self.reason = reason
+        self.errorType = errorType
+        self.encodedError = encodedError
+    }
+
+    init(thrown error: some Error) {
+        if let shoal = error as? ShoalError {
+            self.init(code: shoal.code.description, reason: shoal.reason)
+            return
+        }
+        self.init(code: ShoalError.Code.handler.description, reason: String(describing: error))
+        if let encodable = error as? any Encodable, let name = _mangledTypeName(type(of: error)),
+           let encoded = try? JSONEncoder().encode(encodable) {
+            errorType = name
+            encodedError = encoded
+        }
+    }
+
+    /// What the caller throws: the original error when its type is known
+    /// here and decodes, else a ``ShoalError`` with the code and reason.
+    func error(calling target: String, on id: EntityID) -> any Error {
+        if let errorType, let encodedError, let type = _typeByName(errorType) as? any (Error & Decodable).Type,
+           let decoded = try? Self.decode(type, from: encodedError) {
+            return decoded
+        }
+        let code = ShoalError.Code(name: code)
+        return ShoalError(code: code, reason: code == .handler ? "\(id) \(target): \(reason)" : reason)
+    }
+
+    private static func decode<E: Error & Decodable>(_ type: E.Type, from data: Data) throws -> any Error {
+        try JSONDecoder().decode(type, from: data)
     }
 }

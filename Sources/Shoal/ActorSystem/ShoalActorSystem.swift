@@ -15,6 +15,16 @@ struct EntityCall: Sendable, Codable {
     /// The target's identifier (`RemoteCallTarget` itself is not `Sendable`).
     var target: String
     var invocation: ShoalInvocation
+    /// The caller's id for the call: a retry with the same id is answered
+    /// from the first execution.
+    var callID: String?
+
+    init(id: EntityID, target: String, invocation: ShoalInvocation, callID: String? = nil) {
+        self.id = id
+        self.target = target
+        self.invocation = invocation
+        self.callID = callID
+    }
 }
 
 /// Shoal's `DistributedActorSystem`: an actor's id is its entity type and key.
@@ -73,24 +83,28 @@ public final class ShoalActorSystem: DistributedActorSystem, Sendable {
         switch try await deliver(actor.id, target, invocation.invocation) {
         case .value(let data): return try JSONDecoder().decode(Res.self, from: data)
         case .void: throw ShoalError(code: .invocation, reason: "\(target) returned nothing")
-        case .error(let reason): throw ShoalError(code: .handler, reason: "\(actor.id) \(target): \(reason)")
+        case .error(let failure): throw failure.error(calling: target.identifier, on: actor.id)
         }
     }
 
     public func remoteCallVoid<Act, Err>(
         on actor: Act, target: RemoteCallTarget, invocation: inout ShoalInvocationEncoder, throwing: Err.Type
     ) async throws where Act: DistributedActor, Act.ID == EntityID, Err: Error {
-        if case .error(let reason) = try await deliver(actor.id, target, invocation.invocation) {
-            throw ShoalError(code: .handler, reason: "\(actor.id) \(target): \(reason)")
+        if case .error(let failure) = try await deliver(actor.id, target, invocation.invocation) {
+            throw failure.error(calling: target.identifier, on: actor.id)
         }
     }
 
     private func deliver(_ id: EntityID, _ target: RemoteCallTarget, _ invocation: ShoalInvocation) async throws
         -> ShoalResultHandler.Outcome {
+        try await deliver(EntityCall(id: id, target: target.identifier, invocation: invocation))
+    }
+
+    func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
         guard let router = router.withLock({ $0 }) else {
-            throw ShoalError(code: .invocation, reason: "no node runs this actor system; cannot reach \(id)")
+            throw ShoalError(code: .invocation, reason: "no node or client runs this actor system; cannot reach \(call.id)")
         }
-        return try await router.deliver(EntityCall(id: id, target: target.identifier, invocation: invocation))
+        return try await router.deliver(call)
     }
 
     /// Runs a call on the local entity instance (its mailbox's turn).
@@ -103,9 +117,9 @@ public final class ShoalActorSystem: DistributedActorSystem, Sendable {
                 handler: ShoalResultHandler { box.set($0) }
             )
         } catch {
-            return .error(String(describing: error))
+            return .error(CallFailure(code: ShoalError.Code.invocation.description, reason: "\(call.id) \(call.target): \(error)"))
         }
-        return box.value ?? .error("\(call.target) produced no result")
+        return box.value ?? .error(CallFailure(code: ShoalError.Code.invocation.description, reason: "\(call.target) produced no result"))
     }
 }
 

@@ -53,6 +53,7 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
         for (partition, store) in restoring {
             node.startRestore(partition, store: store, services: services)
         }
+        node.state.withLock { $0.board }?.ownershipChanged()
         node.logger.info("Shards started", metadata: ["partitions": "\(partitions.sorted())", "starts": "\(starts)"])
         return starts.mapValues { .offset($0) }
     }
@@ -108,7 +109,10 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
             )
         }
         // Once closed here, the files may serve as standby copies.
-        defer { standbys?.unclaim(partitions) }
+        defer {
+            standbys?.unclaim(partitions)
+            node.state.withLock { $0.board }?.ownershipChanged()
+        }
         // A partition still restoring has nothing to hand off: its file
         // is closed for the next owner, who restores it in turn.
         var offsets: [TopicPartition: Int64] = [:]
@@ -127,39 +131,5 @@ struct NodeRebalanceListener: KafkaRebalanceListener {
             }
         }
         return offsets
-    }
-}
-
-/// Delivers distributed calls to the shard that owns the entity's key.
-struct NodeCallRouter: EntityCallRouter {
-    let node: ShoalNode
-
-    func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
-        let (route, shards, topology) = node.state.withLock { state in
-            (state.topology.route(toEntity: call.id.type), state.shards, state.topology)
-        }
-        guard let route else {
-            throw ShoalError(code: .invocation, reason: "no route leads to entity type \(call.id.type)")
-        }
-        let owned = shards.filter { $0.key.topic == route.topic }
-        guard let count = try await partitionCount(of: route.topic) else {
-            throw ShoalError(code: .notOwned, reason: "partition count of \(route.topic) unknown")
-        }
-        // The key's partition by its topic's partitioner, as its records'.
-        let partitioner = topology.placement(of: route.topic).partitioner
-        let partition = TopicPartition(route.topic, partitioner.partition(for: call.id.key, partitionCount: count))
-        guard let shard = owned[partition] else {
-            throw ShoalError(code: .notOwned, reason: "\(call.id) belongs to \(partition), which this node does not own")
-        }
-        return try await shard.call(call, descriptor: route.entity)
-    }
-
-    private func partitionCount(of topic: String) async throws -> Int32? {
-        if let known = node.state.withLock({ $0.partitionCounts[topic] }) { return known }
-        guard let consumer = node.state.withLock({ $0.consumer }) else { return nil }
-        let metadata = try await consumer.awaitConnection(timeout: .seconds(10))
-        let counts = metadata.topics.mapValues { Int32($0) }
-        node.state.withLock { $0.partitionCounts.merge(counts) { $1 } }
-        return counts[topic]
     }
 }

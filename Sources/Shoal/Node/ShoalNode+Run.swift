@@ -35,14 +35,17 @@ extension ShoalNode {
             metrics: metrics, changelog: changelog, placement: placement, tables: tables?.0 ?? NoTables(),
             inputLag: { consumer.lag(of: $0) }
         )
-        let standbys = try checkedStandbys(leads: coPartitioning.subscribed, topics: topicCounts, changelog: changelog)
+        let calls = try NodeCalls.configured(for: self)
+        let board = try checkedBoard(topics: topicCounts, calls: calls != nil)
+        let standbys = try checkedStandbys(leads: coPartitioning.subscribed, topics: topicCounts, changelog: changelog, board: board)
         state.withLock {
             $0.consumer = consumer
             $0.services = services
             $0.standbys = standbys
+            $0.board = board
             $0.running = true
         }
-        actorSystem.install(NodeCallRouter(node: self))
+        actorSystem.install(callDispatch(board: board, clients: calls?.clients))
         logger.info("Node starting", metadata: ["group": "\(configuration.group)", "topics": "\(routes.keys.sorted())"])
         try await withThrowingTaskGroup(of: Void.self) { group in
             // The producer outlives the consumer: handing partitions off
@@ -53,8 +56,11 @@ extension ShoalNode {
                     self.state.withLock { $0.running = false }
                     producer.triggerShutdown()
                 }
+                // Calls to its partitions go elsewhere once they are handed
+                // off; the server stops after the hand-off.
+                defer { calls?.stop() }
                 try await consumer.run()
-                await standbys?.leave(producer, consumer)
+                await board?.leave(producer, consumer)
             }
             group.addTask { await self.read(consumer) }
             group.addTask { await self.maintain(consumer) }
@@ -64,8 +70,14 @@ extension ShoalNode {
                     await tables.follow(reader, interval: .milliseconds(100)) { self.state.withLock { $0.running } }
                 }
             }
+            if let board {
+                group.addTask { await board.run(producer: producer, consumer: consumer) }
+                if let calls {
+                    group.addTask { try await calls.run(board: board, logger: self.logger) }
+                }
+            }
             if let standbys {
-                group.addTask { await standbys.run(producer: producer, consumer: consumer) }
+                group.addTask { await standbys.run() }
             }
             try await group.waitForAll()
         }
@@ -76,6 +88,7 @@ extension ShoalNode {
             $0.consumer = nil
             $0.services = nil
             $0.standbys = nil
+            $0.board = nil
         }
         logger.info("Node stopped", metadata: ["group": "\(configuration.group)"])
     }
@@ -117,20 +130,30 @@ extension ShoalNode {
         return placement
     }
 
-    /// The standby keeper when the node keeps standbys, after checking that
-    /// the members topic exists.
-    private func checkedStandbys(leads: [String], topics: [String: Int], changelog: ChangelogTarget?) throws -> StandbyReplicas? {
-        guard let changelog, configuration.changelog.standbys > 0 else { return nil }
+    /// The announcer on the members topic when the node keeps standbys or
+    /// serves calls, after checking that the topic exists.
+    private func checkedBoard(topics: [String: Int], calls: Bool) throws -> MembersBoard? {
+        let standbys = configuration.changelog.enabled && configuration.changelog.standbys > 0
+        guard standbys || calls else { return nil }
         guard topics[configuration.membersTopic] != nil else {
+            let needs = [standbys ? "standbys" : nil, calls ? "calls between nodes" : nil].compactMap { $0 }.joined(separator: " and ")
             throw ChangelogError(
                 code: .topic,
-                reason: "the members topic \(configuration.membersTopic) does not exist: standbys need it (1 partition, cleanup.policy=compact; `APP topics --group \(configuration.group)` lists it)"
+                reason: "the members topic \(configuration.membersTopic) does not exist: \(needs) need it (1 partition, cleanup.policy=compact; `APP topics --group \(configuration.group)` lists it)"
             )
         }
+        return MembersBoard(node: self)
+    }
+
+    /// The standby keeper when the node keeps standbys.
+    private func checkedStandbys(
+        leads: [String], topics: [String: Int], changelog: ChangelogTarget?, board: MembersBoard?
+    ) throws -> StandbyReplicas? {
+        guard let changelog, configuration.changelog.standbys > 0, let board else { return nil }
         logger.info("Keeping standby copies", metadata: ["standbys": "\(configuration.changelog.standbys)", "changelog": "\(changelog.topic)"])
         // Copies are of shards' files, which their lead topics name.
         let counts = leads.compactMap { topic in topics[topic].map { (topic, Int32($0)) } }
-        return StandbyReplicas(node: self, topics: Dictionary(uniqueKeysWithValues: counts))
+        return StandbyReplicas(node: self, topics: Dictionary(uniqueKeysWithValues: counts), board: board)
     }
 
     func consumerConfiguration(topics: [String]) -> KafkaConsumerConfiguration {

@@ -23,6 +23,7 @@ public final class ShoalNode: Service, Sendable {
     public let actorSystem = ShoalActorSystem()
     let logger: Logger
     let metrics = NodeMetrics()
+    let callMetrics = CallMetrics()
     let restoreGate: RestoreGate
     let restoreReaders = RestoreReaders()
     let state = Mutex(NodeState())
@@ -39,6 +40,8 @@ public final class ShoalNode: Service, Sendable {
         var running = false
         /// The keeper of this node's standby copies, when it keeps any.
         var standbys: StandbyReplicas?
+        /// The node's announcer on the members topic, when it has one.
+        var board: MembersBoard?
         /// Partitions assigned here whose files are being restored from the
         /// changelog: paused, with no shard yet.
         var restoring: [TopicPartition: RestoringPartition] = [:]

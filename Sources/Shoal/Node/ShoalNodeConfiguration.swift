@@ -162,6 +162,9 @@ public struct ShoalNodeConfiguration: Sendable {
     /// knows of records it has not delivered), so that it takes them in
     /// event-time order. 200 ms by default; zero takes records as they come.
     public var alignmentWait: Duration = .milliseconds(200)
+    /// Calls from other nodes and clients to this node's entities, and
+    /// from this node's to others'. Off unless `calls.listen` is set.
+    public var calls = CallConfiguration()
 
     /// Attempts of a throwing handler unless configured otherwise; a replay
     /// makes as many.

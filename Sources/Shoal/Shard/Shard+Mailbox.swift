@@ -43,6 +43,10 @@ extension Shard {
                     reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
                     continue
                 }
+                if call.target == EntityCall.stateTarget {
+                    reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
+                    continue
+                }
                 let started = ContinuousClock.now
                 reply.resume(.success(await services.system.execute(call, on: entity)))
                 services.metrics.handlerLatency.record(ContinuousClock.now - started)
@@ -150,9 +154,14 @@ extension Shard {
         }
     }
 
-    /// Delivers a distributed call through the entity's mailbox.
+    /// Delivers a distributed call through the entity's mailbox. Calls
+    /// count against the shard's backpressure: while the shard is full
+    /// (its partition paused), the caller waits.
     func call(_ call: EntityCall, descriptor: EntityDescriptor) async throws -> ShoalResultHandler.Outcome {
-        try await withCheckedThrowingContinuation { continuation in
+        while state.withLock({ $0.paused && !$0.stopping }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let reply = CallReply { continuation.resume(with: $0) }
             let start = state.withLock { state -> Bool? in
                 guard !state.stopping else { return nil }
@@ -176,5 +185,24 @@ extension Shard {
     ) async -> EntityTurn.Outcome<Value> {
         let turn = EntityTurn(attempts: services.configuration.handlerAttempts, backoff: services.configuration.retryBackoff)
         return await turn.run(on: entity, rollback: { await restore(id, descriptor) }, failedAttempt: failedAttempt, body)
+    }
+}
+
+extension Shard {
+    /// The entity's state as its mailbox's turn sees it: after the events
+    /// before the query, in the format of a persisted snapshot.
+    func liveState(of id: EntityID, entity: any Entity, descriptor: EntityDescriptor) async -> ShoalResultHandler.Outcome {
+        guard let offset = state.withLock({ $0.mailboxes[id]?.appliedOffset }) else {
+            return .error(CallFailure(code: ShoalError.Code.notFound.description, reason: "\(id) has no state"))
+        }
+        do {
+            let live = LiveEntityState(
+                entity: id.type, key: id.key, version: descriptor.stateVersion, offset: offset, partition: partition.description,
+                state: try await descriptor.snapshot(entity)
+            )
+            return .value(try JSONEncoder().encode(live))
+        } catch {
+            return .error(CallFailure(thrown: error))
+        }
     }
 }

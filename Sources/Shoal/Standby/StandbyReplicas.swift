@@ -3,16 +3,14 @@ import Logging
 import ShoalKafka
 import Synchronization
 
-/// Keeps this node's standby copies: announces the node on the members
-/// topic, reads the other nodes' announcements, works out (as every node
-/// does, alike) which partitions it keeps copies of, and folds their
-/// changelog into local files every standby interval. A failover to this
+/// Keeps this node's standby copies: from the nodes' announcements on the
+/// members topic (``MembersBoard``) it works out (as every node does,
+/// alike) which partitions it keeps copies of, and folds their changelog
+/// into local files every standby interval. A failover to this
 /// node then restores only what the copy had not folded yet.
 final class StandbyReplicas: Sendable {
     let node: ShoalNode
-    /// This node's id in announcements, new each run.
-    let id: String
-    let members: GroupMembers
+    let board: MembersBoard
     /// Input topics and their partition counts.
     let topics: [String: Int32]
     let partitionCount: Int32
@@ -27,12 +25,11 @@ final class StandbyReplicas: Sendable {
 
     private let state = Mutex(State())
 
-    init(node: ShoalNode, topics: [String: Int32]) {
+    init(node: ShoalNode, topics: [String: Int32], board: MembersBoard) {
         self.node = node
-        self.id = UUID().uuidString.lowercased()
+        self.board = board
         self.topics = topics
         self.partitionCount = topics.values.max() ?? 0
-        self.members = GroupMembers(timeout: node.configuration.changelog.standbyInterval * 3 + .seconds(1))
     }
 
     private var configuration: ShoalNodeConfiguration { node.configuration }
@@ -94,22 +91,16 @@ final class StandbyReplicas: Sendable {
     }
 
     /// Runs until the node stops, then releases every copy.
-    func run(producer: KafkaProducer, consumer: KafkaConsumer) async {
-        let readers: (members: KafkaPartitionReader, changelog: KafkaPartitionReader)
+    func run() async {
+        let reader: KafkaPartitionReader
         do {
-            readers = (
-                try KafkaPartitionReader(client: configuration.client, logger: logger),
-                try KafkaPartitionReader(client: configuration.client, logger: logger)
-            )
+            reader = try KafkaPartitionReader(client: configuration.client, logger: logger)
         } catch {
             logger.error("Standbys cannot start: no reader", metadata: ["error": "\(error)"])
             return
         }
-        var membersNext: Int64?
         while node.isRunning, !Task.isCancelled {
-            await announce(producer, consumer, leaving: false)
-            membersNext = await readMembers(readers.members, from: membersNext)
-            await follow(wanted(), reader: readers.changelog)
+            await follow(wanted(), reader: reader)
             try? await Task.sleep(for: configuration.changelog.standbyInterval)
         }
         let copies = state.withLock { state in
@@ -120,54 +111,10 @@ final class StandbyReplicas: Sendable {
         node.metrics.standbyPartitions.record(0)
     }
 
-    /// Tells the other nodes that this one leaves (before its producer stops).
-    func leave(_ producer: KafkaProducer, _ consumer: KafkaConsumer) async {
-        await announce(producer, consumer, leaving: true)
-    }
-
     /// The partitions this node should keep copies of now.
     private func wanted() -> Set<Int32> {
         let owned = state.withLock { Set($0.claimed.map(\.partition)) }
-        let plan = StandbyPlan(members: members.live(), partitionCount: partitionCount, standbys: configuration.changelog.standbys)
-        return plan.partitions(for: id).subtracting(owned)
-    }
-
-    /// Queues the node's announcement; never waits for its delivery, so a
-    /// stopping producer cannot hold the node up.
-    private func announce(_ producer: KafkaProducer, _ consumer: KafkaConsumer, leaving: Bool) async {
-        let owned = state.withLock { $0.claimed }
-        let announcement = NodeAnnouncement(
-            node: id, member: consumer.memberID, partitions: Set(owned.map(\.partition)).sorted(), assigned: owned.count,
-            leaving: leaving
-        )
-        guard let value = try? JSONEncoder().encode(announcement) else { return }
-        let message = KafkaProducerMessage(topic: configuration.membersTopic, key: Array(id.utf8), value: Array(value))
-        let logger = self.logger
-        do {
-            try await producer.enqueue(message) { result in
-                if case .failure(let error) = result {
-                    logger.warning("The node's announcement was not delivered", metadata: ["error": "\(error)"])
-                }
-            }
-        } catch {
-            logger.warning("Cannot announce the node on the members topic", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Reads the announcements after `next` (at first, the latest ones).
-    private func readMembers(_ reader: KafkaPartitionReader, from next: Int64?) async -> Int64? {
-        let topic = TopicPartition(configuration.membersTopic, 0)
-        do {
-            let (low, high) = try await reader.watermarks(of: topic)
-            let start = max(low, next ?? (high - 10_000))
-            let members = self.members
-            try await reader.read(topic, from: start, until: high, idleTimeout: configuration.changelog.readIdleTimeout) { records in
-                members.apply(records)
-            }
-            return high
-        } catch {
-            logger.warning("Cannot read the members topic", metadata: ["topic": "\(topic.topic)", "error": "\(error)"])
-            return next
-        }
+        let plan = StandbyPlan(members: board.members.live(), partitionCount: partitionCount, standbys: configuration.changelog.standbys)
+        return plan.partitions(for: board.id).subtracting(owned)
     }
 }

@@ -51,6 +51,14 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "How many partitions the node restores from the changelog at once; the others wait, paused.")
     var restoreConcurrency = 16
 
+    @Option(help: "Serve calls to this node's entities from other nodes and clients on HOST:PORT (port 0: any free port, announced). Needs the call secret.")
+    var listen: String?
+
+    @Option(help: "The HOST:PORT other processes reach the node's calls at (default: the --listen address).")
+    var advertise: String?
+
+    @OptionGroup var calls: CallOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -61,6 +69,7 @@ struct NodeCommand: AsyncParsableCommand {
         guard standbys == 0 || changelog else { throw ValidationError("--standbys needs the changelog: drop --no-changelog") }
         guard standbyIntervalMs >= 10 else { throw ValidationError("--standby-interval-ms must be at least 10") }
         guard restoreConcurrency >= 1 else { throw ValidationError("--restore-concurrency must be at least 1, not \(restoreConcurrency)") }
+        _ = try callConfiguration()
         if let metricsPort, !(0...65_535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a port number (0-65535), not \(metricsPort)")
         }
@@ -80,6 +89,7 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.changelog.standbys = standbys
         configuration.changelog.standbyInterval = .milliseconds(standbyIntervalMs)
         configuration.changelog.restoreConcurrency = restoreConcurrency
+        configuration.calls = try callConfiguration()
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
         }
@@ -95,5 +105,25 @@ struct NodeCommand: AsyncParsableCommand {
         parts.append(node)
         let services = ServiceGroup(services: parts, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await services.run()
+    }
+
+    /// The calls' settings, with the flag that is wrong named in its error.
+    private func callConfiguration() throws -> CallConfiguration {
+        do {
+            let configuration = CallConfiguration(
+                listen: try listen.map { try .init(parsing: $0, setting: "--listen") },
+                advertise: try advertise.map { try .init(parsing: $0, setting: "--advertise") },
+                secret: try calls.secret(), timeout: .milliseconds(calls.callTimeoutMs)
+            )
+            if configuration.listen == nil, configuration.advertise != nil {
+                throw ValidationError("--advertise needs --listen")
+            }
+            if configuration.listen != nil, configuration.secret == nil {
+                throw ValidationError("--listen needs the group's call secret: --call-secret-file FILE or \(CallSecret.environmentVariable)")
+            }
+            return configuration
+        } catch let error as ShoalError {
+            throw ValidationError(error.reason)
+        }
     }
 }

@@ -54,18 +54,33 @@ struct StateCommand: ParsableCommand {
 
     /// `{"entity":…,"key":…,"offset":…,"partition":…,"state":{…},"version":…}`, keys sorted.
     static func line(_ snapshot: Snapshot, file: String) throws -> String {
+        let partition = PartitionStore.partition(ofFile: file)?.description
+            ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try line(
+            entity: snapshot.entity, key: snapshot.key, version: snapshot.version, offset: snapshot.offset, partition: partition,
+            state: snapshot.state, source: file
+        )
+    }
+
+    /// A live state in the same format (`APP get`, `GET /entities/TYPE/KEY`).
+    static func line(_ live: LiveEntityState) throws -> String {
+        try line(
+            entity: live.entity, key: live.key, version: live.version, offset: live.offset, partition: live.partition,
+            state: live.state, source: "the live state"
+        )
+    }
+
+    private static func line(
+        entity: String, key: String, version: Int64, offset: Int64, partition: String, state encoded: [UInt8], source: String
+    ) throws -> String {
         let state: Any
         do {
-            state = try CanonicalJSON.object(snapshot.state)
+            state = try CanonicalJSON.object(encoded)
         } catch {
-            throw StoreError(
-                code: .undecodableSnapshot,
-                reason: "\(file): the state of \(snapshot.entity) \(snapshot.key) is not JSON: \(error)"
-            )
+            throw StoreError(code: .undecodableSnapshot, reason: "\(source): the state of \(entity) \(key) is not JSON: \(error)")
         }
         let object: [String: Any] = [
-            "entity": snapshot.entity, "key": snapshot.key, "version": snapshot.version,
-            "offset": snapshot.offset, "partition": PartitionStore.partition(ofFile: file)?.description ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension, "state": state,
+            "entity": entity, "key": key, "version": version, "offset": offset, "partition": partition, "state": state,
         ]
         return String(decoding: try CanonicalJSON.data(object), as: UTF8.self)
     }

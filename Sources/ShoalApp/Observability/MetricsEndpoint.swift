@@ -6,10 +6,11 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-/// Serves a node's metrics as Prometheus text at `GET /metrics` and its
+/// Serves a node's metrics as Prometheus text at `GET /metrics`, its
 /// health at `GET /health` (200 while it runs with no faulted partition,
-/// 503 otherwise), on loopback or any address. A `Service`: run it in the
-/// node's service group.
+/// 503 otherwise) and any entity's live state at `GET /entities/TYPE/KEY`
+/// (read from the node that owns the key), on loopback or any address. A
+/// `Service`: run it in the node's service group.
 public struct MetricsEndpoint: Service {
     let node: ShoalNode
     let registry: PrometheusCollectorRegistry
@@ -48,6 +49,10 @@ public struct MetricsEndpoint: Service {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: body))
             )
         }
+        router.get("entities/:type/:key") { _, context -> Response in
+            let id = EntityID(type: try context.parameters.require("type"), key: try context.parameters.require("key"))
+            return await Self.liveState(of: id, in: node.actorSystem)
+        }
         let logger = self.logger
         let application = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "shoal"),
@@ -63,6 +68,31 @@ public struct MetricsEndpoint: Service {
         // stops it; listed before the node, it stops after the node's
         // hand-off (a group stops its services in reverse order).
         try await application.run()
+    }
+
+    /// The entity's state as one JSON line in the format of `APP state`;
+    /// 404 when it has none, 400 for an unknown type, 504 when its owner
+    /// did not answer in time.
+    static func liveState(of id: EntityID, in system: ShoalActorSystem) async -> Response {
+        do {
+            guard let live = try await system.state(of: id) else {
+                return text(.notFound, "\(id) has no state\n")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: try StateCommand.line(live) + "\n"))
+            )
+        } catch let error as ShoalError where error.code == .invocation || error.code == .configuration {
+            return text(.badRequest, "\(error.reason)\n")
+        } catch let error as ShoalError where error.code == .timedOut {
+            return text(.gatewayTimeout, "\(error.reason)\n")
+        } catch {
+            return text(.serviceUnavailable, "\(error)\n")
+        }
+    }
+
+    private static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 
     /// Makes swift-metrics report to a Prometheus registry, once per

@@ -2,8 +2,8 @@ import Foundation
 import ShoalKafka
 import Synchronization
 
-/// What a node says about itself on the members topic, every standby
-/// interval and when it leaves.
+/// What a node says about itself on the members topic: every standby
+/// interval, whenever its partitions change, and when it leaves.
 struct NodeAnnouncement: Codable, Sendable, Hashable {
     /// The node's id for this run.
     var node: String
@@ -16,6 +16,11 @@ struct NodeAnnouncement: Codable, Sendable, Hashable {
     var assigned: Int
     /// Set in the last announcement of a node that stops.
     var leaving = false
+    /// Where other processes send it calls (`host:port`), when it serves them.
+    var address: String?
+    /// The partitions it owns (or is restoring) by lead topic: where calls
+    /// for their keys go.
+    var shards: [String: [Int32]]?
 }
 
 /// The nodes of the group heard from lately, read from the members topic.
@@ -55,8 +60,35 @@ final class GroupMembers: Sendable {
 
     /// The members announced within the timeout, by node id.
     func live(now: Date = Date()) -> [NodeAnnouncement] {
+        liveMembers(now: now).map(\.announcement)
+    }
+
+    func liveMembers(now: Date = Date()) -> [Member] {
         members.withLock { members in
-            members.values.filter { now.timeIntervalSince($0.at) < timeout }.map(\.announcement).sorted { $0.node < $1.node }
+            members.values.filter { now.timeIntervalSince($0.at) < timeout }.sorted { $0.announcement.node < $1.announcement.node }
         }
+    }
+
+    /// The call address of the node that owns `partition`: of several
+    /// claims (a rebalance under way), the newest.
+    func owner(of partition: TopicPartition, now: Date = Date()) -> (node: String, address: String)? {
+        let claims = liveMembers(now: now).filter { member in
+            member.announcement.address != nil && member.announcement.shards?[partition.topic]?.contains(partition.partition) == true
+        }
+        guard let newest = claims.max(by: { $0.at < $1.at }), let address = newest.announcement.address else { return nil }
+        return (newest.announcement.node, address)
+    }
+
+    /// Reads the announcements after `next` (at first, the latest ones) and
+    /// returns where the next read starts.
+    func read(_ topic: String, with reader: KafkaPartitionReader, from next: Int64?, idleTimeout: Duration) async throws -> Int64 {
+        let partition = TopicPartition(topic, 0)
+        let (low, high) = try await reader.watermarks(of: partition)
+        guard high > (next ?? -1) else { return high }
+        let start = max(low, next ?? (high - 10_000))
+        try await reader.read(partition, from: start, until: high, idleTimeout: idleTimeout) { records in
+            self.apply(records)
+        }
+        return high
     }
 }

@@ -1,0 +1,54 @@
+import Logging
+
+/// A node's side of remote calls: the server other processes call and the
+/// clients it calls other nodes with.
+struct NodeCalls: Sendable {
+    let server: CallServer
+    let clients: CallClients
+    let listen: CallConfiguration.Endpoint
+    let advertise: CallConfiguration.Endpoint?
+
+    /// The node's calls per its configuration; nil when it serves none.
+    /// - Throws: ``ShoalError`` `configuration` naming a missing setting.
+    static func configured(for node: ShoalNode) throws -> NodeCalls? {
+        let configuration = node.configuration.calls
+        guard let listen = configuration.listen else { return nil }
+        guard let secret = configuration.secret else {
+            throw ShoalError(
+                code: .configuration,
+                reason: "serving calls (--listen \(listen)) needs the group's call secret: --call-secret-file FILE or \(CallSecret.environmentVariable)"
+            )
+        }
+        if configuration.advertise == nil, ["0.0.0.0", "::", ""].contains(listen.host) {
+            throw ShoalError(
+                code: .configuration,
+                reason: "--listen \(listen) names no address other processes can reach: set --advertise HOST:PORT"
+            )
+        }
+        let service = EntityCallService(secret: secret, metrics: node.callMetrics, logger: node.logger) { await node.serve($0) }
+        return NodeCalls(
+            server: CallServer(listen: listen, maxMessageBytes: configuration.maxMessageBytes, service: service),
+            clients: CallClients(secret: secret, maxMessageBytes: configuration.maxMessageBytes),
+            listen: listen, advertise: configuration.advertise
+        )
+    }
+
+    /// Serves calls and runs the clients until ``stop()``; announces the
+    /// node's address once the server listens.
+    func run(board: MembersBoard, logger: Logger) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask { await clients.run() }
+            let port = try await server.boundPort
+            let address = advertise ?? CallConfiguration.Endpoint(host: listen.host, port: port)
+            logger.notice("Serving calls", metadata: ["listen": "\(listen.host):\(port)", "advertise": "\(address)"])
+            board.announce(address: address.description)
+            try await group.waitForAll()
+        }
+    }
+
+    func stop() {
+        server.stop()
+        clients.shutdown()
+    }
+}
