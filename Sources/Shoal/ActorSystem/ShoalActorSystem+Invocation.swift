@@ -87,7 +87,11 @@ public struct ShoalResultHandler: DistributedTargetInvocationResultHandler {
     }
 
     public func onThrow<Err: Error>(error: Err) async throws {
-        deliver(.error(CallFailure(thrown: error)))
+        var failure = CallFailure(thrown: error)
+        // The runtime's own codes steer retries: one a handler threw (from a
+        // call of its own, say) is the handler's failure, not a moving partition.
+        if error is ShoalError { failure.code = ShoalError.Code.handler.description }
+        deliver(.error(failure))
     }
 }
 

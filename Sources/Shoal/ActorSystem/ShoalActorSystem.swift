@@ -15,8 +15,8 @@ struct EntityCall: Sendable, Codable {
     /// The target's identifier (`RemoteCallTarget` itself is not `Sendable`).
     var target: String
     var invocation: ShoalInvocation
-    /// The caller's id for the call: a retry with the same id is answered
-    /// from the first execution.
+    /// The caller's id for the call, carried on the wire; reserved for
+    /// deduplicating retried state-changing calls (not done yet).
     var callID: String?
 
     init(id: EntityID, target: String, invocation: ShoalInvocation, callID: String? = nil) {

@@ -89,8 +89,8 @@ final class CallClients: Sendable {
 
     private func client(for address: String) throws -> Client {
         try state.withLock { state in
-            if let client = state.clients[address] { return client }
             guard !state.closed else { throw ShoalError(code: .shutDown, reason: "calls are shut down") }
+            if let client = state.clients[address] { return client }
             let endpoint = try CallConfiguration.Endpoint(parsing: address, setting: "a node's announced address")
             var config = HTTP2ClientTransport.Posix.Config.defaults
             config.backoff.initial = .milliseconds(50)

@@ -17,8 +17,9 @@ struct CallDispatch: EntityCallRouter {
     /// The key's partition: its entity type's lead topic, partitioned as
     /// that topic's records are.
     let partition: @Sendable (EntityID) async throws -> TopicPartition
-    /// Runs the call here; nil when this process does not own the partition.
-    let local: @Sendable (EntityCall, TopicPartition) async -> Attempt?
+    /// Runs the call here (waiting no longer than the deadline while the
+    /// shard is full); nil when this process does not own the partition.
+    let local: @Sendable (EntityCall, TopicPartition, ContinuousClock.Instant) async -> Attempt?
     let members: GroupMembers?
     let clients: CallClients?
     /// This node's id in announcements, never called remotely.
@@ -27,11 +28,10 @@ struct CallDispatch: EntityCallRouter {
     let metrics: CallMetrics
 
     func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
-        let partition = try await self.partition(call.id)
         let deadline = ContinuousClock.now + timeout
         var backoff: Duration = .milliseconds(20)
         while true {
-            switch try await attempt(call, partition, until: deadline) {
+            switch try await attempt(call, until: deadline) {
             case .done(let outcome):
                 return outcome
             case .retry(let reason):
@@ -45,8 +45,14 @@ struct CallDispatch: EntityCallRouter {
         }
     }
 
-    private func attempt(_ call: EntityCall, _ partition: TopicPartition, until deadline: ContinuousClock.Instant) async throws -> Attempt {
-        if let attempt = await local(call, partition) { return attempt }
+    private func attempt(_ call: EntityCall, until deadline: ContinuousClock.Instant) async throws -> Attempt {
+        let partition: TopicPartition
+        do {
+            partition = try await self.partition(call.id)
+        } catch let error as ShoalError where error.code == .notOwned {
+            return .retry(error.reason)  // the topic's partition count not known yet
+        }
+        if let attempt = await local(call, partition, deadline) { return attempt }
         guard let members, let clients else {
             throw ShoalError(
                 code: .notOwned,
@@ -57,6 +63,7 @@ struct CallDispatch: EntityCallRouter {
             return .retry("no node announced \(partition) yet")
         }
         let started = ContinuousClock.now
+        guard deadline > started else { return .retry("the call's time ran out") }
         metrics.forwarded.increment()
         do {
             let outcome = try await clients.send(call, to: owner.address, timeout: deadline - started)
@@ -65,9 +72,14 @@ struct CallDispatch: EntityCallRouter {
                 return .retry("\(owner.address): \(failure.reason)")
             }
             return .done(outcome)
-        } catch let error as RPCError where [.unavailable, .deadlineExceeded, .cancelled, .unknown].contains(error.code) {
+        } catch let error as RPCError {
             metrics.sent(nil, since: started)
-            return .retry("\(owner.address) unreachable: \(error.message)")
+            // Unavailable: the node is down or its connection broke (cancelled,
+            // unknown: a stream reset by a stopping node); its partitions move.
+            if [.unavailable, .deadlineExceeded, .cancelled, .unknown].contains(error.code) {
+                return .retry("\(owner.address) unreachable: \(error.message)")
+            }
+            throw ShoalError(code: .invocation, reason: "\(owner.address) refused \(call.id) \(call.target): \(error.code): \(error.message)")
         } catch {
             metrics.sent(nil, since: started)
             throw error

@@ -71,8 +71,8 @@ public struct CallSecret: Sendable {
 /// reply came from a holder of the secret and was not altered.
 ///
 /// A proof recorded off the wire could be played again within the clock
-/// tolerance, but only with the same call: a state-changing call carries a
-/// call id, and its repetition is answered from the first execution.
+/// tolerance, but only with the same call's bytes; calls are read-only
+/// queries for now (durable, deduplicated state-changing calls are to come).
 struct CallProof: Sendable, Hashable {
     static let requestKey = "shoal-call-proof"
     static let replyKey = "shoal-call-reply-proof"
@@ -104,8 +104,11 @@ struct CallProof: Sendable, Hashable {
     static func problem(with header: String?, request: [UInt8], secret: CallSecret, now: Date = Date()) -> String? {
         guard let header else { return "the call carries no proof of the shared secret" }
         guard let proof = CallProof(header: header) else { return "the call's proof is malformed" }
-        let skew = abs(Int64(now.timeIntervalSince1970 * 1000) - proof.millis)
-        guard skew <= clockTolerance else { return "the call's proof is \(skew) ms from this node's clock" }
+        // A hostile time must not overflow the subtraction.
+        let (difference, overflow) = Int64(now.timeIntervalSince1970 * 1000).subtractingReportingOverflow(proof.millis)
+        guard !overflow, difference.magnitude <= UInt64(clockTolerance) else {
+            return "the call's proof is dated too far from this node's clock"
+        }
         guard secret.isValid(proof.code, for: requestParts(proof.nonce, proof.millis), request) else {
             return "the call's proof does not match the shared secret"
         }

@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
+import Synchronization
 
 /// Serves ``EntityCallService`` over gRPC (HTTP/2 on SwiftNIO): one
 /// connection carries many calls at once. Requests larger than the
@@ -8,6 +9,8 @@ import Logging
 /// speaks something other than HTTP/2 loses its connection, not the node.
 final class CallServer: Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private enum Phase { case idle, serving, stopped }
+    private let phase = Mutex(Phase.idle)
 
     init(listen: CallConfiguration.Endpoint, maxMessageBytes: Int, service: EntityCallService) {
         var config = HTTP2ServerTransport.Posix.Config.defaults
@@ -18,13 +21,23 @@ final class CallServer: Sendable {
         server = GRPCServer(transport: transport, services: [service])
     }
 
-    /// Serves until ``stop()``.
+    /// Serves until ``stop()``; returns at once when stopped before it began.
     func run() async throws {
+        let begin = phase.withLock { phase in
+            guard phase == .idle else { return false }
+            phase = .serving
+            return true
+        }
+        guard begin else { return }
         try await server.serve()
     }
 
     func stop() {
-        server.beginGracefulShutdown()
+        let serving = phase.withLock { phase in
+            defer { phase = .stopped }
+            return phase == .serving
+        }
+        if serving { server.beginGracefulShutdown() }
     }
 
     /// The port it listens on, once bound.

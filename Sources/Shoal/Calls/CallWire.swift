@@ -60,7 +60,9 @@ struct WireReader {
         var shift: UInt64 = 0
         while true {
             let byte = try readByte()
-            guard shift < 64 else { throw ShoalError(code: .invocation, reason: "a remote call's integer field is too long") }
+            guard shift < 64, shift < 63 || byte <= 1 else {
+                throw ShoalError(code: .invocation, reason: "a remote call's integer field is too long")
+            }
             value |= UInt64(byte & 0x7f) << shift
             if byte < 0x80 { return value }
             shift += 7

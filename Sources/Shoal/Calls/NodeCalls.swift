@@ -36,13 +36,19 @@ struct NodeCalls: Sendable {
     /// Serves calls and runs the clients until ``stop()``; announces the
     /// node's address once the server listens.
     func run(board: MembersBoard, logger: Logger) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            group.addTask { await clients.run() }
-            let port = try await server.boundPort
+        // Not a child task: the bound address is a promise the transport
+        // never settles when it stops before it listened, and waiting for it
+        // in the group would hold the node up.
+        let announcer = Task {
+            guard let port = try? await server.boundPort else { return }
             let address = advertise ?? CallConfiguration.Endpoint(host: listen.host, port: port)
             logger.notice("Serving calls", metadata: ["listen": "\(listen.host):\(port)", "advertise": "\(address)"])
             board.announce(address: address.description)
+        }
+        defer { announcer.cancel() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            group.addTask { await clients.run() }
             try await group.waitForAll()
         }
     }

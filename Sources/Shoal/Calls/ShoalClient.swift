@@ -56,15 +56,17 @@ public final class ShoalClient: Service, Sendable {
         self.configuration = configuration
         self.topology = topology
         self.logger = logger
-        // Nodes announce every standby interval (1 s by default); a node not
-        // heard from for several counts as gone.
-        members = GroupMembers(timeout: .seconds(5))
+        // Nodes announce every standby interval (1 s by default, set per
+        // node); a node not heard from for this long counts as gone. Of two
+        // claims on a partition the newest wins, so a long timeout only
+        // keeps a dead node's address longer (its calls fail over).
+        members = GroupMembers(timeout: .seconds(15))
         clients = CallClients(secret: secret, maxMessageBytes: configuration.calls.maxMessageBytes)
         reader = try KafkaPartitionReader(client: configuration.client, logger: logger)
         let partitions = KeyPartitions(topology: topology, reader: reader)
         actorSystem.install(CallDispatch(
             partition: { try await partitions.partition(of: $0) },
-            local: { _, _ in nil }, members: members, clients: clients, selfNode: nil, timeout: configuration.calls.timeout,
+            local: { _, _, _ in nil }, members: members, clients: clients, selfNode: nil, timeout: configuration.calls.timeout,
             metrics: metrics
         ))
     }

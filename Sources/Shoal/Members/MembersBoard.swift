@@ -16,6 +16,8 @@ final class MembersBoard: Sendable {
     /// Where this node serves calls, once known.
     private let address = Mutex<String?>(nil)
     private let changed = Atomic<Bool>(true)
+    /// Set by the leave announcement: nothing is announced after it.
+    private let left = Atomic<Bool>(false)
 
     init(node: ShoalNode) {
         self.node = node
@@ -74,12 +76,15 @@ final class MembersBoard: Sendable {
 
     /// Tells the other nodes that this one leaves (before its producer stops).
     func leave(_ producer: KafkaProducer, _ consumer: KafkaConsumer) async {
+        left.store(true, ordering: .relaxed)
         await announce(producer, consumer, leaving: true)
     }
 
     /// Queues the node's announcement; never waits for its delivery, so a
     /// stopping producer cannot hold the node up.
     private func announce(_ producer: KafkaProducer, _ consumer: KafkaConsumer, leaving: Bool) async {
+        // A late turn of the loop must not bring a node that left back.
+        guard leaving || !left.load(ordering: .relaxed) else { return }
         let owned = node.state.withLock { Set($0.shards.keys).union($0.restoring.keys) }
         var shards: [String: [Int32]] = [:]
         for partition in owned { shards[partition.topic, default: []].append(partition.partition) }

@@ -156,9 +156,14 @@ extension Shard {
 
     /// Delivers a distributed call through the entity's mailbox. Calls
     /// count against the shard's backpressure: while the shard is full
-    /// (its partition paused), the caller waits.
-    func call(_ call: EntityCall, descriptor: EntityDescriptor) async throws -> ShoalResultHandler.Outcome {
+    /// (its partition paused), the caller waits, until `deadline`.
+    func call(
+        _ call: EntityCall, descriptor: EntityDescriptor, until deadline: ContinuousClock.Instant
+    ) async throws -> ShoalResultHandler.Outcome {
         while state.withLock({ $0.paused && !$0.stopping }) {
+            guard ContinuousClock.now < deadline else {
+                return .error(CallFailure(code: ShoalError.Code.timedOut.description, reason: "\(partition) stayed full until the call's deadline"))
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
         return try await withCheckedThrowingContinuation { continuation in

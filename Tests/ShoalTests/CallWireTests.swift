@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import Shoal
+
+/// The bytes of calls and replies, and the proofs that travel with them:
+/// round trips, and hostile input that must fail with an error, never a trap.
+@Suite("Call wire format")
+struct CallWireTests {
+    let secret = try! CallSecret(Array("sixteen-bytes-at-least".utf8))
+
+    @Test func aCallAndItsRepliesRoundTrip() throws {
+        let call = EntityCall(
+            id: EntityID(type: "Account", key: "ünïcode-key"), target: "$s7Account7balanceSiyF",
+            invocation: ShoalInvocation(genericSubstitutions: ["Si"], arguments: [Data("42".utf8), Data()], throwsErrors: true),
+            callID: "call-1"
+        )
+        let decoded = try EntityCall(decoding: call.encoded())
+        #expect(decoded.id == call.id && decoded.target == call.target && decoded.callID == "call-1")
+        #expect(decoded.invocation.arguments == call.invocation.arguments)
+        #expect(decoded.invocation.genericSubstitutions == ["Si"] && decoded.invocation.throwsErrors)
+        let failure = CallFailure(code: "handler", reason: "boom", errorType: "T", encodedError: Data("{}".utf8))
+        for outcome: ShoalResultHandler.Outcome in [.value(Data("7".utf8)), .void, .error(failure)] {
+            let again = try ShoalResultHandler.Outcome(decoding: outcome.encoded())
+            #expect(String(describing: again) == String(describing: outcome))
+        }
+    }
+
+    @Test func everyTruncationOfACallFailsCleanly() throws {
+        let bytes = EntityCall(id: EntityID(type: "A", key: "k"), target: "t", invocation: ShoalInvocation(arguments: [Data([1, 2, 3])])).encoded()
+        for length in 0..<bytes.count {
+            #expect(throws: ShoalError.self) { try EntityCall(decoding: Array(bytes.prefix(length))) }
+        }
+        #expect(throws: ShoalError.self) { try EntityCall(decoding: bytes + [0]) }
+    }
+
+    @Test func hostileNumbersFailCleanly() {
+        // An 11-byte varint, a varint past 64 bits, and a count far past the bound.
+        var reader = WireReader(Array(repeating: 0xff, count: 10) + [0x01])
+        #expect(throws: ShoalError.self) { try reader.readVarint() }
+        reader = WireReader(Array(repeating: 0xff, count: 9) + [0x02])
+        #expect(throws: ShoalError.self) { try reader.readVarint() }
+        reader = WireReader([0xff, 0xff, 0xff, 0xff, 0x0f])
+        #expect(throws: ShoalError.self) { try reader.readCount(limit: 64) }
+        reader = WireReader([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2])
+        #expect(throws: ShoalError.self) { try reader.readBytes() }
+    }
+
+    @Test func aProofHoldsForItsBytesOnly() throws {
+        let request: [UInt8] = [1, 2, 3]
+        let proof = CallProof(secret: secret, request: request)
+        #expect(CallProof.problem(with: proof.header, request: request, secret: secret) == nil)
+        #expect(CallProof.problem(with: proof.header, request: [1, 2, 4], secret: secret) != nil, "other bytes")
+        let other = try CallSecret(Array("another-secret-entirely".utf8))
+        #expect(CallProof.problem(with: proof.header, request: request, secret: other) != nil, "another secret")
+        #expect(CallProof.problem(with: nil, request: request, secret: secret) != nil, "no proof")
+        let old = CallProof(secret: secret, request: request, now: Date(timeIntervalSinceNow: -600))
+        #expect(CallProof.problem(with: old.header, request: request, secret: secret) != nil, "a proof ten minutes old")
+    }
+
+    @Test func malformedProofHeadersAreRefusedNotTrapped() {
+        let hostile = [
+            "", "...", "n.1", "n.x.00", "n.1.zz", "n.1.0", "n.-9223372036854775808.00", "n.9223372036854775807.00",
+            String(repeating: "n", count: 100) + ".1.00", "n.1." + String(repeating: "a", count: 1_000),
+        ]
+        for header in hostile {
+            #expect(CallProof.problem(with: header, request: [1], secret: secret) != nil, "\(header.prefix(40))")
+        }
+    }
+
+    @Test func aCodableErrorCrossesAsItself() throws {
+        let failure = CallFailure(thrown: Overdrawn(by: 5))
+        let again = try ShoalResultHandler.Outcome(decoding: ShoalResultHandler.Outcome.error(failure).encoded())
+        guard case .error(let received) = again else { Issue.record("not an error"); return }
+        #expect(received.error(calling: "t", on: EntityID(type: "A", key: "k")) as? Overdrawn == Overdrawn(by: 5))
+        let plain = CallFailure(thrown: CancellationError())
+        #expect((plain.error(calling: "t", on: EntityID(type: "A", key: "k")) as? ShoalError)?.code == .handler)
+    }
+}
+
+/// An error an entity's call throws; `Codable`, so it reaches the caller as itself.
+struct Overdrawn: Error, Codable, Equatable {
+    var by: Int
+}
