@@ -34,6 +34,8 @@ distributed actor Counter: Entity {
         var count = 0
         var sum = 0
         var lastSeq = -1
+        /// Added by calls (`add(bonus:)`), not by events; absent until then.
+        var bonus: Int?
     }
 
     var state = State()
@@ -63,6 +65,12 @@ distributed actor Counter: Entity {
             topic: "counter-totals", key: event.key,
             value: CounterTotal(key: event.key, seq: event.seq, count: state.count, sum: state.sum)
         )
+    }
+
+    /// A call that changes the state: durable like an event, applied once per call id.
+    distributed func add(bonus: Int) -> Int {
+        state.bonus = (state.bonus ?? 0) + bonus
+        return state.bonus ?? 0
     }
 
     distributed func total() -> CounterTotal {

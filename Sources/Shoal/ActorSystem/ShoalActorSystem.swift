@@ -15,8 +15,8 @@ struct EntityCall: Sendable, Codable {
     /// The target's identifier (`RemoteCallTarget` itself is not `Sendable`).
     var target: String
     var invocation: ShoalInvocation
-    /// The caller's id for the call, carried on the wire; reserved for
-    /// deduplicating retried state-changing calls (not done yet).
+    /// The caller's id for the call: a state-changing call retried with the
+    /// same id is answered from its first execution.
     var callID: String?
 
     init(id: EntityID, target: String, invocation: ShoalInvocation, callID: String? = nil) {
@@ -97,7 +97,23 @@ public final class ShoalActorSystem: DistributedActorSystem, Sendable {
 
     private func deliver(_ id: EntityID, _ target: RemoteCallTarget, _ invocation: ShoalInvocation) async throws
         -> ShoalResultHandler.Outcome {
-        try await deliver(EntityCall(id: id, target: target.identifier, invocation: invocation))
+        // Every try of this call, across retries and nodes, carries one id.
+        let callID = Self.callID ?? UUID().uuidString
+        return try await deliver(EntityCall(id: id, target: target.identifier, invocation: invocation, callID: callID))
+    }
+
+    /// The id the calls made within ``withCallID(_:_:)`` carry.
+    @TaskLocal static var callID: String?
+
+    /// Runs `body`, whose call carries `id`. A call that changes the
+    /// entity's state is applied once per id: called again with the same id
+    /// (a retry after a timeout, by this process or another), it is
+    /// answered with the first execution's outcome. Without it, each call
+    /// gets an id of its own, kept across the runtime's own retries. Make
+    /// one call per id: a second call with the same id on the same entity
+    /// is taken for a retry of the first.
+    public static func withCallID<Result: Sendable>(_ id: String, _ body: () async throws -> Result) async rethrows -> Result {
+        try await $callID.withValue(id) { try await body() }
     }
 
     func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {

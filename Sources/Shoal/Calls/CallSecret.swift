@@ -71,8 +71,8 @@ public struct CallSecret: Sendable {
 /// reply came from a holder of the secret and was not altered.
 ///
 /// A proof recorded off the wire could be played again within the clock
-/// tolerance, but only with the same call's bytes; calls are read-only
-/// queries for now (durable, deduplicated state-changing calls are to come).
+/// tolerance, but only with the same call's bytes, call id included: a
+/// state-changing call played again is answered from its first execution.
 struct CallProof: Sendable, Hashable {
     static let requestKey = "shoal-call-proof"
     static let replyKey = "shoal-call-reply-proof"

@@ -55,8 +55,10 @@ extension ChangelogEntry {
             let offset = try value.int64()
             let firings = try value.int64()
             let sources = format >= 2 ? try value.offsets() : [:]
+            let calls = format >= 3 ? try RecentCall.read(from: &value) : []
             return .snapshot(Snapshot(
-                entity: entity, key: entityKey, version: version, offset: offset, state: value.tail(), firings: firings, sources: sources
+                entity: entity, key: entityKey, version: version, offset: offset, state: value.tail(), firings: firings, sources: sources,
+                calls: calls
             ))
         case .timers:
             let entity = try key.string()

@@ -62,9 +62,10 @@ extension ChangelogEntry {
     /// are always written in format 1 (a compacting cluster keeps the last
     /// record of each key, so a key's bytes never change); a value is
     /// written in format 2 only when it carries what format 1 cannot (a
-    /// snapshot's per-topic offsets, an output's explicit partition), so that files of one topic stay
+    /// snapshot's per-topic offsets, an output's explicit partition; format
+    /// 3: a snapshot's recent calls), so that files of one topic stay
     /// readable by earlier Shoals.
-    static let format: UInt8 = 2
+    static let format: UInt8 = 3
     static let keyFormat: UInt8 = 1
 
     enum Kind: UInt8 {
@@ -87,11 +88,13 @@ extension ChangelogEntry {
         case .snapshot(let snapshot):
             key.string(snapshot.entity)
             key.string(snapshot.key)
-            value.byte(snapshot.sources.isEmpty ? 1 : 2)
+            let format: UInt8 = !snapshot.calls.isEmpty ? 3 : snapshot.sources.isEmpty ? 1 : 2
+            value.byte(format)
             value.int64(snapshot.version)
             value.int64(snapshot.offset)
             value.int64(snapshot.firings)
-            if !snapshot.sources.isEmpty { value.offsets(snapshot.sources) }
+            if format >= 2 { value.offsets(snapshot.sources) }
+            if format >= 3 { RecentCall.write(snapshot.calls, to: &value) }
             value.tail(snapshot.state)
         case .removed(let entity, let entityKey):
             value.byte(1)

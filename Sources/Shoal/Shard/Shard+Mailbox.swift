@@ -47,9 +47,7 @@ extension Shard {
                     reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
                     continue
                 }
-                let started = ContinuousClock.now
-                reply.resume(.success(await services.system.execute(call, on: entity)))
-                services.metrics.handlerLatency.record(ContinuousClock.now - started)
+                await run(call, reply: reply, on: entity, id: id, descriptor: descriptor)
             case .passivate:
                 passivate(id, resident)
             }
@@ -80,6 +78,7 @@ extension Shard {
                 state.mailboxes[id]?.appliedOffset = marks.offset
                 state.mailboxes[id]?.firings = snapshot?.firings ?? 0
                 state.mailboxes[id]?.sources = marks.sources
+                state.mailboxes[id]?.calls = snapshot?.calls ?? []
             }
             services.metrics.residentEntities.increment()
             return entity

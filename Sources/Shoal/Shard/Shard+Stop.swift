@@ -42,6 +42,7 @@ extension Shard {
         }
         await waitUntilIdle()
         await checkpoint()
+        failUncommittedCalls()
         releaseAll()
         await persistence.finish(timeout: services.configuration.store.publishTimeout)
         return await persistence.committedInputs
@@ -65,5 +66,17 @@ extension Shard {
             return state.mailboxes.values.count { $0.entity != nil }
         }
         services.metrics.residentEntities.decrement(by: Double(residents))
+    }
+
+    /// Calls whose change the last commit did not hold: not applied, as far
+    /// as anyone will know; the caller tries again with the same call id.
+    private func failUncommittedCalls() {
+        let waiting = state.withLock { state in
+            defer { state.awaitingCommit = [:] }
+            return state.awaitingCommit.values.flatMap(\.replies)
+        }
+        for reply in waiting {
+            reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) was handed off before the call's change was saved; call again")))
+        }
     }
 }

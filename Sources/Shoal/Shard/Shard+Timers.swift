@@ -121,6 +121,7 @@ extension Shard {
             // The per-topic offsets its records left stay with the state:
             // they are what makes a record read again after a restart skip.
             snapshot.sources = state.mailboxes[id]?.sources ?? [:]
+            snapshot.calls = state.mailboxes[id]?.calls ?? []
             // A try that threw brought the entity back from its snapshot,
             // and its firing count with it: this firing keeps its number,
             // so the next one does not take it again (same output ids).

@@ -78,8 +78,22 @@ final class Shard: Sendable {
     func checkpoint() async {
         let committed = await persistence.checkpoint(
             take: { [self] in state.withLock { $0.takeCheckpoint() } },
-            restore: { [self] failed in state.withLock { $0.pending.restore(failed) } }
+            restore: { [self] failed in
+                state.withLock { state in
+                    state.pending.restore(failed)
+                    state.awaitingCommit.merge(state.committingReplies) { later, _ in later }
+                    state.committingReplies = [:]
+                }
+            }
         )
+        // State-changing calls are answered once their change is in the file.
+        let answered = state.withLock { state in
+            defer { state.committingReplies = [:] }
+            return committed ? Array(state.committingReplies.values) : []
+        }
+        for awaited in answered {
+            for reply in awaited.replies { reply.resume(.success(awaited.outcome)) }
+        }
         setFaulted(!committed)
     }
 
@@ -225,6 +239,7 @@ final class Shard: Sendable {
                 mailbox.sources[source.stream] = source.offset
                 snapshot.sources = mailbox.sources
             }
+            snapshot.calls = state.mailboxes[id]?.calls ?? []
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot, source: source, reads: reads)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0

@@ -42,6 +42,8 @@ final class Mailbox: @unchecked Sendable {
     /// In a shard fed by several topics, the offset of the entity's last
     /// record of each topic its state reflects (see ``Snapshot/sources``).
     var sources: [String: Int64] = [:]
+    /// The latest calls that changed the state (see ``Snapshot/calls``).
+    var calls: [RecentCall] = []
     let descriptor: EntityDescriptor
 
     init(descriptor: EntityDescriptor) {
@@ -79,6 +81,11 @@ struct ShardState: Sendable {
     /// Snapshots of the commit under way, until it is done.
     var committing: [EntityID: Snapshot] = [:]
     var committingExpired: Set<EntityID> = []
+    /// Replies to state-changing calls, by call id, sent once the commit
+    /// holding their change succeeds: applied and not taken by a commit yet,
+    /// and taken by the commit under way.
+    var awaitingCommit: [String: AwaitedReply] = [:]
+    var committingReplies: [String: AwaitedReply] = [:]
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// The partition's event-time clock, from its route, once a record came.
     var clock: PartitionClock?
@@ -178,6 +185,8 @@ struct ShardState: Sendable {
     /// Hands the applied records to a commit, with the offset it may claim.
     mutating func takeCheckpoint() -> (PendingCheckpoint, nextOffset: Int64?) {
         var taken = pending
+        committingReplies = awaitingCommit
+        awaitingCommit = [:]
         let next = tracker.committable
         pending = taken.deferExpiries(before: next)
         committing = taken.snapshots
@@ -226,4 +235,11 @@ final class CallReply: Sendable {
     init(_ resume: @escaping @Sendable (Result<ShoalResultHandler.Outcome, any Error>) -> Void) {
         self.resume = resume
     }
+}
+
+/// A state-changing call's outcome and whoever waits for it (the call, and
+/// retries of it that came before its commit).
+struct AwaitedReply: Sendable {
+    var outcome: ShoalResultHandler.Outcome
+    var replies: [CallReply]
 }

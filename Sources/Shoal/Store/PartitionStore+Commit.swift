@@ -78,9 +78,9 @@ extension PartitionStore {
 
     private func save(_ snapshots: [Snapshot], _ connection: Connection) throws(StoreError) {
         let upsert = """
-            INSERT INTO snapshots (entity, key, version, offset, state, firings, sources) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO snapshots (entity, key, version, offset, state, firings, sources, calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, offset = excluded.offset,
-                state = excluded.state, firings = excluded.firings, sources = excluded.sources
+                state = excluded.state, firings = excluded.firings, sources = excluded.sources, calls = excluded.calls
             """
         try write(snapshots, upsert, connection) {
             $0.bind(1, $1.entity)
@@ -90,6 +90,7 @@ extension PartitionStore {
             $0.bind(5, $1.state)
             $0.bind(6, $1.firings)
             $0.bind(7, Self.encodeSources($1.sources))
+            $0.bind(8, RecentCall.encode($1.calls))
         }
     }
 

@@ -73,12 +73,14 @@ extension PartitionStore {
         }
     }
 
-    private static let snapshotColumns = "entity, key, version, offset, state, firings, sources"
+    private static let snapshotColumns = "entity, key, version, offset, state, firings, sources, calls"
 
     private static func snapshot(_ row: SQLiteStatement) -> Snapshot {
         Snapshot(
             entity: row.string(0), key: row.string(1), version: row.int64(2), offset: row.int64(3), state: row.bytes(4),
-            firings: row.int64(5), sources: row.isNull(6) ? [:] : decodeSources(row.string(6))
+            firings: row.int64(5), sources: row.isNull(6) ? [:] : decodeSources(row.string(6)),
+            // Written by this Shoal only; unreadable bytes lose the dedup memory, not the state.
+            calls: row.isNull(7) ? [] : RecentCall.decode(row.bytes(7)) ?? []
         )
     }
 

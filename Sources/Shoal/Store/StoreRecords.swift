@@ -44,11 +44,16 @@ package struct Snapshot: Sendable, Hashable {
     /// is skipped by it (positions are not reassigned alike). Empty in a
     /// shard of one topic, where `offset` says it.
     package var sources: [String: Int64]
+    /// The latest calls that changed the state, with their outcomes, oldest
+    /// first: a retried call is answered from here, not applied again.
+    package var calls: [RecentCall]
 
     package init(
-        entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0, sources: [String: Int64] = [:]
+        entity: String, key: String, version: Int64, offset: Int64, state: [UInt8], firings: Int64 = 0, sources: [String: Int64] = [:],
+        calls: [RecentCall] = []
     ) {
         self.sources = sources
+        self.calls = calls
         self.entity = entity
         self.key = key
         self.version = version
@@ -173,5 +178,48 @@ package struct SourceOffset: Sendable, Hashable {
     /// `@` cannot be part of a topic's name).
     package var stream: String {
         partition.map { "\(topic)@\($0)" } ?? topic
+    }
+}
+
+/// A call that changed an entity's state: its id and its encoded outcome.
+package struct RecentCall: Sendable, Hashable {
+    package var id: String
+    package var outcome: [UInt8]
+
+    /// How many an entity keeps: a retry older than that many later calls
+    /// of the same key would be applied again.
+    static let kept = 64
+
+    static func encode(_ calls: [RecentCall]) -> [UInt8]? {
+        guard !calls.isEmpty else { return nil }
+        var writer = ChangelogWriter()
+        write(calls, to: &writer)
+        return writer.bytes
+    }
+
+    static func write(_ calls: [RecentCall], to writer: inout ChangelogWriter) {
+        writer.int64(Int64(calls.count))
+        for call in calls {
+            writer.string(call.id)
+            writer.data(call.outcome)
+        }
+    }
+
+    /// Nil when the bytes do not decode.
+    static func decode(_ bytes: [UInt8]) -> [RecentCall]? {
+        bytes.withUnsafeBytes { raw in
+            var reader = ChangelogReader(raw)
+            return try? read(from: &reader)
+        }
+    }
+
+    static func read(from reader: inout ChangelogReader) throws(ChangelogReader.Truncated) -> [RecentCall] {
+        let count = try reader.int64()
+        guard (0...Int64(kept * 4)).contains(count) else { throw ChangelogReader.Truncated() }
+        var calls: [RecentCall] = []
+        for _ in 0..<count {
+            calls.append(RecentCall(id: try reader.string(), outcome: try reader.data()))
+        }
+        return calls
     }
 }

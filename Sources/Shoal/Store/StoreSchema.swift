@@ -72,6 +72,11 @@ enum StoreSchema {
         ALTER TABLE outbox ADD COLUMN partition INTEGER;
         ALTER TABLE journal ADD COLUMN reads BLOB;
         """,
+        // 6: the calls that changed each entity's state lately, with their
+        // outcomes, so that a retried call is answered, not applied again.
+        """
+        ALTER TABLE snapshots ADD COLUMN calls BLOB;
+        """,
     ]
 
     /// Brings the file to the current version, in one transaction.

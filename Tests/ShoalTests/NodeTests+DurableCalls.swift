@@ -1,0 +1,57 @@
+import Foundation
+import Shoal
+import ShoalKafka
+import Testing
+@testable import CounterApp
+
+extension NodeTests {
+    /// A call that changes state is in the partition's file when its reply
+    /// arrives; the same call id again is answered from the first execution
+    /// and changes nothing, also after a restart; a read-only call leaves
+    /// no trace.
+    @Test(.timeLimit(.minutes(3)))
+    func aStateChangingCallIsCommittedBeforeItsReplyAndAppliedOncePerCallID() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let group = uniqueName("durable")
+        let node = try makeNode(broker, group: group)
+        let directory = node.configuration
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await produce(broker, topic: "counter-events", [("k", #"{"key":"k","seq":0,"amount":3}"#)])
+            let counter = try Counter.reference(key: "k", in: node.actorSystem)
+            #expect(await eventually { (try? await counter.total())?.count == 1 })
+            #expect(try await ShoalActorSystem.withCallID("first") { try await counter.add(bonus: 5) } == 5)
+            #expect(try storedBonus(of: "k", directory) == 5, "the change is in the file when the reply comes")
+            #expect(try await ShoalActorSystem.withCallID("first") { try await counter.add(bonus: 5) } == 5, "a retry is answered, not applied")
+            #expect(try await ShoalActorSystem.withCallID("second") { try await counter.add(bonus: 2) } == 7)
+            _ = try await counter.total()
+            #expect(try storedBonus(of: "k", directory) == 7)
+            try await produce(broker, topic: "counter-events", [("k", #"{"key":"k","seq":1,"amount":4}"#)])
+            #expect(await eventually { (try? await counter.total())?.sum == 7 })
+        }
+        // A new node on the same files: the call ids are remembered with the state.
+        let again = ShoalNode(configuration: node.configuration, topology: CounterApp.topology, logger: testLogger)
+        try await withRunningNode(again) {
+            #expect(await eventually { again.ownedPartitions.count == 8 })
+            let counter = try Counter.reference(key: "k", in: again.actorSystem)
+            #expect(try await ShoalActorSystem.withCallID("first") { try await counter.add(bonus: 5) } == 5)
+            #expect(try await ShoalActorSystem.withCallID("second") { try await counter.add(bonus: 2) } == 7)
+            #expect(try await counter.total().sum == 7)
+            #expect(try storedBonus(of: "k", again.configuration) == 7, "retries after the restart applied nothing")
+        }
+    }
+
+    /// The bonus in the key's persisted state, read from the partition files.
+    func storedBonus(of key: String, _ configuration: ShoalNodeConfiguration) throws -> Int? {
+        let folder = configuration.storeDirectory
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".sqlite") {
+            let store = try PartitionStore(readingAt: (folder as NSString).appendingPathComponent(name))
+            defer { store.close() }
+            if let snapshot = try store.snapshots(entity: "Counter", key: key).first {
+                let state = try JSONSerialization.jsonObject(with: Data(snapshot.state)) as? [String: Any]
+                return state?["bonus"] as? Int
+            }
+        }
+        return nil
+    }
+}
