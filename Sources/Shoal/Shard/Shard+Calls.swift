@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 extension Shard {
     /// Runs a distributed call in the entity's turn. A call that leaves the
@@ -26,6 +27,8 @@ extension Shard {
                 firings: mailbox.firings, sources: mailbox.sources, calls: mailbox.calls
             )
             state.pending.expired[id] = nil
+            // It has a state now, even without records (offset -1 applies none).
+            mailbox.appliedOffset = mailbox.appliedOffset ?? -1
             state.awaitingCommit[callID] = AwaitedReply(outcome: outcome, replies: [reply])
         }
     }
@@ -38,10 +41,7 @@ extension Shard {
                 state.awaitingCommit[callID]?.replies.append(reply)
                 return []
             }
-            if state.committingReplies[callID] != nil {
-                state.committingReplies[callID]?.replies.append(reply)
-                return []
-            }
+            if state.replicating.contains(where: { $0.join(callID, reply) }) { return [] }
             return state.mailboxes[id]?.calls.last { $0.id == callID }?.outcome
         }
         guard let known else { return false }
@@ -51,5 +51,46 @@ extension Shard {
             reply.resume(.success(outcome))
         }
         return true
+    }
+}
+
+/// The replies of one commit's state-changing calls, sent once the commit's
+/// changelog records are delivered, or failed when the shard stops first.
+final class ReplyBatch: Sendable {
+    private let state = Mutex<(replies: [String: AwaitedReply], done: Bool)>(([:], false))
+
+    func fill(_ replies: [String: AwaitedReply]) {
+        state.withLock { $0.replies = replies }
+    }
+
+    /// Adds a retry's reply to its call's; false when the call is not in
+    /// the batch or the batch was answered already.
+    func join(_ callID: String, _ reply: CallReply) -> Bool {
+        state.withLock { state in
+            guard !state.done, state.replies[callID] != nil else { return false }
+            state.replies[callID]?.replies.append(reply)
+            return true
+        }
+    }
+
+    /// The replies of a commit that failed: they wait for the next one.
+    func takeBack() -> [String: AwaitedReply] {
+        state.withLock { state in
+            state.done = true
+            defer { state.replies = [:] }
+            return state.replies
+        }
+    }
+
+    func send() {
+        for awaited in takeBack().values {
+            for reply in awaited.replies { reply.resume(.success(awaited.outcome)) }
+        }
+    }
+
+    func fail(_ error: ShoalError) {
+        for awaited in takeBack().values {
+            for reply in awaited.replies { reply.resume(.failure(error)) }
+        }
     }
 }

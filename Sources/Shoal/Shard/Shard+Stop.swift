@@ -68,15 +68,20 @@ extension Shard {
         services.metrics.residentEntities.decrement(by: Double(residents))
     }
 
-    /// Calls whose change the last commit did not hold: not applied, as far
-    /// as anyone will know; the caller tries again with the same call id.
+    /// Calls whose change the last commit did not hold, or whose commit did
+    /// not reach the changelog: the caller tries again with the same call
+    /// id, and the next owner answers it from the first execution if that
+    /// was saved, or runs it.
     private func failUncommittedCalls() {
-        let waiting = state.withLock { state in
-            defer { state.awaitingCommit = [:] }
-            return state.awaitingCommit.values.flatMap(\.replies)
+        let (waiting, batches) = state.withLock { state in
+            defer {
+                state.awaitingCommit = [:]
+                state.replicating = []
+            }
+            return (state.awaitingCommit.values.flatMap(\.replies), state.replicating)
         }
-        for reply in waiting {
-            reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) was handed off before the call's change was saved; call again")))
-        }
+        let error = ShoalError(code: .notOwned, reason: "\(partition) was handed off before the call's change was saved; call again")
+        for reply in waiting { reply.resume(.failure(error)) }
+        for batch in batches { batch.fail(error) }
     }
 }

@@ -76,24 +76,30 @@ final class Shard: Sendable {
     /// Commits what was applied since the last checkpoint; while the file
     /// refuses commits the partition stays paused and nothing is lost.
     func checkpoint() async {
+        // State-changing calls are answered once their change is in the file
+        // and in the changelog, from which another machine would restore it.
+        let replies = ReplyBatch()
         let committed = await persistence.checkpoint(
-            take: { [self] in state.withLock { $0.takeCheckpoint() } },
+            take: { [self] in
+                state.withLock { state in
+                    replies.fill(state.awaitingCommit)
+                    state.awaitingCommit = [:]
+                    state.replicating.append(replies)
+                    return state.takeCheckpoint()
+                }
+            },
             restore: { [self] failed in
                 state.withLock { state in
                     state.pending.restore(failed)
-                    state.awaitingCommit.merge(state.committingReplies) { later, _ in later }
-                    state.committingReplies = [:]
+                    state.awaitingCommit.merge(replies.takeBack()) { later, _ in later }
+                    state.replicating.removeAll { $0 === replies }
                 }
+            },
+            replicated: { [self] in
+                state.withLock { $0.replicating.removeAll { $0 === replies } }
+                replies.send()
             }
         )
-        // State-changing calls are answered once their change is in the file.
-        let answered = state.withLock { state in
-            defer { state.committingReplies = [:] }
-            return committed ? Array(state.committingReplies.values) : []
-        }
-        for awaited in answered {
-            for reply in awaited.replies { reply.resume(.success(awaited.outcome)) }
-        }
         setFaulted(!committed)
     }
 

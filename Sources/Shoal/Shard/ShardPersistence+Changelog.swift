@@ -5,12 +5,15 @@ extension ShardPersistence {
     /// Replicates a commit to the changelog, after the file has it; writes
     /// a full image when the deltas since the last one outgrew it, or when
     /// a changelog record was lost.
-    func replicate(_ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey]) async {
-        guard var replicator else { return }
+    func replicate(_ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], then replicated: @escaping @Sendable () -> Void) async {
+        guard var replicator else {
+            replicated()
+            return
+        }
         let image = deliveries.withLock { $0.lastImage }
         let messages = replicator.messages(replicator.entries(for: commit, outputs: outputs, delivered: delivered, image: image))
         self.replicator = replicator
-        await send(messages, input: commit.nextOffset)
+        await send(messages, input: commit.nextOffset, then: replicated)
         let lost = deliveries.withLock { deliveries in
             defer { deliveries.replicationFailed = false }
             return deliveries.replicationFailed
@@ -97,7 +100,12 @@ extension ShardPersistence {
     /// Enqueues changelog records in order; the delivery of the last one
     /// (a progress record, or an image's end) moves the replicated
     /// position. An image's offset is known once its end is delivered.
-    private func send(_ messages: [KafkaProducerMessage], input: Int64?, image: Bool = false) async {
+    /// Sends `messages` in order; `delivered` runs when the last one's
+    /// delivery is reported (delivered or failed: a failure is repaired by
+    /// an image), and not at all when sending stops early.
+    private func send(
+        _ messages: [KafkaProducerMessage], input: Int64?, image: Bool = false, then delivered: (@Sendable () -> Void)? = nil
+    ) async {
         metrics.changelogRecords.increment(by: messages.count)
         let sentImage = image ? ImageDelivery() : nil
         for (index, message) in messages.enumerated() {
@@ -114,6 +122,7 @@ extension ShardPersistence {
             deliveries.withLock { $0.inFlight += 1 }
             do {
                 try await producer.enqueue(message) { [deliveries] result in
+                    defer { if isLast { delivered?() } }
                     deliveries.withLock { deliveries in
                         deliveries.inFlight -= 1
                         switch result {

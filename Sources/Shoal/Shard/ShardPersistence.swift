@@ -85,25 +85,39 @@ actor ShardPersistence {
     /// commits of the shard never reorder), commits it, then publishes its
     /// outputs. On a store error nothing of it is kept: `restore` hands it
     /// back to the shard for the next attempt. Returns whether it committed.
+    ///
+    /// `replicated` runs once the commit's changelog records are delivered
+    /// (at once without a changelog); never for a commit that failed.
     func checkpoint(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
-        restore: @Sendable (PendingCheckpoint) -> Void
+        restore: @Sendable (PendingCheckpoint) -> Void,
+        replicated: @escaping @Sendable () -> Void = {}
     ) async -> Bool {
-        await inTurn { await checkpointInTurn(take: take, restore: restore) }
+        await inTurn { await checkpointInTurn(take: take, restore: restore, replicated: replicated) }
     }
 
     private func checkpointInTurn(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
-        restore: @Sendable (PendingCheckpoint) -> Void
+        restore: @Sendable (PendingCheckpoint) -> Void,
+        replicated: @escaping @Sendable () -> Void
     ) async -> Bool {
-        guard !finished else { return true }
+        guard !finished else {
+            replicated()
+            return true
+        }
         let (pending, nextOffset) = take()
-        let next = nextOffset ?? committedNext
+        // Changes without any record behind them (state-changing calls on
+        // a partition no one processed yet) claim offset 0: the partition
+        // was never read, so its next record is the first the log holds.
+        let next = nextOffset ?? committedNext ?? (pending.isEmpty ? nil : 0)
         let (delivered, deliveredKeys, position) = deliveries.withLock { deliveries in
             defer { deliveries.sent = []; deliveries.sentKeys = [] }
             return (deliveries.sent, deliveries.sentKeys, deliveries.replicated)
         }
-        guard let next, !pending.isEmpty || next != committedNext || !delivered.isEmpty else { return true }
+        guard let next, !pending.isEmpty || next != committedNext || !delivered.isEmpty else {
+            replicated()
+            return true
+        }
         let outputs: [OutboxEntry]
         var commit = storeCommit(pending, next)
         if position != recordedPosition { commit.replicated = position }
@@ -131,7 +145,7 @@ actor ShardPersistence {
         }
         fault = nil
         markSent(delivered)
-        await replicate(commit, outputs: outputs, delivered: deliveredKeys)
+        await replicate(commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
         await publish(outputs)
         return true
     }

@@ -81,11 +81,11 @@ struct ShardState: Sendable {
     /// Snapshots of the commit under way, until it is done.
     var committing: [EntityID: Snapshot] = [:]
     var committingExpired: Set<EntityID> = []
-    /// Replies to state-changing calls, by call id, sent once the commit
-    /// holding their change succeeds: applied and not taken by a commit yet,
-    /// and taken by the commit under way.
+    /// Replies to state-changing calls applied and not taken by a commit
+    /// yet, by call id.
     var awaitingCommit: [String: AwaitedReply] = [:]
-    var committingReplies: [String: AwaitedReply] = [:]
+    /// The replies of commits under way or not yet replicated.
+    var replicating: [ReplyBatch] = []
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// The partition's event-time clock, from its route, once a record came.
     var clock: PartitionClock?
@@ -185,8 +185,6 @@ struct ShardState: Sendable {
     /// Hands the applied records to a commit, with the offset it may claim.
     mutating func takeCheckpoint() -> (PendingCheckpoint, nextOffset: Int64?) {
         var taken = pending
-        committingReplies = awaitingCommit
-        awaitingCommit = [:]
         let next = tracker.committable
         pending = taken.deferExpiries(before: next)
         committing = taken.snapshots
