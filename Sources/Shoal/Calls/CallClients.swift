@@ -16,6 +16,7 @@ final class CallClients: Sendable {
     }
 
     private let state = Mutex(State())
+    private let running = Atomic<Bool>(false)
     private let started: (stream: AsyncStream<Client>, continuation: AsyncStream<Client>.Continuation)
     let secret: CallSecret
     let maxMessageBytes: Int
@@ -26,8 +27,10 @@ final class CallClients: Sendable {
         self.started = AsyncStream.makeStream()
     }
 
-    /// Runs every client's connections until ``shutdown()``.
+    /// Runs every client's connections until ``shutdown()``; once.
     func run() async {
+        // The stream of new clients has one reader.
+        guard !running.exchange(true, ordering: .relaxed) else { return }
         await withDiscardingTaskGroup { group in
             for await client in started.stream {
                 group.addTask { try? await client.runConnections() }
@@ -36,6 +39,18 @@ final class CallClients: Sendable {
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Closes the clients of addresses no live node announces any more (a
+    /// node gone, or restarted on another port): each would go on trying
+    /// to connect.
+    func prune(keeping live: Set<String>) {
+        let gone = state.withLock { state in
+            let stale = state.clients.filter { !live.contains($0.key) }
+            for address in stale.keys { state.clients[address] = nil }
+            return Array(stale.values)
+        }
+        for client in gone { client.beginGracefulShutdown() }
+    }
 
     /// Closes every client; calls in flight finish.
     func shutdown() {

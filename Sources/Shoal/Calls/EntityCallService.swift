@@ -1,5 +1,6 @@
 import GRPCCore
 import Logging
+import Synchronization
 
 /// A message as its bytes: calls carry their own encoding (``WireWriter``).
 struct RawBytesCoder: MessageSerializer, MessageDeserializer {
@@ -26,6 +27,7 @@ struct EntityCallService: RegistrableRPCService {
     let logger: Logger
     /// Runs a call on this node; fails with `notOwned` when the key is not here.
     let deliver: @Sendable (EntityCall) async -> ShoalResultHandler.Outcome
+    let refusals = RefusalCount()
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
         router.registerHandler(
@@ -40,7 +42,12 @@ struct EntityCallService: RegistrableRPCService {
     private func handle(_ message: [UInt8], proof header: String?) async throws -> ServerResponse<[UInt8]> {
         if let problem = CallProof.problem(with: header, request: message, secret: secret) {
             metrics.refused(.unauthenticated)
-            logger.warning("Refused a call", metadata: ["reason": "\(problem)"])
+            // A peer without the secret must not flood the log: the 1st,
+            // 2nd, 4th, 8th... refusal is logged; the metric counts them all.
+            let count = refusals.increment()
+            if count & (count - 1) == 0 {
+                logger.warning("Refused a call", metadata: ["reason": "\(problem)", "refused": "\(count)"])
+            }
             throw RPCError(code: .unauthenticated, message: problem)
         }
         let call: EntityCall
@@ -70,5 +77,14 @@ struct EntityCallService: RegistrableRPCService {
         }
         guard let found else { throw RPCError(code: .invalidArgument, message: "a call has no message") }
         return found
+    }
+}
+
+/// Refused calls so far, for logging some of them.
+final class RefusalCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func increment() -> Int {
+        count.add(1, ordering: .relaxed).newValue
     }
 }

@@ -49,7 +49,19 @@ struct NodeCalls: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             group.addTask { await clients.run() }
+            group.addTask { await prune(from: board.members) }
             try await group.waitForAll()
+        }
+    }
+
+    /// Closes, every few seconds, the clients of nodes no longer announced.
+    private func prune(from members: GroupMembers) async {
+        var turns = 0
+        // Short sleeps: the loop ends soon after the clients close.
+        while !clients.isClosed {
+            try? await Task.sleep(for: .milliseconds(200))
+            turns += 1
+            if turns % 25 == 0 { clients.prune(keeping: Set(members.live().compactMap(\.address))) }
         }
     }
 

@@ -109,6 +109,7 @@ public final class ShoalClient: Service, Sendable {
         while !Task.isCancelled, !clientsClosed {
             do {
                 next = try await members.read(topic, with: reader, from: next, idleTimeout: .seconds(5))
+                clients.prune(keeping: Set(members.live().compactMap(\.address)))
                 failing = false
             } catch {
                 if !failing { logger.warning("Cannot read the members topic", metadata: ["topic": "\(topic)", "error": "\(error)"]) }

@@ -63,7 +63,8 @@ extension ChangelogEntry {
     /// record of each key, so a key's bytes never change); a value is
     /// written in format 2 only when it carries what format 1 cannot (a
     /// snapshot's per-topic offsets, an output's explicit partition; format
-    /// 3: a snapshot's recent calls), so that files of one topic stay
+    /// 3: a snapshot's recent state-changing calls, which earlier Shoals
+    /// cannot read: no going back once calls changed state), so that files of one topic stay
     /// readable by earlier Shoals.
     static let format: UInt8 = 3
     static let keyFormat: UInt8 = 1

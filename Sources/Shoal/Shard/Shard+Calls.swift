@@ -8,7 +8,7 @@ extension Shard {
     /// into the next commit, and the reply waits for that commit; a retry
     /// with the same id is answered from that outcome, not run again.
     func run(_ call: EntityCall, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor) async {
-        if let callID = call.callID, answeredBefore(callID, of: id, reply: reply) { return }
+        if let callID = call.callID, answeredBefore(CallKey(entity: id, callID: callID), reply: reply) { return }
         let before = try? await descriptor.snapshot(entity)
         let started = ContinuousClock.now
         let outcome = await services.system.execute(call, on: entity)
@@ -17,8 +17,8 @@ extension Shard {
             reply.resume(.success(outcome))
             return
         }
-        state.withLock { state in
-            guard let mailbox = state.mailboxes[id] else { return }
+        let recorded = state.withLock { state -> Bool in
+            guard let mailbox = state.mailboxes[id] else { return false }
             mailbox.calls.append(RecentCall(id: callID, outcome: outcome.encoded()))
             if mailbox.calls.count > RecentCall.kept { mailbox.calls.removeFirst(mailbox.calls.count - RecentCall.kept) }
             // The state after the same records as before, and this call.
@@ -29,52 +29,57 @@ extension Shard {
             state.pending.expired[id] = nil
             // It has a state now, even without records (offset -1 applies none).
             mailbox.appliedOffset = mailbox.appliedOffset ?? -1
-            state.awaitingCommit[callID] = AwaitedReply(outcome: outcome, replies: [reply])
+            state.awaitingCommit[CallKey(entity: id, callID: callID), default: AwaitedReply(outcome: outcome, replies: [])].replies.append(reply)
+            return true
         }
+        if !recorded { reply.resume(.success(outcome)) }
     }
 
-    /// Whether the call with `callID` ran already: then `reply` gets its
-    /// outcome, at once when committed, else with its commit.
-    private func answeredBefore(_ callID: String, of id: EntityID, reply: CallReply) -> Bool {
-        let known = state.withLock { state -> [UInt8]? in
-            if state.awaitingCommit[callID] != nil {
-                state.awaitingCommit[callID]?.replies.append(reply)
-                return []
+    /// Whether the call ran already: then `reply` gets its outcome, at once
+    /// when committed and replicated, else with its commit.
+    private func answeredBefore(_ key: CallKey, reply: CallReply) -> Bool {
+        enum Known { case waiting, stored([UInt8]), unknown }
+        let known = state.withLock { state -> Known in
+            if state.awaitingCommit[key] != nil {
+                state.awaitingCommit[key]?.replies.append(reply)
+                return .waiting
             }
-            if state.replicating.contains(where: { $0.join(callID, reply) }) { return [] }
-            return state.mailboxes[id]?.calls.last { $0.id == callID }?.outcome
+            if state.replicating.contains(where: { $0.join(key, reply) }) { return .waiting }
+            return state.mailboxes[key.entity]?.calls.last { $0.id == key.callID }.map { .stored($0.outcome) } ?? .unknown
         }
-        guard let known else { return false }
-        if !known.isEmpty {
-            let outcome = (try? ShoalResultHandler.Outcome(decoding: known))
-                ?? .error(CallFailure(code: ShoalError.Code.invocation.description, reason: "the stored outcome of call \(callID) does not decode"))
+        switch known {
+        case .unknown: return false
+        case .waiting: return true
+        case .stored(let bytes):
+            let outcome = (try? ShoalResultHandler.Outcome(decoding: bytes))
+                ?? .error(CallFailure(code: ShoalError.Code.invocation.description, reason: "the stored outcome of call \(key.callID) does not decode"))
             reply.resume(.success(outcome))
+            return true
         }
-        return true
     }
 }
 
 /// The replies of one commit's state-changing calls, sent once the commit's
 /// changelog records are delivered, or failed when the shard stops first.
 final class ReplyBatch: Sendable {
-    private let state = Mutex<(replies: [String: AwaitedReply], done: Bool)>(([:], false))
+    private let state = Mutex<(replies: [CallKey: AwaitedReply], done: Bool)>(([:], false))
 
-    func fill(_ replies: [String: AwaitedReply]) {
+    func fill(_ replies: [CallKey: AwaitedReply]) {
         state.withLock { $0.replies = replies }
     }
 
     /// Adds a retry's reply to its call's; false when the call is not in
     /// the batch or the batch was answered already.
-    func join(_ callID: String, _ reply: CallReply) -> Bool {
+    func join(_ key: CallKey, _ reply: CallReply) -> Bool {
         state.withLock { state in
-            guard !state.done, state.replies[callID] != nil else { return false }
-            state.replies[callID]?.replies.append(reply)
+            guard !state.done, state.replies[key] != nil else { return false }
+            state.replies[key]?.replies.append(reply)
             return true
         }
     }
 
     /// The replies of a commit that failed: they wait for the next one.
-    func takeBack() -> [String: AwaitedReply] {
+    func takeBack() -> [CallKey: AwaitedReply] {
         state.withLock { state in
             state.done = true
             defer { state.replies = [:] }

@@ -173,7 +173,9 @@ extension Shard {
             }
             switch start {
             case nil: reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))
-            case true?: Task { await drain(call.id) }
+            // The drain must not inherit the caller's call id: calls its
+            // handlers make are calls of their own.
+            case true?: ShoalActorSystem.$callID.withValue(nil) { Task { await drain(call.id) } }
             case false?: break
             }
         }

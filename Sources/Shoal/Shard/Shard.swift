@@ -27,6 +27,8 @@ struct ShardServices: Sendable {
     /// Records of an input partition the consumer knows of and has not
     /// delivered yet (nil: unknown).
     var inputLag: @Sendable (TopicPartition) -> Int64? = { _ in 0 }
+    /// The next offset the consumer delivers from a partition, when known.
+    var inputNext: @Sendable (TopicPartition) -> Int64? = { _ in nil }
 }
 
 /// Owns one partition: routes its records by key to entity mailboxes, runs
@@ -91,14 +93,17 @@ final class Shard: Sendable {
             restore: { [self] failed in
                 state.withLock { state in
                     state.pending.restore(failed)
-                    state.awaitingCommit.merge(replies.takeBack()) { later, _ in later }
+                    state.awaitingCommit.merge(replies.takeBack()) { AwaitedReply(outcome: $0.outcome, replies: $0.replies + $1.replies) }
                     state.replicating.removeAll { $0 === replies }
                 }
             },
             replicated: { [self] in
                 state.withLock { $0.replicating.removeAll { $0 === replies } }
                 replies.send()
-            }
+            },
+            // A shard of several topics numbers positions of its own: its
+            // call changes wait for a record.
+            unread: { [self] in isShared ? nil : services.inputNext(partition) }
         )
         setFaulted(!committed)
     }

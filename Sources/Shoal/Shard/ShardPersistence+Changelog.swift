@@ -7,7 +7,9 @@ extension ShardPersistence {
     /// a changelog record was lost.
     func replicate(_ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], then replicated: @escaping @Sendable () -> Void) async {
         guard var replicator else {
-            replicated()
+            // Without a changelog the file is all there is; a partition lost
+            // mid-way (replication stopped) answers no call: the next owner does.
+            if !replicationStopped { replicated() }
             return
         }
         let image = deliveries.withLock { $0.lastImage }
@@ -24,6 +26,7 @@ extension ShardPersistence {
     /// Sends nothing more to the changelog (the partition was lost).
     func stopReplicating() {
         replicator = nil
+        replicationStopped = true
     }
 
     /// At a hand-off: replicates the deliveries seen since the last commit
@@ -139,6 +142,8 @@ extension ShardPersistence {
                     }
                 }
             } catch {
+                // The image that repairs the gap holds this commit too.
+                if isLast { delivered?() }
                 deliveries.withLock {
                     $0.inFlight -= 1
                     $0.replicationFailed = true

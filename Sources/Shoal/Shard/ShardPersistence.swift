@@ -27,6 +27,8 @@ actor ShardPersistence {
     private var finished = false
     /// Replication of the file's commits to the changelog, when enabled.
     var replicator: ChangelogReplicator?
+    /// Set when the partition was lost: its commits reach no changelog.
+    var replicationStopped = false
     /// The replicated position last written to the file.
     var recordedPosition: ChangelogPosition?
     let metrics: NodeMetrics
@@ -88,18 +90,24 @@ actor ShardPersistence {
     ///
     /// `replicated` runs once the commit's changelog records are delivered
     /// (at once without a changelog); never for a commit that failed.
+    ///
+    /// `unread` is where the partition's input stands when no record of it
+    /// was ever processed here (the consumer's next offset): changes
+    /// without records (state-changing calls) commit at it, or wait for it.
     func checkpoint(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
-        replicated: @escaping @Sendable () -> Void = {}
+        replicated: @escaping @Sendable () -> Void = {},
+        unread: @Sendable () -> Int64? = { nil }
     ) async -> Bool {
-        await inTurn { await checkpointInTurn(take: take, restore: restore, replicated: replicated) }
+        await inTurn { await checkpointInTurn(take: take, restore: restore, replicated: replicated, unread: unread) }
     }
 
     private func checkpointInTurn(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
-        replicated: @escaping @Sendable () -> Void
+        replicated: @escaping @Sendable () -> Void,
+        unread: @Sendable () -> Int64?
     ) async -> Bool {
         guard !finished else {
             replicated()
@@ -107,9 +115,14 @@ actor ShardPersistence {
         }
         let (pending, nextOffset) = take()
         // Changes without any record behind them (state-changing calls on
-        // a partition no one processed yet) claim offset 0: the partition
-        // was never read, so its next record is the first the log holds.
-        let next = nextOffset ?? committedNext ?? (pending.isEmpty ? nil : 0)
+        // a partition no record reached yet) claim where the consumer
+        // stands: no record before it is this file's to process.
+        let next = nextOffset ?? committedNext ?? (pending.isEmpty ? nil : unread())
+        if next == nil, !pending.isEmpty {
+            // Not known yet: they wait for the next checkpoint.
+            restore(pending)
+            return true
+        }
         let (delivered, deliveredKeys, position) = deliveries.withLock { deliveries in
             defer { deliveries.sent = []; deliveries.sentKeys = [] }
             return (deliveries.sent, deliveries.sentKeys, deliveries.replicated)

@@ -82,8 +82,8 @@ struct ShardState: Sendable {
     var committing: [EntityID: Snapshot] = [:]
     var committingExpired: Set<EntityID> = []
     /// Replies to state-changing calls applied and not taken by a commit
-    /// yet, by call id.
-    var awaitingCommit: [String: AwaitedReply] = [:]
+    /// yet, by entity and call id.
+    var awaitingCommit: [CallKey: AwaitedReply] = [:]
     /// The replies of commits under way or not yet replicated.
     var replicating: [ReplyBatch] = []
     var idleWaiters: [CheckedContinuation<Void, Never>] = []
@@ -233,6 +233,12 @@ final class CallReply: Sendable {
     init(_ resume: @escaping @Sendable (Result<ShoalResultHandler.Outcome, any Error>) -> Void) {
         self.resume = resume
     }
+}
+
+/// A call of one entity by its id: ids are the callers', unique per entity only.
+struct CallKey: Hashable, Sendable {
+    var entity: EntityID
+    var callID: String
 }
 
 /// A state-changing call's outcome and whoever waits for it (the call, and

@@ -181,6 +181,20 @@ public final class KafkaConsumer: Service, Sendable {
 
     /// The lag of one assigned partition (see ``lag()``); nil when it is
     /// not assigned or its high watermark is not known yet.
+    /// The offset of the next record the consumer delivers from an
+    /// assigned `partition`: after the last one delivered, else where its
+    /// fetch starts; nil while that is not known yet.
+    public func nextOffset(of partition: TopicPartition) -> Int64? {
+        let known = machine.withLock { state -> Int64?? in
+            state.assigned.contains(partition) ? .some(state.positions[partition] ?? nil) : .none
+        }
+        guard let known else { return nil }
+        if let known { return known }
+        let list = RDKafkaTopicPartitionList([partition])
+        rd_kafka_position(client.handle, list.pointer)
+        return RDKafkaTopicPartitionList.entries(of: list.pointer).first.map(\.1).flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     public func lag(of partition: TopicPartition) -> Int64? {
         guard let position = machine.withLock({ state in state.assigned.contains(partition) ? state.positions[partition] : nil as Int64?? }) else {
             return nil
