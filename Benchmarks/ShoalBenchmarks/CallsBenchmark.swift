@@ -33,7 +33,7 @@ struct CallsBenchmark: AsyncParsableCommand {
         let bare = try await GRPCEchoBaseline.throughput(inFlight: inFlight, seconds: seconds)
         print(String(format: "bare gRPC unary echo (no Shoal), %d in flight: %.0f calls/s", inFlight, bare))
         var logger = Logger(label: "shoal.benchmarks")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["SHOAL_BENCH_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let broker = try EmbeddedBroker(topics: [.init(name: "probes", partitions: 8)], logger: logger)
         let group = "calls-\(UUID().uuidString.prefix(8))"
         try broker.createChangelog(group: group, partitions: 8)
@@ -42,15 +42,20 @@ struct CallsBenchmark: AsyncParsableCommand {
         let services = ServiceGroup(services: nodes, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await services.run() }
-            defer { tasks.cancelAll() }
             try await awaitSplit(nodes)
             let caller = nodes[0]
             let owned = Set(caller.ownedPartitions.map(\.partition))
             let all = (0..<keys).map { "probe-\($0)" }
             let local = all.filter { owned.contains(Murmur2Partitioner.partition(for: $0, partitionCount: 8)) }
-            let remote = all.filter { !owned.contains(Murmur2Partitioner.partition(for: $0, partitionCount: 8)) }
+            let remote = ProcessInfo.processInfo.environment["SHOAL_BENCH_LOCAL_ONLY"] != nil ? local
+                : all.filter { !owned.contains(Murmur2Partitioner.partition(for: $0, partitionCount: 8)) }
+            if ProcessInfo.processInfo.environment["SHOAL_BENCH_NO_CALLS"] != nil {
+                await services.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return
+            }
             // Warm up: every key activated, every connection open.
-            _ = try await throughput(caller, all, seconds: 1)
+            _ = try await throughput(caller, local + remote, seconds: 1)
             for (name, keys) in [("local", local), ("remote", remote)] {
                 let perSecond = try await throughput(caller, keys, seconds: seconds)
                 print(String(format: "%@ calls, %d in flight: %.0f calls/s (%d keys)", name, inFlight, perSecond, keys.count))
@@ -59,7 +64,9 @@ struct CallsBenchmark: AsyncParsableCommand {
                 let (p50, p99, count, timedOut) = try await latency(caller, keys)
                 print(String(format: "%@ calls at %d/s: p50 %.3f ms, p99 %.3f ms (%d calls answered, %d timed out)", name, rate, p50, p99, count, timedOut))
             }
+            // A graceful stop, not a cancellation: the nodes hand off.
             await services.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 
@@ -70,6 +77,7 @@ struct CallsBenchmark: AsyncParsableCommand {
             sessionTimeout: .seconds(6)
         )
         configuration.calls = CallConfiguration(listen: .init(host: "127.0.0.1", port: 0), secret: secret)
+        configuration.changelog.enabled = ProcessInfo.processInfo.environment["SHOAL_BENCH_NO_CHANGELOG"] == nil
         var topology = Topology()
         topology.route(topic: "probes", to: CallProbe.self, key: .recordKey) { (_: isolated CallProbe, _: String, _: EntityContext) in }
         return ShoalNode(configuration: configuration, topology: topology, logger: logger)
