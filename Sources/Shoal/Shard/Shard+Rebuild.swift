@@ -3,19 +3,22 @@ import ShoalKafka
 
 extension Shard {
     /// The entity restored from `snapshot`, with the offset its state
-    /// reflects; a snapshot that does not decode is rebuilt from the journal
-    /// when the node is configured so.
+    /// reflects and whether it was rebuilt; a snapshot that does not decode
+    /// is rebuilt from the journal when the node is configured so.
     func activate(
         _ id: EntityID, _ descriptor: EntityDescriptor, from snapshot: Snapshot?
-    ) async throws -> (any Entity, Int64?) {
+    ) async throws -> (any Entity, Int64?, rebuilt: Bool) {
         do {
-            return (try await descriptor.activate(services.system, id, snapshot), snapshot?.offset)
+            return (try await descriptor.activate(services.system, id, snapshot), snapshot?.offset, false)
         } catch let error as StoreError where error.code == .undecodableSnapshot
             && services.configuration.store.undecodableSnapshots == .rebuildFromJournal {
             services.logger.warning("Snapshot does not decode: rebuilding the state from the journal", metadata: [
                 "entity": "\(id)", "error": "\(error)",
+                // Calls are not journaled: a retried one is run again on the rebuilt state.
+                "lost": "the effects of state-changing calls (\(snapshot?.calls.count ?? 0) remembered)",
             ])
-            return try await rebuild(id, descriptor)
+            let (entity, offset) = try await rebuild(id, descriptor)
+            return (entity, offset, true)
         }
     }
 
