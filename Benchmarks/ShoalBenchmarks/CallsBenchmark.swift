@@ -47,15 +47,9 @@ struct CallsBenchmark: AsyncParsableCommand {
             let owned = Set(caller.ownedPartitions.map(\.partition))
             let all = (0..<keys).map { "probe-\($0)" }
             let local = all.filter { owned.contains(Murmur2Partitioner.partition(for: $0, partitionCount: 8)) }
-            let remote = ProcessInfo.processInfo.environment["SHOAL_BENCH_LOCAL_ONLY"] != nil ? local
-                : all.filter { !owned.contains(Murmur2Partitioner.partition(for: $0, partitionCount: 8)) }
-            if ProcessInfo.processInfo.environment["SHOAL_BENCH_NO_CALLS"] != nil {
-                await services.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return
-            }
+            let remote = all.filter { !owned.contains(Murmur2Partitioner.partition(for: $0, partitionCount: 8)) }
             // Warm up: every key activated, every connection open.
-            _ = try await throughput(caller, local + remote, seconds: 1)
+            _ = try await throughput(caller, all, seconds: 1)
             for (name, keys) in [("local", local), ("remote", remote)] {
                 let perSecond = try await throughput(caller, keys, seconds: seconds)
                 print(String(format: "%@ calls, %d in flight: %.0f calls/s (%d keys)", name, inFlight, perSecond, keys.count))
@@ -77,7 +71,6 @@ struct CallsBenchmark: AsyncParsableCommand {
             sessionTimeout: .seconds(6)
         )
         configuration.calls = CallConfiguration(listen: .init(host: "127.0.0.1", port: 0), secret: secret)
-        configuration.changelog.enabled = ProcessInfo.processInfo.environment["SHOAL_BENCH_NO_CHANGELOG"] == nil
         var topology = Topology()
         topology.route(topic: "probes", to: CallProbe.self, key: .recordKey) { (_: isolated CallProbe, _: String, _: EntityContext) in }
         return ShoalNode(configuration: configuration, topology: topology, logger: logger)

@@ -33,10 +33,17 @@ struct CallMetrics: Sendable {
         count("out", outcome)
     }
 
+    // Made once: looking a counter up in the backend's registry per call
+    // would cost a lock and a hash on every call.
+    private let servedOK = Counter(label: "shoal_calls_total", dimensions: [("direction", "in"), ("outcome", "ok")])
+    private let sentOK = Counter(label: "shoal_calls_total", dimensions: [("direction", "out"), ("outcome", "ok")])
+
     private func count(_ direction: String, _ outcome: ShoalResultHandler.Outcome?) {
         let result: String
         switch outcome {
-        case .value?, .void?: result = "ok"
+        case .value?, .void?:
+            (direction == "in" ? servedOK : sentOK).increment()
+            return
         case .error(let failure)?: result = failure.code
         case nil: result = "transport"
         }

@@ -57,11 +57,9 @@ public struct CallSecret: Sendable {
         return Array(hmac.finalize())
     }
 
+    /// Compared in constant time (swift-crypto's check).
     func isValid(_ code: [UInt8], for label: String, _ bytes: [UInt8]) -> Bool {
-        // Constant time, whatever the code's length.
-        let expected = authenticationCode(label, bytes)
-        guard code.count == expected.count else { return false }
-        return zip(code, expected).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: Array(label.utf8) + bytes, using: key)
     }
 }
 

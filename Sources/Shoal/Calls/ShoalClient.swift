@@ -63,7 +63,7 @@ public final class ShoalClient: Service, Sendable {
         members = GroupMembers(timeout: .seconds(15))
         clients = CallClients(secret: secret, maxMessageBytes: configuration.calls.maxMessageBytes)
         reader = try KafkaPartitionReader(client: configuration.client, logger: logger)
-        let partitions = KeyPartitions(topology: topology, reader: reader)
+        let partitions = KeyPartitions(topology: topology, missingTopic: .configuration) { [reader] in try await reader.metadata().topics }
         actorSystem.install(CallDispatch(
             partition: { try await partitions.partition(of: $0) },
             local: { _, _, _ in nil }, members: members, clients: clients, selfNode: nil, timeout: configuration.calls.timeout,
@@ -120,34 +120,4 @@ public final class ShoalClient: Service, Sendable {
     }
 
     private var clientsClosed: Bool { clients.isClosed }
-}
-
-/// Where a client finds a key's partition: its entity type's lead topic,
-/// by that topic's partitioner, with the topic's partition count read once.
-final class KeyPartitions: Sendable {
-    let topology: Topology
-    let reader: KafkaPartitionReader
-    private let counts = Mutex<[String: Int32]>([:])
-
-    init(topology: Topology, reader: KafkaPartitionReader) {
-        self.topology = topology
-        self.reader = reader
-    }
-
-    func partition(of id: EntityID) async throws -> TopicPartition {
-        guard let route = topology.route(toEntity: id.type) else {
-            throw ShoalError(code: .invocation, reason: "no route leads to entity type \(id.type)")
-        }
-        var count = counts.withLock { $0[route.topic] }
-        if count == nil {
-            let known = try await reader.metadata().topics.mapValues { Int32($0) }
-            counts.withLock { $0.merge(known) { $1 } }
-            count = known[route.topic]
-        }
-        guard let count else {
-            throw ShoalError(code: .configuration, reason: "the topic \(route.topic) of entity type \(id.type) does not exist")
-        }
-        let partitioner = topology.placement(of: route.topic).partitioner
-        return TopicPartition(route.topic, partitioner.partition(for: id.key, partitionCount: count))
-    }
 }

@@ -45,26 +45,11 @@ extension ShoalNode {
         }
     }
 
-    /// The partition of the entity's key: its type's lead topic, by that
-    /// topic's partitioner, as its records are placed.
+    /// The partition of the entity's key, once the node runs.
     func callPartition(of id: EntityID) async throws -> TopicPartition {
-        let (route, topology) = state.withLock { ($0.topology.route(toEntity: id.type), $0.topology) }
-        guard let route else {
-            throw ShoalError(code: .invocation, reason: "no route leads to entity type \(id.type)")
+        guard let keys = state.withLock({ $0.keyPartitions }) else {
+            throw ShoalError(code: .notOwned, reason: "the node is not running; \(id) has no partition here")
         }
-        guard let count = try await partitionCount(of: route.topic) else {
-            throw ShoalError(code: .notOwned, reason: "partition count of \(route.topic) unknown")
-        }
-        let partitioner = topology.placement(of: route.topic).partitioner
-        return TopicPartition(route.topic, partitioner.partition(for: id.key, partitionCount: count))
-    }
-
-    private func partitionCount(of topic: String) async throws -> Int32? {
-        if let known = state.withLock({ $0.partitionCounts[topic] }) { return known }
-        guard let consumer = state.withLock({ $0.consumer }) else { return nil }
-        let metadata = try await consumer.awaitConnection(timeout: .seconds(10))
-        let counts = metadata.topics.mapValues { Int32($0) }
-        state.withLock { $0.partitionCounts.merge(counts) { $1 } }
-        return counts[topic]
+        return try await keys.partition(of: id)
     }
 }

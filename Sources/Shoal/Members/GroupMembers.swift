@@ -72,10 +72,14 @@ final class GroupMembers: Sendable {
     /// The call address of the node that owns `partition`: of several
     /// claims (a rebalance under way), the newest.
     func owner(of partition: TopicPartition, now: Date = Date()) -> (node: String, address: String)? {
-        let claims = liveMembers(now: now).filter { member in
-            member.announcement.address != nil && member.announcement.shards?[partition.topic]?.contains(partition.partition) == true
+        // On every remote call: one pass under the lock, no copy, no sort.
+        let newest = members.withLock { members in
+            members.values.lazy.filter { member in
+                now.timeIntervalSince(member.at) < self.timeout && member.announcement.address != nil
+                    && member.announcement.shards?[partition.topic]?.contains(partition.partition) == true
+            }.max { $0.at < $1.at }
         }
-        guard let newest = claims.max(by: { $0.at < $1.at }), let address = newest.announcement.address else { return nil }
+        guard let newest, let address = newest.announcement.address else { return nil }
         return (newest.announcement.node, address)
     }
 

@@ -43,6 +43,9 @@ extension ShoalNode {
             $0.services = services
             $0.standbys = standbys
             $0.board = board
+            $0.keyPartitions = KeyPartitions(topology: topology, missingTopic: .notOwned) {
+                try await consumer.awaitConnection(timeout: .seconds(10)).topics
+            }
             $0.running = true
         }
         actorSystem.install(callDispatch(board: board, clients: calls?.clients))
@@ -89,6 +92,7 @@ extension ShoalNode {
             $0.services = nil
             $0.standbys = nil
             $0.board = nil
+            $0.keyPartitions = nil
         }
         logger.info("Node stopped", metadata: ["group": "\(configuration.group)"])
     }

@@ -35,7 +35,8 @@ public final class ShoalNode: Service, Sendable {
         var shards: [TopicPartition: Shard] = [:]
         var consumer: KafkaConsumer?
         var services: ShardServices?
-        var partitionCounts: [String: Int32] = [:]
+        /// Where calls find their keys' partitions, while the node runs.
+        var keyPartitions: KeyPartitions?
         var committed: [TopicPartition: Int64] = [:]
         var running = false
         /// The keeper of this node's standby copies, when it keeps any.

@@ -88,14 +88,16 @@ final class ReplyBatch: Sendable {
     }
 
     func send() {
-        for awaited in takeBack().values {
-            for reply in awaited.replies { reply.resume(.success(awaited.outcome)) }
-        }
+        answer { .success($0.outcome) }
     }
 
     func fail(_ error: ShoalError) {
+        answer { _ in .failure(error) }
+    }
+
+    private func answer(_ result: (AwaitedReply) -> Result<ShoalResultHandler.Outcome, any Error>) {
         for awaited in takeBack().values {
-            for reply in awaited.replies { reply.resume(.failure(error)) }
+            for reply in awaited.replies { reply.resume(result(awaited)) }
         }
     }
 }
