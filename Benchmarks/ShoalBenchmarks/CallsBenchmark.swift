@@ -8,7 +8,7 @@ import Shoal
 import ShoalKafka
 import Synchronization
 
-/// Entity calls between two nodes on loopback (gRPC over HTTP/2, both nodes
+/// Entity calls between two nodes on loopback (Shoal's call protocol on SwiftNIO, both nodes
 /// in this process) next to calls of keys the calling node owns: throughput
 /// with a fixed number in flight, then p50/p99 at a fixed rate.
 struct CallsBenchmark: AsyncParsableCommand {

@@ -1,7 +1,6 @@
 import Foundation
+import NIOCore
 import Synchronization
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
 import ShoalKafka
 import Testing
 @testable import CounterApp
@@ -30,37 +29,54 @@ struct CallSecurityTests {
             #expect(await eventually { node.ownedPartitions.count == 8 })
             try await produce(broker, topic: "counter-events", [("k", #"{"key":"k","seq":0,"amount":5}"#)])
             let good = CallClients(secret: secret, maxMessageBytes: 1 << 20)
-            try await withClients(good) {
-                #expect(await eventually { (try? await total(of: "k", via: good, at: address))?.sum == 5 })
+            defer { good.shutdown() }
+            #expect(await eventually { (try? await total(of: "k", via: good, at: address))?.sum == 5 })
 
-                let wrong = CallClients(secret: try CallSecret(Array("not-the-group-secret-at-all".utf8)), maxMessageBytes: 1 << 20)
-                try await withClients(wrong) {
-                    let refusal = await #expect(throws: ShoalError.self) { try await total(of: "k", via: wrong, at: address) }
-                    #expect(refusal?.code == .unauthenticated, "a wrong secret: \(String(describing: refusal))")
-                }
+            let wrong = CallClients(secret: try CallSecret(Array("not-the-group-secret-at-all".utf8)), maxMessageBytes: 1 << 20)
+            defer { wrong.shutdown() }
+            let refusal = await #expect(throws: ShoalError.self) { try await total(of: "k", via: wrong, at: address) }
+            #expect(refusal?.code == .unauthenticated, "a wrong secret: \(String(describing: refusal))")
 
-                let unproven = await #expect(throws: RPCError.self) { try await unprovenCall(at: port) }
-                #expect(unproven?.code == .unauthenticated, "no proof at all: \(String(describing: unproven))")
+            let valid = try await CallCapture.call { try await Counter.reference(key: "k", in: $0).total() }.encoded()
+            let unproven = try await wrong.exchange(valid, proof: nil, to: address, timeout: .seconds(10))
+            #expect(isRefusal(unproven, .unauthenticated), "no proof at all: \(unproven)")
+            let stale = CallProof(secret: secret, request: valid, now: Date(timeIntervalSinceNow: -3_600)).header
+            let replayed = try await wrong.exchange(valid, proof: stale, to: address, timeout: .seconds(10))
+            #expect(isRefusal(replayed, .unauthenticated), "a proof an hour old: \(replayed)")
+            let forOtherBytes = CallProof(secret: secret, request: [1, 2, 3]).header
+            let misapplied = try await wrong.exchange(valid, proof: forOtherBytes, to: address, timeout: .seconds(10))
+            #expect(isRefusal(misapplied, .unauthenticated), "a proof made for other bytes: \(misapplied)")
 
-                // Larger than the node's 64 KiB bound: refused before it is read whole.
-                let huge = EntityCall(
-                    id: EntityID(type: "Counter", key: "k"), target: "total",
-                    invocation: ShoalInvocation(arguments: [Data(repeating: 7, count: 200 << 10)])
-                )
-                let oversized = await #expect(throws: RPCError.self) { _ = try await good.send(huge, to: address, timeout: .seconds(10)) }
-                // The node resets the stream once the frames pass the bound.
-                #expect([.resourceExhausted, .unavailable].contains(oversized?.code), "an oversized call: \(String(describing: oversized))")
+            // Larger than the node's 64 KiB bound: refused, its bytes skipped unread.
+            let huge = EntityCall(
+                id: EntityID(type: "Counter", key: "k"), target: "total",
+                invocation: ShoalInvocation(arguments: [Data(repeating: 7, count: 200 << 10)])
+            )
+            let oversized = await #expect(throws: ShoalError.self) { _ = try await good.send(huge, to: address, timeout: .seconds(10)) }
+            #expect(oversized?.code == .invocation && oversized?.reason.contains("more than") == true, "an oversized call: \(String(describing: oversized))")
+            #expect(try await total(of: "k", via: good, at: address).sum == 5, "the connection goes on after an oversized call")
 
-                for garbage in [Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), (0..<4_096).map { _ in UInt8.random(in: 0...255) }] {
-                    #expect(try rawExchange(garbage, port: port), "the node closes a connection that does not speak its protocol")
-                }
-                // Well-formed gRPC whose message is not a call.
-                let malformed = await #expect(throws: RPCError.self) { try await unprovenCall(at: port, bytes: [9, 9, 9], secret: secret) }
-                #expect(malformed?.code == .invalidArgument, "bytes that are not a call: \(String(describing: malformed))")
-
-                #expect(try await total(of: "k", via: good, at: address).sum == 5, "the node still serves a caller with the secret")
+            let preface = CallFrame.preface
+            var unknownKind = ByteBuffer()
+            unknownKind.writeBytes([0, 0, 0, 9, 77, 0, 0, 0, 0, 0, 0, 0, 1])
+            for garbage in [
+                Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8), (0..<4_096).map { _ in UInt8.random(in: 0...255) },
+                preface + Array(unknownKind.readableBytesView), preface + [0, 0, 0, 2, 1, 1],
+            ] {
+                #expect(try rawExchange(garbage, port: port), "the node closes a connection that does not speak its protocol: \(garbage.prefix(16))")
             }
+            // Proven bytes that are not a call.
+            let notACall: [UInt8] = [9, 9, 9]
+            let malformed = try await good.exchange(notACall, proof: CallProof(secret: secret, request: notACall).header, to: address, timeout: .seconds(10))
+            #expect(isRefusal(malformed, .malformed), "bytes that are not a call: \(malformed)")
+
+            #expect(try await total(of: "k", via: good, at: address).sum == 5, "the node still serves a caller with the secret")
         }
+    }
+
+    private func isRefusal(_ frame: CallFrame, _ reason: CallRefusal) -> Bool {
+        if case .refusal(_, reason, _) = frame { return true }
+        return false
     }
 
     private func total(of key: String, via clients: CallClients, at address: String) async throws -> CounterTotal {
@@ -69,28 +85,6 @@ struct CallSecurityTests {
         case .value(let data): return try JSONDecoder().decode(CounterTotal.self, from: data)
         case .void: throw ShoalError(code: .invocation, reason: "no value")
         case .error(let failure): throw failure.error(calling: call.target, on: call.id)
-        }
-    }
-
-    private func withClients(_ clients: CallClients, _ body: () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await clients.run() }
-            defer { clients.shutdown() }
-            try await body()
-        }
-    }
-
-    /// A gRPC call to the node's method without Shoal's proof (or with one
-    /// made for other bytes when `secret` is given).
-    private func unprovenCall(at port: Int, bytes: [UInt8] = [1], secret: CallSecret? = nil) async throws {
-        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)
-        try await withGRPCClient(transport: transport) { client in
-            var metadata = Metadata()
-            if let secret { metadata.addString(CallProof(secret: secret, request: bytes).header, forKey: CallProof.requestKey) }
-            _ = try await client.unary(
-                request: ClientRequest(message: bytes, metadata: metadata), descriptor: EntityCallMethod.descriptor,
-                serializer: RawBytesCoder(), deserializer: RawBytesCoder(), options: .defaults
-            ) { try $0.message }
         }
     }
 }

@@ -1,70 +1,60 @@
-import Foundation
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
-import Logging
+import NIOCore
 import Synchronization
 
-/// One gRPC client per node reached, each multiplexing every call to that
-/// node over its connection. ``run()`` runs the clients' connections;
-/// calls made before a client connects wait for it (within their timeout).
+/// One connection per node reached, each carrying every call to that node.
+/// A connection is opened by the first call to its node and opened again
+/// by the next call after it breaks. ``run()`` lasts until ``shutdown()``,
+/// which closes them all.
 final class CallClients: Sendable {
-    typealias Client = GRPCClient<HTTP2ClientTransport.Posix>
-
     private struct State {
-        var clients: [String: Client] = [:]
+        var connections: [String: EventLoopFuture<CallConnection>] = [:]
         var closed = false
     }
 
     private let state = Mutex(State())
-    private let running = Atomic<Bool>(false)
-    private let started: (stream: AsyncStream<Client>, continuation: AsyncStream<Client>.Continuation)
+    private let stopped: (stream: AsyncStream<Never>, continuation: AsyncStream<Never>.Continuation)
     let secret: CallSecret
     let maxMessageBytes: Int
 
     init(secret: CallSecret, maxMessageBytes: Int) {
         self.secret = secret
         self.maxMessageBytes = maxMessageBytes
-        self.started = AsyncStream.makeStream()
+        self.stopped = AsyncStream.makeStream()
     }
 
-    /// Runs every client's connections until ``shutdown()``; once.
+    /// Returns once the clients are shut down.
     func run() async {
-        // The stream of new clients has one reader.
-        guard !running.exchange(true, ordering: .relaxed) else { return }
-        await withDiscardingTaskGroup { group in
-            for await client in started.stream {
-                group.addTask { try? await client.runConnections() }
-            }
-        }
+        for await _ in stopped.stream {}
     }
 
     var isClosed: Bool { state.withLock { $0.closed } }
 
-    /// Closes the clients of addresses no live node announces any more (a
-    /// node gone, or restarted on another port): each would go on trying
-    /// to connect.
+    /// Closes the connections of addresses no live node announces any
+    /// more (a node gone, or restarted on another port).
     func prune(keeping live: Set<String>) {
         let gone = state.withLock { state in
-            let stale = state.clients.filter { !live.contains($0.key) }
-            for address in stale.keys { state.clients[address] = nil }
+            let stale = state.connections.filter { !live.contains($0.key) }
+            for address in stale.keys { state.connections[address] = nil }
             return Array(stale.values)
         }
-        for client in gone { client.beginGracefulShutdown() }
+        for connection in gone { connection.whenSuccess { $0.close() } }
     }
 
-    /// Closes every client; calls in flight finish.
+    /// Closes every connection: calls waiting on them fail.
     func shutdown() {
-        let clients = state.withLock { state in
+        let connections = state.withLock { state in
             state.closed = true
-            return Array(state.clients.values)
+            defer { state.connections = [:] }
+            return Array(state.connections.values)
         }
-        for client in clients { client.beginGracefulShutdown() }
-        started.continuation.finish()
+        for connection in connections { connection.whenSuccess { $0.close() } }
+        stopped.continuation.finish()
     }
 
     /// Sends `call` to the node at `address` and returns its outcome.
     /// - Throws: ``ShoalError`` `unauthenticated` when either side does not
-    ///   prove the secret; `RPCError` when the node cannot be reached.
+    ///   prove the secret, `invocation` when the node refuses the call;
+    ///   ``CallTransportError`` when the node cannot be reached in time.
     func send(_ call: EntityCall, to address: String, timeout: Duration) async throws -> ShoalResultHandler.Outcome {
         let message = call.encoded()
         guard message.count <= maxMessageBytes else {
@@ -73,50 +63,61 @@ final class CallClients: Sendable {
                 reason: "\(call.id) \(call.target): the call has \(message.count) bytes, more than the \(maxMessageBytes) allowed"
             )
         }
-        let client = try client(for: address)
         let proof = CallProof(secret: secret, request: message)
-        var metadata = Metadata()
-        metadata.addString(proof.header, forKey: CallProof.requestKey)
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        options.maxResponseMessageBytes = maxMessageBytes
-        options.maxRequestMessageBytes = maxMessageBytes
-        // Fail fast when the node is down: the caller looks for its
-        // partition's new owner and tries again.
-        options.waitForReady = false
-        let secret = self.secret
-        do {
-            return try await client.unary(
-                request: ClientRequest(message: message, metadata: metadata), descriptor: EntityCallMethod.descriptor,
-                serializer: RawBytesCoder(), deserializer: RawBytesCoder(), options: options
-            ) { response in
-                let reply = try response.message
-                let code = response.metadata[stringValues: CallProof.replyKey].first { _ in true }.flatMap { [UInt8](hex: $0) }
-                guard let code, secret.isValid(code, for: "reply|\(proof.nonce)|", reply) else {
-                    throw ShoalError(code: .unauthenticated, reason: "the node at \(address) did not prove the shared call secret in its reply")
-                }
-                return try ShoalResultHandler.Outcome(decoding: reply)
+        switch try await exchange(message, proof: proof.header, to: address, timeout: timeout) {
+        case .reply(_, let code, let reply):
+            guard secret.isValid(code, for: "reply|\(proof.nonce)|", reply) else {
+                throw ShoalError(code: .unauthenticated, reason: "the node at \(address) did not prove the shared call secret in its reply")
             }
-        } catch let error as RPCError where error.code == .unauthenticated {
-            throw ShoalError(code: .unauthenticated, reason: "the node at \(address) refused the call: \(error.message)")
+            return try ShoalResultHandler.Outcome(decoding: reply)
+        case .refusal(_, let reason, let detail):
+            throw ShoalError(code: reason == .unauthenticated ? .unauthenticated : .invocation, reason: "the node at \(address) refused the call: \(detail)")
+        case .oversized(_, let bytes):
+            throw ShoalError(code: .invocation, reason: "the node at \(address) answered with \(bytes) bytes, more than the \(maxMessageBytes) allowed")
+        case .request:
+            throw CallTransportError(description: "the node at \(address) sent a request")
         }
     }
 
-    private func client(for address: String) throws -> Client {
-        try state.withLock { state in
+    /// Sends one request frame as given (a test sends ones without a proof)
+    /// and returns the frame that answers it.
+    func exchange(_ message: [UInt8], proof: String?, to address: String, timeout: Duration) async throws -> CallFrame {
+        let connection = try await connection(to: address)
+        return try await connection.exchange(message, proof: proof, timeout: timeout)
+    }
+
+    private func connection(to address: String) async throws -> CallConnection {
+        // A connection found closed is opened again once, at once.
+        for _ in 0..<2 {
+            let opening = try opening(address)
+            let connection: CallConnection
+            do {
+                connection = try await opening.get()
+            } catch {
+                // Not reachable now: the next call connects again.
+                forget(opening, of: address)
+                throw CallTransportError(description: "cannot connect to \(address): \(error)")
+            }
+            if connection.isActive { return connection }
+            forget(opening, of: address)
+        }
+        throw CallTransportError(description: "the connection to \(address) closed")
+    }
+
+    private func opening(_ address: String) throws -> EventLoopFuture<CallConnection> {
+        try state.withLock { state throws -> EventLoopFuture<CallConnection> in
             guard !state.closed else { throw ShoalError(code: .shutDown, reason: "calls are shut down") }
-            if let client = state.clients[address] { return client }
+            if let open = state.connections[address] { return open }
             let endpoint = try CallConfiguration.Endpoint(parsing: address, setting: "a node's announced address")
-            var config = HTTP2ClientTransport.Posix.Config.defaults
-            config.backoff.initial = .milliseconds(50)
-            config.backoff.max = .seconds(1)
-            let transport = try HTTP2ClientTransport.Posix(
-                target: .dns(host: endpoint.host, port: endpoint.port), transportSecurity: .plaintext, config: config
-            )
-            let client = Client(transport: transport)
-            state.clients[address] = client
-            started.continuation.yield(client)
-            return client
+            let opening = CallConnection.connect(to: endpoint, maxFrameBytes: maxMessageBytes + CallFrame.overheadBytes)
+            state.connections[address] = opening
+            return opening
+        }
+    }
+
+    private func forget(_ opening: EventLoopFuture<CallConnection>, of address: String) {
+        state.withLock { state in
+            if state.connections[address] === opening { state.connections[address] = nil }
         }
     }
 }

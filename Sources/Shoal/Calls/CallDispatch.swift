@@ -1,5 +1,4 @@
 import Foundation
-import GRPCCore
 import ShoalKafka
 
 /// Takes a call to its key's entity wherever it lives: on this node when it
@@ -72,14 +71,11 @@ struct CallDispatch: EntityCallRouter {
                 return .retry("\(owner.address): \(failure.reason)")
             }
             return .done(outcome)
-        } catch let error as RPCError {
+        } catch let error as CallTransportError {
             metrics.sent(nil, since: started)
-            // Unavailable: the node is down or its connection broke (cancelled,
-            // unknown: a stream reset by a stopping node); its partitions move.
-            if [.unavailable, .deadlineExceeded, .cancelled, .unknown].contains(error.code) {
-                return .retry("\(owner.address) unreachable: \(error.message)")
-            }
-            throw ShoalError(code: .invocation, reason: "\(owner.address) refused \(call.id) \(call.target): \(error.code): \(error.message)")
+            // The node is down, stopping, or its connection broke: its
+            // partitions move, and the call goes to their next owner.
+            return .retry("\(owner.address) unreachable: \(error)")
         } catch {
             metrics.sent(nil, since: started)
             throw error

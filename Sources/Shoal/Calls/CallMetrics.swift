@@ -6,8 +6,11 @@ struct CallMetrics: Sendable {
     enum Refusal: String {
         /// No proof of the shared secret, or a wrong one.
         case unauthenticated
-        /// Bytes that do not decode as a call.
+        /// Bytes that do not decode as a call, or a connection that does
+        /// not speak the call protocol.
         case malformed
+        /// A call larger than the node accepts.
+        case tooLarge
     }
 
     /// Calls sent to the node that owns the key (not run locally).

@@ -25,7 +25,7 @@ struct NodeCalls: Sendable {
                 reason: "--listen \(listen) names no address other processes can reach: set --advertise HOST:PORT"
             )
         }
-        let service = EntityCallService(secret: secret, metrics: node.callMetrics, logger: node.logger) { await node.serve($0) }
+        let service = EntityCallService(secret: secret, metrics: node.callMetrics, logger: node.logger) { await node.serve($0, within: $1) }
         return NodeCalls(
             server: CallServer(listen: listen, maxMessageBytes: configuration.maxMessageBytes, service: service),
             clients: CallClients(secret: secret, maxMessageBytes: configuration.maxMessageBytes),
@@ -36,18 +36,15 @@ struct NodeCalls: Sendable {
     /// Serves calls and runs the clients until ``stop()``; announces the
     /// node's address once the server listens.
     func run(board: MembersBoard, logger: Logger) async throws {
-        // Not a child task: the bound address is a promise the transport
-        // never settles when it stops before it listened, and waiting for it
-        // in the group would hold the node up.
-        let announcer = Task {
-            guard let port = try? await server.boundPort else { return }
-            let address = advertise ?? CallConfiguration.Endpoint(host: listen.host, port: port)
-            logger.notice("Serving calls", metadata: ["listen": "\(listen.host):\(port)", "advertise": "\(address)"])
-            board.announce(address: address.description)
-        }
-        defer { announcer.cancel() }
+        let (listen, advertise) = (self.listen, self.advertise)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
+            group.addTask {
+                try await server.run { port in
+                    let address = advertise ?? CallConfiguration.Endpoint(host: listen.host, port: port)
+                    logger.notice("Serving calls", metadata: ["listen": "\(listen.host):\(port)", "advertise": "\(address)"])
+                    board.announce(address: address.description)
+                }
+            }
             group.addTask { await clients.run() }
             group.addTask { await prune(from: board.members) }
             try await group.waitForAll()

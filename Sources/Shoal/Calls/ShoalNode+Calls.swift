@@ -14,14 +14,14 @@ extension ShoalNode {
     /// Runs a call sent by another process; never forwards it. A key that
     /// is not here (any more, or yet) answers `notOwned`: the caller looks
     /// for the owner again.
-    func serve(_ call: EntityCall) async -> ShoalResultHandler.Outcome {
+    func serve(_ call: EntityCall, within timeout: Duration) async -> ShoalResultHandler.Outcome {
         let partition: TopicPartition
         do {
             partition = try await callPartition(of: call.id)
         } catch {
             return .error(CallFailure(thrown: error))
         }
-        switch await localAttempt(call, partition, until: .now + configuration.calls.timeout) {
+        switch await localAttempt(call, partition, until: .now + min(timeout, configuration.calls.timeout)) {
         case .done(let outcome)?: return outcome
         case .retry(let reason)?: return .error(CallFailure(code: ShoalError.Code.notOwned.description, reason: reason))
         case nil: return .error(CallFailure(code: ShoalError.Code.notOwned.description, reason: "\(partition) is not owned by this node"))

@@ -1,0 +1,161 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A client's connection to one node: every call to that node travels on
+/// it, each under its own id, answered in any order.
+final class CallConnection: Sendable {
+    private let channel: any Channel
+    private let outbox: LoopInbox<CallClientHandler.Work>
+    private let usable: Usable
+    private let nextID = Atomic<UInt64>(0)
+
+    /// Cleared when the node refuses the connection's proofs: it closes
+    /// the connection, and the next call opens another rather than race
+    /// the close.
+    final class Usable: Sendable {
+        let flag = Atomic<Bool>(true)
+    }
+
+    private init(channel: any Channel, outbox: LoopInbox<CallClientHandler.Work>, usable: Usable) {
+        self.channel = channel
+        self.outbox = outbox
+        self.usable = usable
+    }
+
+    /// Connects to `endpoint` and sends the protocol's preface.
+    /// - Throws: when the node cannot be reached.
+    static func connect(to endpoint: CallConfiguration.Endpoint, maxFrameBytes: Int) -> EventLoopFuture<CallConnection> {
+        ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(2))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handlers = channel.pipeline.syncOperations
+                    try handlers.addHandler(ByteToMessageHandler(CallFrameDecoder(maxFrameBytes: maxFrameBytes, expectsPreface: false)))
+                    try handlers.addHandler(CallClientHandler(usable: Usable()))
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .flatMapThrowing { channel in
+                let handler = try channel.pipeline.syncOperations.handler(type: CallClientHandler.self)
+                channel.writeAndFlush(ByteBuffer(bytes: CallFrame.preface), promise: nil)
+                return CallConnection(channel: channel, outbox: handler.outbox, usable: handler.usable)
+            }
+    }
+
+    var isActive: Bool { channel.isActive && usable.flag.load(ordering: .relaxed) }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+
+    /// Sends a call and waits for its answer, no longer than `timeout`.
+    /// - Throws: ``CallTransportError`` when the connection fails or the
+    ///   time runs out first; `CancellationError` when the task is cancelled.
+    func exchange(_ message: [UInt8], proof: String?, timeout: Duration) async throws -> CallFrame {
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        let millis = UInt32(clamping: max(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000, 1))
+        let outbox = self.outbox
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outbox.post(.send(.request(id: id, proof: proof, timeoutMillis: millis, message: message), timeout: timeout, continuation))
+            }
+        } onCancel: {
+            outbox.post(.cancel(id))
+        }
+    }
+}
+
+/// A connection that failed a call before its answer came: the call may
+/// or may not have run, and may be sent again (a state-changing call with
+/// the same id is answered from its first run).
+struct CallTransportError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// The caller's end of a connection, on its event loop: the calls waiting
+/// for answers, by id, each with its deadline.
+final class CallClientHandler: ChannelInboundHandler {
+    typealias InboundIn = CallFrame
+    typealias OutboundOut = ByteBuffer
+
+    private struct Waiting {
+        let continuation: CheckedContinuation<CallFrame, any Error>
+        let deadline: Scheduled<Void>
+    }
+
+    /// What callers hand the loop.
+    enum Work: Sendable {
+        case send(CallFrame, timeout: Duration, CheckedContinuation<CallFrame, any Error>)
+        case cancel(UInt64)
+    }
+
+    let usable: CallConnection.Usable
+    private(set) var outbox: LoopInbox<Work>!
+    private var waiting: [UInt64: Waiting] = [:]
+    private var context: ChannelHandlerContext?
+    private var closed = false
+    private let out = FramesOut()
+
+    init(usable: CallConnection.Usable) {
+        self.usable = usable
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        outbox = LoopInbox(loop: context.eventLoop) { work in
+            for item in work {
+                switch item {
+                case .send(let frame, let timeout, let continuation): self.send(frame, timeout: timeout, continuation)
+                case .cancel(let id): self.finish(id, with: .failure(CancellationError()))
+                }
+            }
+        }
+    }
+
+    func send(_ frame: CallFrame, timeout: Duration, _ continuation: CheckedContinuation<CallFrame, any Error>) {
+        guard let context, !closed else {
+            continuation.resume(throwing: CallTransportError(description: "the connection is closed"))
+            return
+        }
+        let id = frame.id
+        let deadline = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) {
+            self.finish(id, with: .failure(CallTransportError(description: "no answer within \(timeout)")))
+        }
+        waiting[id] = Waiting(continuation: continuation, deadline: deadline)
+        out.write(frame, context)
+    }
+
+    func finish(_ id: UInt64, with result: Result<CallFrame, any Error>) {
+        guard let call = waiting.removeValue(forKey: id) else { return }
+        call.deadline.cancel()
+        call.continuation.resume(with: result)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame {
+        case .refusal(_, .unauthenticated, _):
+            usable.flag.store(false, ordering: .relaxed)
+            finish(frame.id, with: .success(frame))
+        case .reply, .refusal, .oversized:
+            finish(frame.id, with: .success(frame))
+        case .request:
+            context.close(promise: nil)  // a node never calls its caller
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        usable.flag.store(false, ordering: .relaxed)
+        for id in Array(waiting.keys) {
+            finish(id, with: .failure(CallTransportError(description: "the connection closed before the answer")))
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
