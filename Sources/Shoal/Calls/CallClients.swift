@@ -8,6 +8,9 @@ import Synchronization
 final class CallClients: Sendable {
     private struct State {
         var connections: [String: EventLoopFuture<CallConnection>] = [:]
+        /// The connections made: awaiting a future settled already would
+        /// still hop to its event loop, once per call.
+        var open: [String: CallConnection] = [:]
         var closed = false
     }
 
@@ -34,7 +37,10 @@ final class CallClients: Sendable {
     func prune(keeping live: Set<String>) {
         let gone = state.withLock { state in
             let stale = state.connections.filter { !live.contains($0.key) }
-            for address in stale.keys { state.connections[address] = nil }
+            for address in stale.keys {
+                state.connections[address] = nil
+                state.open[address] = nil
+            }
             return Array(stale.values)
         }
         for connection in gone { connection.whenSuccess { $0.close() } }
@@ -44,7 +50,10 @@ final class CallClients: Sendable {
     func shutdown() {
         let connections = state.withLock { state in
             state.closed = true
-            defer { state.connections = [:] }
+            defer {
+                state.connections = [:]
+                state.open = [:]
+            }
             return Array(state.connections.values)
         }
         for connection in connections { connection.whenSuccess { $0.close() } }
@@ -87,6 +96,7 @@ final class CallClients: Sendable {
     }
 
     private func connection(to address: String) async throws -> CallConnection {
+        if let open = state.withLock({ $0.open[address] }), open.isActive { return open }
         // A connection found closed is opened again once, at once.
         for _ in 0..<2 {
             let opening = try opening(address)
@@ -98,7 +108,12 @@ final class CallClients: Sendable {
                 forget(opening, of: address)
                 throw CallTransportError(description: "cannot connect to \(address): \(error)")
             }
-            if connection.isActive { return connection }
+            if connection.isActive {
+                state.withLock { state in
+                    if state.connections[address] === opening { state.open[address] = connection }
+                }
+                return connection
+            }
             forget(opening, of: address)
         }
         throw CallTransportError(description: "the connection to \(address) closed")
@@ -117,7 +132,9 @@ final class CallClients: Sendable {
 
     private func forget(_ opening: EventLoopFuture<CallConnection>, of address: String) {
         state.withLock { state in
-            if state.connections[address] === opening { state.connections[address] = nil }
+            guard state.connections[address] === opening else { return }
+            state.connections[address] = nil
+            state.open[address] = nil
         }
     }
 }

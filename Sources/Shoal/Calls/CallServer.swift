@@ -7,9 +7,10 @@ import Synchronization
 /// (``CallFrame``) on SwiftNIO: each connection carries many calls at once.
 ///
 /// SwiftNIO directly rather than gRPC: side by side in one run of
-/// `ShoalBenchmarks calls` a bare grpc-swift-2 unary echo answered 7,377
-/// calls/s with 64 in flight, where Shoal's remote calls over this protocol
-/// answer several times more (figures in docs/benchmarks.md).
+/// `ShoalBenchmarks calls`, with 64 in flight, a bare grpc-swift-2 unary
+/// echo answered 8,832 to 9,639 calls/s and Shoal's remote calls over this
+/// protocol 22,796 to 33,786 (over gRPC they had made 3,559/s): see
+/// docs/benchmarks.md, "Calls on SwiftNIO directly".
 final class CallServer: Sendable {
     private enum Phase {
         case idle, binding
