@@ -41,6 +41,50 @@ extension NodeTests {
         }
     }
 
+    /// State-changing calls are journaled with the records: a replay of
+    /// the node's files runs them where the node ran them, so its final
+    /// states equal the recorded ones (`--diff` finds nothing), and a
+    /// journal written as JSON lines keeps them.
+    @Test(.timeLimit(.minutes(3)))
+    func stateChangingCallsAreJournaledAndReplayedInTheirPlace() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let node = try makeNode(broker, group: uniqueName("journaled"))
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            let counter = try Counter.reference(key: "k", in: node.actorSystem)
+            try await produce(broker, topic: "counter-events", [("k", #"{"key":"k","seq":0,"amount":3}"#)])
+            #expect(await eventually { (try? await counter.total())?.count == 1 })
+            #expect(try await counter.add(bonus: 5) == 5)
+            #expect(try await counter.total().sum == 3, "a read-only call is not journaled")
+            try await produce(broker, topic: "counter-events", [("k", #"{"key":"k","seq":1,"amount":4}"#)])
+            #expect(await eventually { (try? await counter.total())?.count == 2 })
+            #expect(try await counter.add(bonus: 2) == 7)
+            // A key that only calls ever reached.
+            #expect(try await Counter.reference(key: "called-only", in: node.actorSystem).add(bonus: 1) == 1)
+        }
+        let replay = try Replay(CounterApp.topology)
+        var calls: [String: Int] = [:]
+        for partition in Int32(0)..<8 {
+            let path = node.configuration.storePath(for: TopicPartition("counter-events", partition))
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let recorded = try RecordedPartition(at: path, entityTypes: replay.entityTypes)
+            for event in recorded.events where event.call != nil { calls[event.key, default: 0] += 1 }
+            let replayed = try await replay.run(recorded.events)
+            #expect(replayed.failures.isEmpty, "partition \(partition): \(replayed.failures)")
+            #expect(ReplayDiff(recorded: recorded, replayed: replayed).isEmpty, "partition \(partition): the replay differs")
+            let lines = recorded.events.map(\.journalLine).joined(separator: "\n")
+            // (Record values come back with their keys sorted: compared are the calls.)
+            let read = try ReplayJournal.jsonLines(lines)
+            #expect(read.map(\.call) == recorded.events.map(\.call) && read.map(\.offset) == recorded.events.map(\.offset), "partition \(partition): calls survive JSON lines")
+        }
+        #expect(calls == ["k": 2, "called-only": 1], "two calls of k and one of called-only journaled: \(calls)")
+        let path = node.configuration.storePath(for: TopicPartition("counter-events", Murmur2Partitioner.partition(for: "k", partitionCount: 8)))
+        let events = try ReplayJournal.partitionFile(at: path, entityTypes: replay.entityTypes).filter { $0.key == "k" }
+        #expect(events.map { $0.call == nil ? "record" : "call" } == ["record", "call", "record", "call"], "each call after the record before it")
+        let state = try await replay.run(events).state(Counter.State.self, of: EntityID(type: "Counter", key: "k"))
+        #expect(state?.bonus == 7 && state?.sum == 7)
+    }
+
     /// The bonus in the key's persisted state, read from the partition files.
     func storedBonus(of key: String, _ configuration: ShoalNodeConfiguration) throws -> Int? {
         let folder = configuration.storeDirectory

@@ -40,6 +40,32 @@ struct PartitionStoreTests {
         #expect(try store.journal(from: 0).first?.offset == 10)
     }
 
+    /// Journaled calls commit with the records, read back in the order
+    /// they ran, per entity, and go with the record before them when the
+    /// journal is trimmed (those before any record stay).
+    @Test func journaledCallsCommitReadAndTrimWithTheirRecords() throws {
+        let path = try storePath()
+        do {
+            let store = try PartitionStore(path: path)
+            var first = commit(10, rows: 0..<10)
+            first.calls = [
+                JournaledCall(afterOffset: -1, entity: "Counter", key: "fresh", call: [1]),
+                JournaledCall(afterOffset: 7, entity: "Counter", key: "k0", call: [2]),
+                JournaledCall(afterOffset: 2, entity: "Counter", key: "k1", call: [3]),
+            ]
+            try store.commit(first)
+            var second = commit(12, rows: 10..<12)
+            second.calls = [JournaledCall(afterOffset: 11, entity: "Counter", key: "k0", call: [4])]
+            try store.commit(second)
+        }
+        let store = try PartitionStore(path: path)
+        #expect(try store.journaledCalls(from: 0).map(\.call) == [[1], [2], [3], [4]], "in the order they ran")
+        #expect(try store.journaledCalls(entity: "Counter", key: "k0").map(\.afterOffset) == [7, 11])
+        #expect(try store.journaledCalls(from: 5).map(\.call) == [[1], [2], [4]])
+        try store.trim(before: 5)
+        #expect(try store.journaledCalls(from: 0).map(\.call) == [[1], [2], [4]], "the call after offset 2 went with its record")
+    }
+
     @Test func completeSnapshotsMoveTheReplayStart() throws {
         let store = try PartitionStore(path: try storePath())
         var first = commit(10, rows: 0..<10, snapshot: "a")
@@ -81,10 +107,11 @@ struct PartitionStoreTests {
         // machine): the second opener gets the file.
         // On a thread of its own: the wait polls and sleeps, and on the
         // test run's two cooperative threads it starved this test's own
-        // release below under a loaded suite.
+        // release below under a loaded suite. A long bound: the wait ends
+        // at the release, which a loaded suite once held up past 10 s.
         let opener = Task {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PartitionStore, any Error>) in
-                Thread { continuation.resume(with: Result { try PartitionStore(path: path, lockTimeout: .seconds(10)) }) }.start()
+                Thread { continuation.resume(with: Result { try PartitionStore(path: path, lockTimeout: .seconds(60)) }) }.start()
             }
         }
         try await Task.sleep(for: .milliseconds(300))

@@ -105,8 +105,9 @@ struct StoreFaultTests {
 struct UndecodableSnapshotTests {
     /// A snapshot damaged after the fact: by default the key's next event
     /// goes to the dead-letter topic naming entity, key and version; with
-    /// `rebuildFromJournal` the state is replayed from the journal and the
-    /// event applies to the right total.
+    /// `rebuildFromJournal` the state is replayed from the journal, with
+    /// the journaled state-changing calls in their place, and the event
+    /// applies to the right total.
     @Test(.timeLimit(.minutes(4)), arguments: [false, true])
     func aDamagedSnapshotIsReportedOrRebuilt(rebuild: Bool) async throws {
         let broker = try EmbeddedBroker(
@@ -123,6 +124,10 @@ struct UndecodableSnapshotTests {
         let kept = try #require(try store.snapshot(entity: "Counter", key: "key-3"))
         var commit = StoreCommit(nextOffset: try #require(try store.progress()?.nextOffset))
         commit.snapshots = [Snapshot(entity: "Counter", key: "key-3", version: 1, offset: kept.offset, state: Array("{broken".utf8))]
+        let bonus = try await ShoalActorSystem.withCallID("bonus-1") {
+            try await CallCapture.call { try await Counter.reference(key: "key-3", in: $0).add(bonus: 9) }
+        }
+        commit.calls = [JournaledCall(afterOffset: kept.offset, entity: "Counter", key: "key-3", call: bonus.encoded())]
         try store.commit(commit)
         store.close()
 
@@ -132,6 +137,12 @@ struct UndecodableSnapshotTests {
             let decoded = try totals.map { try JSONDecoder().decode(CounterTotal.self, from: Data($0.value!.array)) }
             let rebuilt = try #require(decoded.first { $0.key == "key-3" && $0.seq == 5 })
             #expect(rebuilt.count == 6 && rebuilt.sum == workload.expected["key-3"]?.sum, "the rebuilt state took the event")
+            let reopened = try PartitionStore(readingAt: configuration.storePath(for: partition))
+            defer { reopened.close() }
+            let saved = try #require(try reopened.snapshot(entity: "Counter", key: "key-3"))
+            let state = try JSONDecoder().decode(Counter.State.self, from: Data(saved.state))
+            #expect(state.bonus == 9, "the journaled call ran in the rebuild")
+            #expect(saved.calls.map(\.id) == ["bonus-1"], "and its id is remembered: \(saved.calls.map(\.id))")
         } else {
             let letters = try await readTopic(broker, "shoal-dead-letters", count: 1)
             let reason = try #require(letters.first?.headers.string(for: "shoal-dlq-reason"))

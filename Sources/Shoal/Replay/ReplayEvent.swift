@@ -13,6 +13,10 @@ public struct ReplayEvent: Sendable, Hashable {
     public var timestamp: Int64?
     /// The table lookups the node's handler made for it (from a journal).
     package var reads: [TableRead] = []
+    /// Set when this is not a record but a distributed call that changed
+    /// its entity's state (from a node's journal): the call's bytes. It runs
+    /// where the node ran it, after the entity's record at `offset`.
+    package var call: [UInt8]?
 
     public init(topic: String, partition: Int32 = 0, offset: Int64, key: String, value: [UInt8], timestamp: Int64? = nil) {
         self.topic = topic
@@ -40,6 +44,12 @@ extension ReplayEvent {
             value: row.event ?? [], timestamp: row.eventTime
         )
         reads = row.reads
+    }
+
+    /// A journaled call of `partition`, placed after its entity's record.
+    init(_ call: JournaledCall, of partition: TopicPartition) {
+        self.init(topic: partition.topic, partition: partition.partition, offset: call.afterOffset, key: call.key, value: [])
+        self.call = call.call
     }
 
     /// The Kafka record this event stands for.
@@ -128,9 +138,12 @@ extension ReplayEvent {
     /// reads it back as the same event). A JSON value is written as JSON
     /// (keys sorted); a value that is not JSON as `valueText` when it is
     /// UTF-8 text, else as `valueBase64`, so that it reads back byte for byte.
+    /// A journaled call is written as `callBase64`, the call's bytes.
     public var journalLine: String {
         var object: [String: Any] = ["topic": topic, "partition": Int(partition), "offset": Int(offset), "key": key]
-        if let json = try? CanonicalJSON.object(value) {
+        if let call {
+            object["callBase64"] = Data(call).base64EncodedString()
+        } else if let json = try? CanonicalJSON.object(value) {
             object["value"] = json
         } else if let text = String(validating: value, as: UTF8.self) {
             object["valueText"] = text

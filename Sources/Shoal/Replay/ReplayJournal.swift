@@ -42,6 +42,16 @@ public enum ReplayJournal {
         guard let key = object["key"] as? String else {
             throw ShoalError(code: .journal, reason: "\(where_): no \"key\"")
         }
+        if let encoded = object["callBase64"] {
+            guard let encoded = encoded as? String, let bytes = Data(base64Encoded: encoded) else {
+                throw ShoalError(code: .journal, reason: "\(where_): \"callBase64\" is not base64")
+            }
+            var event = ReplayEvent(
+                topic: topic, partition: Int32(object["partition"] as? Int ?? 0), offset: Int64(object["offset"] as? Int ?? -1), key: key, value: []
+            )
+            event.call = Array(bytes)
+            return event
+        }
         let bytes = try value(of: object, at: where_)
         return ReplayEvent(
             topic: topic, partition: Int32(object["partition"] as? Int ?? 0), offset: Int64(object["offset"] as? Int ?? index),
@@ -67,7 +77,8 @@ public enum ReplayJournal {
     }
 
     /// The journal of a partition file (`<topic>-<partition>.sqlite`) a node
-    /// wrote, in offset order.
+    /// wrote, in offset order, with the calls that changed state each
+    /// after its entity's record before it.
     /// - Parameter entityTypes: the entity types the replaying application
     ///   has; a journal row of another type fails the read, naming it.
     /// - Throws: ``StoreError`` for a file that is not a readable store
@@ -76,15 +87,33 @@ public enum ReplayJournal {
         let partition = try partitionOf(path)
         let store = try PartitionStore(readingAt: path)
         defer { store.close() }
-        return try store.journal(from: 0).map { row in
-            guard entityTypes.contains(row.entity) else {
-                throw ShoalError(
-                    code: .journal,
-                    reason: "\(path): offset \(row.offset) belongs to entity type \(row.entity), which this application does not have (\(entityTypes.sorted().joined(separator: ", ")))"
-                )
-            }
-            return ReplayEvent(row, of: partition)
+        let rows = try store.journal(from: 0)
+        let calls = try store.journaledCalls(from: 0)
+        for (entity, offset) in rows.map({ ($0.entity, $0.offset) }) + calls.map({ ($0.entity, $0.afterOffset) }) where !entityTypes.contains(entity) {
+            throw ShoalError(
+                code: .journal,
+                reason: "\(path): offset \(offset) belongs to entity type \(entity), which this application does not have (\(entityTypes.sorted().joined(separator: ", ")))"
+            )
         }
+        return merged(rows, calls, of: partition)
+    }
+
+    /// Records and calls in the order the node ran them: each call right
+    /// after its entity's record before it (calls of one entity keep their
+    /// order: their offsets never go back).
+    static func merged(_ rows: [JournalEntry], _ calls: [JournaledCall], of partition: TopicPartition) -> [ReplayEvent] {
+        var events: [ReplayEvent] = []
+        events.reserveCapacity(rows.count + calls.count)
+        var pending = calls.enumerated().sorted { ($0.element.afterOffset, $0.offset) < ($1.element.afterOffset, $1.offset) }.map(\.element)[...]
+        for row in rows {
+            while let call = pending.first, call.afterOffset < row.offset {
+                events.append(ReplayEvent(call, of: partition))
+                pending.removeFirst()
+            }
+            events.append(ReplayEvent(row, of: partition))
+        }
+        events += pending.map { ReplayEvent($0, of: partition) }
+        return events
     }
 
     /// The partition a journal file belongs to, from its name.

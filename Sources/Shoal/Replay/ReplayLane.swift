@@ -78,6 +78,10 @@ struct ReplayLane {
     /// The step's event in its entity's turn: timers that fell due before
     /// it, the event (unless too late), timers that fall due with it.
     nonisolated(nonsending) private mutating func run(_ step: ReplayStep, id: EntityID) async {
+        if step.isCall {
+            await runCall(step, id: id)
+            return
+        }
         let slot = step.entity
         if step.tooLate && bySlot[slot] == nil && entities[id] == nil { return }
         let position = Int64(step.index)
@@ -107,6 +111,34 @@ struct ReplayLane {
             }
         } catch {
             outcome.failures.append((step.index, events[step.index].failure("\(error)")))
+        }
+    }
+
+    /// A journaled call, on the entity as the node ran it: after the
+    /// entity's record before it. Its outcome was the caller's; its change
+    /// of state is the replay's.
+    nonisolated(nonsending) private mutating func runCall(_ step: ReplayStep, id: EntityID) async {
+        guard let call = step.event as? EntityCall else { return }
+        do {
+            let resident: Resident
+            if let known = bySlot[step.entity] ?? entities[id] { resident = known } else { resident = try await activate(id, for: step) }
+            bySlot[step.entity] = resident
+            _ = await system.execute(call, on: resident.entity)
+            guard encodingState || outcome.keepsTransitions else { return }
+            let state = try await resident.descriptor.snapshot(resident.entity)
+            let order = ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0)
+            outcome.record(
+                EntityDispatch.Applied(outputs: [], state: state), at: order, entity: id, source: resident.source, offset: resident.lastOffset,
+                timestamp: nil, positions: { Int64($0) }
+            )
+            if encodingState {
+                resident.saved = Snapshot(
+                    entity: id.type, key: id.key, version: resident.descriptor.stateVersion, offset: resident.lastOffset, state: state,
+                    firings: resident.firings
+                )
+            }
+        } catch {
+            outcome.failures.append((step.index, events[step.index].failure("the journaled call \(call.target) on \(id): \(error)")))
         }
     }
 

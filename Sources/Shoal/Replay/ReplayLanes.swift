@@ -16,6 +16,9 @@ struct ReplayStep: Sendable {
     let eventTime: EventTime?
     var moment = EntityDispatch.Moment.untimed(now: .distantPast)
     var tooLate = false
+    /// A journaled call (`event` is its ``EntityCall``), not a record: it
+    /// moves no clock.
+    var isCall = false
 }
 
 /// A run of consecutive events decoded: their steps in event order, the
@@ -37,6 +40,10 @@ struct ReplayChunk: Sendable {
         // Events are read in place: copying each one out was seven retains
         // and releases.
         for index in events.indices {
+            if let call = events[index].call {
+                addCall(call, at: index, of: events, lanes: count, routes: routes, slots: &slots)
+                continue
+            }
             // Journals hold long runs of one topic: look its route up once.
             if route?.topic != events[index].topic { route = routes[events[index].topic] }
             guard let route else {
@@ -60,6 +67,24 @@ struct ReplayChunk: Sendable {
         }
     }
 
+    /// A journaled call's step, to its entity's lane.
+    private mutating func addCall(
+        _ bytes: [UInt8], at index: Int, of events: ArraySlice<ReplayEvent>, lanes count: Int, routes: [String: Route], slots: inout [EntityID: Int]
+    ) {
+        do {
+            let call = try EntityCall(decoding: bytes)
+            guard let route = routes.values.first(where: { $0.entity.name == call.id.type }) else {
+                undecodable.append((index, events[index].failure("a journaled call to \(call.id): no route to entity type \(call.id.type)")))
+                return
+            }
+            let slot = slots[call.id] ?? add(call.id, lanes: count, to: &slots)
+            steps.append(ReplayStep(index: index, route: route, entity: slot, event: call, eventTime: nil, isCall: true))
+            lanes[entityLanes[slot]].append(steps.count - 1)
+        } catch {
+            undecodable.append((index, events[index].failure("a journaled call does not decode: \(error)")))
+        }
+    }
+
     private mutating func add(_ id: EntityID, lanes count: Int, to slots: inout [EntityID: Int]) -> Int {
         // Any stable choice works: an entity's events stay in one lane.
         var hasher = Hasher()
@@ -72,7 +97,7 @@ struct ReplayChunk: Sendable {
 
     /// Stamps every step with its moment, in event order.
     mutating func stamp(with clocks: inout ReplayClocks, events: [ReplayEvent]) {
-        for position in steps.indices { clocks.stamp(&steps[position], of: events) }
+        for position in steps.indices where !steps[position].isCall { clocks.stamp(&steps[position], of: events) }
     }
 }
 

@@ -4,6 +4,8 @@ import ShoalKafka
 /// and latest snapshots its next commit writes, in one transaction.
 struct PendingCheckpoint: Sendable {
     var journal: [JournalEntry] = []
+    /// State-changing calls, in the order they ran.
+    var calls: [JournaledCall] = []
     var outputs: [OutboxEntry] = []
     var snapshots: [EntityID: Snapshot] = [:]
     /// Entities whose timers changed, with all their pending timers.
@@ -17,7 +19,7 @@ struct PendingCheckpoint: Sendable {
     /// commit's position (set when taken).
     var topicOffsets: [String: Int64] = [:]
 
-    var isEmpty: Bool { journal.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty }
+    var isEmpty: Bool { journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty }
 
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
@@ -78,6 +80,7 @@ struct PendingCheckpoint: Sendable {
     /// Puts back a commit that failed, ahead of what was applied since.
     mutating func restore(_ failed: PendingCheckpoint) {
         journal = failed.journal + journal
+        calls = failed.calls + calls
         outputs = failed.outputs + outputs
         snapshots = failed.snapshots.merging(snapshots) { _, newer in newer }
         timers = failed.timers.merging(timers) { _, newer in newer }

@@ -20,6 +20,8 @@ extension Shard {
         let recorded = state.withLock { state -> Bool in
             guard let mailbox = state.mailboxes[id] else { return false }
             mailbox.calls.append(RecentCall(id: callID, outcome: outcome.encoded()))
+            // Journaled after the entity's last record, for replays to run it there.
+            state.pending.calls.append(JournaledCall(afterOffset: mailbox.appliedOffset ?? -1, entity: id.type, key: id.key, call: call.encoded()))
             if mailbox.calls.count > RecentCall.kept { mailbox.calls.removeFirst(mailbox.calls.count - RecentCall.kept) }
             // The state after the same records as before, and this call.
             state.pending.snapshots[id] = Snapshot(

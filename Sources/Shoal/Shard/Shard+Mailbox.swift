@@ -71,15 +71,14 @@ extension Shard {
             case .expired: snapshot = nil
             case .inFile: snapshot = try persistence.store.snapshot(entity: id.type, key: id.key)
             }
-            let (entity, applied, rebuilt) = try await activate(id, descriptor, from: snapshot)
+            let (entity, applied, calls) = try await activate(id, descriptor, from: snapshot)
             let marks = ShardSources.appliedMarks(of: snapshot, offset: applied, shared: isShared, lead: partition.topic)
             state.withLock { state in
                 state.setEntity(entity, for: id)
                 state.mailboxes[id]?.appliedOffset = marks.offset
                 state.mailboxes[id]?.firings = snapshot?.firings ?? 0
                 state.mailboxes[id]?.sources = marks.sources
-                // A state rebuilt from the journal holds no call's effect.
-                state.mailboxes[id]?.calls = rebuilt ? [] : snapshot?.calls ?? []
+                state.mailboxes[id]?.calls = calls
             }
             services.metrics.residentEntities.increment()
             return entity

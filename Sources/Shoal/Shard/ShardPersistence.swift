@@ -175,6 +175,7 @@ actor ShardPersistence {
     private func storeCommit(_ pending: PendingCheckpoint, _ next: Int64) -> StoreCommit {
         var commit = StoreCommit(nextOffset: next)
         commit.journal = pending.journal
+        commit.calls = pending.calls
         commit.outputs = pending.outputs
         commit.snapshots = pending.snapshots.values.sorted { ($0.entity, $0.key) < ($1.entity, $1.key) }
         commit.timers = pending.timers.map { StoredTimers(entity: $0.key.type, key: $0.key.key, timers: $0.value) }

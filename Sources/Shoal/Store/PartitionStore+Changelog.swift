@@ -89,7 +89,7 @@ extension PartitionStore {
     package func beginRestore() throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
-                for table in ["journal", "snapshots", "timers", "outbox", "progress", "topic_offsets"] {
+                for table in ["journal", "journal_calls", "snapshots", "timers", "outbox", "progress", "topic_offsets"] {
                     try connection.sqlite.execute("DELETE FROM \(table)")
                 }
                 try Self.setMeta((Self.roleKey, StoreReplication.Role.restoring.rawValue), connection)
@@ -132,6 +132,8 @@ extension PartitionStore {
                 if let next = progress?.nextOffset {
                     let cut = try connection.statement("DELETE FROM journal WHERE offset >= ?")
                     try cut.run { $0.bind(1, next) }
+                    let calls = try connection.statement("DELETE FROM journal_calls WHERE after_offset >= ?")
+                    try calls.run { $0.bind(1, next) }
                 }
                 try Self.setMeta((Self.roleKey, role.rawValue), connection)
                 try Self.setMeta((Self.nextKey, String(changelogNext)), connection)

@@ -16,6 +16,7 @@ extension PartitionStore {
     /// progress row only when `progress` is set.
     func write(_ commit: StoreCommit, progress: Bool, _ connection: Connection) throws(StoreError) -> [OutboxEntry] {
         try append(commit.journal, connection)
+        try append(commit.calls, connection)
         try save(commit.snapshots, connection)
         try replace(commit.timers, connection)
         try delete(commit.expired, connection)
@@ -73,6 +74,16 @@ extension PartitionStore {
             $0.bind(6, $1.source?.topic)
             $0.bind(7, $1.source?.offset)
             $0.bind(8, TableRead.encode($1.reads))
+        }
+    }
+
+    private func append(_ calls: [JournaledCall], _ connection: Connection) throws(StoreError) {
+        let insert = "INSERT INTO journal_calls (after_offset, entity, key, call) VALUES (?, ?, ?, ?)"
+        try write(calls, insert, connection) {
+            $0.bind(1, $1.afterOffset)
+            $0.bind(2, $1.entity)
+            $0.bind(3, $1.key)
+            $0.bind(4, $1.call)
         }
     }
 

@@ -38,6 +38,28 @@ extension PartitionStore {
         }
     }
 
+    /// The journaled calls after records from `offset` on (and those
+    /// before any record, at -1), in the order they ran.
+    package func journaledCalls(from offset: Int64) throws(StoreError) -> [JournaledCall] {
+        let sql = "SELECT \(Self.callColumns) FROM journal_calls WHERE after_offset >= ? OR after_offset = -1 ORDER BY seq"
+        return try rows(sql, Self.journaledCall) { $0.bind(1, offset) }
+    }
+
+    /// One entity's journaled calls, in the order they ran.
+    package func journaledCalls(entity: String, key: String) throws(StoreError) -> [JournaledCall] {
+        let sql = "SELECT \(Self.callColumns) FROM journal_calls WHERE entity = ? AND key = ? ORDER BY seq"
+        return try rows(sql, Self.journaledCall) {
+            $0.bind(1, entity)
+            $0.bind(2, key)
+        }
+    }
+
+    private static let callColumns = "after_offset, entity, key, call"
+
+    private static func journaledCall(_ row: SQLiteStatement) -> JournaledCall {
+        JournaledCall(afterOffset: row.int64(0), entity: row.string(1), key: row.string(2), call: row.bytes(3))
+    }
+
     /// Outputs not yet delivered, oldest first, at most `limit`.
     package func pendingOutputs(limit: Int = 1_000) throws(StoreError) -> [OutboxEntry] {
         try outputs(pendingOnly: true, limit: limit)
@@ -129,13 +151,16 @@ extension PartitionStore {
         }
     }
 
-    /// Retention: drops journal rows before `offset` and delivered outputs
-    /// of records before it.
+    /// Retention: drops journal rows before `offset`, the calls after them,
+    /// and delivered outputs of records before it.
     package func trim(before offset: Int64) throws(StoreError) {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
                 let journal = try connection.statement("DELETE FROM journal WHERE offset < ?")
                 try journal.run { $0.bind(1, offset) }
+                // A call goes with the record before it (those before any record, with the first).
+                let calls = try connection.statement("DELETE FROM journal_calls WHERE after_offset < ? AND after_offset >= 0")
+                try calls.run { $0.bind(1, offset) }
                 let outbox = try connection.statement("DELETE FROM outbox WHERE sent = 1 AND source_offset < ?")
                 try outbox.run { $0.bind(1, offset) }
             }

@@ -29,6 +29,26 @@ package struct JournalEntry: Sendable, Hashable {
     }
 }
 
+/// A distributed call that changed its entity's state, as the journal keeps
+/// it: a replay runs it again after the entity's record at `afterOffset`
+/// (-1: before any), in the order calls were journaled.
+package struct JournaledCall: Sendable, Hashable {
+    /// The offset (in a shard fed by several topics, the position) of the
+    /// entity's last record before the call; -1 when it had none.
+    package var afterOffset: Int64
+    package var entity: String
+    package var key: String
+    /// The call as it travels between nodes (target, arguments, call id).
+    package var call: [UInt8]
+
+    package init(afterOffset: Int64, entity: String, key: String, call: [UInt8]) {
+        self.afterOffset = afterOffset
+        self.entity = entity
+        self.key = key
+        self.call = call
+    }
+}
+
 /// An entity's encoded state, with the version of its state type, the
 /// offset of the last record it reflects and the timers fired since.
 package struct Snapshot: Sendable, Hashable {
@@ -119,6 +139,8 @@ package struct OutboxEntry: Sendable, Hashable {
 /// emitted, and the next offset to read.
 package struct StoreCommit: Sendable {
     package var journal: [JournalEntry] = []
+    /// The state-changing calls run since the last commit, in order.
+    package var calls: [JournaledCall] = []
     package var snapshots: [Snapshot] = []
     package var outputs: [OutboxEntry] = []
     /// Entities whose pending timers changed, each with all of them now.

@@ -77,6 +77,17 @@ enum StoreSchema {
         """
         ALTER TABLE snapshots ADD COLUMN calls BLOB;
         """,
+        // 7: the calls that changed state, journaled with the records, so
+        // that a replay runs them where the node ran them.
+        """
+        CREATE TABLE journal_calls (
+            seq INTEGER PRIMARY KEY,
+            after_offset INTEGER NOT NULL,
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            call BLOB NOT NULL
+        );
+        """,
     ]
 
     /// Brings the file to the current version, in one transaction.
