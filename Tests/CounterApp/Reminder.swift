@@ -39,6 +39,14 @@ distributed actor Reminder: Entity {
         if let remindAt = event.remindAt { context.setTimer("r\(event.seq)", at: remindAt) }
     }
 
+    /// A call that sets a timer and says so on the output topic, through
+    /// the call's own context: both commit with the call.
+    distributed func remind(_ name: String, at time: EventTime) throws {
+        guard let context = EntityContext.current else { return }
+        context.setTimer(name, at: time)
+        try context.emit(topic: "reminders-fired", key: context.key, value: ReminderFired(key: context.key, name: "set \(name)", fired: state.fired.count))
+    }
+
     func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {
         state.fired.append(timer.name)
         try context.emit(topic: "reminders-fired", key: context.key, value: ReminderFired(key: context.key, name: timer.name, fired: state.fired.count))

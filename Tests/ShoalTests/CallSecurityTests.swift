@@ -65,6 +65,9 @@ struct CallSecurityTests {
             ] {
                 #expect(try rawExchange(garbage, port: port), "the node closes a connection that does not speak its protocol: \(garbage.prefix(16))")
             }
+            // A peer that says hello and nothing more loses its connection
+            // after the node's deadline for a proven call.
+            #expect(try rawExchange(preface, port: port, timeout: 20), "the node closes a connection that proves nothing")
             // Proven bytes that are not a call.
             let notACall: [UInt8] = [9, 9, 9]
             let malformed = try await good.exchange(notACall, proof: CallProof(secret: secret, request: notACall).header, to: address, timeout: .seconds(10))
@@ -90,8 +93,8 @@ struct CallSecurityTests {
 }
 
 /// Writes `bytes` to the port and reads until the peer closes; true when it
-/// closed within a few seconds.
-private func rawExchange(_ bytes: [UInt8], port: Int) throws -> Bool {
+/// closed within `seconds`.
+private func rawExchange(_ bytes: [UInt8], port: Int, timeout seconds: Int = 5) throws -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard descriptor >= 0 else { throw ShoalError(code: .configuration, reason: "no socket") }
     defer { close(descriptor) }
@@ -103,7 +106,7 @@ private func rawExchange(_ bytes: [UInt8], port: Int) throws -> Bool {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
     guard connected == 0 else { throw ShoalError(code: .configuration, reason: "cannot connect to \(port)") }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    var timeout = timeval(tv_sec: seconds, tv_usec: 0)
     setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     _ = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     var buffer = [UInt8](repeating: 0, count: 4_096)

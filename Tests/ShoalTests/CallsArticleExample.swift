@@ -19,9 +19,16 @@ struct Deposit: Codable, Sendable {
     var amount: Int
 }
 
+struct LimitRaised: Codable, Sendable {
+    var limit: Int
+}
+
 distributed actor Wallet: EventHandling {
     typealias ActorSystem = ShoalActorSystem
-    struct State: Codable, Sendable { var balance = 0 }
+    struct State: Codable, Sendable {
+        var balance = 0
+        var limit = 0
+    }
     var state = State()
 
     init(actorSystem: ShoalActorSystem) {
@@ -41,6 +48,14 @@ distributed actor Wallet: EventHandling {
     distributed func check(canPay amount: Int) throws -> Bool {
         guard amount <= state.balance else { throw InsufficientFunds(balance: state.balance) }
         return true
+    }
+
+    /// Changes the state and emits through the call's own context: both
+    /// commit with the call before its reply, as an event's would.
+    distributed func raise(limit: Int) throws -> Int {
+        state.limit = limit
+        try EntityContext.current?.emit(topic: "wallet-limits", key: id.key, value: LimitRaised(limit: limit))
+        return limit
     }
 }
 

@@ -52,6 +52,16 @@ struct CoPartitioningTests {
         #expect(numbered.map(\.offset) == [0, 1, 7, 2, 4], "shard clicks-1 numbered, payments and clicks-2 as they were")
         let journal = [event("clicks", 1, 3), event("carts", 1, 4), event("orders", 1, 9)]
         #expect(Replay.positioned(journal, coPartitioning: grouping) == journal)
+        // A journaled call holds the position of the record before it: no
+        // renumbering for it; among hand-written events, it follows its record.
+        var call = event("clicks", 1, 4)
+        call.call = [1]
+        let withCall = [journal[0], journal[1], call, journal[2]]
+        #expect(Replay.positioned(withCall, coPartitioning: grouping) == withCall, "a journal with a call keeps its positions")
+        var first = event("clicks", 1, -1)
+        first.call = [2]
+        let numberedWithCalls = Replay.positioned([first] + handWritten.prefix(2) + [call] + handWritten.dropFirst(2), coPartitioning: grouping)
+        #expect(numberedWithCalls.map(\.offset) == [-1, 0, 1, 1, 7, 2, 4], "calls take their record's number: \(numberedWithCalls.map(\.offset))")
     }
 
     /// A file changes numbering when its shard starts reading a second

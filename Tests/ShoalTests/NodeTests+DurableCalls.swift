@@ -85,6 +85,45 @@ extension NodeTests {
         #expect(state?.bonus == 7 && state?.sum == 7)
     }
 
+    /// A call emits outputs and sets timers through its own context: they
+    /// commit with the call, its outputs carry ids numbered after the
+    /// entity's last record, the timer fires when the watermark passes it,
+    /// and a replay of the file gives the same outputs and states.
+    @Test(.timeLimit(.minutes(3)))
+    func aCallsOutputsAndTimersCommitWithItAndReplay() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "reminders", partitions: 1), .init(name: "reminders-fired", partitions: 1)], logger: testLogger)
+        let group = uniqueName("call-effects")
+        try broker.createChangelog(group: group, partitions: 1)
+        let configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        let topology = Topology { topology in
+            topology.route(topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)) {
+                reminder, event, context in reminder.handle(event, in: context)
+            }
+        }
+        let node = ShoalNode(configuration: configuration, topology: topology, logger: testLogger)
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 1 })
+            try await produce(broker, topic: "reminders", [("r", #"{"key":"r","seq":0,"at":1000}"#)])
+            // The call comes after the record: its output is numbered after it.
+            #expect(await eventually { (try? await node.actorSystem.state(of: EntityID(type: "Reminder", key: "r")))?.offset == 0 })
+            let reminder = try Reminder.reference(key: "r", in: node.actorSystem)
+            try await reminder.remind("called", at: EventTime(milliseconds: 5_000))
+            try await produce(broker, topic: "reminders", [("r", #"{"key":"r","seq":1,"at":10000}"#)])
+            let fired = try await readTopic(broker, "reminders-fired", count: 2)
+            let names = try fired.map { try JSONDecoder().decode(ReminderFired.self, from: Data($0.value!.array)).name }
+            #expect(names == ["set called", "called"], "the call's output, then its timer's firing: \(names)")
+            let ids = fired.compactMap { $0.headers.string(for: "shoal-id") }
+            #expect(ids == ["reminders/0/0/\(1 << 32)", "reminders/0/1/\(1 << 32)"], "numbered like firings after the record before each: \(ids)")
+        }
+        let replay = try Replay(topology)
+        let recorded = try RecordedPartition(at: configuration.storePath(for: TopicPartition("reminders", 0)), entityTypes: replay.entityTypes)
+        let replayed = try await replay.run(recorded.events)
+        #expect(replayed.outputs.map(\.id) == ["reminders/0/0/\(1 << 32)", "reminders/0/1/\(1 << 32)"])
+        #expect(ReplayDiff(recorded: recorded, replayed: replayed).isEmpty, "the replay runs the call where the node did")
+    }
+
     /// The bonus in the key's persisted state, read from the partition files.
     func storedBonus(of key: String, _ configuration: ShoalNodeConfiguration) throws -> Int? {
         let folder = configuration.storeDirectory

@@ -55,15 +55,41 @@ final class CallConnection: Sendable {
     ///   time runs out first; `CancellationError` when the task is cancelled.
     func exchange(_ message: [UInt8], proof: String?, timeout: Duration) async throws -> CallFrame {
         let id = nextID.add(1, ordering: .relaxed).newValue
-        let millis = UInt32(clamping: max(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000, 1))
-        let outbox = self.outbox
+        let millis = UInt32(clamping: max(Self.milliseconds(of: timeout), 1))
+        let (outbox, ticket) = (self.outbox, CallTicket())
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
+                // Cancelled first: never sent.
+                guard ticket.send() else { return continuation.resume(throwing: CancellationError()) }
                 outbox.post(.send(.request(id: id, proof: proof, timeoutMillis: millis, message: message), timeout: timeout, continuation))
             }
         } onCancel: {
-            outbox.post(.cancel(id))
+            if ticket.cancelAfterSending() { outbox.post(.cancel(id)) }
         }
+    }
+
+    private static func milliseconds(of duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000)
+        return overflow ? (seconds < 0 ? 0 : .max) : whole + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// Whether a call was sent or cancelled first: its cancellation may come
+/// before its send reaches the loop, or before it is sent at all.
+final class CallTicket: Sendable {
+    private static let new: UInt8 = 0, sent: UInt8 = 1, cancelled: UInt8 = 2
+    private let state = Atomic<UInt8>(CallTicket.new)
+
+    /// True when the call may be sent (not cancelled yet).
+    func send() -> Bool {
+        state.compareExchange(expected: Self.new, desired: Self.sent, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// True when the call was sent already, so its cancellation must reach
+    /// the loop (after the send: the inbox keeps their order).
+    func cancelAfterSending() -> Bool {
+        !state.compareExchange(expected: Self.new, desired: Self.cancelled, ordering: .acquiringAndReleasing).exchanged
     }
 }
 
@@ -104,13 +130,27 @@ final class CallClientHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        outbox = LoopInbox(loop: context.eventLoop) { work in
+        // Weak: the connection's callers hold the inbox after the handler is gone.
+        outbox = LoopInbox(loop: context.eventLoop) { [weak self] work in
+            guard let self else { return Self.refuse(work) }
             for item in work {
                 switch item {
                 case .send(let frame, let timeout, let continuation): self.send(frame, timeout: timeout, continuation)
                 case .cancel(let id): self.finish(id, with: .failure(CancellationError()))
                 }
             }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closed = true
+        self.context = nil
+    }
+
+    /// Work that reaches a connection whose handler is gone.
+    private static func refuse(_ work: [Work]) {
+        for case .send(_, _, let continuation) in work {
+            continuation.resume(throwing: CallTransportError(description: "the connection is closed"))
         }
     }
 

@@ -42,7 +42,8 @@ enum CallFrame: Sendable, Equatable {
         case .request(let id, let proof, let timeout, let message):
             buffer.writeInteger(Kind.request.rawValue)
             buffer.writeInteger(id)
-            let proofBytes = proof.map { Array($0.utf8) } ?? []
+            // A proof is a hundred bytes or so; a longer one is cut, and refused.
+            let proofBytes = proof.map { Array($0.utf8.prefix(Int(UInt16.max))) } ?? []
             buffer.writeInteger(UInt16(proofBytes.count))
             buffer.writeBytes(proofBytes)
             buffer.writeInteger(timeout)
@@ -50,8 +51,8 @@ enum CallFrame: Sendable, Equatable {
         case .reply(let id, let proof, let message):
             buffer.writeInteger(Kind.reply.rawValue)
             buffer.writeInteger(id)
-            buffer.writeInteger(UInt8(proof.count))
-            buffer.writeBytes(proof)
+            buffer.writeInteger(UInt8(clamping: proof.count))
+            buffer.writeBytes(proof.prefix(Int(UInt8.max)))
             buffer.writeBytes(message)
         case .refusal(let id, let reason, let detail):
             buffer.writeInteger(Kind.refusal.rawValue)

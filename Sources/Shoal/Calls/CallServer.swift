@@ -81,9 +81,21 @@ final class CallServer: Sendable {
             }
     }
 
+    /// Connections open at once; more are closed as they come.
+    static let maxConnections = 1_024
+
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        connections.withLock { $0[id] = channel }
+        let admitted = connections.withLock { connections in
+            guard connections.count < Self.maxConnections else { return false }
+            connections[id] = channel
+            return true
+        }
+        guard admitted else {
+            service.logSparsely("Refused a call connection", "\(Self.maxConnections) connections are open")
+            channel.close(promise: nil)
+            return
+        }
         channel.closeFuture.whenComplete { [weak self] _ in
             _ = self?.connections.withLock { $0.removeValue(forKey: id) }
         }
@@ -92,9 +104,12 @@ final class CallServer: Sendable {
     }
 }
 
-/// One connection's calls on the node: runs each request in a task, writes
-/// its answer when done (flushing once per event-loop turn), and stops
-/// reading while too many calls of the connection are running.
+/// One connection's calls on the node: checks each request's proof on the
+/// loop, runs the call in a task, writes its answer when done (flushing
+/// once per event-loop turn), and stops reading while too many calls of
+/// the connection run or its answers wait for the peer to read them. A
+/// connection that has not proven the secret within
+/// ``authenticationDeadline`` is closed.
 final class CallServerHandler: ChannelDuplexHandler {
     typealias InboundIn = CallFrame
     typealias OutboundIn = ByteBuffer
@@ -102,11 +117,17 @@ final class CallServerHandler: ChannelDuplexHandler {
 
     /// Calls of one connection run at once before its reading pauses.
     static let maxRunning = 1_024
+    /// How long a new connection may go without a proven call: a peer
+    /// that only connects, or trickles bytes, does not keep it.
+    static let authenticationDeadline: TimeAmount = .seconds(10)
 
     private let service: EntityCallService
     private let maxFrameBytes: Int
     private var running = 0
     private var readHeld = false
+    private var authenticated = false
+    private var deadline: Scheduled<Void>?
+    private var context: ChannelHandlerContext?
     private let out = FramesOut()
     /// Answers finished by the calls' tasks, for the loop to write.
     private var answers: LoopInbox<(UInt64, EntityCallService.Answer)>?
@@ -117,19 +138,42 @@ final class CallServerHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        answers = LoopInbox(loop: context.eventLoop) { answers in
+        self.context = context
+        // Weak: the inbox outlives the connection in tasks still running.
+        answers = LoopInbox(loop: context.eventLoop) { [weak self] answers in
+            guard let self, let context = self.context else { return }
             for (id, answer) in answers { self.finish(id, answer, context: context) }
         }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: Self.authenticationDeadline) { [weak self] in
+            guard let self, !self.authenticated, let context = self.context else { return }
+            self.fail(context, CallFrameError("no call with a valid proof within \(Self.authenticationDeadline)"))
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        self.context = nil
+        answers = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .request(let id, let proof, let timeout, let message):
-            running += 1
-            let (service, answers) = (service, answers!)
-            Task {
-                let answer = await service.answer(message, proof: proof, within: .milliseconds(Int64(timeout)))
-                answers.post((id, answer))
+            switch service.check(message, proof: proof) {
+            case .success(let (call, proof)):
+                authenticated = true
+                running += 1
+                let (service, answers) = (service, answers!)
+                Task {
+                    answers.post((id, await service.run(call, proof: proof, within: .milliseconds(Int64(timeout)))))
+                }
+            case .failure(let refused):
+                out.write(.refusal(id: id, reason: refused.reason, detail: refused.detail), context)
+                // A peer that cannot prove the secret keeps no connection: closed
+                // once the refusal (written before this empty write) is out.
+                if refused.reason == .unauthenticated {
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                }
             }
         case .oversized(let id, let bytes):
             service.metrics.refused(.tooLarge)
@@ -144,26 +188,27 @@ final class CallServerHandler: ChannelDuplexHandler {
         switch answer {
         case .reply(let proof, let message):
             out.write(.reply(id: id, proof: proof, message: message), context)
-        case .refused(let reason, let detail):
-            out.write(.refusal(id: id, reason: reason, detail: detail), context)
-            // A peer that cannot prove the secret keeps no connection: closed
-            // once the refusal (written before this empty write) is out.
-            if reason == .unauthenticated {
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in context.close(promise: nil) }
-            }
         }
-        if readHeld, running < Self.maxRunning {
-            readHeld = false
-            context.read()
-        }
+        resumeReading(context)
     }
 
     func read(context: ChannelHandlerContext) {
-        if running >= Self.maxRunning {
+        if running >= Self.maxRunning || !context.channel.isWritable {
             readHeld = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReading(context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        guard readHeld, running < Self.maxRunning, context.channel.isWritable else { return }
+        readHeld = false
+        context.read()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -6,10 +6,9 @@ import Synchronization
 /// it on a local entity, and proves the reply. A refused or malformed call
 /// fails that call only.
 struct EntityCallService: Sendable {
-    /// What becomes of one call.
+    /// What a call that ran answers.
     enum Answer: Sendable, Equatable {
         case reply(proof: [UInt8], message: [UInt8])
-        case refused(CallRefusal, String)
     }
 
     let secret: CallSecret
@@ -20,26 +19,37 @@ struct EntityCallService: Sendable {
     let deliver: @Sendable (EntityCall, Duration) async -> ShoalResultHandler.Outcome
     let refusals = RefusalCount()
 
-    func answer(_ message: [UInt8], proof header: String?, within timeout: Duration) async -> Answer {
+    /// The call `message` holds when `header` proves it; else the refusal.
+    /// Quick and synchronous: the transport checks before it starts a task.
+    func check(_ message: [UInt8], proof header: String?) -> Result<(EntityCall, CallProof), Refused> {
         if let problem = CallProof.problem(with: header, request: message, secret: secret) {
             metrics.refused(.unauthenticated)
             logSparsely("Refused a call", problem)
-            return .refused(.unauthenticated, problem)
+            return .failure(Refused(reason: .unauthenticated, detail: problem))
         }
-        let call: EntityCall
+        // Checked above: the header parses.
+        let proof = header.flatMap(CallProof.init(header:))!
         do {
-            call = try EntityCall(decoding: message)
+            return .success((try EntityCall(decoding: message), proof))
         } catch {
             metrics.refused(.malformed)
-            return .refused(.malformed, "\(error)")
+            return .failure(Refused(reason: .malformed, detail: "\(error)"))
         }
+    }
+
+    /// Runs a checked call and proves its reply.
+    func run(_ call: EntityCall, proof: CallProof, within timeout: Duration) async -> Answer {
         let started = ContinuousClock.now
         let outcome = await deliver(call, timeout)
         metrics.served(outcome, since: started)
         let reply = outcome.encoded()
-        // Checked above: the header parses.
-        let proof = header.flatMap(CallProof.init(header:))!.replyCode(secret, reply: reply)
-        return .reply(proof: proof, message: reply)
+        return .reply(proof: proof.replyCode(secret, reply: reply), message: reply)
+    }
+
+    /// A call refused before it ran.
+    struct Refused: Error, Equatable {
+        var reason: CallRefusal
+        var detail: String
     }
 
     /// A peer without the secret must not flood the log: the 1st, 2nd,

@@ -47,6 +47,18 @@ public struct EntityContext: Sendable {
 }
 
 extension EntityContext {
+    /// The context of the distributed call running now, read in the body of
+    /// a `distributed func` on the node that owns the entity (and in a
+    /// replay of its journal); nil anywhere else. What the call emits and
+    /// the timers it sets through it commit with the call, as an event's
+    /// do: the call is journaled, and its outputs carry ids numbered after
+    /// the entity's last record, as a timer firing's are.
+    public static var current: EntityContext? { running }
+
+    @TaskLocal static var running: EntityContext?
+}
+
+extension EntityContext {
     /// Sets the event-time timer `name` (replacing a pending one of that
     /// name) to fire when the partition's watermark reaches `time`.
     public func setTimer(_ name: String, at time: EventTime) {

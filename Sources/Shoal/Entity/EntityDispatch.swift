@@ -98,6 +98,32 @@ enum EntityDispatch {
         return Applied(outputs: effects.messages, state: state, timerChanges: effects.timers)
     }
 
+    /// What a distributed call did besides its outcome: its outputs and
+    /// timer changes, through ``EntityContext/current``.
+    struct CallEffects: Sendable {
+        var outputs: [KafkaProducerMessage]
+        var timerChanges: [TimerChange]
+
+        var isEmpty: Bool { outputs.isEmpty && timerChanges.isEmpty }
+    }
+
+    /// Runs `call` on `entity` with a context of its own: the entity's key,
+    /// its last record's place (`source`, `offset`), and the clocks now.
+    nonisolated(nonsending) static func run(
+        _ call: EntityCall, on entity: any Entity, system: ShoalActorSystem, source: TopicPartition, after offset: Int64,
+        clocks: TimerClocks, logger: Logger, tables: any TableLookup
+    ) async -> (ShoalResultHandler.Outcome, CallEffects) {
+        let outputs = OutputCollector()
+        let context = EntityContext(
+            key: call.id.key, topic: source.topic, partition: source.partition, offset: offset, timestamp: nil, logger: logger,
+            eventTime: nil, watermark: clocks.watermark, processingTime: clocks.processingTime, isLate: false, timer: nil,
+            outputs: outputs, tables: tables
+        )
+        let outcome = await EntityContext.$running.withValue(context) { await system.execute(call, on: entity) }
+        let effects = outputs.effectsSoFar
+        return (outcome, CallEffects(outputs: effects.messages, timerChanges: effects.timers))
+    }
+
     /// The position of a timer firing's output: the `firing`-th firing
     /// since the entity's last record (from 1), output `index` within it.
     /// Record outputs use positions below 2³², so ids never collide.

@@ -8,7 +8,8 @@ extension Replay {
     /// topic's own offsets, which collide between topics. Such a shard's
     /// events, when their offsets do not already rise in the order given,
     /// are numbered from 0 in the order given, so that outputs get distinct
-    /// ids. (A replay applies events in the order given; a node merges a
+    /// ids; a journaled call among them takes the number of the record
+    /// before it. (A replay applies events in the order given; a node merges a
     /// shard's topics by event time, and its journal records the result.)
     static func positioned(_ events: [ReplayEvent], coPartitioning: CoPartitioning) -> [ReplayEvent] {
         guard coPartitioning.groups.values.contains(where: { $0.count > 1 }) else { return events }
@@ -18,9 +19,14 @@ extension Replay {
         }
         var positioned = events
         for shard in indices.values {
-            let offsets = shard.map { events[$0].offset }
+            // A journaled call holds the offset of the record before it, not one of its own.
+            let offsets = shard.filter { events[$0].call == nil }.map { events[$0].offset }
             guard zip(offsets, offsets.dropFirst()).contains(where: { $0 >= $1 }) else { continue }
-            for (position, index) in shard.enumerated() { positioned[index].offset = Int64(position) }
+            var last: Int64 = -1
+            for index in shard {
+                if events[index].call == nil { last += 1 }
+                positioned[index].offset = last
+            }
         }
         return positioned
     }

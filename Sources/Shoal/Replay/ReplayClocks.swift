@@ -74,6 +74,16 @@ struct ReplayClocks: Sendable {
         return TimerCrossing(position: timeline[low].index, clocks: timeline[low].clocks)
     }
 
+    /// The clocks of `partition` just before `position`: after the last
+    /// event before it (both at the distant past before any).
+    func clocks(in partition: TopicPartition, before position: Int64) -> TimerClocks {
+        let start = TimerClocks(watermark: .distantPast, processingTime: .distantPast)
+        guard let slot = slots[partition] else { return start }
+        let timeline = partitions[slot].timeline
+        let after = Self.firstIndex(in: timeline) { $0.index >= position }
+        return after == 0 ? start : timeline[after - 1].clocks
+    }
+
     /// The first position in a sorted-by-`predicate` slice where it holds.
     private static func firstIndex<Entries: RandomAccessCollection>(
         in entries: Entries, where predicate: (Entries.Element) -> Bool

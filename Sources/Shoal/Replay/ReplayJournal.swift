@@ -99,8 +99,8 @@ public enum ReplayJournal {
     }
 
     /// Records and calls in the order the node ran them: each call right
-    /// after its entity's record before it (calls of one entity keep their
-    /// order: their offsets never go back).
+    /// after the record the shard took in before it (calls keep their
+    /// journal order among themselves: the shard's records only go forward).
     static func merged(_ rows: [JournalEntry], _ calls: [JournaledCall], of partition: TopicPartition) -> [ReplayEvent] {
         var events: [ReplayEvent] = []
         events.reserveCapacity(rows.count + calls.count)

@@ -115,26 +115,38 @@ struct ReplayLane {
     }
 
     /// A journaled call, on the entity as the node ran it: after the
-    /// entity's record before it. Its outcome was the caller's; its change
-    /// of state is the replay's.
+    /// entity's record before it, numbered like a timer firing. Its outcome
+    /// was the caller's; its state, outputs and timers are the replay's.
     nonisolated(nonsending) private mutating func runCall(_ step: ReplayStep, id: EntityID) async {
         guard let call = step.event as? EntityCall else { return }
         do {
             let resident: Resident
             if let known = bySlot[step.entity] ?? entities[id] { resident = known } else { resident = try await activate(id, for: step) }
             bySlot[step.entity] = resident
-            _ = await system.execute(call, on: resident.entity)
-            guard encodingState || outcome.keepsTransitions else { return }
+            let position = Int64(step.index)
+            if resident.timers.hasCrossed(before: position) {
+                await fireCrossed(resident, id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            }
+            let (clocks, source) = (self.clocks, resident.source)
+            let (_, effects) = await EntityDispatch.run(
+                call, on: resident.entity, system: system, source: source, after: resident.lastOffset,
+                clocks: clocks.clocks(in: source, before: position), logger: logger, tables: tables.view(for: [], at: step.index)
+            )
+            resident.firings += 1
+            let firing = resident.firings
+            if !effects.timerChanges.isEmpty {
+                resident.timers.apply(effects.timerChanges) { clocks.crossing(of: $0, in: source, from: position + 1) }
+            }
             let state = try await resident.descriptor.snapshot(resident.entity)
-            let order = ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0)
             outcome.record(
-                EntityDispatch.Applied(outputs: [], state: state), at: order, entity: id, source: resident.source, offset: resident.lastOffset,
-                timestamp: nil, positions: { Int64($0) }
+                EntityDispatch.Applied(outputs: effects.outputs, state: state), at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0),
+                entity: id, source: source, offset: resident.lastOffset, timestamp: nil,
+                positions: { EntityDispatch.timerOutputPosition(firing: firing, index: $0) }
             )
             if encodingState {
                 resident.saved = Snapshot(
                     entity: id.type, key: id.key, version: resident.descriptor.stateVersion, offset: resident.lastOffset, state: state,
-                    firings: resident.firings
+                    firings: firing
                 )
             }
         } catch {

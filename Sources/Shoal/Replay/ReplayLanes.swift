@@ -73,7 +73,9 @@ struct ReplayChunk: Sendable {
     ) {
         do {
             let call = try EntityCall(decoding: bytes)
-            guard let route = routes.values.first(where: { $0.entity.name == call.id.type }) else {
+            // The call's shard's own route (the file's topic), else the first by topic name.
+            let own = routes[events[index].topic].flatMap { $0.entity.name == call.id.type ? $0 : nil }
+            guard let route = own ?? routes.sorted(by: { $0.key < $1.key }).first(where: { $0.value.entity.name == call.id.type })?.value else {
                 undecodable.append((index, events[index].failure("a journaled call to \(call.id): no route to entity type \(call.id.type)")))
                 return
             }

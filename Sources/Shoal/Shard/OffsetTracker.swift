@@ -22,6 +22,10 @@ struct OffsetTracker: Sendable {
 
     var pendingCount: Int { inFlight.count }
 
+    /// The last record taken in (before any, the one before the start):
+    /// a call enqueued now runs after it in its entity's order.
+    var lastTaken: Int64? { inFlight.last?.offset ?? completedUpTo.map { $0 - 1 } }
+
     mutating func begin(_ offset: Int64) {
         precondition(inFlight.last.map { $0.offset < offset } ?? true, "offsets begin in increasing order")
         if inFlight.isEmpty, completedUpTo == nil { completedUpTo = offset }

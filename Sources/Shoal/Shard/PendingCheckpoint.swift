@@ -67,10 +67,16 @@ struct PendingCheckpoint: Sendable {
     /// stamped with the time `timer` was due, as a replay stamps them) and
     /// the entity's state after it.
     mutating func addFiring(of timer: EntityTimer, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID) {
+        addTurn(outputs: emitted, snapshot: snapshot, to: id, timestamp: timer.due.milliseconds)
+    }
+
+    /// Adds a turn numbered like a timer firing (a firing, or a journaled
+    /// call): its outputs, after the entity's last record, and the state.
+    mutating func addTurn(outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID, timestamp: Int64?) {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: snapshot.offset, position: EntityDispatch.timerOutputPosition(firing: snapshot.firings, index: index),
-                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: timer.due.milliseconds
+                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: timestamp
             ))
         }
         snapshots[id] = snapshot

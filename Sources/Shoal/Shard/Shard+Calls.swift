@@ -3,32 +3,48 @@ import Synchronization
 
 extension Shard {
     /// Runs a distributed call in the entity's turn. A call that leaves the
-    /// state as it was is answered at once. One that changes it is as
-    /// durable as an event: the new state and the call's id and outcome go
-    /// into the next commit, and the reply waits for that commit; a retry
-    /// with the same id is answered from that outcome, not run again.
-    func run(_ call: EntityCall, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor) async {
+    /// state as it was and emits nothing is answered at once. One that
+    /// changes it, emits outputs or sets timers (through
+    /// ``EntityContext/current``) is as durable as an event: it is
+    /// journaled, its effects and its id and outcome go into the next
+    /// commit, and the reply waits for that commit; a retry with the same
+    /// id is answered from that outcome, not run again.
+    func run(_ call: EntityCall, after position: Int64, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor) async {
         if let callID = call.callID, answeredBefore(CallKey(entity: id, callID: callID), reply: reply) { return }
         let before = try? await descriptor.snapshot(entity)
+        let offset = state.withLock { $0.mailboxes[id]?.appliedOffset } ?? -1
         let started = ContinuousClock.now
-        let outcome = await services.system.execute(call, on: entity)
+        let (outcome, effects) = await EntityDispatch.run(
+            call, on: entity, system: services.system, source: partition, after: offset, clocks: currentClocks, logger: services.logger,
+            tables: services.tables
+        )
         services.metrics.handlerLatency.record(ContinuousClock.now - started)
-        guard let callID = call.callID, let after = try? await descriptor.snapshot(entity), after != before else {
+        guard let callID = call.callID, let after = try? await descriptor.snapshot(entity), after != before || !effects.isEmpty else {
             reply.resume(.success(outcome))
             return
         }
         let recorded = state.withLock { state -> Bool in
             guard let mailbox = state.mailboxes[id] else { return false }
             mailbox.calls.append(RecentCall(id: callID, outcome: outcome.encoded()))
-            // Journaled after the entity's last record, for replays to run it there.
-            state.pending.calls.append(JournaledCall(afterOffset: mailbox.appliedOffset ?? -1, entity: id.type, key: id.key, call: call.encoded()))
             if mailbox.calls.count > RecentCall.kept { mailbox.calls.removeFirst(mailbox.calls.count - RecentCall.kept) }
+            // Journaled after the last record the shard took in before it
+            // (the entity's own are all before it in the mailbox, and so are
+            // the timers those records made due): a replay runs it there.
+            // Numbered like a timer firing, as its outputs are.
+            state.pending.calls.append(JournaledCall(afterOffset: position, entity: id.type, key: id.key, call: call.encoded()))
+            mailbox.firings += 1
             // The state after the same records as before, and this call.
-            state.pending.snapshots[id] = Snapshot(
+            let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: descriptor.stateVersion, offset: mailbox.appliedOffset ?? -1, state: after,
                 firings: mailbox.firings, sources: mailbox.sources, calls: mailbox.calls
             )
-            state.pending.expired[id] = nil
+            state.pending.addTurn(outputs: effects.outputs, snapshot: snapshot, to: id, timestamp: nil)
+            if !effects.timerChanges.isEmpty {
+                // Due from the shard's next record on, as in a replay.
+                let marks = state.clockMarks
+                state.pending.timers[id] = state.timers.replace(id, with: effects.timerChanges) { marks.crossing(of: $0, from: position + 1) }
+                _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
+            }
             // It has a state now, even without records (offset -1 applies none).
             mailbox.appliedOffset = mailbox.appliedOffset ?? -1
             state.awaitingCommit[CallKey(entity: id, callID: callID), default: AwaitedReply(outcome: outcome, replies: [])].replies.append(reply)

@@ -38,7 +38,7 @@ extension Shard {
                 guard state.withLock({ $0.timers.hasCrossed(id, before: position + 1) }),
                       let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
                 _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
-            case .call(let call, let reply):
+            case .call(let call, let reply, let after):
                 guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
                     reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
                     continue
@@ -47,7 +47,7 @@ extension Shard {
                     reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
                     continue
                 }
-                await run(call, reply: reply, on: entity, id: id, descriptor: descriptor)
+                await run(call, after: after, reply: reply, on: entity, id: id, descriptor: descriptor)
             case .passivate:
                 passivate(id, resident)
             }
@@ -169,13 +169,17 @@ extension Shard {
             let reply = CallReply { continuation.resume(with: $0) }
             let start = state.withLock { state -> Bool? in
                 guard !state.stopping else { return nil }
-                return state.enqueue(.call(call, reply), for: call.id, descriptor: descriptor)
+                return state.enqueue(.call(call, reply, after: state.tracker.lastTaken ?? -1), for: call.id, descriptor: descriptor)
             }
             switch start {
             case nil: reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))
-            // The drain must not inherit the caller's call id: calls its
-            // handlers make are calls of their own.
-            case true?: ShoalActorSystem.$callID.withValue(nil) { Task { await drain(call.id) } }
+            // The drain must not inherit the caller's call id nor, for a
+            // call made in another entity's call, that call's context: calls
+            // its handlers make are calls of their own.
+            case true?:
+                ShoalActorSystem.$callID.withValue(nil) {
+                    EntityContext.$running.withValue(nil) { Task { await drain(call.id) } }
+                }
             case false?: break
             }
         }

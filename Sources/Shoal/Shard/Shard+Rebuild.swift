@@ -39,7 +39,8 @@ extension Shard {
             }
         }
         services.logger.notice("State rebuilt from the journal", metadata: ["entity": "\(id)", "rows": "\(rows.count)", "calls": "\(journaled.count)"])
-        return (entity, rows.last?.offset, Array(calls.suffix(RecentCall.kept)))
+        // Calls alone still give it a state (offset -1 applies no record).
+        return (entity, rows.last?.offset ?? (journaled.isEmpty ? nil : -1), Array(calls.suffix(RecentCall.kept)))
     }
 
     /// Applies a journal row to the entity being rebuilt, by its own

@@ -25,7 +25,7 @@ extension Shard {
                 state.mailboxes[id]?.queue.removeAll { work in
                     switch work {
                     case .record(let record, _, _, _): notStarted.insert(record.offset); return true
-                    case .call(_, let reply): calls.append(reply); return true
+                    case .call(_, let reply, _): calls.append(reply); return true
                     case .timers: return true  // still in the file for the next owner
                     case .passivate: return false
                     }

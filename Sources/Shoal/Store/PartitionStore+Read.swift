@@ -38,10 +38,10 @@ extension PartitionStore {
         }
     }
 
-    /// The journaled calls after records from `offset` on (and those
-    /// before any record, at -1), in the order they ran.
+    /// The journaled calls that run before records from `offset` on (after
+    /// the record at `offset - 1` or later), in the order they ran.
     package func journaledCalls(from offset: Int64) throws(StoreError) -> [JournaledCall] {
-        let sql = "SELECT \(Self.callColumns) FROM journal_calls WHERE after_offset >= ? OR after_offset = -1 ORDER BY seq"
+        let sql = "SELECT \(Self.callColumns) FROM journal_calls WHERE after_offset >= ? - 1 ORDER BY seq"
         return try rows(sql, Self.journaledCall) { $0.bind(1, offset) }
     }
 
@@ -158,8 +158,8 @@ extension PartitionStore {
             try connection.sqlite.transaction { () throws(StoreError) in
                 let journal = try connection.statement("DELETE FROM journal WHERE offset < ?")
                 try journal.run { $0.bind(1, offset) }
-                // A call goes with the record before it (those before any record, with the first).
-                let calls = try connection.statement("DELETE FROM journal_calls WHERE after_offset < ? AND after_offset >= 0")
+                // A call goes with the record before it (one before any record, with the first).
+                let calls = try connection.statement("DELETE FROM journal_calls WHERE after_offset < ?")
                 try calls.run { $0.bind(1, offset) }
                 let outbox = try connection.statement("DELETE FROM outbox WHERE sent = 1 AND source_offset < ?")
                 try outbox.run { $0.bind(1, offset) }

@@ -29,12 +29,13 @@ package struct JournalEntry: Sendable, Hashable {
     }
 }
 
-/// A distributed call that changed its entity's state, as the journal keeps
-/// it: a replay runs it again after the entity's record at `afterOffset`
-/// (-1: before any), in the order calls were journaled.
+/// A distributed call that changed its entity's state (or emitted, or set
+/// timers), as the journal keeps it: a replay runs it again right after
+/// the record at `afterOffset` (-1: before any), in the order calls were
+/// journaled.
 package struct JournaledCall: Sendable, Hashable {
     /// The offset (in a shard fed by several topics, the position) of the
-    /// entity's last record before the call; -1 when it had none.
+    /// last record the shard took in before the call; -1 when none.
     package var afterOffset: Int64
     package var entity: String
     package var key: String
