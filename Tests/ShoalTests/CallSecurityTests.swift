@@ -40,10 +40,10 @@ struct CallSecurityTests {
             let valid = try await CallCapture.call { try await Counter.reference(key: "k", in: $0).total() }.encoded()
             let unproven = try await wrong.exchange(valid, proof: nil, to: address, timeout: .seconds(10))
             #expect(isRefusal(unproven, .unauthenticated), "no proof at all: \(unproven)")
-            let stale = CallProof(secret: secret, request: valid, now: Date(timeIntervalSinceNow: -3_600)).header
+            let stale = CallProof(secret: secret, request: valid, now: Date(timeIntervalSinceNow: -3_600)).bytes
             let replayed = try await wrong.exchange(valid, proof: stale, to: address, timeout: .seconds(10))
             #expect(isRefusal(replayed, .unauthenticated), "a proof an hour old: \(replayed)")
-            let forOtherBytes = CallProof(secret: secret, request: [1, 2, 3]).header
+            let forOtherBytes = CallProof(secret: secret, request: [1, 2, 3]).bytes
             let misapplied = try await wrong.exchange(valid, proof: forOtherBytes, to: address, timeout: .seconds(10))
             #expect(isRefusal(misapplied, .unauthenticated), "a proof made for other bytes: \(misapplied)")
 
@@ -70,7 +70,7 @@ struct CallSecurityTests {
             #expect(try rawExchange(preface, port: port, timeout: 20), "the node closes a connection that proves nothing")
             // Proven bytes that are not a call.
             let notACall: [UInt8] = [9, 9, 9]
-            let malformed = try await good.exchange(notACall, proof: CallProof(secret: secret, request: notACall).header, to: address, timeout: .seconds(10))
+            let malformed = try await good.exchange(notACall, proof: CallProof(secret: secret, request: notACall).bytes, to: address, timeout: .seconds(10))
             #expect(isRefusal(malformed, .malformed), "bytes that are not a call: \(malformed)")
 
             #expect(try await total(of: "k", via: good, at: address).sum == 5, "the node still serves a caller with the secret")

@@ -48,22 +48,28 @@ struct CallWireTests {
     @Test func aProofHoldsForItsBytesOnly() throws {
         let request: [UInt8] = [1, 2, 3]
         let proof = CallProof(secret: secret, request: request)
-        #expect(CallProof.problem(with: proof.header, request: request, secret: secret) == nil)
-        #expect(CallProof.problem(with: proof.header, request: [1, 2, 4], secret: secret) != nil, "other bytes")
+        #expect(CallProof.problem(with: proof.bytes, request: request, secret: secret) == nil)
+        #expect(CallProof(bytes: proof.bytes) == proof, "the wire form reads back")
+        #expect(CallProof.problem(with: proof.bytes, request: [1, 2, 4], secret: secret) != nil, "other bytes")
         let other = try CallSecret(Array("another-secret-entirely".utf8))
-        #expect(CallProof.problem(with: proof.header, request: request, secret: other) != nil, "another secret")
+        #expect(CallProof.problem(with: proof.bytes, request: request, secret: other) != nil, "another secret")
         #expect(CallProof.problem(with: nil, request: request, secret: secret) != nil, "no proof")
         let old = CallProof(secret: secret, request: request, now: Date(timeIntervalSinceNow: -600))
-        #expect(CallProof.problem(with: old.header, request: request, secret: secret) != nil, "a proof ten minutes old")
+        #expect(CallProof.problem(with: old.bytes, request: request, secret: secret) != nil, "a proof ten minutes old")
+        let reply: [UInt8] = [7, 7]
+        #expect(proof.isValidReply(proof.replyCode(secret, reply: reply), reply, secret: secret))
+        #expect(!proof.isValidReply(proof.replyCode(other, reply: reply), reply, secret: secret), "a reply proven with another secret")
+        #expect(!proof.isValidReply(proof.replyCode(secret, reply: [7, 8]), reply, secret: secret), "a proof for another reply")
     }
 
-    @Test func malformedProofHeadersAreRefusedNotTrapped() {
-        let hostile = [
-            "", "...", "n.1", "n.x.00", "n.1.zz", "n.1.0", "n.-9223372036854775808.00", "n.9223372036854775807.00",
-            String(repeating: "n", count: 100) + ".1.00", "n.1." + String(repeating: "a", count: 1_000),
-        ]
-        for header in hostile {
-            #expect(CallProof.problem(with: header, request: [1], secret: secret) != nil, "\(header.prefix(40))")
+    @Test func malformedProofsAreRefusedNotTrapped() {
+        var farFuture = CallProof(secret: secret, request: [1]).bytes
+        farFuture.replaceSubrange(16..<24, with: [0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        var farPast = farFuture
+        farPast.replaceSubrange(16..<24, with: [0x80, 0, 0, 0, 0, 0, 0, 0])
+        let hostile: [[UInt8]] = [[], [1], Array(repeating: 0, count: 55), Array(repeating: 0, count: 57), Array(repeating: 0xff, count: 56), farFuture, farPast]
+        for proof in hostile {
+            #expect(CallProof.problem(with: proof, request: [1], secret: secret) != nil, "\(proof.prefix(24))")
         }
     }
 

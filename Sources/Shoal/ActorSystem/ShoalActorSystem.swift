@@ -97,10 +97,14 @@ public final class ShoalActorSystem: DistributedActorSystem, Sendable {
 
     private func deliver(_ id: EntityID, _ target: RemoteCallTarget, _ invocation: ShoalInvocation) async throws
         -> ShoalResultHandler.Outcome {
-        // Every try of this call, across retries and nodes, carries one id.
-        let callID = Self.callID ?? UUID().uuidString
+        // Every try of this call, across retries and nodes, carries one id:
+        // unique to this process and, by its random part, to it. (A fresh
+        // UUID read the system's random source on every call.)
+        let callID = Self.callID ?? Self.callIDs.nextText()
         return try await deliver(EntityCall(id: id, target: target.identifier, invocation: invocation, callID: callID))
     }
+
+    private static let callIDs = UniqueNumbers()
 
     /// The id the calls made within ``withCallID(_:_:)`` carry.
     @TaskLocal static var callID: String?

@@ -73,9 +73,9 @@ final class CallClients: Sendable {
             )
         }
         let proof = CallProof(secret: secret, request: message)
-        switch try await exchange(message, proof: proof.header, to: address, timeout: timeout) {
+        switch try await exchange(message, proof: proof.bytes, to: address, timeout: timeout) {
         case .reply(_, let code, let reply):
-            guard secret.isValid(code, for: "reply|\(proof.nonce)|", reply) else {
+            guard proof.isValidReply(code, reply, secret: secret) else {
                 throw ShoalError(code: .unauthenticated, reason: "the node at \(address) did not prove the shared call secret in its reply")
             }
             return try ShoalResultHandler.Outcome(decoding: reply)
@@ -90,7 +90,7 @@ final class CallClients: Sendable {
 
     /// Sends one request frame as given (a test sends ones without a proof)
     /// and returns the frame that answers it.
-    func exchange(_ message: [UInt8], proof: String?, to address: String, timeout: Duration) async throws -> CallFrame {
+    func exchange(_ message: [UInt8], proof: [UInt8]?, to address: String, timeout: Duration) async throws -> CallFrame {
         let connection = try await connection(to: address)
         return try await connection.exchange(message, proof: proof, timeout: timeout)
     }

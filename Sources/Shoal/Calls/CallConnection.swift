@@ -53,7 +53,7 @@ final class CallConnection: Sendable {
     /// Sends a call and waits for its answer, no longer than `timeout`.
     /// - Throws: ``CallTransportError`` when the connection fails or the
     ///   time runs out first; `CancellationError` when the task is cancelled.
-    func exchange(_ message: [UInt8], proof: String?, timeout: Duration) async throws -> CallFrame {
+    func exchange(_ message: [UInt8], proof: [UInt8]?, timeout: Duration) async throws -> CallFrame {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let millis = UInt32(clamping: max(Self.milliseconds(of: timeout), 1))
         let (outbox, ticket) = (self.outbox, CallTicket())

@@ -5,9 +5,9 @@ import NIOCore
 /// answer share an id, so one connection carries many calls at once and
 /// answers come back in whatever order the entities finish.
 enum CallFrame: Sendable, Equatable {
-    /// A call: its proof of the shared secret (``CallProof``'s header
-    /// form), how long the caller waits, and the call's bytes.
-    case request(id: UInt64, proof: String?, timeoutMillis: UInt32, message: [UInt8])
+    /// A call: its proof of the shared secret (``CallProof``'s wire form),
+    /// how long the caller waits, and the call's bytes.
+    case request(id: UInt64, proof: [UInt8]?, timeoutMillis: UInt32, message: [UInt8])
     /// The node's answer: its proof (an HMAC of the caller's nonce and the
     /// reply) and the reply's bytes.
     case reply(id: UInt64, proof: [UInt8], message: [UInt8])
@@ -42,8 +42,8 @@ enum CallFrame: Sendable, Equatable {
         case .request(let id, let proof, let timeout, let message):
             buffer.writeInteger(Kind.request.rawValue)
             buffer.writeInteger(id)
-            // A proof is a hundred bytes or so; a longer one is cut, and refused.
-            let proofBytes = proof.map { Array($0.utf8.prefix(Int(UInt16.max))) } ?? []
+            // A proof is 56 bytes; a longer one is cut, and refused.
+            let proofBytes = proof.map { Array($0.prefix(Int(UInt16.max))) } ?? []
             buffer.writeInteger(UInt16(proofBytes.count))
             buffer.writeBytes(proofBytes)
             buffer.writeInteger(timeout)
@@ -70,7 +70,7 @@ enum CallFrame: Sendable, Equatable {
         switch Kind(rawValue: kind) {
         case .request?:
             guard let proofLength = body.readInteger(as: UInt16.self),
-                let proof = body.readString(length: Int(proofLength)),
+                let proof = body.readBytes(length: Int(proofLength)),
                 let timeout = body.readInteger(as: UInt32.self)
             else { throw CallFrameError("a request frame ends inside its header") }
             return .request(id: id, proof: proof.isEmpty ? nil : proof, timeoutMillis: timeout, message: body.readBytes(length: body.readableBytes) ?? [])

@@ -21,14 +21,14 @@ struct EntityCallService: Sendable {
 
     /// The call `message` holds when `header` proves it; else the refusal.
     /// Quick and synchronous: the transport checks before it starts a task.
-    func check(_ message: [UInt8], proof header: String?) -> Result<(EntityCall, CallProof), Refused> {
-        if let problem = CallProof.problem(with: header, request: message, secret: secret) {
+    func check(_ message: [UInt8], proof bytes: [UInt8]?) -> Result<(EntityCall, CallProof), Refused> {
+        if let problem = CallProof.problem(with: bytes, request: message, secret: secret) {
             metrics.refused(.unauthenticated)
             logSparsely("Refused a call", problem)
             return .failure(Refused(reason: .unauthenticated, detail: problem))
         }
-        // Checked above: the header parses.
-        let proof = header.flatMap(CallProof.init(header:))!
+        // Checked above: the bytes parse.
+        let proof = bytes.flatMap(CallProof.init(bytes:))!
         do {
             return .success((try EntityCall(decoding: message), proof))
         } catch {
