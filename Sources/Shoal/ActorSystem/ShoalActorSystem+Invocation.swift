@@ -22,7 +22,9 @@ public struct ShoalInvocationEncoder: DistributedTargetInvocationEncoder {
     }
 
     public mutating func recordArgument<Value: Codable>(_ argument: RemoteCallArgument<Value>) throws {
-        invocation.arguments.append(try JSONEncoder().encode(argument.value))
+        // Shoal's JSON encoder and decoder (docs/benchmarks.md, "JSON"):
+        // arguments and results cross on every call, local or remote.
+        invocation.arguments.append(Data(try CanonicalJSON.encode(argument.value)))
     }
 
     public mutating func recordErrorType<E: Error>(_ type: E.Type) throws {
@@ -58,7 +60,7 @@ public struct ShoalInvocationDecoder: DistributedTargetInvocationDecoder {
             throw ShoalError(code: .invocation, reason: "a distributed call has fewer arguments than its target")
         }
         defer { nextArgument += 1 }
-        return try JSONDecoder().decode(Argument.self, from: invocation.arguments[nextArgument])
+        return try CanonicalJSON.decode(Argument.self, from: invocation.arguments[nextArgument])
     }
 
     public mutating func decodeErrorType() throws -> (any Any.Type)? { nil }
@@ -79,7 +81,7 @@ public struct ShoalResultHandler: DistributedTargetInvocationResultHandler {
     let deliver: @Sendable (Outcome) -> Void
 
     public func onReturn<Success: Codable>(value: Success) async throws {
-        deliver(.value(try JSONEncoder().encode(value)))
+        deliver(.value(Data(try CanonicalJSON.encode(value))))
     }
 
     public func onReturnVoid() async throws {

@@ -81,7 +81,7 @@ public final class ShoalActorSystem: DistributedActorSystem, Sendable {
         throwing: Err.Type, returning: Res.Type
     ) async throws -> Res where Act: DistributedActor, Act.ID == EntityID, Err: Error, Res: Codable {
         switch try await deliver(actor.id, target, invocation.invocation) {
-        case .value(let data): return try JSONDecoder().decode(Res.self, from: data)
+        case .value(let data): return try CanonicalJSON.decode(Res.self, from: data)
         case .void: throw ShoalError(code: .invocation, reason: "\(target) returned nothing")
         case .error(let failure): throw failure.error(calling: target.identifier, on: actor.id)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Distributed
+import Synchronization
 
 /// A business entity — an account, a device, a SKU — as a distributed actor,
 /// one instance per key, activated on its first event or call.
@@ -54,7 +55,7 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
 }
 
 extension Entity {
-    public static var entityType: String { String(describing: Self.self) }
+    public static var entityType: String { TypeNames.shared.name(of: Self.self) }
 
     public static var stateVersion: Int { 1 }
 
@@ -70,5 +71,22 @@ extension Entity {
     /// the entity's per-key order, after the events that came before them.
     public static func reference(key: String, in system: ShoalActorSystem) throws -> Self {
         try resolve(id: EntityID(type: entityType, key: key), using: system)
+    }
+}
+
+/// Type names, looked up once per type: `String(describing:)` of a type
+/// asks the runtime on every use, about 2 % of a node's time under remote
+/// calls, where every call names its entity's type (`perf`,
+/// `ShoalBenchmarks calls`).
+final class TypeNames: Sendable {
+    static let shared = TypeNames()
+    private let names = Mutex<[ObjectIdentifier: String]>([:])
+
+    func name(of type: Any.Type) -> String {
+        let id = ObjectIdentifier(type)
+        if let known = names.withLock({ $0[id] }) { return known }
+        let name = String(describing: type)
+        names.withLock { $0[id] = name }
+        return name
     }
 }
