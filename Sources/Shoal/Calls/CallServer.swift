@@ -6,10 +6,10 @@ import Synchronization
 /// Serves ``EntityCallService`` on a TCP port with Shoal's call protocol
 /// (``CallFrame``) on SwiftNIO: each connection carries many calls at once.
 ///
-/// SwiftNIO directly rather than gRPC: side by side in one run of
+/// SwiftNIO directly rather than gRPC: side by side in runs of
 /// `ShoalBenchmarks calls`, with 64 in flight, a bare grpc-swift-2 unary
-/// echo answered 8,832 to 9,639 calls/s and Shoal's remote calls over this
-/// protocol 22,796 to 33,786 (over gRPC they had made 3,559/s): see
+/// echo answered 7,256 to 12,095 calls/s and Shoal's remote calls over this
+/// protocol 35,195 to 50,255 (over gRPC they had made 3,559/s): see
 /// docs/benchmarks.md, "Calls on SwiftNIO directly".
 final class CallServer: Sendable {
     private enum Phase {
