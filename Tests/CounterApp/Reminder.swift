@@ -18,6 +18,9 @@ struct ReminderFired: Codable, Sendable, Equatable {
     var fired: Int
 }
 
+/// Thrown by `remindThenFail`; crosses to the caller as itself.
+struct ReminderRefused: Error, Codable {}
+
 /// Sets one timer per event that asks for one; each firing is recorded in
 /// the state and emitted, so that tests can see every timer fire once.
 distributed actor Reminder: Entity {
@@ -45,6 +48,13 @@ distributed actor Reminder: Entity {
         guard let context = EntityContext.current else { return }
         context.setTimer(name, at: time)
         try context.emit(topic: "reminders-fired", key: context.key, value: ReminderFired(key: context.key, name: "set \(name)", fired: state.fired.count))
+    }
+
+    /// Emits, counts, then throws: a call that throws keeps none of it.
+    distributed func remindThenFail(_ name: String) throws {
+        state.events += 100
+        try EntityContext.current?.emit(topic: "reminders-fired", key: id.key, value: ReminderFired(key: id.key, name: "never \(name)", fired: -1))
+        throw ReminderRefused()
     }
 
     func timerFired(_ timer: EntityTimer, in context: EntityContext) throws {

@@ -1,5 +1,5 @@
 import Foundation
-import Shoal
+@testable import Shoal
 import ShoalKafka
 import Testing
 @testable import CounterApp
@@ -103,24 +103,33 @@ extension NodeTests {
             }
         }
         let node = ShoalNode(configuration: configuration, topology: topology, logger: testLogger)
+        let expectedIDs = ["reminders/0/0/\(EntityDispatch.callOutputPosition(callID: "remind-1", index: 0))", "reminders/0/1/\(1 << 32)"]
         try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 1 })
             try await produce(broker, topic: "reminders", [("r", #"{"key":"r","seq":0,"at":1000}"#)])
             // The call comes after the record: its output is numbered after it.
             #expect(await eventually { (try? await node.actorSystem.state(of: EntityID(type: "Reminder", key: "r")))?.offset == 0 })
             let reminder = try Reminder.reference(key: "r", in: node.actorSystem)
-            try await reminder.remind("called", at: EventTime(milliseconds: 5_000))
+            try await ShoalActorSystem.withCallID("remind-1") { try await reminder.remind("called", at: EventTime(milliseconds: 5_000)) }
+            // A call that throws keeps nothing: no output, no state change.
+            await #expect(throws: (any Error).self) { try await reminder.remindThenFail("x") }
+            // Timers on an entity that has had no record: refused, nothing kept.
+            let fresh = try Reminder.reference(key: "no-record", in: node.actorSystem)
+            let refused = await #expect(throws: ShoalError.self) { try await fresh.remind("early", at: EventTime(milliseconds: 5_000)) }
+            #expect(refused?.code == .invocation && refused?.reason.contains("has had a record") == true, "\(String(describing: refused))")
             try await produce(broker, topic: "reminders", [("r", #"{"key":"r","seq":1,"at":10000}"#)])
             let fired = try await readTopic(broker, "reminders-fired", count: 2)
             let names = try fired.map { try JSONDecoder().decode(ReminderFired.self, from: Data($0.value!.array)).name }
             #expect(names == ["set called", "called"], "the call's output, then its timer's firing: \(names)")
             let ids = fired.compactMap { $0.headers.string(for: "shoal-id") }
-            #expect(ids == ["reminders/0/0/\(1 << 32)", "reminders/0/1/\(1 << 32)"], "numbered like firings after the record before each: \(ids)")
+            #expect(ids == expectedIDs, "the call's after its place and id, the firing's after the record: \(ids)")
+            let live = try await node.actorSystem.state(of: EntityID(type: "Reminder", key: "r"))
+            #expect(live.map { String(decoding: $0.state, as: UTF8.self) }?.contains("\"events\":2") == true, "the throwing call changed nothing")
         }
         let replay = try Replay(topology)
         let recorded = try RecordedPartition(at: configuration.storePath(for: TopicPartition("reminders", 0)), entityTypes: replay.entityTypes)
         let replayed = try await replay.run(recorded.events)
-        #expect(replayed.outputs.map(\.id) == ["reminders/0/0/\(1 << 32)", "reminders/0/1/\(1 << 32)"])
+        #expect(replayed.outputs.map(\.id) == expectedIDs)
         #expect(ReplayDiff(recorded: recorded, replayed: replayed).isEmpty, "the replay runs the call where the node did")
     }
 

@@ -126,6 +126,9 @@ final class CallServerHandler: ChannelDuplexHandler {
     private var running = 0
     private var readHeld = false
     private var authenticated = false
+    /// A call of this connection failed its proof: the connection is
+    /// closing, and what else it sent is dropped unchecked.
+    private var refusedPeer = false
     private var deadline: Scheduled<Void>?
     private var context: ChannelHandlerContext?
     private let out = FramesOut()
@@ -157,6 +160,7 @@ final class CallServerHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refusedPeer else { return }
         switch unwrapInboundIn(data) {
         case .request(let id, let proof, let timeout, let message):
             switch service.check(message, proof: proof) {
@@ -172,6 +176,7 @@ final class CallServerHandler: ChannelDuplexHandler {
                 // A peer that cannot prove the secret keeps no connection: closed
                 // once the refusal (written before this empty write) is out.
                 if refused.reason == .unauthenticated {
+                    refusedPeer = true
                     context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
                 }
             }

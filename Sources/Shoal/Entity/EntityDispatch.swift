@@ -124,6 +124,23 @@ enum EntityDispatch {
         return (outcome, CallEffects(outputs: effects.messages, timerChanges: effects.timers))
     }
 
+    /// Outputs one call may emit: its output positions keep 16 bits for them.
+    static let maxCallOutputs = 1 << 16
+
+    /// The position of a call's output `index`, at the offset of the record
+    /// the journal places the call after: a range of its own (bit 62), 46
+    /// bits of a stable hash of the call's id (calls at one place differ
+    /// there, across restarts and owners), then the index. Entity keys are
+    /// not in an output's id, so a per-entity count would collide between
+    /// two entities called at one place.
+    static func callOutputPosition(callID: String, index: Int) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: the same in every process, unlike Hasher
+        for byte in callID.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        return 1 << 62 | Int64(hash & (1 << 46 - 1)) << 16 | Int64(index)
+    }
+
     /// The position of a timer firing's output: the `firing`-th firing
     /// since the entity's last record (from 1), output `index` within it.
     /// Record outputs use positions below 2³², so ids never collide.

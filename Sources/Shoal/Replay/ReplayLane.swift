@@ -22,6 +22,8 @@ struct ReplayLane {
         var firings: Int64 = 0
         /// Its state's time-to-live ran out: it is gone.
         var expired = false
+        /// A step (a record, or a call) gave it a state to roll back to.
+        var hasState = false
 
         init(entity: any Entity, descriptor: EntityDescriptor, source: TopicPartition) {
             self.entity = entity
@@ -114,43 +116,69 @@ struct ReplayLane {
         }
     }
 
-    /// A journaled call, on the entity as the node ran it: after the
-    /// entity's record before it, numbered like a timer firing. Its outcome
-    /// was the caller's; its state, outputs and timers are the replay's.
+    /// A journaled call, on the entity as the node ran it: after the record
+    /// the journal places it after, and the timers that fell due by then.
+    /// Its outcome was the caller's; its state and outputs (numbered by its
+    /// place and id, as a node numbers them) are the replay's.
     nonisolated(nonsending) private mutating func runCall(_ step: ReplayStep, id: EntityID) async {
         guard let call = step.event as? EntityCall else { return }
+        let position = Int64(step.index)
         do {
-            let resident: Resident
+            var resident: Resident
             if let known = bySlot[step.entity] ?? entities[id] { resident = known } else { resident = try await activate(id, for: step) }
-            bySlot[step.entity] = resident
-            let position = Int64(step.index)
             if resident.timers.hasCrossed(before: position) {
                 await fireCrossed(resident, id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
             }
+            if resident.expired {
+                entities[id] = nil
+                resident = try await activate(id, for: step)
+            }
+            bySlot[step.entity] = resident
             let (clocks, source) = (self.clocks, resident.source)
-            let (_, effects) = await EntityDispatch.run(
+            let (answer, effects) = await EntityDispatch.run(
                 call, on: resident.entity, system: system, source: source, after: resident.lastOffset,
                 clocks: clocks.clocks(in: source, before: position), logger: logger, tables: tables.view(for: [], at: step.index)
             )
-            resident.firings += 1
-            let firing = resident.firings
-            if !effects.timerChanges.isEmpty {
-                resident.timers.apply(effects.timerChanges) { clocks.crossing(of: $0, in: source, from: position + 1) }
+            if let reason = Self.refusal(of: answer, effects, hasRecords: resident.lastOffset >= 0) {
+                // A node keeps nothing of such a call (and journals none: the handler changed).
+                if let restored = await rollBack(resident, id) { resident.entity = restored }
+                outcome.failures.append((step.index, events[step.index].failure("the journaled call \(call.target) on \(id): \(reason)")))
+                return
             }
-            let state = try await resident.descriptor.snapshot(resident.entity)
-            outcome.record(
-                EntityDispatch.Applied(outputs: effects.outputs, state: state), at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0),
-                entity: id, source: source, offset: resident.lastOffset, timestamp: nil,
-                positions: { EntityDispatch.timerOutputPosition(firing: firing, index: $0) }
-            )
-            if encodingState {
-                resident.saved = Snapshot(
-                    entity: id.type, key: id.key, version: resident.descriptor.stateVersion, offset: resident.lastOffset, state: state,
-                    firings: firing
-                )
-            }
+            try await record(call, effects, on: resident, id, at: step)
         } catch {
             outcome.failures.append((step.index, events[step.index].failure("the journaled call \(call.target) on \(id): \(error)")))
+        }
+    }
+
+    /// Why a node would have kept nothing of a call (see `Shard.run`).
+    private static func refusal(of outcome: ShoalResultHandler.Outcome, _ effects: EntityDispatch.CallEffects, hasRecords: Bool) -> String? {
+        if case .error(let failure) = outcome { return "it threw: \(failure.reason)" }
+        guard !effects.timerChanges.isEmpty, !hasRecords else { return nil }
+        return "it set timers on an entity that has had no record"
+    }
+
+    /// A call's outputs, timer changes and the state after it.
+    nonisolated(nonsending) private mutating func record(
+        _ call: EntityCall, _ effects: EntityDispatch.CallEffects, on resident: Resident, _ id: EntityID, at step: ReplayStep
+    ) async throws {
+        let (clocks, source, position) = (self.clocks, resident.source, Int64(step.index))
+        if !effects.timerChanges.isEmpty {
+            resident.timers.apply(effects.timerChanges) { clocks.crossing(of: $0, in: source, from: position + 1) }
+        }
+        resident.hasState = true
+        let state = try await resident.descriptor.snapshot(resident.entity)
+        let callID = call.callID ?? ""
+        outcome.record(
+            EntityDispatch.Applied(outputs: effects.outputs, state: state), at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0),
+            entity: id, source: source, offset: events[step.index].offset, timestamp: nil,
+            positions: { EntityDispatch.callOutputPosition(callID: callID, index: $0) }
+        )
+        if encodingState {
+            resident.saved = Snapshot(
+                entity: id.type, key: id.key, version: resident.descriptor.stateVersion, offset: resident.lastOffset, state: state,
+                firings: resident.firings
+            )
         }
     }
 
@@ -217,6 +245,7 @@ struct ReplayLane {
             resident.timers.apply(applied.timerChanges) { clocks.crossing(of: $0, in: source, from: position) }
         }
         resident.lastOffset = offset
+        resident.hasState = true
         resident.firings = 0
         if encodingState { resident.saved = saved(applied, of: id, resident, offset: offset) }
         outcome.record(
@@ -232,7 +261,7 @@ struct ReplayLane {
     nonisolated(nonsending) private mutating func rollBack(_ resident: Resident, _ id: EntityID) async -> (any Entity)? {
         // Nothing applied since its activation (no event: a timer needs
         // one first) needs no saved state.
-        guard encodingState || resident.lastOffset < 0 else {
+        guard encodingState || !resident.hasState else {
             outcome.rollbackNeedsStates = true
             return resident.entity
         }

@@ -70,9 +70,22 @@ struct PendingCheckpoint: Sendable {
         addTurn(outputs: emitted, snapshot: snapshot, to: id, timestamp: timer.due.milliseconds)
     }
 
-    /// Adds a turn numbered like a timer firing (a firing, or a journaled
-    /// call): its outputs, after the entity's last record, and the state.
-    mutating func addTurn(outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID, timestamp: Int64?) {
+    /// Adds a journaled call: its outputs, numbered at the place the journal
+    /// gives the call (see ``EntityDispatch/callOutputPosition(callID:index:)``),
+    /// and the state after it.
+    mutating func addCall(_ callID: String, after place: Int64, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID) {
+        for (index, output) in emitted.enumerated() {
+            outputs.append(OutboxEntry(
+                sourceOffset: place, position: EntityDispatch.callOutputPosition(callID: callID, index: index),
+                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: nil
+            ))
+        }
+        snapshots[id] = snapshot
+        expired[id] = nil
+    }
+
+    /// Adds a timer firing: its outputs, after the entity's last record, and the state.
+    private mutating func addTurn(outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, to id: EntityID, timestamp: Int64?) {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: snapshot.offset, position: EntityDispatch.timerOutputPosition(firing: snapshot.firings, index: index),

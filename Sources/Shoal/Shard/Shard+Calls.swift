@@ -8,41 +8,75 @@ extension Shard {
     /// ``EntityContext/current``) is as durable as an event: it is
     /// journaled, its effects and its id and outcome go into the next
     /// commit, and the reply waits for that commit; a retry with the same
-    /// id is answered from that outcome, not run again.
-    func run(_ call: EntityCall, after position: Int64, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor) async {
+    /// id is answered from that outcome, not run again. A call that throws
+    /// leaves nothing: the entity is rolled back, as after a handler that
+    /// throws.
+    func run(_ call: EntityCall, at place: CallPlace, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor) async {
         if let callID = call.callID, answeredBefore(CallKey(entity: id, callID: callID), reply: reply) { return }
         let before = try? await descriptor.snapshot(entity)
-        let offset = state.withLock { $0.mailboxes[id]?.appliedOffset } ?? -1
+        // Journaled after the last record the shard took in before the call
+        // (the entity's records are all before it in the mailbox), or after
+        // the entity's own when its state is ahead of that (after a restart).
+        let (applied, after) = state.withLock { state in
+            let applied = state.mailboxes[id]?.appliedOffset
+            return (applied, max(place.after, applied ?? -1))
+        }
         let started = ContinuousClock.now
         let (outcome, effects) = await EntityDispatch.run(
-            call, on: entity, system: services.system, source: partition, after: offset, clocks: currentClocks, logger: services.logger,
-            tables: services.tables
+            call, on: entity, system: services.system, source: partition, after: applied ?? -1,
+            clocks: TimerClocks(watermark: place.watermark, processingTime: EventTime(Date())), logger: services.logger, tables: services.tables
         )
         services.metrics.handlerLatency.record(ContinuousClock.now - started)
-        guard let callID = call.callID, let after = try? await descriptor.snapshot(entity), after != before || !effects.isEmpty else {
+        if let refusal = refusal(of: outcome, effects, on: id, hasRecords: applied.map { $0 >= 0 } ?? false) {
+            // Nothing of it stays: the entity as it was before the call.
+            _ = await restore(id, descriptor)
+            reply.resume(.success(refusal))
+            return
+        }
+        guard let callID = call.callID, let state = try? await descriptor.snapshot(entity), state != before || !effects.isEmpty else {
             reply.resume(.success(outcome))
             return
         }
-        let recorded = state.withLock { state -> Bool in
+        let recorded = record(call, callID, outcome, effects, state: state, after: after, id: id, descriptor: descriptor, reply: reply)
+        if !recorded { reply.resume(.success(outcome)) }
+    }
+
+    /// The outcome to answer instead of keeping a call's effects: its own
+    /// error (it threw), or one for timers set on an entity without a
+    /// record (their firings' outputs would be numbered after no record,
+    /// alike for every such entity).
+    private func refusal(
+        of outcome: ShoalResultHandler.Outcome, _ effects: EntityDispatch.CallEffects, on id: EntityID, hasRecords: Bool
+    ) -> ShoalResultHandler.Outcome? {
+        if case .error = outcome { return outcome }
+        guard !effects.timerChanges.isEmpty, !hasRecords else { return nil }
+        return .error(CallFailure(
+            code: ShoalError.Code.invocation.description,
+            reason: "\(id): a call sets timers only on an entity that has had a record; this one has none"
+        ))
+    }
+
+    /// Puts a state-changing call into the next commit, and its reply with
+    /// it; false when the entity left meanwhile.
+    private func record(
+        _ call: EntityCall, _ callID: String, _ outcome: ShoalResultHandler.Outcome, _ effects: EntityDispatch.CallEffects, state after: [UInt8],
+        after place: Int64, id: EntityID, descriptor: EntityDescriptor, reply: CallReply
+    ) -> Bool {
+        state.withLock { state -> Bool in
             guard let mailbox = state.mailboxes[id] else { return false }
             mailbox.calls.append(RecentCall(id: callID, outcome: outcome.encoded()))
             if mailbox.calls.count > RecentCall.kept { mailbox.calls.removeFirst(mailbox.calls.count - RecentCall.kept) }
-            // Journaled after the last record the shard took in before it
-            // (the entity's own are all before it in the mailbox, and so are
-            // the timers those records made due): a replay runs it there.
-            // Numbered like a timer firing, as its outputs are.
-            state.pending.calls.append(JournaledCall(afterOffset: position, entity: id.type, key: id.key, call: call.encoded()))
-            mailbox.firings += 1
+            state.pending.calls.append(JournaledCall(afterOffset: place, entity: id.type, key: id.key, call: call.encoded()))
             // The state after the same records as before, and this call.
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: descriptor.stateVersion, offset: mailbox.appliedOffset ?? -1, state: after,
                 firings: mailbox.firings, sources: mailbox.sources, calls: mailbox.calls
             )
-            state.pending.addTurn(outputs: effects.outputs, snapshot: snapshot, to: id, timestamp: nil)
+            state.pending.addCall(callID, after: place, outputs: effects.outputs, snapshot: snapshot, to: id)
             if !effects.timerChanges.isEmpty {
                 // Due from the shard's next record on, as in a replay.
                 let marks = state.clockMarks
-                state.pending.timers[id] = state.timers.replace(id, with: effects.timerChanges) { marks.crossing(of: $0, from: position + 1) }
+                state.pending.timers[id] = state.timers.replace(id, with: effects.timerChanges) { marks.crossing(of: $0, from: place + 1) }
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
             }
             // It has a state now, even without records (offset -1 applies none).
@@ -50,7 +84,6 @@ extension Shard {
             state.awaitingCommit[CallKey(entity: id, callID: callID), default: AwaitedReply(outcome: outcome, replies: [])].replies.append(reply)
             return true
         }
-        if !recorded { reply.resume(.success(outcome)) }
     }
 
     /// Whether the call ran already: then `reply` gets its outcome, at once
@@ -75,6 +108,13 @@ extension Shard {
             return true
         }
     }
+}
+
+/// Where a call was queued: after the shard's last record taken in (-1:
+/// none), with the partition's watermark then.
+struct CallPlace: Sendable {
+    var after: Int64
+    var watermark: EventTime
 }
 
 /// The replies of one commit's state-changing calls, sent once the commit's

@@ -38,8 +38,8 @@ extension Shard {
                 guard state.withLock({ $0.timers.hasCrossed(id, before: position + 1) }),
                       let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
                 _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
-            case .call(let call, let reply, let after):
-                guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
+            case .call(let call, let reply, let place):
+                guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
                     reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
                     continue
                 }
@@ -47,7 +47,7 @@ extension Shard {
                     reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
                     continue
                 }
-                await run(call, after: after, reply: reply, on: entity, id: id, descriptor: descriptor)
+                await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
             case .passivate:
                 passivate(id, resident)
             }
@@ -124,6 +124,16 @@ extension Shard {
 
     /// The entity re-activated from its newest snapshot, dropping what a
     /// throwing handler changed; nil if it cannot be activated.
+    /// The entity for a call queued at `place`, after the timers the
+    /// records before it made due (as a replay fires them before the call);
+    /// a state they expired starts anew.
+    private func activeForCall(_ id: EntityID, _ resident: (any Entity)?, _ descriptor: EntityDescriptor, at place: CallPlace) async -> (any Entity)? {
+        guard let entity = await ensureActive(id, resident, descriptor, record: nil) else { return nil }
+        guard state.withLock({ $0.timers.hasCrossed(id, before: place.after + 1) }) else { return entity }
+        if let fired = await fireCrossed(id, before: place.after + 1, entity: entity, descriptor: descriptor) { return fired }
+        return await ensureActive(id, nil, descriptor, record: nil)
+    }
+
     func restore(_ id: EntityID, _ descriptor: EntityDescriptor) async -> (any Entity)? {
         state.withLock { $0.setEntity(nil, for: id) }
         services.metrics.residentEntities.decrement()
@@ -169,7 +179,8 @@ extension Shard {
             let reply = CallReply { continuation.resume(with: $0) }
             let start = state.withLock { state -> Bool? in
                 guard !state.stopping else { return nil }
-                return state.enqueue(.call(call, reply, after: state.tracker.lastTaken ?? -1), for: call.id, descriptor: descriptor)
+                let place = CallPlace(after: state.tracker.lastTaken ?? -1, watermark: state.clock?.watermark ?? .distantPast)
+                return state.enqueue(.call(call, reply, place), for: call.id, descriptor: descriptor)
             }
             switch start {
             case nil: reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))

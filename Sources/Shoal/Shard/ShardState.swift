@@ -9,9 +9,9 @@ enum MailboxWork: Sendable {
     /// `upTo` (a clock passed one of them there); later ones wait for their
     /// own turn, after the entity's records before them.
     case timers(upTo: Int64)
-    /// A distributed call, where its outcome goes, and the shard's last
-    /// record taken in before it (-1: none), where the journal places it.
-    case call(EntityCall, CallReply, after: Int64)
+    /// A distributed call, where its outcome goes, and where it was queued
+    /// (the journal places it there, and its clocks are those of then).
+    case call(EntityCall, CallReply, CallPlace)
     /// Save the state and release the actor.
     case passivate
 }
