@@ -74,7 +74,9 @@ struct CallWireTests {
     }
 
     @Test func aCodableErrorCrossesAsItself() throws {
-        let failure = CallFailure(thrown: Overdrawn(by: 5))
+        // As the runtime hands it over: an `any Error`.
+        func thrown<E: Error>(_ error: E) -> CallFailure { CallFailure(thrown: error) }
+        let failure = thrown(Overdrawn(by: 5) as any Error)
         let again = try ShoalResultHandler.Outcome(decoding: ShoalResultHandler.Outcome.error(failure).encoded())
         guard case .error(let received) = again else { Issue.record("not an error"); return }
         #expect(received.error(calling: "t", on: EntityID(type: "A", key: "k")) as? Overdrawn == Overdrawn(by: 5))

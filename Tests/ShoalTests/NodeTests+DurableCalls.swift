@@ -112,7 +112,7 @@ extension NodeTests {
             let reminder = try Reminder.reference(key: "r", in: node.actorSystem)
             try await ShoalActorSystem.withCallID("remind-1") { try await reminder.remind("called", at: EventTime(milliseconds: 5_000)) }
             // A call that throws keeps nothing: no output, no state change.
-            await #expect(throws: (any Error).self) { try await reminder.remindThenFail("x") }
+            await #expect(throws: ReminderRefused.self) { try await reminder.remindThenFail("x") }
             // Timers on an entity that has had no record: refused, nothing kept.
             let fresh = try Reminder.reference(key: "no-record", in: node.actorSystem)
             let refused = await #expect(throws: ShoalError.self) { try await fresh.remind("early", at: EventTime(milliseconds: 5_000)) }

@@ -121,7 +121,9 @@ struct CallFailure: Sendable, Hashable {
             return
         }
         self.init(code: ShoalError.Code.handler.description, reason: String(describing: error))
-        if let encodable = error as? any Encodable, let name = _mangledTypeName(type(of: error)),
+        // `as Any`: a distributed func's error arrives as `any Error`, whose
+        // own type name is the existential's, not the thrown type's.
+        if let encodable = error as? any Encodable, let name = _mangledTypeName(type(of: error as Any)),
            let encoded = try? JSONEncoder().encode(encodable) {
             errorType = name
             encodedError = encoded
