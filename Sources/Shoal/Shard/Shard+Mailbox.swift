@@ -4,9 +4,16 @@ import ShoalKafka
 import Synchronization
 
 extension Shard {
-    /// Runs an entity's mailbox until it is empty, one work item at a time.
-    func drain(_ id: EntityID) async {
-        while let (work, resident, descriptor, appliedOffset, timersDue) = state.withLock({ $0.next(for: id) }) {
+    /// Runs an entity's mailbox until it is empty, one work item at a time;
+    /// with `caller`, until that call is answered, then hands the rest of
+    /// the mailbox (if any) to a task of its own.
+    func drain(_ id: EntityID, caller: CallReply? = nil) async {
+        while true {
+            if let caller, caller.isDone {
+                handOff(id)
+                return
+            }
+            guard let (work, resident, descriptor, appliedOffset, timersDue) = state.withLock({ $0.next(for: id) }) else { return }
             switch consume work {
             case .record(let record, let route, let event, let moment):
                 guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
@@ -52,6 +59,19 @@ extension Shard {
                 passivate(id, resident)
             }
         }
+    }
+
+    /// A caller that drained the mailbox itself got its answer: what is left
+    /// goes on in a task, and the caller returns.
+    private func handOff(_ id: EntityID) {
+        let more = state.withLock { state -> Bool in
+            guard let mailbox = state.mailboxes[id], !mailbox.queue.isEmpty else {
+                _ = state.next(for: id)  // empty: marks it idle
+                return false
+            }
+            return true
+        }
+        if more { Task { await drain(id) } }
     }
 
     /// Whether the entity's restored state already reflects `record`.
@@ -175,25 +195,26 @@ extension Shard {
             }
             try await Task.sleep(for: .milliseconds(5))
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            let reply = CallReply { continuation.resume(with: $0) }
-            let start = state.withLock { state -> Bool? in
-                guard !state.stopping else { return nil }
-                let place = CallPlace(after: state.tracker.lastTaken ?? -1, watermark: state.clock?.watermark ?? .distantPast)
-                return state.enqueue(.call(call, reply, place), for: call.id, descriptor: descriptor)
-            }
-            switch start {
-            case nil: reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))
-            // The drain must not inherit the caller's call id nor, for a
-            // call made in another entity's call, that call's context: calls
-            // its handlers make are calls of their own.
-            case true?:
-                ShoalActorSystem.$callID.withValue(nil) {
-                    EntityContext.$running.withValue(nil) { Task { await drain(call.id) } }
-                }
-            case false?: break
-            }
+        let reply = CallReply()
+        let start = state.withLock { state -> Bool? in
+            guard !state.stopping else { return nil }
+            let place = CallPlace(after: state.tracker.lastTaken ?? -1, watermark: state.clock?.watermark ?? .distantPast)
+            return state.enqueue(.call(call, reply, place), for: call.id, descriptor: descriptor)
         }
+        switch start {
+        case nil: throw ShoalError(code: .notOwned, reason: "\(partition) is being handed off")
+        // An idle mailbox is drained by its caller, until the answer: a task
+        // per call cost a thread hop and a wake-up on every call. The drain
+        // must not inherit the caller's call id nor, for a call made in
+        // another entity's call, that call's context: calls its handlers
+        // make are calls of their own.
+        case true?:
+            await ShoalActorSystem.$callID.withValue(nil) {
+                await EntityContext.$running.withValue(nil) { await drain(call.id, caller: reply) }
+            }
+        case false?: break
+        }
+        return try await reply.value()
     }
 }
 

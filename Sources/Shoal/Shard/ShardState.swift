@@ -1,4 +1,5 @@
 import DequeModule
+import Synchronization
 import ShoalKafka
 
 /// One unit of an entity's mailbox.
@@ -227,12 +228,39 @@ struct ShardState: Sendable {
     }
 }
 
-/// Where a distributed call's outcome goes.
+/// Where a distributed call's outcome goes: set once (by the entity's
+/// turn, a commit, or a stop; later ones are ignored), awaited by the caller.
 final class CallReply: Sendable {
-    let resume: @Sendable (Result<ShoalResultHandler.Outcome, any Error>) -> Void
+    private enum State {
+        case waiting(CheckedContinuation<ShoalResultHandler.Outcome, any Error>?)
+        case done(Result<ShoalResultHandler.Outcome, any Error>)
+    }
 
-    init(_ resume: @escaping @Sendable (Result<ShoalResultHandler.Outcome, any Error>) -> Void) {
-        self.resume = resume
+    private let state = Mutex(State.waiting(nil))
+
+    func resume(_ result: Result<ShoalResultHandler.Outcome, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<ShoalResultHandler.Outcome, any Error>? in
+            guard case .waiting(let waiter) = state else { return nil }
+            state = .done(result)
+            return waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    var isDone: Bool {
+        state.withLock { if case .done = $0 { true } else { false } }
+    }
+
+    /// The outcome, once set.
+    func value() async throws -> ShoalResultHandler.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<ShoalResultHandler.Outcome, any Error>? in
+                if case .done(let result) = state { return result }
+                state = .waiting(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
     }
 }
 
