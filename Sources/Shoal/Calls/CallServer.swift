@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// SwiftNIO directly rather than gRPC: side by side in runs of
 /// `ShoalBenchmarks calls`, with 64 in flight, a bare grpc-swift-2 unary
-/// echo answered 7,256 to 12,095 calls/s and Shoal's remote calls over this
-/// protocol 35,195 to 50,255 (over gRPC they had made 3,559/s): see
+/// echo answered 5,761 to 12,095 calls/s and Shoal's remote calls over this
+/// protocol 35,195 to 58,490 (over gRPC they had made 3,559/s): see
 /// docs/benchmarks.md, "Calls on SwiftNIO directly".
 final class CallServer: Sendable {
     private enum Phase {
