@@ -5,63 +5,70 @@ import Synchronization
 
 extension Shard {
     /// Runs an entity's mailbox until it is empty, one work item at a time;
-    /// with `caller`, until that call is answered, then hands the rest of
-    /// the mailbox (if any) to a task of its own.
-    func drain(_ id: EntityID, caller: CallReply? = nil) async {
-        while true {
-            if let caller, caller.isDone {
+    /// for a caller that found it idle (`callerFirst`), only the first item,
+    /// its own call, then the rest (if any) goes to a task of its own: the
+    /// caller never runs others' work (a state-changing call's answer waits
+    /// for a commit, and others' work could wait on the caller).
+    func drain(_ id: EntityID, callerFirst: Bool = false) async {
+        while let turn = state.withLock({ $0.next(for: id) }) {
+            await take(turn, of: id)
+            if callerFirst {
                 handOff(id)
                 return
-            }
-            guard let (work, resident, descriptor, appliedOffset, timersDue) = state.withLock({ $0.next(for: id) }) else { return }
-            switch consume work {
-            case .record(let record, let route, let event, let moment):
-                guard let entity = await ensureActive(id, resident, descriptor, record: record) else { continue }
-                // An activation sets the applied offset: read it again then.
-                let applied = resident == nil || isShared
-                    ? alreadyApplied(record, to: id) : appliedOffset.map { record.offset <= $0 } ?? false
-                if applied {
-                    complete(record.offset)
-                    continue
-                }
-                // The entity's turn, as a replay runs it: timers that fell
-                // due before the record, the record, timers due after it.
-                var live: (any Entity)? = entity
-                if timersDue { live = await fireCrossed(id, before: record.offset, entity: entity, descriptor: descriptor) }
-                if live == nil {
-                    // Its state expired (or a timer failed): a new activation.
-                    live = await ensureActive(id, nil, descriptor, record: record)
-                }
-                guard let entity = live else { continue }
-                let after = await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
-                if let (current, timersDue) = after {
-                    if timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor) }
-                } else if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
-                    _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
-                }
-            case .timers(let position):
-                // Nothing may be due any more (fired in an earlier turn, or
-                // the state expired): then the entity stays as it is.
-                guard state.withLock({ $0.timers.hasCrossed(id, before: position + 1) }),
-                      let entity = await ensureActive(id, resident, descriptor, record: nil) else { continue }
-                _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
-            case .call(let call, let reply, let place):
-                guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
-                    reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
-                    continue
-                }
-                if call.target == EntityCall.stateTarget {
-                    reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
-                    continue
-                }
-                await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
-            case .passivate:
-                passivate(id, resident)
             }
         }
     }
 
-    /// A caller that drained the mailbox itself got its answer: what is left
+    /// One item of the entity's mailbox, in the entity's turn.
+    private func take(_ turn: MailboxTurn, of id: EntityID) async {
+        let (work, resident, descriptor, appliedOffset, timersDue) = turn
+        switch consume work {
+        case .record(let record, let route, let event, let moment):
+            guard let entity = await ensureActive(id, resident, descriptor, record: record) else { return }
+            // An activation sets the applied offset: read it again then.
+            let applied = resident == nil || isShared
+                ? alreadyApplied(record, to: id) : appliedOffset.map { record.offset <= $0 } ?? false
+            if applied {
+                complete(record.offset)
+                return
+            }
+            // The entity's turn, as a replay runs it: timers that fell
+            // due before the record, the record, timers due after it.
+            var live: (any Entity)? = entity
+            if timersDue { live = await fireCrossed(id, before: record.offset, entity: entity, descriptor: descriptor) }
+            if live == nil {
+                // Its state expired (or a timer failed): a new activation.
+                live = await ensureActive(id, nil, descriptor, record: record)
+            }
+            guard let entity = live else { return }
+            let after = await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
+            if let (current, timersDue) = after {
+                if timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor) }
+            } else if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
+                _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
+            }
+        case .timers(let position):
+            // Nothing may be due any more (fired in an earlier turn, or
+            // the state expired): then the entity stays as it is.
+            guard state.withLock({ $0.timers.hasCrossed(id, before: position + 1) }),
+                  let entity = await ensureActive(id, resident, descriptor, record: nil) else { return }
+            _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
+        case .call(let call, let reply, let place):
+            guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
+                reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
+                return
+            }
+            if call.target == EntityCall.stateTarget {
+                reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
+                return
+            }
+            await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
+        case .passivate:
+            passivate(id, resident)
+        }
+    }
+
+    /// A caller ran its own call from an idle mailbox: what came in since
     /// goes on in a task, and the caller returns.
     private func handOff(_ id: EntityID) {
         let more = state.withLock { state -> Bool in
@@ -203,14 +210,20 @@ extension Shard {
         }
         switch start {
         case nil: throw ShoalError(code: .notOwned, reason: "\(partition) is being handed off")
-        // An idle mailbox is drained by its caller, until the answer: a task
-        // per call cost a thread hop and a wake-up on every call. The drain
-        // must not inherit the caller's call id nor, for a call made in
-        // another entity's call, that call's context: calls its handlers
-        // make are calls of their own.
+        // An idle mailbox's first item is this call: its caller runs it (a
+        // task per call cost a thread hop and a wake-up on every call), unless
+        // the caller is cancelled already. The turn must not inherit the
+        // caller's call id nor, for a call made in another entity's call,
+        // that call's context: calls its handlers make are calls of their own.
         case true?:
             await ShoalActorSystem.$callID.withValue(nil) {
-                await EntityContext.$running.withValue(nil) { await drain(call.id, caller: reply) }
+                await EntityContext.$running.withValue(nil) {
+                    if Task.isCancelled {
+                        Task { await drain(call.id) }
+                    } else {
+                        await drain(call.id, callerFirst: true)
+                    }
+                }
             }
         case false?: break
         }

@@ -32,7 +32,8 @@ enum MailboxWork: Sendable {
 final class Mailbox: @unchecked Sendable {
     var queue: Deque<MailboxWork> = []
     var entity: (any Entity)?
-    /// Whether a task is draining this mailbox now.
+    /// Whether a drainer (a task, or a caller running its own call) is
+    /// draining this mailbox now.
     var running = false
     var lastUsed = ContinuousClock.now
     /// The offset of the last record the entity's state reflects: a record
