@@ -155,6 +155,6 @@ final class UniqueNumbers: Sendable {
     /// 16 bytes: the prefix and the next count.
     func next() -> [UInt8] {
         let count = counter.add(1, ordering: .relaxed).newValue
-        return (0..<8).map { UInt8(truncatingIfNeeded: prefix >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: count >> (56 - 8 * $0)) }
+        return (0..<16).map { UInt8(truncatingIfNeeded: ($0 < 8 ? prefix : count) >> (56 - 8 * ($0 % 8))) }
     }
 }

@@ -107,6 +107,22 @@ enum EntityDispatch {
         var isEmpty: Bool { outputs.isEmpty && timerChanges.isEmpty }
     }
 
+    /// The error a call is answered with instead of keeping its effects
+    /// (a node keeps none, and journals none): its own (it threw), or one
+    /// for timers set on an entity without a record (their firings'
+    /// outputs would be numbered after no record, alike for every such
+    /// entity). Nil when the call's effects stay.
+    static func discarded(
+        _ outcome: ShoalResultHandler.Outcome, _ effects: CallEffects, on id: EntityID, hasRecords: Bool
+    ) -> CallFailure? {
+        if case .error(let failure) = outcome { return failure }
+        guard !effects.timerChanges.isEmpty, !hasRecords else { return nil }
+        return CallFailure(
+            code: ShoalError.Code.invocation.description,
+            reason: "\(id): a call sets timers only on an entity that has had a record; this one has none"
+        )
+    }
+
     /// Runs `call` on `entity` with a context of its own: the entity's key,
     /// its last record's place (`source`, `offset`), and the clocks now.
     nonisolated(nonsending) static func run(

@@ -139,23 +139,16 @@ struct ReplayLane {
                 call, on: resident.entity, system: system, source: source, after: resident.lastOffset,
                 clocks: clocks.clocks(in: source, before: position), logger: logger, tables: tables.view(for: [], at: step.index)
             )
-            if let reason = Self.refusal(of: answer, effects, hasRecords: resident.lastOffset >= 0) {
+            if let failure = EntityDispatch.discarded(answer, effects, on: id, hasRecords: resident.lastOffset >= 0) {
                 // A node keeps nothing of such a call (and journals none: the handler changed).
                 if let restored = await rollBack(resident, id) { resident.entity = restored }
-                outcome.failures.append((step.index, events[step.index].failure("the journaled call \(call.target) on \(id): \(reason)")))
+                outcome.failures.append((step.index, events[step.index].failure("the journaled call \(call.target) on \(id): \(failure.reason)")))
                 return
             }
             try await record(call, effects, on: resident, id, at: step)
         } catch {
             outcome.failures.append((step.index, events[step.index].failure("the journaled call \(call.target) on \(id): \(error)")))
         }
-    }
-
-    /// Why a node would have kept nothing of a call (see `Shard.run`).
-    private static func refusal(of outcome: ShoalResultHandler.Outcome, _ effects: EntityDispatch.CallEffects, hasRecords: Bool) -> String? {
-        if case .error(let failure) = outcome { return "it threw: \(failure.reason)" }
-        guard !effects.timerChanges.isEmpty, !hasRecords else { return nil }
-        return "it set timers on an entity that has had no record"
     }
 
     /// A call's outputs, timer changes and the state after it.
@@ -167,14 +160,15 @@ struct ReplayLane {
             resident.timers.apply(effects.timerChanges) { clocks.crossing(of: $0, in: source, from: position + 1) }
         }
         resident.hasState = true
-        let state = try await resident.descriptor.snapshot(resident.entity)
+        // Encoded only when a transition or a rollback point keeps it.
+        let state = encodingState || outcome.keepsTransitions ? try await resident.descriptor.snapshot(resident.entity) : nil
         let callID = call.callID ?? ""
         outcome.record(
             EntityDispatch.Applied(outputs: effects.outputs, state: state), at: ReplayOrder(index: step.index, phase: 1, entity: "", sequence: 0),
             entity: id, source: source, offset: events[step.index].offset, timestamp: nil,
             positions: { EntityDispatch.callOutputPosition(callID: callID, index: $0) }
         )
-        if encodingState {
+        if encodingState, let state {
             resident.saved = Snapshot(
                 entity: id.type, key: id.key, version: resident.descriptor.stateVersion, offset: resident.lastOffset, state: state,
                 firings: resident.firings

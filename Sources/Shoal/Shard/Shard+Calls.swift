@@ -27,10 +27,10 @@ extension Shard {
             clocks: TimerClocks(watermark: place.watermark, processingTime: EventTime(Date())), logger: services.logger, tables: services.tables
         )
         services.metrics.handlerLatency.record(ContinuousClock.now - started)
-        if let refusal = refusal(of: outcome, effects, on: id, hasRecords: applied.map { $0 >= 0 } ?? false) {
+        if let failure = EntityDispatch.discarded(outcome, effects, on: id, hasRecords: applied.map { $0 >= 0 } ?? false) {
             // Nothing of it stays: the entity as it was before the call.
             _ = await restore(id, descriptor)
-            reply.resume(.success(refusal))
+            reply.resume(.success(.error(failure)))
             return
         }
         guard let callID = call.callID, let state = try? await descriptor.snapshot(entity), state != before || !effects.isEmpty else {
@@ -39,21 +39,6 @@ extension Shard {
         }
         let recorded = record(call, callID, outcome, effects, state: state, after: after, id: id, descriptor: descriptor, reply: reply)
         if !recorded { reply.resume(.success(outcome)) }
-    }
-
-    /// The outcome to answer instead of keeping a call's effects: its own
-    /// error (it threw), or one for timers set on an entity without a
-    /// record (their firings' outputs would be numbered after no record,
-    /// alike for every such entity).
-    private func refusal(
-        of outcome: ShoalResultHandler.Outcome, _ effects: EntityDispatch.CallEffects, on id: EntityID, hasRecords: Bool
-    ) -> ShoalResultHandler.Outcome? {
-        if case .error = outcome { return outcome }
-        guard !effects.timerChanges.isEmpty, !hasRecords else { return nil }
-        return .error(CallFailure(
-            code: ShoalError.Code.invocation.description,
-            reason: "\(id): a call sets timers only on an entity that has had a record; this one has none"
-        ))
     }
 
     /// Puts a state-changing call into the next commit, and its reply with
