@@ -1,34 +1,17 @@
 #include "CConsumeBaseline.h"
 
-#include <librdkafka/rdkafka.h>
-#include <stdio.h>
-#include <time.h>
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value) {
-    char reason[512];
-    if (rd_kafka_conf_set(conf, name, value, reason, sizeof(reason)) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "baseline: %s: %s\n", name, reason);
-        return -1;
-    }
-    return 0;
-}
+#include "baseline_support.h"
 
 double shoal_baseline_consume(const char *bootstrap, const char *topic, const char *group,
                               long expected, long queued_min_messages, int batch_mode, long *checksum) {
     char queued[32];
     snprintf(queued, sizeof(queued), "%ld", queued_min_messages);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (set(conf, "bootstrap.servers", bootstrap) || set(conf, "group.id", group) ||
-        set(conf, "auto.offset.reset", "earliest") || set(conf, "enable.auto.commit", "false") ||
-        set(conf, "session.timeout.ms", "6000") || set(conf, "heartbeat.interval.ms", "1000") ||
-        set(conf, "partition.assignment.strategy", "cooperative-sticky") ||
-        set(conf, "fetch.wait.max.ms", "100") || set(conf, "queued.min.messages", queued)) {
+    if (baseline_set(conf, "bootstrap.servers", bootstrap) || baseline_set(conf, "group.id", group) ||
+        baseline_set(conf, "auto.offset.reset", "earliest") || baseline_set(conf, "enable.auto.commit", "false") ||
+        baseline_set(conf, "session.timeout.ms", "6000") || baseline_set(conf, "heartbeat.interval.ms", "1000") ||
+        baseline_set(conf, "partition.assignment.strategy", "cooperative-sticky") ||
+        baseline_set(conf, "fetch.wait.max.ms", "100") || baseline_set(conf, "queued.min.messages", queued)) {
         rd_kafka_conf_destroy(conf);
         return -1;
     }
@@ -60,10 +43,10 @@ double shoal_baseline_consume(const char *bootstrap, const char *topic, const ch
         }
         for (ssize_t i = 0; i < n; i++) {
             if (!batch[i]->err) {
-                if (count == 0) first = now_seconds();
+                if (count == 0) first = baseline_now();
                 sum += (long)batch[i]->len + (long)batch[i]->key_len;
                 count++;
-                last = now_seconds();
+                last = baseline_now();
             }
             rd_kafka_message_destroy(batch[i]);
         }
@@ -73,10 +56,10 @@ double shoal_baseline_consume(const char *bootstrap, const char *topic, const ch
         rd_kafka_message_t *message = rd_kafka_consumer_poll(rk, 100);
         if (!message) continue;
         if (!message->err) {
-            if (count == 0) first = now_seconds();
+            if (count == 0) first = baseline_now();
             sum += (long)message->len + (long)message->key_len;
             count++;
-            last = now_seconds();
+            last = baseline_now();
         }
         rd_kafka_message_destroy(message);
     }

@@ -18,6 +18,7 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var maxResident: Int = 100_000
     @Option(help: "Milliseconds between commits (outputs go out after theirs).") var checkpointMs: Int = 100
     @Option(help: "fetch.wait.max.ms of the node's consumer.") var fetchWaitMs: Int = 100
+    @Option(help: "Count the records of topic `pipeline-in` per key and emit one output each to this topic.") var pipelineOutput: String?
     @Flag(help: "Replicate state to the group's changelog topic (<group>-state, created by the caller).") var changelog = false
 
     func run() async throws {
@@ -41,6 +42,11 @@ struct BacklogNode: AsyncParsableCommand {
         try node.route { topology in topology.route(topic: "latency-in", to: Echo.self) { echo, probe, context in
             try echo.answer(probe, in: context)
         } }
+        if let pipelineOutput {
+            try node.route { topology in topology.route(topic: "pipeline-in", to: PipelineTally.self) { tally, reading, context in
+                try tally.count(reading, to: pipelineOutput, in: context)
+            } }
+        }
         let progress = Task {
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(20))
@@ -101,5 +107,34 @@ distributed actor Echo: Entity {
         state.count += 1
         handled.add(1, ordering: .relaxed)
         try context.emit(topic: "latency-out", key: context.key, value: probe)
+    }
+}
+
+/// The pipeline benchmark's entity: a per-key count that emits its new
+/// count with every record (enrich or aggregate, then emit).
+distributed actor PipelineTally: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable {
+        var count = 0
+        var total = 0
+    }
+
+    struct Counted: Codable, Sendable {
+        var key: String
+        var count: Int
+        var total: Int
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func count(_ reading: Reading, to topic: String, in context: EntityContext) throws {
+        state.count += 1
+        state.total += reading.reading
+        handled.add(1, ordering: .relaxed)
+        try context.emit(topic: topic, key: context.key, value: Counted(key: context.key, count: state.count, total: state.total))
     }
 }

@@ -32,3 +32,20 @@ enum CBaseline {
         }
     }
 }
+
+extension CBaseline {
+    /// Seconds from the first record of `source` read by the C pipe to the
+    /// last of its copies in `destination` acknowledged by the broker, or a
+    /// negative value on error.
+    static func pipe(bootstrap: String, from source: String, to destination: String, group: String, records: Int) async -> Double {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var delivered = 0
+                let seconds = shoal_baseline_pipe(
+                    bootstrap, source, destination, group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, &delivered
+                )
+                continuation.resume(returning: seconds)
+            }.start()
+        }
+    }
+}

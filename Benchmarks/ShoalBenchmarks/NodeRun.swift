@@ -17,24 +17,37 @@ enum NodeRun {
         var handOffs = 0
     }
 
-    /// Produces `records` readings over `keys` devices to `topic`.
-    static func preload(_ bootstrap: String, topic: String = "backlog", records: Int, keys: Int = 10_000, logger: Logger) async throws {
+    /// Produces `records` readings over `keys` devices to `topic`; with
+    /// `valueBytes`, each value is padded to that many bytes of JSON.
+    static func preload(
+        _ bootstrap: String, topic: String = "backlog", records: Int, keys: Int = 10_000, valueBytes: Int? = nil, logger: Logger
+    ) async throws {
         let producer = try KafkaProducer(configuration: .init(client: .init(bootstrapServers: [bootstrap])), logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
             for index in 0..<records {
                 let key = "device-\(index % keys)"
-                try await producer.enqueue(KafkaProducerMessage(topic: topic, key: key, value: "{\"reading\":\(index % 1000)}"))
+                try await producer.enqueue(KafkaProducerMessage(topic: topic, key: key, value: reading(index % 1000, bytes: valueBytes)))
             }
             try await producer.flush(timeout: .seconds(300))
             producer.triggerShutdown()
         }
     }
 
+    /// `{"reading":N}`, or with `bytes`, `{"reading":N,"note":"xxx…"}` of that length.
+    static func reading(_ value: Int, bytes: Int?) -> String {
+        let plain = "{\"reading\":\(value)}"
+        guard let bytes else { return plain }
+        let padding = max(0, bytes - plain.utf8.count - 10)
+        return "{\"reading\":\(value),\"note\":\"\(String(repeating: "x", count: padding))\"}"
+    }
+
     /// Starts the node process, waits until it processed `records`, stops it.
+    /// With `acknowledged` (outputs the broker holds), it also waits until
+    /// that reaches `records`, and times from the first record to then.
     static func measure(
         bootstrap: String, records: Int, handlerMicros: Int, logLevel: String, extraArguments: [String] = [],
-        group: String = "node-\(UUID().uuidString)"
+        group: String = "node-\(UUID().uuidString)", acknowledged: (@Sendable () async throws -> Int)? = nil
     ) async throws -> Report {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("shoal-node-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -55,9 +68,10 @@ enum NodeRun {
         var report = Report()
         var started: ContinuousClock.Instant?
         var lastProgress = (count: 0, at: ContinuousClock.now)
-        while report.processed < records {
-            if report.processed != lastProgress.count {
-                lastProgress = (report.processed, .now)
+        var outputs = acknowledged == nil ? records : 0
+        while report.processed < records || outputs < records {
+            if report.processed + outputs != lastProgress.count {
+                lastProgress = (report.processed + outputs, .now)
             } else if ContinuousClock.now - lastProgress.at > .seconds(15) {
                 throw ValidationError("the node stalled at \(report.processed) of \(records) records; its log: \(errors.path)")
             }
@@ -66,6 +80,7 @@ enum NodeRun {
             let lines = (try? String(contentsOf: output, encoding: .utf8))?.split(separator: "\n") ?? []
             report.processed = lines.last.flatMap { Int($0) } ?? 0
             if report.processed > 0, started == nil { started = .now }
+            if let acknowledged, report.processed > 0 { outputs = try await acknowledged() }
             guard node.isRunning else { throw ValidationError("the node exited early: \(try String(contentsOf: errors, encoding: .utf8))") }
         }
         report.seconds = (ContinuousClock.now - (started ?? .now)).seconds

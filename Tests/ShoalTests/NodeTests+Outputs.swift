@@ -1,5 +1,5 @@
 import Foundation
-import Shoal
+@testable import Shoal
 import Testing
 @testable import CounterApp
 
@@ -22,5 +22,19 @@ extension NodeTests {
             return try await readTopic(broker, "counter-totals", count: stamps.count)
         }
         #expect(outputs.compactMap { $0.timestamp?.milliseconds }.sorted() == stamps)
+        let ids = outputs.compactMap { $0.headers.string(for: OutputID.header).flatMap(OutputID.init) }
+        #expect(ids.count == stamps.count)
+        #expect(ids.map(\.position) == [0, 0, 0])
+        #expect(Set(ids.map(\.source.topic)) == ["counter-events"])
+    }
+}
+
+/// The id header's bytes are the id's text, whatever the numbers.
+@Test func outputIDHeaderBytesAreTheIDsText() {
+    let source = TopicPartition("orders/eu", 7)
+    for (offset, position) in [(Int64(0), Int64(0)), (9, 10), (1_234_567, 1 << 62 | 987_654 << 16 | 3), (.max, .min)] {
+        let id = OutputID(source: source, offset: offset, position: position)
+        let bytes = OutputID.headerValue(prefix: OutputID.headerPrefix(of: source), offset: offset, position: position)
+        #expect(String(decoding: bytes, as: UTF8.self) == id.description)
     }
 }

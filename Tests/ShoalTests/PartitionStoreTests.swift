@@ -40,6 +40,51 @@ struct PartitionStoreTests {
         #expect(try store.journal(from: 0).first?.offset == 10)
     }
 
+    /// Deliveries acknowledged out of order and with gaps are marked sent
+    /// by the next commit, in its transaction: exactly those ids, no other.
+    @Test func deliveriesAreMarkedSentByTheNextCommit() throws {
+        let store = try PartitionStore(path: try storePath())
+        try store.commit(commit(12, rows: 0..<12))
+        let ids = try store.pendingOutputs().compactMap(\.id)
+        #expect(ids.count == 12)
+        var next = commit(14, rows: 12..<14)
+        next.delivered = [ids[5], ids[0], ids[1], ids[3], ids[2], ids[9], ids[7], ids[8]]
+        try store.commit(next)
+        #expect(try store.pendingOutputs().map(\.sourceOffset) == [4, 6, 10, 11, 12, 13])
+        #expect(PartitionStore.consecutiveRuns([9, 1, 2, 3, 7, 8, 3]) == [1...3, 7...9])
+    }
+
+    /// The filter that spares lookups of keys the file never held answers
+    /// "no" only for those: every snapshot committed, before or after the
+    /// filter was built, after it grew past its first size, or written by
+    /// an earlier process, is found.
+    @Test func snapshotsAreFoundThroughTheKeyFilterAtAnySize() throws {
+        let path = try storePath()
+        func snapshots(_ keys: Range<Int>) -> StoreCommit {
+            var commit = StoreCommit(nextOffset: Int64(keys.upperBound))
+            commit.snapshots = keys.map { Snapshot(entity: "Counter", key: "k\($0)", version: 1, offset: Int64($0), state: [1]) }
+            return commit
+        }
+        do {
+            let store = try PartitionStore(path: path)
+            try store.commit(snapshots(0..<100))
+            #expect(try store.snapshot(entity: "Counter", key: "k7")?.offset == 7)  // builds the filter
+            try store.commit(snapshots(100..<20_000))  // past its first capacity
+            for key in stride(from: 0, to: 20_000, by: 7) {
+                #expect(try store.snapshot(entity: "Counter", key: "k\(key)")?.offset == Int64(key))
+            }
+            #expect(try store.snapshot(entity: "Counter", key: "k20000") == nil)
+            #expect(try store.snapshot(entity: "Other", key: "k7") == nil)
+        }
+        let reopened = try PartitionStore(path: path)
+        #expect(try reopened.snapshot(entity: "Counter", key: "k19999")?.offset == 19_999)
+        var filter = SnapshotKeyFilter(capacity: 10_000)
+        for key in 0..<10_000 { filter.insert(entity: "Counter", key: "k\(key)") }
+        #expect((0..<10_000).allSatisfy { filter.mayContain(entity: "Counter", key: "k\($0)") })
+        let falsePositives = (10_000..<110_000).filter { filter.mayContain(entity: "Counter", key: "k\($0)") }.count
+        #expect(falsePositives < 1_000)  // about 1 in 400 expected
+    }
+
     /// Journaled calls commit with the records, read back in the order
     /// they ran, per entity, and go with the record before them when the
     /// journal is trimmed.

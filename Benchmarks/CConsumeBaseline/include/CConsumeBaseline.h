@@ -11,4 +11,13 @@
 double shoal_baseline_consume(const char *bootstrap, const char *topic, const char *group,
                               long expected, long queued_min_messages, int batch_mode, long *checksum);
 
+/// The baseline a node's whole path is measured against: a plain librdkafka
+/// pipe that reads `expected` records of `in_topic` from the beginning and
+/// produces each one's key and value to `out_topic` with the delivery
+/// settings of a node's outputs, then flushes. Returns the seconds from the
+/// first record read to the last delivery acknowledged by the broker, or a
+/// negative value on error; `delivered` gets the acknowledged count.
+double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
+                           long expected, long queued_min_messages, long *delivered);
+
 #endif

@@ -33,6 +33,34 @@ public struct OutputID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public var description: String { "\(source.topic)/\(source.partition)/\(offset)/\(position)" }
 
+    /// `topic/partition/`: the part of the header a publisher keeps per source.
+    static func headerPrefix(of source: TopicPartition) -> [UInt8] {
+        Array("\(source.topic)/\(source.partition)/".utf8)
+    }
+
+    /// The id as its header's bytes, after `prefix` (see ``headerPrefix(of:)``).
+    /// Interpolating the whole id as a string for every output took 1.7%
+    /// of a node's time in `ShoalBenchmarks pipeline`.
+    static func headerValue(prefix: [UInt8], offset: Int64, position: Int64) -> [UInt8] {
+        var bytes = prefix
+        bytes.reserveCapacity(prefix.count + 40)
+        appendDecimal(offset, to: &bytes)
+        bytes.append(UInt8(ascii: "/"))
+        appendDecimal(position, to: &bytes)
+        return bytes
+    }
+
+    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes.append(contentsOf: digits.reversed())
+    }
+
     /// Source order: by offset, then position.
     public static func < (left: OutputID, right: OutputID) -> Bool {
         (left.offset, left.position, left.source) < (right.offset, right.position, right.source)

@@ -63,8 +63,6 @@ extension Shard {
                 return
             }
             await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
-        case .passivate:
-            passivate(id, resident)
         }
     }
 
@@ -167,27 +165,14 @@ extension Shard {
         return await ensureActive(id, nil, descriptor, record: nil)
     }
 
-    /// Releases the actor; its state is in the next commit or the file already.
-    private func passivate(_ id: EntityID, _ resident: (any Entity)?) {
-        guard resident != nil else { return }
-        state.withLock { $0.setEntity(nil, for: id) }
-        services.metrics.residentEntities.decrement()
-    }
-
     /// Passivates entities idle longer than `idleTimeout`, and the least
     /// recently used beyond `keep`.
     func sweep(idleTimeout: Duration, keep: Int) {
-        let chosen = state.withLock { state -> [EntityID] in
-            guard !state.stopping else { return [] }
-            let candidates = state.passivationCandidates(idleSince: .now - idleTimeout, keep: keep)
-            return candidates.filter { id in
-                guard let descriptor = state.mailboxes[id]?.descriptor else { return false }
-                return state.enqueue(.passivate, for: id, descriptor: descriptor)
-            }
+        let released = state.withLock { state -> Int in
+            guard !state.stopping else { return 0 }
+            return state.passivate(state.passivationCandidates(idleSince: .now - idleTimeout, keep: keep))
         }
-        for id in chosen {
-            Task { await drain(id) }
-        }
+        if released > 0 { services.metrics.residentEntities.decrement(by: Double(released)) }
     }
 
     /// Delivers a distributed call through the entity's mailbox. Calls

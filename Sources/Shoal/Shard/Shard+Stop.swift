@@ -27,7 +27,6 @@ extension Shard {
                     case .record(let record, _, _, _): notStarted.insert(record.offset); return true
                     case .call(_, let reply, _): calls.append(reply); return true
                     case .timers: return true  // still in the file for the next owner
-                    case .passivate: return false
                     }
                 }
             }

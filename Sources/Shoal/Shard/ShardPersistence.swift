@@ -15,6 +15,8 @@ actor ShardPersistence {
     private var toPublish: Deque<OutboxEntry> = []
     private var publishing = false
     let deliveries = DeliveryLedger()
+    /// The start of every output id this shard publishes.
+    private let outputIDPrefix: [UInt8]
     /// The next offset the file holds as applied (in a shard fed by
     /// several topics, the next position).
     private(set) var committedNext: Int64?
@@ -48,6 +50,7 @@ actor ShardPersistence {
         self.committedTopics = committedTopics
         self.store = store
         self.partition = partition
+        outputIDPrefix = OutputID.headerPrefix(of: partition)
         self.producer = producer
         self.logger = logger
         self.committedNext = committedNext
@@ -133,6 +136,7 @@ actor ShardPersistence {
         }
         let outputs: [OutboxEntry]
         var commit = storeCommit(pending, next)
+        commit.delivered = delivered
         if position != recordedPosition { commit.replicated = position }
         do {
             outputs = try store.commit(commit)
@@ -157,7 +161,6 @@ actor ShardPersistence {
             logger.notice("The partition's file accepts commits again", metadata: ["partition": "\(partition)"])
         }
         fault = nil
-        markSent(delivered)
         await replicate(commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
         await publish(outputs)
         return true
@@ -213,13 +216,15 @@ actor ShardPersistence {
     private func send(_ output: OutboxEntry) async {
         guard let id = output.id else { return }
         let key = OutputKey(sourceOffset: output.sourceOffset, position: output.position)
-        let outputID = OutputID(source: partition, offset: output.sourceOffset, position: output.position)
         let stored = output.decodedHeaders
         if stored == nil {
+            let outputID = OutputID(source: partition, offset: output.sourceOffset, position: output.position)
             logger.error("An output's stored headers do not decode: published without them", metadata: ["output": "\(outputID)"])
         }
         var headers = stored ?? []
-        headers.append(KafkaHeader(key: OutputID.header, string: outputID.description))
+        headers.append(KafkaHeader(
+            key: OutputID.header, value: OutputID.headerValue(prefix: outputIDPrefix, offset: output.sourceOffset, position: output.position)
+        ))
         let message = KafkaProducerMessage(
             topic: output.topic, partition: output.partition, key: output.key, value: output.value,
             headers: headers, timestamp: output.timestamp

@@ -21,6 +21,7 @@ extension PartitionStore {
         try replace(commit.timers, connection)
         try delete(commit.expired, connection)
         let outputs = try enqueue(commit.outputs, connection)
+        try Self.markSent(commit.delivered, connection)
         if progress { try setProgress(commit, connection) }
         if let position = commit.replicated { try Self.setPosition(position, connection) }
         return outputs
@@ -103,6 +104,7 @@ extension PartitionStore {
             $0.bind(7, Self.encodeSources($1.sources))
             $0.bind(8, RecentCall.encode($1.calls))
         }
+        noteSnapshotKeys(snapshots)
     }
 
     private func delete(_ expired: [EntityID], _ connection: Connection) throws(StoreError) {

@@ -1,7 +1,8 @@
 extension PartitionStore {
     /// An entity's snapshot, if one was saved (a primary-key lookup).
     package func snapshot(entity: String, key: String) throws(StoreError) -> Snapshot? {
-        try rows("SELECT \(Self.snapshotColumns) FROM snapshots WHERE entity = ? AND key = ?", Self.snapshot) {
+        guard try mayHaveSnapshot(entity: entity, key: key) else { return nil }
+        return try rows("SELECT \(Self.snapshotColumns) FROM snapshots WHERE entity = ? AND key = ?", Self.snapshot) {
             $0.bind(1, entity)
             $0.bind(2, key)
         }.first
@@ -142,13 +143,37 @@ extension PartitionStore {
     package func markSent(_ ids: [Int64]) throws(StoreError) {
         guard !ids.isEmpty else { return }
         try withConnection { connection throws(StoreError) in
-            let update = try connection.statement("UPDATE outbox SET sent = 1 WHERE id = ?")
             try connection.sqlite.transaction { () throws(StoreError) in
-                for id in ids {
-                    try update.run { $0.bind(1, id) }
-                }
+                try Self.markSent(ids, connection)
             }
         }
+    }
+
+    /// Marks outputs sent inside the caller's transaction, one statement
+    /// per run of consecutive ids: deliveries come back nearly in order,
+    /// so a commit's hundreds of ids are a few runs.
+    static func markSent(_ ids: [Int64], _ connection: Connection) throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        let update = try connection.statement("UPDATE outbox SET sent = 1 WHERE id BETWEEN ? AND ?")
+        for run in consecutiveRuns(ids) {
+            try update.run {
+                $0.bind(1, run.lowerBound)
+                $0.bind(2, run.upperBound)
+            }
+        }
+    }
+
+    /// `ids` as the fewest closed ranges that cover exactly them.
+    static func consecutiveRuns(_ ids: [Int64]) -> [ClosedRange<Int64>] {
+        var runs: [ClosedRange<Int64>] = []
+        for id in ids.sorted() {
+            if let last = runs.last, id <= last.upperBound + 1 {
+                runs[runs.count - 1] = last.lowerBound...max(last.upperBound, id)
+            } else {
+                runs.append(id...id)
+            }
+        }
+        return runs
     }
 
     /// Retention: drops journal rows before `offset`, the calls after them,

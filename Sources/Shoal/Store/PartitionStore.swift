@@ -12,6 +12,11 @@ package final class PartitionStore: Sendable {
     /// The database file.
     package let path: String
     private let state: Mutex<Connection?>
+    /// Which entities may have a snapshot in the file (see
+    /// ``SnapshotKeyFilter``); nil until first needed, and always for a
+    /// file opened read-only, which another process may be writing.
+    let snapshotKeys = Mutex<SnapshotKeyFilter?>(nil)
+    let filtersSnapshotKeys: Bool
 
     /// Runs `body` with the connection, serialized with every other use.
     func withConnection<T>(_ body: (Connection) throws(StoreError) -> T) throws(StoreError) -> T {
@@ -75,6 +80,7 @@ package final class PartitionStore: Sendable {
         try Self.configure(sqlite, synchronous: synchronous)
         try StoreSchema.migrate(sqlite)
         state = Mutex(Connection(sqlite: sqlite, lock: lock))
+        filtersSnapshotKeys = true
     }
 
     /// Opens an existing file read-only, without taking the lock.
@@ -87,6 +93,7 @@ package final class PartitionStore: Sendable {
             throw StoreError(code: .newerSchema, reason: "\(path): schema version \(version), this Shoal reads \(StoreSchema.current)")
         }
         state = Mutex(Connection(sqlite: sqlite, lock: nil))
+        filtersSnapshotKeys = false
     }
 
     /// How hard SQLite pushes each commit to the disk.

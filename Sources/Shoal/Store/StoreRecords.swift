@@ -163,6 +163,9 @@ package struct StoreCommit: Sendable {
     /// How far earlier commits reached the changelog, when the owner
     /// learnt of a newer delivery (see ``StoreReplication``).
     package var replicated: ChangelogPosition?
+    /// Outbox ids the broker acknowledged since the last commit: marked
+    /// sent in the same transaction (one per commit, not two).
+    package var delivered: [Int64] = []
 
     package init(nextOffset: Int64) {
         self.nextOffset = nextOffset

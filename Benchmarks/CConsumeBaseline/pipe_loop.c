@@ -1,0 +1,116 @@
+#include "CConsumeBaseline.h"
+
+#include "baseline_support.h"
+
+/// What the producer's delivery callback counts.
+struct pipe_deliveries {
+    long delivered;
+    long failed;
+    double last;
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void *opaque) {
+    (void)rk;
+    struct pipe_deliveries *deliveries = opaque;
+    if (message->err) {
+        deliveries->failed++;
+    } else {
+        deliveries->delivered++;
+        deliveries->last = baseline_now();
+    }
+}
+
+static rd_kafka_t *pipe_consumer(const char *bootstrap, const char *topic, const char *group, long queued_min_messages) {
+    char queued[32];
+    snprintf(queued, sizeof(queued), "%ld", queued_min_messages);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (baseline_set(conf, "bootstrap.servers", bootstrap) || baseline_set(conf, "group.id", group) ||
+        baseline_set(conf, "auto.offset.reset", "earliest") || baseline_set(conf, "enable.auto.commit", "false") ||
+        baseline_set(conf, "session.timeout.ms", "6000") || baseline_set(conf, "heartbeat.interval.ms", "1000") ||
+        baseline_set(conf, "fetch.wait.max.ms", "100") || baseline_set(conf, "queued.min.messages", queued)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    char reason[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof(reason));
+    if (!rk) {
+        fprintf(stderr, "pipe baseline: %s\n", reason);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    return rk;
+}
+
+/// The same delivery settings as a node's output producer: idempotent,
+/// acks from all replicas, 5 ms linger, batches of up to 10,000.
+static rd_kafka_t *pipe_producer(const char *bootstrap, struct pipe_deliveries *deliveries) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (baseline_set(conf, "bootstrap.servers", bootstrap) || baseline_set(conf, "enable.idempotence", "true") ||
+        baseline_set(conf, "acks", "all") || baseline_set(conf, "linger.ms", "5") ||
+        baseline_set(conf, "queue.buffering.max.messages", "100000") || baseline_set(conf, "batch.num.messages", "10000")) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, deliveries);
+    char reason[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof(reason));
+    if (!rk) fprintf(stderr, "pipe baseline: %s\n", reason);
+    return rk;
+}
+
+/// Produces one record, waiting for room while the local queue is full.
+static int pipe_forward(rd_kafka_t *producer, const char *topic, const rd_kafka_message_t *message) {
+    while (1) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(message->key, message->key_len),
+            RD_KAFKA_V_VALUE(message->payload, message->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            fprintf(stderr, "pipe baseline: produce: %s\n", rd_kafka_err2str(err));
+            return -1;
+        }
+        rd_kafka_poll(producer, 10);
+    }
+}
+
+double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
+                           long expected, long queued_min_messages, long *delivered) {
+    struct pipe_deliveries deliveries = {0, 0, 0};
+    rd_kafka_t *consumer = pipe_consumer(bootstrap, in_topic, group, queued_min_messages);
+    if (!consumer) return -1;
+    rd_kafka_t *producer = pipe_producer(bootstrap, &deliveries);
+    if (!producer) {
+        rd_kafka_destroy(consumer);
+        return -1;
+    }
+    rd_kafka_queue_t *queue = rd_kafka_queue_get_consumer(consumer);
+    rd_kafka_message_t *batch[1024];
+    long count = 0;
+    double first = 0;
+    int failed = 0;
+    while (count < expected && !failed) {
+        ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, 1024);
+        for (ssize_t i = 0; i < n; i++) {
+            if (!batch[i]->err && !failed) {
+                if (count == 0) first = baseline_now();
+                failed = pipe_forward(producer, out_topic, batch[i]);
+                count++;
+            }
+            rd_kafka_message_destroy(batch[i]);
+        }
+        rd_kafka_poll(producer, 0);
+    }
+    rd_kafka_queue_destroy(queue);
+    rd_kafka_flush(producer, 120000);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    rd_kafka_destroy(producer);
+    *delivered = deliveries.delivered;
+    if (failed || deliveries.failed > 0 || deliveries.delivered < expected) return -1;
+    return deliveries.last - first;
+}
