@@ -16,7 +16,7 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var logLevel: String = "info"
     @Option var group: String = "backlog"
     @Option var maxResident: Int = 100_000
-    @Option(help: "Milliseconds between commits (outputs go out after theirs).") var checkpointMs: Int = 100
+    @Option(help: "Milliseconds between commits (outputs go out after theirs); the node's default when not given.") var checkpointMs: Int?
     @Option(help: "fetch.wait.max.ms of the node's consumer.") var fetchWaitMs: Int = 100
     @Option(help: "Count the records of topic `pipeline-in` per key and emit one output each to this topic.") var pipelineOutput: String?
     @Flag(help: "Replicate state to the group's changelog topic (<group>-state, created by the caller).") var changelog = false
@@ -30,7 +30,7 @@ struct BacklogNode: AsyncParsableCommand {
                 brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6),
                 fetch: .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384, maxWait: .milliseconds(fetchWaitMs)),
                 passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident),
-                store: .init(checkpointInterval: .milliseconds(checkpointMs)),
+                store: checkpointMs.map { .init(checkpointInterval: .milliseconds($0)) } ?? .init(),
                 changelog: .init(enabled: changelog)
             ),
             logger: logger

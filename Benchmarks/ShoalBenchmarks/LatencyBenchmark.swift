@@ -21,8 +21,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds per rate (the first second is not recorded).")
     var seconds: Int = 8
 
-    @Option(help: "Milliseconds between the node's commits.")
-    var checkpointMs: Int = 5
+    @Option(help: "Milliseconds between the node's commits; the node's default when not given.")
+    var checkpointMs: Int?
 
     @Option(help: "fetch.wait.max.ms of the node's and the reader's consumers (the embedded broker holds a fetch that finds no data for all of it).")
     var fetchWaitMs: Int = 1
@@ -38,8 +38,8 @@ struct LatencyBenchmark: AsyncParsableCommand {
                 topics: [.init(name: "latency-in", partitions: partitions), .init(name: "latency-out", partitions: partitions)], logger: logger
             )
             let result = try await measure(rate: rate, broker: broker, logger: logger)
-            print(String(format: "rate %d/s (commits every %d ms, fetch wait %d ms): %d outputs, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms",
-                         rate, checkpointMs, fetchWaitMs, result.count, result.p50, result.p99, result.p999, result.max))
+            print(String(format: "rate %d/s (commits every %@, fetch wait %d ms): %d outputs, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms",
+                         rate, checkpointMs.map { "\($0) ms" } ?? "default", fetchWaitMs, result.count, result.p50, result.p99, result.p999, result.max))
         }
     }
 
@@ -61,7 +61,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let nodeRun = Task {
             try await NodeRun.measure(
                 bootstrap: broker.bootstrapServers, records: rate * seconds, handlerMicros: 0, logLevel: "warning",
-                extraArguments: ["--checkpoint-ms", "\(checkpointMs)", "--fetch-wait-ms", "\(fetchWaitMs)"]
+                extraArguments: ["--fetch-wait-ms", "\(fetchWaitMs)"] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? [])
             )
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in

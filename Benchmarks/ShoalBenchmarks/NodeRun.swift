@@ -15,6 +15,12 @@ enum NodeRun {
         /// RSS a second after the last record (a checkpoint later).
         var settledRSS = 0
         var handOffs = 0
+        /// The node's CPU time (user and system), from its start to the end
+        /// of the measurement: steadier than a rate on a shared machine.
+        var cpuSeconds = 0.0
+
+        /// CPU microseconds per record processed.
+        var cpuMicrosPerRecord: Double { processed > 0 ? cpuSeconds * 1e6 / Double(processed) : 0 }
     }
 
     /// Produces `records` readings over `keys` devices to `topic`; with
@@ -84,6 +90,7 @@ enum NodeRun {
             guard node.isRunning else { throw ValidationError("the node exited early: \(try String(contentsOf: errors, encoding: .utf8))") }
         }
         report.seconds = (ContinuousClock.now - (started ?? .now)).seconds
+        report.cpuSeconds = cpuSeconds(of: node.processIdentifier)
         try await Task.sleep(for: .seconds(1))
         report.settledRSS = residentBytes(of: node.processIdentifier)
         node.terminate()
@@ -91,6 +98,17 @@ enum NodeRun {
         let log = try String(contentsOf: errors, encoding: .utf8)
         report.handOffs = log.split(separator: "\n").filter { $0.contains("Shards handed off") || $0.contains("Shards lost") }.count - 1
         return report
+    }
+
+    /// User and system CPU seconds a process has used (`/proc/PID/stat`).
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return 0 }
+        // Fields after the command's closing parenthesis, from field 3 on:
+        // utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// VmRSS of a process, in bytes.

@@ -38,8 +38,8 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
             plain.append(Double(records) / seconds)
             let report = try await NodeRun.measure(bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning")
             node.append(Double(report.processed) / report.seconds)
-            print(String(format: "round %d: C poll loop %.0f records/s, node (count + journal) %.0f records/s, RSS max %.1f MiB",
-                         round, plain.last!, node.last!, Double(report.maxRSS) / 1_048_576))
+            print(String(format: "round %d: C poll loop %.0f records/s, node (count + journal) %.0f records/s, node CPU %.1f µs/record, RSS max %.1f MiB",
+                         round, plain.last!, node.last!, report.cpuMicrosPerRecord, Double(report.maxRSS) / 1_048_576))
             guard changelog else { continue }
             let group = "node-changelog-\(round)"
             try broker.createChangelog(group: group, partitions: partitions)

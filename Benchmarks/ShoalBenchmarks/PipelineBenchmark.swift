@@ -30,8 +30,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
     @Option(help: "Rounds of each, alternating.")
     var rounds: Int = 2
 
-    @Option(help: "Milliseconds between the node's commits (its outputs go out after theirs).")
-    var checkpointMs: Int = 100
+    @Option(help: "Milliseconds between the node's commits (its outputs go out after theirs); the node's default when not given.")
+    var checkpointMs: Int?
 
     @Option(help: "Resident entities the node keeps before passivating the least recent.")
     var maxResident: Int = 100_000
@@ -63,13 +63,13 @@ struct PipelineBenchmark: AsyncParsableCommand {
             let report = try await NodeRun.measure(
                 bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning",
                 extraArguments: [
-                    "--pipeline-output", nodeTopic, "--checkpoint-ms", "\(checkpointMs)", "--max-resident", "\(maxResident)",
-                ],
+                    "--pipeline-output", nodeTopic, "--max-resident", "\(maxResident)",
+                ] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? []),
                 acknowledged: { [partitions] in try await Self.held(in: nodeTopic, partitions: partitions, reader: reader) }
             )
             node.append(Double(records) / report.seconds)
-            print(String(format: "%d keys, round %d: C pipe %.0f records/s, node (count, one output each) %.0f records/s, node / C = %.2f, RSS max %.1f MiB",
-                         keys, round, plain.last!, node.last!, node.last! / plain.last!, Double(report.maxRSS) / 1_048_576))
+            print(String(format: "%d keys, round %d: C pipe %.0f records/s, node (count, one output each) %.0f records/s, node / C = %.2f, node CPU %.1f µs/record, RSS max %.1f MiB",
+                         keys, round, plain.last!, node.last!, node.last! / plain.last!, report.cpuMicrosPerRecord, Double(report.maxRSS) / 1_048_576))
         }
         print(String(format: "%d keys, median: node %.0f records/s, C pipe %.0f records/s, node / C = %.2f",
                      keys, median(node), median(plain), median(node) / median(plain)))

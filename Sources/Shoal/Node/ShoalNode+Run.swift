@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ShoalKafka
+import Synchronization
 
 extension ShoalNode {
     /// Runs the node until graceful shutdown (SIGTERM/SIGINT in a
@@ -185,16 +186,41 @@ extension ShoalNode {
     }
 
     /// Commits each shard's applied records to its file, periodically, and
-    /// fires the processing-time timers that fell due.
+    /// fires the processing-time timers that fell due. Each shard commits
+    /// on its own: one whose commit is slow (a WAL checkpoint's sync, a
+    /// large commit) is skipped until it is done, and holds no other
+    /// shard's outputs back. (Visiting the shards in turn put every slow
+    /// commit into every shard's output latency.)
     private func checkpoint() async {
-        while state.withLock({ $0.running }) {
-            do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
-            let started = ContinuousClock.now
-            for shard in state.withLock({ Array($0.shards.values) }) {
-                shard.wakeDueTimers(at: shard.currentClocks)
-                await shard.checkpoint()
+        let committing = Committing()
+        await withDiscardingTaskGroup { group in
+            while state.withLock({ $0.running }) {
+                do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
+                for shard in state.withLock({ Array($0.shards.values) }) {
+                    shard.wakeDueTimers(at: shard.currentClocks)
+                    guard committing.begin(shard.partition) else { continue }
+                    group.addTask { [metrics] in
+                        let started = ContinuousClock.now
+                        await shard.checkpoint()
+                        metrics.checkpointDuration.record(ContinuousClock.now - started)
+                        committing.end(shard.partition)
+                    }
+                }
             }
-            metrics.checkpointDuration.record(ContinuousClock.now - started)
+        }
+    }
+
+    /// The shards whose commit is under way.
+    private final class Committing: Sendable {
+        private let partitions = Mutex<Set<TopicPartition>>([])
+
+        /// Whether the shard's commit may start (none of it is under way).
+        func begin(_ partition: TopicPartition) -> Bool {
+            partitions.withLock { $0.insert(partition).inserted }
+        }
+
+        func end(_ partition: TopicPartition) {
+            partitions.withLock { _ = $0.remove(partition) }
         }
     }
 

