@@ -45,8 +45,10 @@ static rd_kafka_t *pipe_consumer(const char *bootstrap, const char *topic, const
     return rk;
 }
 
-/// The same delivery settings as a node's output producer: idempotent,
-/// acks from all replicas, 5 ms linger, batches of up to 10,000.
+/// The delivery settings of a node's output producer: idempotent, acks
+/// from all replicas, 5 ms linger, batches of up to 10,000 (its
+/// partitioner stays librdkafka's default: the node's murmur2 costs about
+/// the same per record).
 static rd_kafka_t *pipe_producer(const char *bootstrap, struct pipe_deliveries *deliveries) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (baseline_set(conf, "bootstrap.servers", bootstrap) || baseline_set(conf, "enable.idempotence", "true") ||
@@ -93,8 +95,15 @@ double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const ch
     long count = 0;
     double first = 0;
     int failed = 0;
+    double progress = baseline_now();
     while (count < expected && !failed) {
+        if (baseline_now() - progress > 60) {
+            fprintf(stderr, "pipe baseline: no record for 60 s after %ld of %ld\n", count, expected);
+            failed = 1;
+            break;
+        }
         ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, 1024);
+        if (n > 0) progress = baseline_now();
         for (ssize_t i = 0; i < n; i++) {
             if (!batch[i]->err && !failed) {
                 if (count == 0) first = baseline_now();

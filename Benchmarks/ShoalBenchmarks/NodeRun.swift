@@ -86,7 +86,9 @@ enum NodeRun {
             let lines = (try? String(contentsOf: output, encoding: .utf8))?.split(separator: "\n") ?? []
             report.processed = lines.last.flatMap { Int($0) } ?? 0
             if report.processed > 0, started == nil { started = .now }
-            if let acknowledged, report.processed > 0 { outputs = try await acknowledged() }
+            // Asked only once every record is processed: the queries take
+            // CPU that the C pipe's run does not give up.
+            if let acknowledged, report.processed >= records { outputs = try await acknowledged() }
             guard node.isRunning else { throw ValidationError("the node exited early: \(try String(contentsOf: errors, encoding: .utf8))") }
         }
         report.seconds = (ContinuousClock.now - (started ?? .now)).seconds

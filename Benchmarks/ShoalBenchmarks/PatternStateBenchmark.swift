@@ -113,7 +113,7 @@ private struct Sample {
             sample.timers += try store.timers().values.reduce(0) { $0 + $1.count }
             for suffix in ["", "-wal"] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? Int) ?? 0
-                sample.fileBytes += size ?? 0
+                sample.fileBytes += size
             }
         }
         sample.rss = NodeRun.residentBytes(of: getpid())

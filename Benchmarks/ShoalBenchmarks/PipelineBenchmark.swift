@@ -61,12 +61,15 @@ struct PipelineBenchmark: AsyncParsableCommand {
             let nodeTopic = "pipeline-out-node-\(round)"
             try broker.createTopic(nodeTopic, partitions: partitions)
             let report = try await NodeRun.measure(
-                bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning",
+                bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "info",
                 extraArguments: [
                     "--pipeline-output", nodeTopic, "--max-resident", "\(maxResident)",
                 ] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? []),
                 acknowledged: { [partitions] in try await Self.held(in: nodeTopic, partitions: partitions, reader: reader) }
             )
+            // A rebalance replays records and publishes their outputs again:
+            // the output topic's ends would then count repeats.
+            guard report.handOffs <= 0 else { throw ValidationError("the node's partitions moved during the run; its output counts repeats") }
             node.append(Double(records) / report.seconds)
             print(String(format: "%d keys, round %d: C pipe %.0f records/s, node (count, one output each) %.0f records/s, node / C = %.2f, node CPU %.1f µs/record, RSS max %.1f MiB",
                          keys, round, plain.last!, node.last!, node.last! / plain.last!, report.cpuMicrosPerRecord, Double(report.maxRSS) / 1_048_576))

@@ -11,6 +11,7 @@ struct NodeMetrics: Sendable {
     let lag = Gauge(label: "shoal_consumer_lag_records")
     let rebalances = Counter(label: "shoal_rebalances_total")
     let storeFaults = Counter(label: "shoal_store_faults_total")
+    /// One shard's commit (its SQLite transaction and the publishing after it).
     let checkpointDuration = Metrics.Timer(label: "shoal_checkpoint_duration_seconds")
     let changelogRecords = Counter(label: "shoal_changelog_records_total")
     let changelogImages = Counter(label: "shoal_changelog_images_total")

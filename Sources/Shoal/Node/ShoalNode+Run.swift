@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -187,40 +188,77 @@ extension ShoalNode {
 
     /// Commits each shard's applied records to its file, periodically, and
     /// fires the processing-time timers that fell due. Each shard commits
-    /// on its own: one whose commit is slow (a WAL checkpoint's sync, a
-    /// large commit) is skipped until it is done, and holds no other
-    /// shard's outputs back. (Visiting the shards in turn put every slow
-    /// commit into every shard's output latency.)
+    /// on its own: one whose commit is still running is skipped until it is
+    /// done, and the others go on (visiting the shards in turn held every
+    /// shard behind a slow commit). Commits block a thread in SQLite, so
+    /// fewer run at once than there are cores: handlers keep one.
     private func checkpoint() async {
-        let committing = Committing()
+        let committing = Committing(limit: max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
         await withDiscardingTaskGroup { group in
             while state.withLock({ $0.running }) {
                 do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
                 for shard in state.withLock({ Array($0.shards.values) }) {
                     shard.wakeDueTimers(at: shard.currentClocks)
-                    guard committing.begin(shard.partition) else { continue }
+                    guard committing.schedule(shard) else { continue }
                     group.addTask { [metrics] in
+                        await committing.permit()
                         let started = ContinuousClock.now
                         await shard.checkpoint()
                         metrics.checkpointDuration.record(ContinuousClock.now - started)
-                        committing.end(shard.partition)
+                        committing.end(shard)
                     }
                 }
             }
         }
     }
 
-    /// The shards whose commit is under way.
+    /// The shards whose commit is scheduled or running, and the permits
+    /// that bound how many run at once.
     private final class Committing: Sendable {
-        private let partitions = Mutex<Set<TopicPartition>>([])
-
-        /// Whether the shard's commit may start (none of it is under way).
-        func begin(_ partition: TopicPartition) -> Bool {
-            partitions.withLock { $0.insert(partition).inserted }
+        private struct State {
+            var shards: Set<ObjectIdentifier> = []
+            var running = 0
+            var waiting: Deque<CheckedContinuation<Void, Never>> = []
         }
 
-        func end(_ partition: TopicPartition) {
-            partitions.withLock { _ = $0.remove(partition) }
+        private let state = Mutex(State())
+        private let limit: Int
+
+        init(limit: Int) {
+            self.limit = limit
+        }
+
+        /// Whether the shard's commit may be scheduled (none of it is).
+        func schedule(_ shard: Shard) -> Bool {
+            state.withLock { $0.shards.insert(ObjectIdentifier(shard)).inserted }
+        }
+
+        /// Waits until fewer than `limit` commits run.
+        func permit() async {
+            await withCheckedContinuation { continuation in
+                let granted = state.withLock { state -> Bool in
+                    guard state.running < limit else {
+                        state.waiting.append(continuation)
+                        return false
+                    }
+                    state.running += 1
+                    return true
+                }
+                if granted { continuation.resume() }
+            }
+        }
+
+        /// The shard's commit is done: its permit goes to the next waiting.
+        func end(_ shard: Shard) {
+            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.shards.remove(ObjectIdentifier(shard))
+                guard let next = state.waiting.popFirst() else {
+                    state.running -= 1
+                    return nil
+                }
+                return next
+            }
+            next?.resume()
         }
     }
 

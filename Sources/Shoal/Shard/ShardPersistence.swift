@@ -131,6 +131,12 @@ actor ShardPersistence {
             return (deliveries.sent, deliveries.sentKeys, deliveries.replicated)
         }
         guard let next, !pending.isEmpty || next != committedNext || !delivered.isEmpty else {
+            // Nothing to commit (and, without a place, nowhere to): the
+            // delivery marks wait for the next commit.
+            deliveries.withLock {
+                $0.sent = delivered + $0.sent
+                $0.sentKeys = deliveredKeys + $0.sentKeys
+            }
             replicated()
             return true
         }
@@ -166,7 +172,9 @@ actor ShardPersistence {
         return true
     }
 
-    /// Marks delivered outputs; on failure they are marked at the next commit.
+    /// Marks delivered outputs at a hand-off, the file's last write; on
+    /// failure they stay unmarked, and the next owner sends them again
+    /// (readers drop repeats by their id).
     private func markSent(_ delivered: [Int64]) {
         do {
             try store.markSent(delivered)

@@ -216,8 +216,6 @@ struct ShardState: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Entities to passivate: idle too long, or the least recently used
-    /// beyond `keep` residents.
     /// Releases the actors of idle mailboxes, at once: their states are in
     /// the next commit or the file already, and an idle mailbox has no turn
     /// to wait for (a task per passivation, queued behind nothing, took 14%
@@ -230,10 +228,11 @@ struct ShardState: Sendable {
             mailboxes[id] = nil
             released += 1
         }
-        wakeIdleWaitersIfIdle()
         return released
     }
 
+    /// Entities to passivate: idle too long, or the least recently used
+    /// beyond `keep` residents.
     mutating func passivationCandidates(idleSince: ContinuousClock.Instant, keep: Int) -> [EntityID] {
         // The idle times alone are sorted, to find the newest to release:
         // sorting (id, mailbox) pairs retained and released both at every

@@ -8,8 +8,9 @@
 struct SnapshotKeyFilter: Sendable {
     private var bits: [UInt64]
     private let mask: UInt64
-    /// Keys added; past `capacity` the false-positive rate climbs, and the
-    /// store builds a larger filter from the file.
+    /// Keys added that the filter did not hold yet (a snapshot written again
+    /// counts once); past `capacity` the false-positive rate climbs, and
+    /// the store builds a larger filter from the file.
     private(set) var count = 0
     let capacity: Int
 
@@ -31,11 +32,17 @@ struct SnapshotKeyFilter: Sendable {
 
     mutating func insert(entity: String, key: String) {
         let (first, step) = Self.hashes(entity, key)
+        var added = false
         for probe in 0..<Self.probes {
             let bit = (first &+ probe &* step) & mask
-            bits[Int(bit >> 6)] |= 1 << (bit & 63)
+            let word = Int(bit >> 6)
+            let flag: UInt64 = 1 << (bit & 63)
+            if bits[word] & flag == 0 {
+                bits[word] |= flag
+                added = true
+            }
         }
-        count += 1
+        if added { count += 1 }
     }
 
     func mayContain(entity: String, key: String) -> Bool {
