@@ -20,31 +20,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void 
     }
 }
 
-static rd_kafka_t *pipe_consumer(const char *bootstrap, const char *topic, const char *group, long queued_min_messages) {
-    char queued[32];
-    snprintf(queued, sizeof(queued), "%ld", queued_min_messages);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (baseline_set(conf, "bootstrap.servers", bootstrap) || baseline_set(conf, "group.id", group) ||
-        baseline_set(conf, "auto.offset.reset", "earliest") || baseline_set(conf, "enable.auto.commit", "false") ||
-        baseline_set(conf, "session.timeout.ms", "6000") || baseline_set(conf, "heartbeat.interval.ms", "1000") ||
-        baseline_set(conf, "fetch.wait.max.ms", "100") || baseline_set(conf, "queued.min.messages", queued)) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    char reason[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof(reason));
-    if (!rk) {
-        fprintf(stderr, "pipe baseline: %s\n", reason);
-        return NULL;
-    }
-    rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_subscribe(rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
-    return rk;
-}
-
 /// The delivery settings of a node's output producer: idempotent, acks
 /// from all replicas, 5 ms linger, batches of up to 10,000 (its
 /// partitioner stays librdkafka's default: the node's murmur2 costs about
@@ -83,7 +58,7 @@ static int pipe_forward(rd_kafka_t *producer, const char *topic, const rd_kafka_
 double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
                            long expected, long queued_min_messages, long *delivered) {
     struct pipe_deliveries deliveries = {0, 0, 0};
-    rd_kafka_t *consumer = pipe_consumer(bootstrap, in_topic, group, queued_min_messages);
+    rd_kafka_t *consumer = baseline_consumer(bootstrap, in_topic, group, queued_min_messages);
     if (!consumer) return -1;
     rd_kafka_t *producer = pipe_producer(bootstrap, &deliveries);
     if (!producer) {

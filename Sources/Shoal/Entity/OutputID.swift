@@ -43,22 +43,10 @@ public struct OutputID: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// of a node's time in `ShoalBenchmarks pipeline`.
     static func headerValue(prefix: [UInt8], offset: Int64, position: Int64) -> [UInt8] {
         var bytes = prefix
-        bytes.reserveCapacity(prefix.count + 40)
-        appendDecimal(offset, to: &bytes)
+        bytes.append(contentsOf: String(offset).utf8)
         bytes.append(UInt8(ascii: "/"))
-        appendDecimal(position, to: &bytes)
+        bytes.append(contentsOf: String(position).utf8)
         return bytes
-    }
-
-    private static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: [UInt8] = []
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes.append(contentsOf: digits.reversed())
     }
 
     /// Source order: by offset, then position.

@@ -170,7 +170,7 @@ extension Shard {
     func sweep(idleTimeout: Duration, keep: Int) {
         let released = state.withLock { state -> Int in
             guard !state.stopping else { return 0 }
-            return state.passivate(state.passivationCandidates(idleSince: .now - idleTimeout, keep: keep))
+            return state.passivateIdle(idleSince: .now - idleTimeout, keep: keep)
         }
         if released > 0 { services.metrics.residentEntities.decrement(by: Double(released)) }
     }

@@ -126,17 +126,16 @@ actor ShardPersistence {
             restore(pending)
             return true
         }
+        // Nothing applied and no place to commit at: deliveries wait too.
+        guard let next else {
+            replicated()
+            return true
+        }
         let (delivered, deliveredKeys, position) = deliveries.withLock { deliveries in
             defer { deliveries.sent = []; deliveries.sentKeys = [] }
             return (deliveries.sent, deliveries.sentKeys, deliveries.replicated)
         }
-        guard let next, !pending.isEmpty || next != committedNext || !delivered.isEmpty else {
-            // Nothing to commit (and, without a place, nowhere to): the
-            // delivery marks wait for the next commit.
-            deliveries.withLock {
-                $0.sent = delivered + $0.sent
-                $0.sentKeys = deliveredKeys + $0.sentKeys
-            }
+        guard !pending.isEmpty || next != committedNext || !delivered.isEmpty else {
             replicated()
             return true
         }

@@ -216,24 +216,21 @@ struct ShardState: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Releases the actors of idle mailboxes, at once: their states are in
-    /// the next commit or the file already, and an idle mailbox has no turn
-    /// to wait for (a task per passivation, queued behind nothing, took 14%
-    /// of a node's time with 1,000,000 keys in `ShoalBenchmarks pipeline`).
-    /// Returns how many were released.
-    mutating func passivate(_ ids: [EntityID]) -> Int {
-        var released = 0
-        for id in ids {
-            guard let mailbox = mailboxes[id], mailbox.entity != nil, mailbox.isIdle else { continue }
-            mailboxes[id] = nil
-            released += 1
-        }
-        return released
+    /// Releases the actors of idle mailboxes idle since before `idleSince`,
+    /// and of the least recently used beyond `keep` residents, at once:
+    /// their states are in the next commit or the file already, and an idle
+    /// mailbox has no turn to wait for (a task per passivation, queued
+    /// behind nothing, took 14% of a node's time with 1,000,000 keys in
+    /// `ShoalBenchmarks pipeline`). Returns how many were released.
+    mutating func passivateIdle(idleSince: ContinuousClock.Instant, keep: Int) -> Int {
+        let chosen = passivationCandidates(idleSince: idleSince, keep: keep)
+        for id in chosen { mailboxes[id] = nil }
+        return chosen.count
     }
 
     /// Entities to passivate: idle too long, or the least recently used
     /// beyond `keep` residents.
-    mutating func passivationCandidates(idleSince: ContinuousClock.Instant, keep: Int) -> [EntityID] {
+    private func passivationCandidates(idleSince: ContinuousClock.Instant, keep: Int) -> [EntityID] {
         // The idle times alone are sorted, to find the newest to release:
         // sorting (id, mailbox) pairs retained and released both at every
         // move, 9% of a node's time with 1,000,000 keys in `ShoalBenchmarks pipeline`.
