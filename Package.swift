@@ -175,6 +175,8 @@ let package = Package(
                 "Shoal", "ShoalApp", "ShoalTesting", "CounterApp", "QuickStart", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

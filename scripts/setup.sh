@@ -3,6 +3,8 @@
 set -euo pipefail
 
 packages=(librdkafka-dev libsqlite3-dev pkg-config kcat)
+# The tests also lint a node's metrics with Prometheus' promtool.
+[ "${1:-}" = "--tests" ] && packages+=(prometheus)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -5,7 +5,7 @@
 # own, so that their rebalance timing is not starved by the rest of the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --tests
 swift build --build-tests
 swift test --skip-build --filter "NodeProcessTests|SampleProcessTests" "$@"
 swift test --skip-build --skip "NodeProcessTests|SampleProcessTests" "$@"

@@ -38,9 +38,29 @@ extension NodeProcessTests {
         for name in ["shoal_handler_duration_seconds", "shoal_checkpoint_duration_seconds", "shoal_resident_entities", "shoal_partition_lag_records", "shoal_shard_buffered_records", "shoal_rebalances_total", "shoal_changelog_records_total", "shoal_restore_duration_seconds", "shoal_restores_total"] {
             #expect(metrics.contains(name), "\(name) is exported")
         }
+        let check = try promtoolCheck(metrics)
+        #expect(check.status == 0 && check.output.isEmpty, "promtool check metrics: \(check.output)")
         node.terminate()
         #expect(await node.waitForExit() == 0)
         withExtendedLifetime(broker) {}
+    }
+
+    /// `promtool check metrics` on `text` (Prometheus' own linter: help
+    /// text, type suffixes, base units); the test command installs it.
+    func promtoolCheck(_ text: String) throws -> (status: Int32, output: String) {
+        let promtool = Process()
+        promtool.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        promtool.arguments = ["promtool", "check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        promtool.standardInput = input
+        promtool.standardOutput = output
+        promtool.standardError = output
+        try promtool.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let said = output.fileHandleForReading.readDataToEndOfFile()
+        promtool.waitUntilExit()
+        return (promtool.terminationStatus, String(decoding: said, as: UTF8.self))
     }
 
     /// The port of the node's "Metrics endpoint listening ... port=N" line.

@@ -106,6 +106,13 @@ extension ShoalNode {
         let topic = configuration.changelogTopic
         let inputs = routes.keys.sorted().map { ($0, topics[$0]) }
         let needed = inputs.compactMap(\.1).max() ?? 0
+        let missing = inputs.filter { $0.1 == nil }.map(\.0)
+        guard needed > 0 || missing.isEmpty else {
+            throw ChangelogError(
+                code: .topic,
+                reason: "the input topics \(missing.joined(separator: ", ")) do not exist, so the changelog topic \(topic) cannot be checked against them: create the application's topics first (`APP topics --group \(configuration.group)` lists them with their partitions)"
+            )
+        }
         guard let partitions = topics[topic] else {
             throw ChangelogError(
                 code: .topic,

@@ -96,14 +96,15 @@ public struct MetricsEndpoint: Service {
     }
 
     /// Makes swift-metrics report to a Prometheus registry, once per
-    /// process (later calls return the same registry).
+    /// process (later calls return the same registry). Each metric is
+    /// exported with its ``MetricDescriptions`` help text.
     public static func bootstrapPrometheus() -> PrometheusCollectorRegistry {
         bootstrapped
     }
 
     private static let bootstrapped: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(DescribedMetricsFactory(registry: registry))
         return registry
     }()
 }
