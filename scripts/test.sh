@@ -9,3 +9,5 @@ scripts/setup.sh --tests
 swift build --build-tests
 swift test --skip-build --filter "NodeProcessTests|SampleProcessTests" "$@"
 swift test --skip-build --skip "NodeProcessTests|SampleProcessTests" "$@"
+# The DocC catalog builds with the standard tool, any warning failing it.
+swift package generate-documentation --target Shoal --warnings-as-errors

@@ -3,8 +3,11 @@ import Foundation
 extension RecordedPartition {
     /// What a golden file (the lines `replay` prints) records for `events`:
     /// its outputs and final states, each JSON value normalized.
-    /// - Parameter entityOf: the entity an event goes to, for reporting
-    ///   each key's first divergent event.
+    /// - Parameters:
+    ///   - url: the golden file.
+    ///   - events: the recorded events the golden file's outputs came from.
+    ///   - entityOf: the entity an event goes to, for reporting each key's
+    ///     first divergent event.
     /// - Throws: ``ShoalError`` (code `journal`) naming the file and line.
     public init(golden url: URL, events: [ReplayEvent], entityOf: (ReplayEvent) -> EntityID?) throws {
         self.events = events

@@ -15,7 +15,7 @@ import ShoalKafka
 public final class Replay: Sendable {
     private let routes: [String: Route]
     private let coPartitioning: CoPartitioning
-    /// Partition counts of the application's topics (for ``runPipeline(_:transitions:maximumStages:)``).
+    /// Partition counts of the application's topics (for ``runPipeline(_:transitions:maximumStages:progress:)``).
     private let partitions: [String: Int32]
     private let system = ShoalActorSystem()
     private let logger: Logger
@@ -27,7 +27,7 @@ public final class Replay: Sendable {
     }
 
     /// A replay of the routes `declare` adds to a topology.
-    /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
+    /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:progress:)``.
     public convenience init(
         logger: Logger = Replay.quietLogger, topics: [EmbeddedBroker.Topic] = [], declare: (inout Topology) throws -> Void
     ) throws {
@@ -35,14 +35,14 @@ public final class Replay: Sendable {
     }
 
     /// A replay of `topology`, the one its nodes run.
-    /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:)``.
+    /// `topics` gives partition counts to the stages of ``runPipeline(_:transitions:maximumStages:progress:)``.
     ///
     /// A handler's table lookups (``EntityContext/lookup(_:in:as:)``) are
     /// answered with what the node recorded for the event in its journal;
     /// a lookup it did not record (hand-written events, a changed handler)
     /// sees the table records among the replayed events before it, else
     /// `tables`: values by table and key. Later stages of
-    /// ``runPipeline(_:transitions:maximumStages:)`` see only `tables`.
+    /// ``runPipeline(_:transitions:maximumStages:progress:)`` see only `tables`.
     public init(
         _ topology: Topology, topics: [EmbeddedBroker.Topic] = [], tables: [String: [String: [UInt8]]] = [:],
         logger: Logger = Replay.quietLogger

@@ -79,8 +79,10 @@ public enum ReplayJournal {
     /// The journal of a partition file (`<topic>-<partition>.sqlite`) a node
     /// wrote, in offset order, with the calls that changed state each
     /// after its entity's record before it.
-    /// - Parameter entityTypes: the entity types the replaying application
-    ///   has; a journal row of another type fails the read, naming it.
+    /// - Parameters:
+    ///   - path: the partition file.
+    ///   - entityTypes: the entity types the replaying application has; a
+    ///     journal row of another type fails the read, naming it.
     /// - Throws: ``StoreError`` for a file that is not a readable store
     ///   (corrupt, newer schema); ``ShoalError`` (code `journal`) otherwise.
     public static func partitionFile(at path: String, entityTypes: Set<String>) throws -> [ReplayEvent] {
