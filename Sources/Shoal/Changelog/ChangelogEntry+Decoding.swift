@@ -39,7 +39,7 @@ extension ChangelogEntry {
             return .timers(StoredTimers(entity: try key.string(), key: try key.string(), timers: []))
         case .output:
             return .delivered(sourceOffset: try key.int64(), position: try key.int64())
-        case .progress, .imageStart, .imageEnd:
+        case .progress, .imageStart, .imageEnd, .erased:
             throw DecodingFailure.malformed("a tombstone for a record kind that has none")
         }
     }
@@ -95,6 +95,8 @@ extension ChangelogEntry {
             let id = try value.int64()
             let records = value.isAtEnd ? nil : try value.optionalInt64()
             return .imageEnd(ChangelogImage(group: group, id: id, records: records))
+        case .erased:
+            return .erased
         }
     }
 }

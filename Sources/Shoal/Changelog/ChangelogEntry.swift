@@ -22,6 +22,10 @@ enum ChangelogEntry: Sendable, Hashable {
     /// The first and last record of a full image of the partition's file.
     case imageStart(ChangelogImage)
     case imageEnd(ChangelogImage)
+    /// The commit erased entities (its removals say which): a copy purges
+    /// the deleted bytes from its file, as the owner did. Names no key, so
+    /// that the log keeps nothing of the erased entity.
+    case erased
 }
 
 /// The partition's position after a commit, as replicated.
@@ -76,6 +80,7 @@ extension ChangelogEntry {
         case progress = 0x50  // P
         case imageStart = 0x42  // B
         case imageEnd = 0x45  // E
+        case erased = 0x58  // X
     }
 
     /// The record's key and value (nil for a tombstone) for `store`.
@@ -145,6 +150,8 @@ extension ChangelogEntry {
             value.string(image.group)
             value.int64(image.id)
             value.optionalInt64(image.records)
+        case .erased:
+            value.byte(1)
         }
         return (key.bytes, value.bytes)
     }
@@ -157,6 +164,7 @@ extension ChangelogEntry {
         case .progress: .progress
         case .imageStart: .imageStart
         case .imageEnd: .imageEnd
+        case .erased: .erased
         }
     }
 }

@@ -158,6 +158,7 @@ struct ChangelogFold {
         guard !changes.isEmpty else { return }
         let snapshots = changes.snapshotsInFileOrder()
         try file.applyRestored(snapshots: snapshots, removed: Array(changes.removed), timers: Array(changes.timers.values))
+        if changes.purge { try file.purgeFreedPages() }
     }
 
     /// Changes to the file's entities, folded and not yet written.
@@ -171,8 +172,11 @@ struct ChangelogFold {
         private var places: [EntityID: Int] = [:]
         private(set) var removed: Set<EntityID> = []
         var timers: [EntityID: StoredTimers] = [:]
+        /// Entities were erased: the file is purged of their bytes once
+        /// their removals are written.
+        var purge = false
 
-        var isEmpty: Bool { places.isEmpty && removed.isEmpty && timers.isEmpty }
+        var isEmpty: Bool { places.isEmpty && removed.isEmpty && timers.isEmpty && !purge }
         var entities: Int { places.count + removed.count + timers.count }
 
         mutating func save(_ snapshot: Snapshot, as id: EntityID) {
@@ -211,6 +215,8 @@ struct ChangelogFold {
             outputs[OutputKey(sourceOffset: output.sourceOffset, position: output.position)] = output
         case .delivered(let sourceOffset, let position):
             outputs.removeValue(forKey: OutputKey(sourceOffset: sourceOffset, position: position))
+        case .erased:
+            changes.purge = true
         case .progress, .imageStart, .imageEnd:
             break
         }

@@ -36,9 +36,20 @@ struct ChangelogReplicator: Sendable {
     /// consistent: an entity's outputs and timers come before its
     /// snapshot (a restore that has the snapshot skips the records it
     /// reflects, so their outputs must be there), and the progress last.
-    func entries(for commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], image: Int64? = nil) -> [ChangelogEntry] {
+    func entries(
+        for commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], image: Int64? = nil, erased: [ErasureReport] = []
+    ) -> [ChangelogEntry] {
         var entries: [ChangelogEntry] = []
         entries.reserveCapacity(outputs.count + commit.timers.count + commit.snapshots.count + delivered.count + 1)
+        // Erasures first: the commit's own records of an erased key belong
+        // to the entity that started anew after the erase.
+        for report in erased {
+            let id = report.erasure.entity
+            entries.append(.removed(entity: id.type, key: id.key))
+            entries.append(.timers(StoredTimers(entity: id.type, key: id.key, timers: [])))
+            entries += report.unpublished.map { .delivered(sourceOffset: $0.sourceOffset, position: $0.position) }
+        }
+        if !erased.isEmpty { entries.append(.erased) }
         entries += outputs.map(ChangelogEntry.output)
         entries += commit.timers.map(ChangelogEntry.timers)
         entries += commit.snapshots.map(ChangelogEntry.snapshot)
@@ -112,7 +123,7 @@ struct ChangelogReplicator: Sendable {
 }
 
 /// An output's identity within its partition.
-struct OutputKey: Hashable, Sendable {
-    var sourceOffset: Int64
-    var position: Int64
+package struct OutputKey: Hashable, Sendable {
+    package var sourceOffset: Int64
+    package var position: Int64
 }

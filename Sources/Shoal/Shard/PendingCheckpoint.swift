@@ -19,7 +19,12 @@ struct PendingCheckpoint: Sendable {
     /// commit's position (set when taken).
     var topicOffsets: [String: Int64] = [:]
 
-    var isEmpty: Bool { journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty }
+    /// Entities erased since the last commit, in the order erased.
+    var erased: [Erasure] = []
+
+    var isEmpty: Bool {
+        journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty && erased.isEmpty
+    }
 
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
@@ -34,7 +39,7 @@ struct PendingCheckpoint: Sendable {
         for (position, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: record.offset, position: Int64(position), topic: output.topic,
-                key: output.key, value: output.value, headers: nil, timestamp: record.timestamp?.milliseconds
+                key: output.key, value: output.value, headers: nil, timestamp: record.timestamp?.milliseconds, entity: id
             ))
         }
         snapshots[id] = snapshot
@@ -47,6 +52,20 @@ struct PendingCheckpoint: Sendable {
         snapshots[id] = nil
         timers[id] = []
         expired[id] = offset
+    }
+
+    /// Erases the entity: what it applied since the last commit is dropped
+    /// (its outputs were never published), its state and timers go, and
+    /// the commit deletes its rows from the file. The caller has waited
+    /// until a commit may cover the entity's records (see `Shard.erase`),
+    /// so the erasure is never deferred like an expiry.
+    mutating func erase(_ erasure: Erasure, after offset: Int64) {
+        let id = erasure.entity
+        journal.removeAll { $0.entity == id.type && $0.key == id.key }
+        calls.removeAll { $0.entity == id.type && $0.key == id.key }
+        outputs.removeAll { $0.entity == id }
+        expire(id, after: offset)
+        erased.append(erasure)
     }
 
     /// Takes out the expiries that must wait: an entity's snapshot is what
@@ -77,7 +96,7 @@ struct PendingCheckpoint: Sendable {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: place, position: EntityDispatch.callOutputPosition(callID: callID, index: index),
-                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: nil
+                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: nil, entity: id
             ))
         }
         snapshots[id] = snapshot
@@ -89,7 +108,7 @@ struct PendingCheckpoint: Sendable {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: snapshot.offset, position: EntityDispatch.timerOutputPosition(firing: snapshot.firings, index: index),
-                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: timestamp
+                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: timestamp, entity: id
             ))
         }
         snapshots[id] = snapshot
@@ -104,5 +123,6 @@ struct PendingCheckpoint: Sendable {
         snapshots = failed.snapshots.merging(snapshots) { _, newer in newer }
         timers = failed.timers.merging(timers) { _, newer in newer }
         expired = failed.expired.filter { snapshots[$0.key] == nil }.merging(expired) { _, newer in newer }
+        erased = failed.erased + erased
     }
 }

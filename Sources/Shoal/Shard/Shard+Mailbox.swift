@@ -54,6 +54,10 @@ extension Shard {
                   let entity = await ensureActive(id, resident, descriptor, record: nil) else { return }
             _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
         case .call(let call, let reply, let place):
+            if call.target == EntityCall.eraseTarget {
+                await erase(id, call: call, reply: reply)
+                return
+            }
             guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
                 reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
                 return

@@ -23,6 +23,26 @@ extension ShardPersistence {
         if replicator.imageDue || lost { await sendImage() }
     }
 
+    /// Replicates a commit that erased entities: their removals, the
+    /// commit, then a full image of the file, so that a restore starts
+    /// after the erase and reads nothing of the erased entities; `then`
+    /// runs once the image is delivered (or could not be written).
+    func replicateErasing(
+        _ erased: [ErasureReport], _ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey],
+        then replicated: @escaping @Sendable () -> Void
+    ) async {
+        guard var replicator else {
+            if !replicationStopped { replicated() }
+            return
+        }
+        let image = deliveries.withLock { $0.lastImage }
+        let entries = replicator.entries(for: commit, outputs: outputs, delivered: delivered, image: image, erased: erased)
+        let messages = replicator.messages(entries)
+        self.replicator = replicator
+        await send(messages, input: commit.nextOffset)
+        await sendImage(then: replicated)
+    }
+
     /// Sends nothing more to the changelog (the partition was lost).
     func stopReplicating() {
         replicator = nil
@@ -60,9 +80,12 @@ extension ShardPersistence {
         await inTurn { await sendImage() }
     }
 
-    private func sendImage() async {
+    private func sendImage(then delivered: (@Sendable () -> Void)? = nil) async {
         // Past a hand-off's deadline nothing would be sent: no file read.
-        guard var replicator, !handOffIsDue else { return }
+        guard var replicator, !handOffIsDue else {
+            delivered?()
+            return
+        }
         let entries: [ChangelogEntry]
         do {
             entries = try replicator.image(of: store, previous: deliveries.withLock { $0.lastImage })
@@ -73,13 +96,14 @@ extension ShardPersistence {
             logger.error("Cannot read the partition's file for a changelog image", metadata: [
                 "partition": "\(partition)", "error": "\(error)",
             ])
+            delivered?()
             return
         }
         let messages = replicator.messages(entries, image: true)
         self.replicator = replicator
         metrics.changelogImages.increment()
         logger.debug("Changelog image written", metadata: ["partition": "\(partition)", "records": "\(messages.count)"])
-        await send(messages, input: committedNext, image: true)
+        await send(messages, input: committedNext, image: true, then: delivered)
     }
 
     /// What a restore read: where the last complete image starts (named

@@ -143,8 +143,9 @@ actor ShardPersistence {
         var commit = storeCommit(pending, next)
         commit.delivered = delivered
         if position != recordedPosition { commit.replicated = position }
+        var erased: [ErasureReport] = []
         do {
-            outputs = try store.commit(commit)
+            outputs = try store.commit(commit, erased: &erased)
         } catch {
             restore(pending)
             deliveries.withLock {
@@ -166,6 +167,11 @@ actor ShardPersistence {
             logger.notice("The partition's file accepts commits again", metadata: ["partition": "\(partition)"])
         }
         fault = nil
+        guard erased.isEmpty else {
+            await finishErasing(erased, commit: commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
+            await publish(outputs)
+            return true
+        }
         await replicate(commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
         await publish(outputs)
         return true
@@ -192,6 +198,7 @@ actor ShardPersistence {
         commit.maxEventTime = pending.maxEventTime
         commit.expired = pending.expired.keys.sorted { ($0.type, $0.key) < ($1.type, $1.key) }
         commit.topicOffsets = pending.topicOffsets
+        commit.erased = pending.erased
         return commit
     }
 

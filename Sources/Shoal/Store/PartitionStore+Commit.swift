@@ -5,9 +5,16 @@ extension PartitionStore {
     ///   of this commit is kept then.
     @discardableResult
     package func commit(_ commit: StoreCommit) throws(StoreError) -> [OutboxEntry] {
+        var erased: [ErasureReport] = []
+        return try self.commit(commit, erased: &erased)
+    }
+
+    /// A commit that reports, in `erased`, what each of its erasures removed.
+    package func commit(_ commit: StoreCommit, erased: inout [ErasureReport]) throws(StoreError) -> [OutboxEntry] {
         try withConnection { connection throws(StoreError) in
             try connection.sqlite.transaction { () throws(StoreError) in
-                try write(commit, progress: true, connection)
+                erased = try commit.erased.map { erasure throws(StoreError) in try erase(erasure, connection) }
+                return try write(commit, progress: true, connection)
             }
         }
     }
@@ -132,7 +139,10 @@ extension PartitionStore {
 
     private func enqueue(_ outputs: [OutboxEntry], _ connection: Connection) throws(StoreError) -> [OutboxEntry] {
         var written = outputs
-        let insert = "INSERT INTO outbox (source_offset, position, topic, key, value, headers, timestamp, partition) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        let insert = """
+            INSERT INTO outbox (source_offset, position, topic, key, value, headers, timestamp, partition, entity, entity_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
         var index = 0
         try write(outputs, insert, connection) {
             $0.bind(1, $1.sourceOffset)
@@ -143,6 +153,8 @@ extension PartitionStore {
             $0.bind(6, $1.headers)
             $0.bind(7, $1.timestamp)
             $0.bind(8, $1.partition.map(Int64.init))
+            $0.bind(9, $1.entity?.type)
+            $0.bind(10, $1.entity?.key)
         } written: {
             written[index].id = connection.sqlite.lastInsertRowID
             index += 1

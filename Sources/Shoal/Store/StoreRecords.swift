@@ -118,11 +118,15 @@ package struct OutboxEntry: Sendable, Hashable {
     /// outputs carry the time it was due; nil when the source has no
     /// timestamp (the producer stamps it when it publishes).
     package var timestamp: Int64?
+    /// The entity that emitted it, so that erasing the entity finds it;
+    /// nil for outputs restored from a changelog, which does not carry it.
+    package var entity: EntityID?
 
     package init(
         id: Int64? = nil, sourceOffset: Int64, position: Int64, topic: String,
-        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?, timestamp: Int64? = nil, partition: Int32? = nil
+        key: [UInt8]?, value: [UInt8]?, headers: [UInt8]?, timestamp: Int64? = nil, partition: Int32? = nil, entity: EntityID? = nil
     ) {
+        self.entity = entity
         self.partition = partition
         self.timestamp = timestamp
         self.id = id
@@ -166,6 +170,9 @@ package struct StoreCommit: Sendable {
     /// Outbox ids the broker acknowledged since the last commit: marked
     /// sent in the same transaction (one per commit, not two).
     package var delivered: [Int64] = []
+    /// Entities erased (see ``Erasure``): their rows go before anything
+    /// else of the commit is written.
+    package var erased: [Erasure] = []
 
     package init(nextOffset: Int64) {
         self.nextOffset = nextOffset

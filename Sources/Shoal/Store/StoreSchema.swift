@@ -88,6 +88,12 @@ enum StoreSchema {
             call BLOB NOT NULL
         );
         """,
+        // 8: the entity that emitted each output, so that erasing a key
+        // finds its outputs (a call's are numbered after another key's record).
+        """
+        ALTER TABLE outbox ADD COLUMN entity TEXT;
+        ALTER TABLE outbox ADD COLUMN entity_key TEXT;
+        """,
     ]
 
     /// Brings the file to the current version, in one transaction.

@@ -23,3 +23,23 @@ struct CallOptions: ParsableArguments {
         }
     }
 }
+
+extension CallOptions {
+    /// A client of the group's nodes for `command`, after checking that the
+    /// application has the entity type.
+    func client(for command: String, brokers: String, group: String, entity: String, logging: LoggingOptions) throws -> ShoalClient {
+        let application = try ShoalApplicationMain.application(for: command)
+        guard let secret = try secret() else {
+            throw ValidationError("\(command) needs the group's call secret: --call-secret-file FILE or \(CallSecret.environmentVariable)")
+        }
+        guard application.topology.entityTypes.contains(entity) else {
+            throw ValidationError("--entity \(entity): the application has no such entity type (it has \(application.topology.entityTypes.sorted().joined(separator: ", ")))")
+        }
+        return try ShoalClient(
+            configuration: .init(
+                brokers: brokers.split(separator: ",").map(String.init), group: group, secret: secret, timeout: .milliseconds(callTimeoutMs)
+            ),
+            topology: application.topology, logger: try logging.makeLogger(label: "shoal.\(command)")
+        )
+    }
+}

@@ -28,20 +28,7 @@ struct GetCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let application = try ShoalApplicationMain.application(for: "get")
-        guard let secret = try calls.secret() else {
-            throw ValidationError("get needs the group's call secret: --call-secret-file FILE or \(CallSecret.environmentVariable)")
-        }
-        guard application.topology.entityTypes.contains(entity) else {
-            throw ValidationError("--entity \(entity): the application has no such entity type (it has \(application.topology.entityTypes.sorted().joined(separator: ", ")))")
-        }
-        let client = try ShoalClient(
-            configuration: .init(
-                brokers: brokers.split(separator: ",").map(String.init), group: group, secret: secret,
-                timeout: .milliseconds(calls.callTimeoutMs)
-            ),
-            topology: application.topology, logger: try logging.makeLogger(label: "shoal.get")
-        )
+        let client = try calls.client(for: "get", brokers: brokers, group: group, entity: entity, logging: logging)
         let id = EntityID(type: entity, key: key)
         guard let state = try await client.withRunning({ try await client.actorSystem.state(of: id) }) else {
             FileHandle.standardError.write(Data("shoal: \(id) has no state\n".utf8))

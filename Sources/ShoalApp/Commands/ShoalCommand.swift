@@ -16,7 +16,7 @@ public struct ShoalCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "shoal",
         abstract: "Real-time, stateful stream processing on Kafka.",
-        subcommands: [NodeCommand.self, StateCommand.self, GetCommand.self, ReplayCommand.self, TopicsCommand.self, BrokerCommand.self, ProduceCommand.self, DemoCommand.self, StreamDemoCommand.self]
+        subcommands: [NodeCommand.self, StateCommand.self, GetCommand.self, EraseCommand.self, ReplayCommand.self, TopicsCommand.self, BrokerCommand.self, ProduceCommand.self, DemoCommand.self, StreamDemoCommand.self]
     )
 
     public init() {}

@@ -73,6 +73,9 @@ final class SQLiteConnection {
     /// The rowid the last INSERT on this connection assigned.
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Rows the last statement inserted, updated or deleted.
+    var changes: Int64 { Int64(sqlite3_changes(handle)) }
+
     /// The integer a one-row, one-column query returns.
     func integer(_ sql: String) throws(StoreError) -> Int64? {
         let statement = try prepare(sql)
