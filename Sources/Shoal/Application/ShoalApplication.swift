@@ -43,12 +43,15 @@ extension ShoalApplication {
 extension ShoalApplication {
     /// The changelog topic nodes of `group` replicate state to: named from
     /// the group, with as many partitions as the application's input topics.
-    /// A real cluster needs it with `cleanup.policy=compact`.
+    /// A real cluster needs it with `cleanup.policy=compact`; a bound on
+    /// compaction's lag (a day) bounds how long an erased entity's older
+    /// records stay in the log after its erase's tombstones.
     public static func changelogTopic(group: String) -> EmbeddedBroker.Topic {
         let inputs = Set(topology.inputTopics)
         let partitions = topics.filter { inputs.contains($0.name) }.map(\.partitions).max() ?? 1
         return EmbeddedBroker.Topic(
-            name: ShoalNodeConfiguration.changelogTopic(group: group), partitions: partitions, configs: ["cleanup.policy": "compact"]
+            name: ShoalNodeConfiguration.changelogTopic(group: group), partitions: partitions,
+            configs: ["cleanup.policy": "compact", "max.compaction.lag.ms": "86400000"]
         )
     }
 

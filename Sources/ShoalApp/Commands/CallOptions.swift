@@ -27,7 +27,8 @@ struct CallOptions: ParsableArguments {
 extension CallOptions {
     /// A client of the group's nodes for `command`, after checking that the
     /// application has the entity type.
-    func client(for command: String, brokers: String, group: String, entity: String, logging: LoggingOptions) throws -> ShoalClient {
+    func client(for command: String, target: EntityOptions, logging: LoggingOptions) throws -> ShoalClient {
+        let (brokers, group, entity) = (target.brokers, target.group, target.entity)
         let application = try ShoalApplicationMain.application(for: command)
         guard let secret = try secret() else {
             throw ValidationError("\(command) needs the group's call secret: --call-secret-file FILE or \(CallSecret.environmentVariable)")
@@ -42,4 +43,21 @@ extension CallOptions {
             topology: application.topology, logger: try logging.makeLogger(label: "shoal.\(command)")
         )
     }
+}
+
+/// The options of commands that reach one entity through its owner (`get`, `erase`).
+struct EntityOptions: ParsableArguments {
+    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]).")
+    var brokers: String
+
+    @Option(help: "The nodes' consumer group.")
+    var group: String
+
+    @Option(help: "The entity type.")
+    var entity: String
+
+    @Option(help: "The entity's key.")
+    var key: String
+
+    var id: EntityID { EntityID(type: entity, key: key) }
 }

@@ -15,17 +15,7 @@ struct EraseCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Bootstrap address of the Kafka cluster (host:port[,host:port...]).")
-    var brokers: String
-
-    @Option(help: "The nodes' consumer group.")
-    var group: String
-
-    @Option(help: "The entity type.")
-    var entity: String
-
-    @Option(help: "The entity's key.")
-    var key: String
+    @OptionGroup var target: EntityOptions
 
     @Option(help: "Who asks, for the audit line (default: the user and host running the command).")
     var requester: String?
@@ -35,11 +25,11 @@ struct EraseCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let client = try calls.client(for: "erase", brokers: brokers, group: group, entity: entity, logging: logging)
-        let id = EntityID(type: entity, key: key)
+        let client = try calls.client(for: "erase", target: target, logging: logging)
+        let id = target.id
         let requester = requester ?? "\(ProcessInfo.processInfo.userName)@\(ProcessInfo.processInfo.hostName)"
         try await client.withRunning { try await client.actorSystem.erase(id, requester: requester) }
-        let line = try JSONSerialization.data(withJSONObject: ["erased": ["entity": entity, "key": key], "requester": requester], options: [.sortedKeys])
+        let line = try JSONSerialization.data(withJSONObject: ["erased": ["entity": id.type, "key": id.key], "requester": requester], options: [.sortedKeys])
         print(String(decoding: line, as: UTF8.self))
     }
 }
