@@ -1,4 +1,5 @@
 import Distributed
+import Foundation
 import Shoal
 
 /// One customer account: bursts of its low-value payments and impossible
@@ -38,6 +39,13 @@ distributed actor Account: EventHandling {
             ))
         }
     }
+
+    /// Erasing an account: the card and the IP of each of its payments
+    /// keep its key (the IP in its state, both in their journals).
+    static func entitiesReferencing(after event: any Sendable) -> [EntityID] {
+        guard let payment = event as? Payment else { return [] }
+        return [EntityID(type: Card.entityType, key: payment.card), EntityID(type: IPAddress.entityType, key: payment.ip)]
+    }
 }
 
 /// One card: bursts of low-value payments on it, from any account.
@@ -55,6 +63,10 @@ distributed actor Card: EventHandling {
         if let burst = state.add(payment, watermark: context.watermark) {
             try context.emitBurst(burst, subject: "card", after: payment)
         }
+    }
+
+    static func scrubbed(event: [UInt8], erasing erased: EntityID) -> [UInt8]? {
+        Payment.scrubbed(event, erasing: erased)
     }
 }
 
@@ -86,6 +98,27 @@ distributed actor IPAddress: EventHandling {
                 detail: "\(newcomers.count) accounts within \(FraudRules.sharedIPSpan.components.seconds / 60) min"
             ))
         }
+    }
+
+    /// An erased account leaves the IP's list of accounts seen.
+    func scrub(erasing erased: EntityID) {
+        guard erased.type == Account.entityType else { return }
+        state.shared.accounts[erased.key] = nil
+    }
+
+    static func scrubbed(event: [UInt8], erasing erased: EntityID) -> [UInt8]? {
+        Payment.scrubbed(event, erasing: erased)
+    }
+}
+
+extension Payment {
+    /// What a card or an IP journaled of a payment, with an erased
+    /// account's key replaced; nil when it names another account.
+    static func scrubbed(_ event: [UInt8], erasing erased: EntityID) -> [UInt8]? {
+        guard erased.type == Account.entityType, var payment = try? JSONDecoder().decode(Payment.self, from: Data(event)),
+              payment.account == erased.key else { return nil }
+        payment.account = "erased"
+        return try? Array(JSONEncoder().encode(payment))
     }
 }
 

@@ -3,6 +3,11 @@ import Foundation
 extension EntityCall {
     /// The target of an erase, run by the runtime in the entity's turn.
     static let eraseTarget = "$shoal.erase"
+    /// The target that asks which entities reference an entity (see
+    /// ``Entity/entitiesReferencing(after:)``), answered from its journal.
+    static let referencesTarget = "$shoal.references"
+    /// The target that has an entity scrub its references to an erased one.
+    static let scrubTarget = "$shoal.scrub"
 
     /// Who asked for an erase, as its first argument says.
     var requester: String {
@@ -20,6 +25,13 @@ extension ShoalActorSystem {
     /// The owner logs an audit line (who asked, what kind of rows and how
     /// many; never the key or the data). Returns once all of that is done.
     ///
+    /// Entities of other types that keep a reference to it (named by its
+    /// type's ``Entity/entitiesReferencing(after:)`` from its journaled
+    /// events) scrub it first, from their state and journal (their
+    /// ``Entity/scrub(erasing:)`` and ``Entity/scrubbed(event:erasing:)``),
+    /// and again any the erase itself finds: an erase retried after a
+    /// failure finds them all again.
+    ///
     /// The erase runs in the entity's turn: records and calls that came
     /// before it are erased with it; later ones start a new entity.
     /// Records already in Kafka topics (inputs, published outputs) are
@@ -28,12 +40,34 @@ extension ShoalActorSystem {
     /// - Throws: ``ShoalError`` when the owner cannot be reached or the
     ///   entity type is unknown.
     public func erase(_ id: EntityID, requester: String) async throws {
+        let referrers = try await runtimeCall(EntityCall.referencesTarget, on: id)
+        try await scrub(referrers, erasing: id)
+        let found = try await runtimeCall(EntityCall.eraseTarget, on: id, arguments: [Data(requester.utf8)])
+        try await scrub(found.filter { !referrers.contains($0) }, erasing: id)
+    }
+
+    /// Has each entity of `referrers` scrub `erased`, a few at once.
+    private func scrub(_ referrers: [EntityID], erasing erased: EntityID) async throws {
+        let argument = try JSONEncoder().encode(erased)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, referrer) in referrers.enumerated() {
+                if index >= Self.scrubsInFlight { try await group.next() }
+                group.addTask { _ = try await self.runtimeCall(EntityCall.scrubTarget, on: referrer, arguments: [argument]) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private static let scrubsInFlight = 16
+
+    /// A call the runtime answers for `id`; its value, when any, a list of ids.
+    private func runtimeCall(_ target: String, on id: EntityID, arguments: [Data] = []) async throws -> [EntityID] {
         var invocation = ShoalInvocation()
-        invocation.arguments = [Data(requester.utf8)]
-        let call = EntityCall(id: id, target: EntityCall.eraseTarget, invocation: invocation, callID: UUID().uuidString)
-        switch try await deliver(call) {
-        case .void, .value: return
-        case .error(let failure): throw failure.error(calling: EntityCall.eraseTarget, on: id)
+        invocation.arguments = arguments
+        switch try await deliver(EntityCall(id: id, target: target, invocation: invocation, callID: UUID().uuidString)) {
+        case .void: return []
+        case .value(let data): return try JSONDecoder().decode([EntityID].self, from: data)
+        case .error(let failure): throw failure.error(calling: target, on: id)
         }
     }
 }

@@ -52,6 +52,21 @@ public protocol Entity: DistributedActor where ActorSystem == ShoalActorSystem, 
     /// ``EntityContext/setTimer(_:at:)``); it may change state, emit
     /// outputs and set timers like an event handler. Does nothing by default.
     func timerFired(_ timer: EntityTimer, in context: EntityContext) async throws
+
+    /// The entities of other types that keep a reference to this entity
+    /// (its key, in their state or their journal) because of `event`, one
+    /// of its events: erasing this entity has each of them scrub it (see
+    /// ``ShoalActorSystem/erase(_:requester:)``). Found from its journaled
+    /// events, within the journal's retention. None by default.
+    static func entitiesReferencing(after event: any Sendable) -> [EntityID]
+
+    /// Removes every reference to `erased`, an entity being erased, from
+    /// the state. Does nothing by default.
+    func scrub(erasing erased: EntityID) async
+
+    /// One of this entity's journaled events (its record's value), without
+    /// any reference to `erased`; nil when it holds none. Nil by default.
+    static func scrubbed(event: [UInt8], erasing erased: EntityID) -> [UInt8]?
 }
 
 extension Entity {
@@ -62,6 +77,12 @@ extension Entity {
     public static var stateTimeToLive: Duration? { nil }
 
     public func timerFired(_ timer: EntityTimer, in context: EntityContext) async throws {}
+
+    public static func entitiesReferencing(after event: any Sendable) -> [EntityID] { [] }
+
+    public func scrub(erasing erased: EntityID) async {}
+
+    public static func scrubbed(event: [UInt8], erasing erased: EntityID) -> [UInt8]? { nil }
 
     public static func upcast(_ encoded: Data, from version: Int) throws -> State {
         try JSONDecoder().decode(State.self, from: encoded)

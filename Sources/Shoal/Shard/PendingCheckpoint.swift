@@ -21,9 +21,12 @@ struct PendingCheckpoint: Sendable {
 
     /// Entities erased since the last commit, in the order erased.
     var erased: [Erasure] = []
+    /// An entity scrubbed a reference to an erased one: the commit purges
+    /// the file and writes a changelog image after it, as an erase does.
+    var purge = false
 
     var isEmpty: Bool {
-        journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty && erased.isEmpty
+        journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty && erased.isEmpty && !purge
     }
 
     /// Adds one applied record: its journal row, its outputs in order, and
@@ -124,5 +127,6 @@ struct PendingCheckpoint: Sendable {
         timers = failed.timers.merging(timers) { _, newer in newer }
         expired = failed.expired.filter { snapshots[$0.key] == nil }.merging(expired) { _, newer in newer }
         erased = failed.erased + erased
+        purge = failed.purge || purge
     }
 }

@@ -1,14 +1,26 @@
+import Foundation
+
 extension Shard {
     /// Erases the entity in its turn (see ``ShoalActorSystem/erase(_:requester:)``):
     /// the records and calls before the request are erased with it; the
-    /// reply waits for the commit that deletes its rows, the purge of the
-    /// file and the changelog image after it.
-    func erase(_ id: EntityID, call: EntityCall, reply: CallReply) async {
+    /// reply, the entities that referenced it by its journal (for the
+    /// requester to scrub), waits for the commit that deletes its rows,
+    /// the purge of the file and the changelog image after it.
+    func erase(_ id: EntityID, call: EntityCall, reply: CallReply, descriptor: EntityDescriptor) async {
         // The erase commits with a next offset past the entity's records:
         // a restart must not process them again and bring it back. Until
         // the records before them are done, a commit could not claim that.
         guard let last = await waitUntilCommittable(uncommittedOffset(of: id)) else {
             reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))
+            return
+        }
+        // No record of it comes in meanwhile (they queue behind the erase):
+        // its rows only move from the pending ones to the file.
+        let referrers: Data
+        do {
+            referrers = try JSONEncoder().encode(self.referrers(in: try await journaledEvents(of: id), of: id, descriptor))
+        } catch {
+            reply.resume(.success(.error(CallFailure(thrown: error))))
             return
         }
         let erasure = Erasure(entity: id, id: call.callID ?? "", requester: call.requester)
@@ -23,7 +35,7 @@ extension Shard {
                 mailbox.sources = [:]
                 mailbox.calls = []
             }
-            state.awaitingCommit[CallKey(entity: id, callID: erasure.id), default: AwaitedReply(outcome: .void, replies: [])]
+            state.awaitingCommit[CallKey(entity: id, callID: erasure.id), default: AwaitedReply(outcome: .value(referrers), replies: [])]
                 .replies.append(reply)
             return resident
         }

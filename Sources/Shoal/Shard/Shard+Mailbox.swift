@@ -54,9 +54,11 @@ extension Shard {
                   let entity = await ensureActive(id, resident, descriptor, record: nil) else { return }
             _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
         case .call(let call, let reply, let place):
-            if call.target == EntityCall.eraseTarget {
-                await erase(id, call: call, reply: reply)
-                return
+            switch call.target {
+            case EntityCall.eraseTarget: return await erase(id, call: call, reply: reply, descriptor: descriptor)
+            case EntityCall.referencesTarget: return reply.resume(.success(await referrers(of: id, descriptor)))
+            case EntityCall.scrubTarget: return await scrub(id, call: call, reply: reply, resident: resident, descriptor: descriptor)
+            default: break
             }
             guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
                 reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))

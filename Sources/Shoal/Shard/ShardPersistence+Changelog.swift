@@ -36,7 +36,9 @@ extension ShardPersistence {
             return
         }
         let image = deliveries.withLock { $0.lastImage }
-        let entries = replicator.entries(for: commit, outputs: outputs, delivered: delivered, image: image, erased: erased)
+        var entries = replicator.entries(for: commit, outputs: outputs, delivered: delivered, image: image, erased: erased)
+        // A scrub alone: its copies purge too (an erase's removals carry the marker).
+        if erased.isEmpty { entries.insert(.erased, at: 0) }
         let messages = replicator.messages(entries)
         self.replicator = replicator
         await send(messages, input: commit.nextOffset)

@@ -34,6 +34,17 @@ extension ShardPersistence {
 
     private static let purgeAttempts = 10
 
+    /// An entity's journaled events in the file, read in the store's turn:
+    /// after a commit under way.
+    func journalEvents(of id: EntityID) async throws -> [(topic: String?, event: [UInt8])] {
+        try await inTurn { Result { () throws(StoreError) in try store.journalEvents(of: id) } }.get()
+    }
+
+    /// Rewrites an entity's journaled events in the store's turn.
+    func scrubJournal(of id: EntityID, _ scrubbed: @escaping @Sendable ([UInt8]) -> [UInt8]?) async throws {
+        _ = try await inTurn { Result { () throws(StoreError) in try store.scrubJournal(of: id, scrubbed) } }.get()
+    }
+
     /// The audit line of one erase: who asked, when (the log's time), what
     /// kind of rows went and how many; never the key or the data.
     private func audit(_ report: ErasureReport) {

@@ -167,7 +167,7 @@ actor ShardPersistence {
             logger.notice("The partition's file accepts commits again", metadata: ["partition": "\(partition)"])
         }
         fault = nil
-        guard erased.isEmpty else {
+        guard !commit.purge else {
             await finishErasing(erased, commit: commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
             await publish(outputs)
             return true
@@ -199,6 +199,7 @@ actor ShardPersistence {
         commit.expired = pending.expired.keys.sorted { ($0.type, $0.key) < ($1.type, $1.key) }
         commit.topicOffsets = pending.topicOffsets
         commit.erased = pending.erased
+        commit.purge = pending.purge || !pending.erased.isEmpty
         return commit
     }
 

@@ -71,3 +71,47 @@ extension PartitionStore {
         }
     }
 }
+
+extension PartitionStore {
+    /// The journaled events of an entity, with the topic of each (nil in a
+    /// shard of one topic), in offset order. Scans the journal.
+    package func journalEvents(of id: EntityID) throws(StoreError) -> [(topic: String?, event: [UInt8])] {
+        try withConnection { connection throws(StoreError) in
+            let query = try connection.statement("SELECT topic, event FROM journal WHERE entity = ? AND key = ? ORDER BY offset")
+            defer { query.reset() }
+            query.bind(1, id.type)
+            query.bind(2, id.key)
+            var events: [(topic: String?, event: [UInt8])] = []
+            while try query.step() {
+                events.append((query.isNull(0) ? nil : query.string(0), query.isNull(1) ? [] : query.bytes(1)))
+            }
+            return events
+        }
+    }
+
+    /// Rewrites an entity's journaled events through `scrubbed` (nil:
+    /// unchanged), in one transaction; returns how many changed.
+    package func scrubJournal(of id: EntityID, _ scrubbed: ([UInt8]) -> [UInt8]?) throws(StoreError) -> Int {
+        try withConnection { connection throws(StoreError) in
+            try connection.sqlite.transaction { () throws(StoreError) in
+                let query = try connection.statement("SELECT offset, event FROM journal WHERE entity = ? AND key = ?")
+                defer { query.reset() }
+                query.bind(1, id.type)
+                query.bind(2, id.key)
+                var changed: [(Int64, [UInt8])] = []
+                while try query.step() {
+                    guard !query.isNull(1), let after = scrubbed(query.bytes(1)) else { continue }
+                    changed.append((query.int64(0), after))
+                }
+                let update = try connection.statement("UPDATE journal SET event = ? WHERE offset = ?")
+                for (offset, event) in changed {
+                    try update.run {
+                        $0.bind(1, event)
+                        $0.bind(2, offset)
+                    }
+                }
+                return changed.count
+            }
+        }
+    }
+}

@@ -173,6 +173,9 @@ package struct StoreCommit: Sendable {
     /// Entities erased (see ``Erasure``): their rows go before anything
     /// else of the commit is written.
     package var erased: [Erasure] = []
+    /// Whether the commit purges the file and the changelog after it (an
+    /// erase, or a scrub of an erased entity's references).
+    package var purge = false
 
     package init(nextOffset: Int64) {
         self.nextOffset = nextOffset

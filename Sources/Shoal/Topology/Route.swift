@@ -108,6 +108,12 @@ final class EntityDescriptor: Sendable {
     /// Runs the entity's ``Entity/timerFired(_:in:)`` and, when asked,
     /// encodes the state after it, in one turn on the entity's actor.
     let fire: nonisolated(nonsending) @Sendable (any Entity, EntityTimer, EntityContext, _ encodingState: Bool) async throws -> [UInt8]?
+    /// The erasure hooks (``Entity/entitiesReferencing(after:)``,
+    /// ``Entity/scrub(erasing:)`` with the state encoded after it,
+    /// ``Entity/scrubbed(event:erasing:)``).
+    let referencing: @Sendable (any Sendable) -> [EntityID]
+    let scrub: nonisolated(nonsending) @Sendable (any Entity, EntityID) async throws -> [UInt8]
+    let scrubbedEvent: @Sendable ([UInt8], EntityID) -> [UInt8]?
 
     init<E: Entity>(_ type: E.Type) {
         name = E.entityType
@@ -135,6 +141,15 @@ final class EntityDescriptor: Sendable {
             }
             return try CanonicalJSON.encode(state)
         }
+        referencing = { E.entitiesReferencing(after: $0) }
+        scrub = { entity, erased in
+            guard let entity = entity as? E, let state = await entity.whenLocal({ local in
+                await local.scrub(erasing: erased)
+                return local.state
+            }) else { preconditionFailure("scrub of a foreign or remote entity") }
+            return try CanonicalJSON.encode(state)
+        }
+        scrubbedEvent = { E.scrubbed(event: $0, erasing: $1) }
     }
 
     /// A state as snapshots store it.

@@ -1,0 +1,63 @@
+import Foundation
+import Shoal
+import TestSupport
+import Testing
+@testable import FraudDetection
+
+extension FraudDetectionTests {
+    /// Erasing an account on a running node: the IP that lists it in its
+    /// state and the card and IP whose journals hold its payments scrub it
+    /// (the sample's hooks), so that no partition file, nor what a
+    /// restore reads of the changelog, holds the account's key; the other
+    /// accounts on the same IP stay listed.
+    @Test(.timeLimit(.minutes(3)))
+    func erasingAnAccountScrubsTheCardAndIPThatReferenceIt() async throws {
+        let broker = try EmbeddedBroker(
+            topics: FraudDetection.topics + [.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1)], logger: testLogger
+        )
+        let group = uniqueName("fraud-erase")
+        try broker.createChangelog(group: group, partitions: 8)
+        let data = try temporaryDirectory().path
+        let node = ShoalNode(
+            configuration: ShoalNodeConfiguration(brokers: [broker.bootstrapServers], group: group, dataDirectory: data, sessionTimeout: .seconds(6)),
+            topology: FraudDetection.topology, logger: testLogger
+        )
+        let running = Task { try await node.run() }
+        defer { running.cancel() }
+        #expect(await eventually { node.ownedPartitions.count == 24 })
+        let erased = "acct-erase-me"
+        let ip = EntityID(type: IPAddress.entityType, key: "10.9.9.9")
+        let payments = [erased, "acct-2", erased, "acct-3", erased].enumerated().map { index, account in
+            Payment(
+                id: "pay-\(index)", account: account, card: "card-shared", ip: ip.key, country: "FR", amount: 5_000,
+                at: EventTime(milliseconds: PaymentLoad.start.milliseconds + Int64(index) * 1_000)
+            )
+        }
+        try await withProducer(broker) { producer in
+            for payment in payments {
+                try await producer.send(KafkaProducerMessage(
+                    topic: FraudDetection.payments, key: Array(payment.account.utf8), value: Array(try JSONEncoder().encode(payment))
+                ))
+            }
+        }
+        var listed = ""
+        #expect(await eventually {
+            listed = (try? await node.actorSystem.state(of: ip)).map { String(decoding: $0.state, as: UTF8.self) } ?? ""
+            return listed.contains(erased) && listed.contains("acct-3")
+        }, "the IP lists the account: \(listed)")
+        #expect(await eventually { !filesHolding(erased, in: data).isEmpty })
+
+        try await node.actorSystem.erase(EntityID(type: Account.entityType, key: erased), requester: "a test")
+
+        let after = try #require(try await node.actorSystem.state(of: ip))
+        let state = String(decoding: after.state, as: UTF8.self)
+        #expect(!state.contains(erased) && state.contains("acct-2") && state.contains("acct-3"), "\(state)")
+        #expect(filesHolding(erased, in: data) == [], "no partition file holds the account")
+        for partition in Int32(0)..<8 {
+            let records = try await changelogFromLastImage(broker, TopicPartition(ShoalNodeConfiguration.changelogTopic(group: group), partition))
+            #expect(!records.contains { $0.range(of: Data(erased.utf8)) != nil }, "changelog partition \(partition)")
+        }
+        running.cancel()
+        _ = await running.result
+    }
+}
