@@ -36,7 +36,9 @@ extension ShoalActorSystem {
     /// before it are erased with it; later ones start a new entity.
     /// Records already in Kafka topics (inputs, published outputs) are
     /// beyond it: their retention is the operator's.
-    /// - Parameter requester: who asks, for the audit line.
+    /// - Parameters:
+    ///   - id: the entity to erase.
+    ///   - requester: who asks, for the audit line.
     /// - Throws: ``ShoalError`` when the owner cannot be reached or the
     ///   entity type is unknown.
     public func erase(_ id: EntityID, requester: String) async throws {
