@@ -32,6 +32,11 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.0.0"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        // Spans of handler turns, with the trace context in records' headers.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        // `APP node --otlp-endpoint`: spans exported over OTLP/gRPC (the gRPC
+        // stack is a dependency already; OTLP/HTTP would add an HTTP client and TLS).
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.0.0", traits: ["OTLPGRPC"]),
         // `swift package generate-documentation`: the DocC catalog, built in CI without warnings.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
@@ -72,6 +77,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -88,6 +94,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -179,13 +186,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
         // The samples' tests: planted cases caught on a node and by replay, golden files.
         .testTarget(
             name: "SampleTests",
-            dependencies: ["Shoal", "ShoalApp", "ShoalTesting", "TestSupport", "SampleSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring", "CustomerJourney"],
+            dependencies: [
+                "Shoal", "ShoalApp", "ShoalTesting", "TestSupport", "SampleSupport", "FraudDetection", "InventoryAlerts", "FleetMonitoring",
+                "CustomerJourney", .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Benchmarks: a plain C consume loop as the baseline, and the runner.

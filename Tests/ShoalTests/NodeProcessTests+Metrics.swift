@@ -1,6 +1,7 @@
 import Foundation
 import Shoal
 import ShoalApp
+import Synchronization
 import Testing
 @testable import CounterApp
 
@@ -81,4 +82,76 @@ extension NodeProcessTests {
 func metricValue(_ name: String, in text: String) -> Double? {
     guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + " ") }) else { return nil }
     return Double(line.split(separator: " ").last ?? "")
+}
+
+extension NodeProcessTests {
+    /// `node --otlp-endpoint URL` exports its spans there over OTLP/gRPC:
+    /// a listener in place of a collector sees the node connect and open
+    /// an HTTP/2 connection once records flow; the node stops cleanly.
+    @Test(.timeLimit(.minutes(3)))
+    func aNodeExportsItsSpansToTheOTLPEndpoint() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let collector = try FirstBytesListener()
+        let directory = try temporaryDirectory()
+        let group = uniqueName("otlp")
+        try broker.createChangelog(group: group, partitions: 8)
+        let node = try ChildProcess(
+            executable: "CounterApp",
+            arguments: [
+                "node", "--brokers", broker.bootstrapServers, "--group", group, "--data", directory.appendingPathComponent("data").path,
+                "--session-timeout-ms", "6000", "--otlp-endpoint", "http://127.0.0.1:\(collector.port)",
+            ],
+            directory: directory, name: "node"
+        )
+        #expect(await eventually(timeout: .seconds(60)) { ownedPartitions(node.errors).count == 8 })
+        try await produce(broker, topic: "counter-events", CounterWorkload(keys: 20, perKey: 5).messages)
+        _ = try await readTopic(broker, "counter-totals", count: 100)
+        #expect(await eventually(timeout: .seconds(30)) { collector.received.starts(with: Array("PRI * HTTP/2.0".utf8)) },
+                "the exporter speaks HTTP/2 (gRPC) to the endpoint: \(collector.received.prefix(24))")
+        node.terminate()
+        #expect(await node.waitForExit() == 0, "\(node.errors.suffix(1_500))")
+        withExtendedLifetime(broker) {}
+    }
+}
+
+/// A TCP listener on loopback that keeps the first bytes of the first
+/// connection and closes every connection once it read from it: where a
+/// collector would be, one that fails every export.
+final class FirstBytesListener: Sendable {
+    let port: Int
+    private let bytes = Mutex<[UInt8]>([])
+    private let socket: Int32
+
+    init() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(socket, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        self.socket = socket
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in readFirstConnection() }
+    }
+
+    private func readFirstConnection() {
+        while true {
+            let connection = accept(socket, nil, nil)
+            guard connection >= 0 else { return }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let count = read(connection, &buffer, buffer.count)
+            if count > 0 { bytes.withLock { if $0.isEmpty { $0 = Array(buffer[..<count]) } } }
+            close(connection)
+        }
+    }
+
+    var received: [UInt8] { bytes.withLock { $0 } }
+
+    deinit { shutdown(socket, Int32(SHUT_RDWR)); close(socket) }
 }

@@ -35,7 +35,8 @@ extension ShoalNode {
                 if paused { metrics.pausedPartitions.increment() } else { metrics.pausedPartitions.decrement() }
             },
             metrics: metrics, changelog: changelog, placement: placement, tables: tables?.0 ?? NoTables(),
-            inputLag: { consumer.lag(of: $0) }, inputNext: { consumer.nextOffset(of: $0) }
+            inputLag: { consumer.lag(of: $0) }, inputNext: { consumer.nextOffset(of: $0) },
+            tracing: RecordTracing.active(configuration.tracer)
         )
         let calls = try NodeCalls.configured(for: self)
         let board = try checkedBoard(topics: topicCounts, calls: calls != nil)

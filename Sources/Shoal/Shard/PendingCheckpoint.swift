@@ -42,7 +42,8 @@ struct PendingCheckpoint: Sendable {
         for (position, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: record.offset, position: Int64(position), topic: output.topic,
-                key: output.key, value: output.value, headers: nil, timestamp: record.timestamp?.milliseconds, entity: id
+                key: output.key, value: output.value, headers: output.headers.isEmpty ? nil : OutboxEntry.encode(headers: output.headers),
+                timestamp: record.timestamp?.milliseconds, entity: id
             ))
         }
         snapshots[id] = snapshot
@@ -111,7 +112,8 @@ struct PendingCheckpoint: Sendable {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: snapshot.offset, position: EntityDispatch.timerOutputPosition(firing: snapshot.firings, index: index),
-                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: timestamp, entity: id
+                topic: output.topic, key: output.key, value: output.value,
+                headers: output.headers.isEmpty ? nil : OutboxEntry.encode(headers: output.headers), timestamp: timestamp, entity: id
             ))
         }
         snapshots[id] = snapshot

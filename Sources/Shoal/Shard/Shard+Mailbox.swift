@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ShoalKafka
 import Synchronization
+import Tracing
 
 extension Shard {
     /// Runs an entity's mailbox until it is empty, one work item at a time;
@@ -128,6 +129,21 @@ extension Shard {
     private func handle(
         _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID
     ) async -> (any Entity, Bool)? {
+        guard let tracing = services.tracing else {
+            return await attemptHandling(record, route: route, event: event, moment: moment, entity: entity, id: id)
+        }
+        let span = tracing.turnSpan(for: record, entity: id.type)
+        defer { span.end() }
+        return await RecordTracing.within(span) {
+            await attemptHandling(record, route: route, event: event, moment: moment, entity: entity, id: id, span: span)
+        }
+    }
+
+    /// The handler's attempts; a traced turn's outputs carry its span's context.
+    private func attemptHandling(
+        _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID,
+        span: (any Span)? = nil
+    ) async -> (any Entity, Bool)? {
         let outcome = await attempting(id, route.entity, on: entity) { attempt, error in
             services.logger.warning("Handler threw", metadata: [
                 "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
@@ -146,8 +162,11 @@ extension Shard {
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
             )
-            return applied(record, to: id, outputs: result.outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
+            let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
+            return applied(record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
         case .failed(let error, let tries, _), .lost(let error, let tries):
+            span?.recordError(error)
+            span?.setStatus(SpanStatus(code: .error))
             await deadLetter(record, reason: EntityTurn.handlerFailure(id, tries: tries, error))
             return nil
         }

@@ -75,18 +75,23 @@ extension Shard {
                 state.withLock { $0.endFiring(from: crossing.position) }
                 break
             }
-            let outcome = await attempting(id, descriptor, on: entity) { attempt, error in
-                services.logger.warning("Timer threw", metadata: [
-                    "entity": "\(id)", "timer": "\(timer.name)", "attempt": "\(attempt)", "error": "\(error)",
-                ])
-            } _: { entity in
-                try await EntityDispatch.fire(
-                    timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
-                    logger: services.logger, tables: services.tables
-                )
+            let span = services.tracing?.timerSpan(timer.name, entity: id.type)
+            defer { span?.end() }
+            let outcome = await RecordTracing.within(span) {
+                await attempting(id, descriptor, on: entity) { attempt, error in
+                    services.logger.warning("Timer threw", metadata: [
+                        "entity": "\(id)", "timer": "\(timer.name)", "attempt": "\(attempt)", "error": "\(error)",
+                    ])
+                } _: { entity in
+                    try await EntityDispatch.fire(
+                        timer, on: entity, descriptor: descriptor, id: id, source: partition, after: offset, clocks: crossing.clocks,
+                        logger: services.logger, tables: services.tables
+                    )
+                }
             }
             switch outcome {
-            case .done(let result, let current):
+            case .done(var result, let current):
+                if let span, let tracing = services.tracing { result.outputs = tracing.inject(span.context, into: result.outputs) }
                 entity = current
                 if result.expired {
                     // Released: the entity's next event activates a new one.

@@ -29,6 +29,8 @@ struct ShardServices: Sendable {
     var inputLag: @Sendable (TopicPartition) -> Int64? = { _ in 0 }
     /// The next offset the consumer delivers from a partition, when known.
     var inputNext: @Sendable (TopicPartition) -> Int64? = { _ in nil }
+    /// Spans of handler turns and sent outputs; nil when nothing traces.
+    var tracing: RecordTracing?
 }
 
 /// Owns one partition: routes its records by key to entity mailboxes, runs
@@ -71,7 +73,7 @@ final class Shard: Sendable {
             store: store, partition: partition, producer: services.producer, logger: services.logger,
             committedNext: startOffset, committedTopics: sources?.consumed ?? [:],
             replicator: services.changelog.map { ChangelogReplicator(target: $0, partition: partition, writer: writer) },
-            metrics: services.metrics
+            metrics: services.metrics, tracing: services.tracing
         )
     }
 

@@ -34,6 +34,8 @@ actor ShardPersistence {
     /// The replicated position last written to the file.
     var recordedPosition: ChangelogPosition?
     let metrics: NodeMetrics
+    /// Spans of the outputs sent, when the node traces.
+    let tracing: RecordTracing?
     /// Whether a commit, hand-off or image is under way, and who waits for
     /// its turn (see `inTurn`).
     var turnTaken = false
@@ -45,8 +47,10 @@ actor ShardPersistence {
 
     init(
         store: PartitionStore, partition: TopicPartition, producer: KafkaProducer, logger: Logger, committedNext: Int64?,
-        committedTopics: [String: Int64] = [:], replicator: ChangelogReplicator? = nil, metrics: NodeMetrics = NodeMetrics()
+        committedTopics: [String: Int64] = [:], replicator: ChangelogReplicator? = nil, metrics: NodeMetrics = NodeMetrics(),
+        tracing: RecordTracing? = nil
     ) {
+        self.tracing = tracing
         self.committedTopics = committedTopics
         self.store = store
         self.partition = partition
@@ -237,6 +241,7 @@ actor ShardPersistence {
             logger.error("An output's stored headers do not decode: published without them", metadata: ["output": "\(outputID)"])
         }
         var headers = stored ?? []
+        let span = tracing?.sendSpan(topic: output.topic, headers: &headers)
         headers.append(KafkaHeader(
             key: OutputID.header, value: OutputID.headerValue(prefix: outputIDPrefix, offset: output.sourceOffset, position: output.position)
         ))
@@ -248,6 +253,10 @@ actor ShardPersistence {
         let logger = self.logger
         do {
             try await producer.enqueue(message) { [deliveries] result in
+                if let span {
+                    if case .failure(let error) = result { span.recordError(error) }
+                    span.end()
+                }
                 deliveries.withLock { deliveries in
                     deliveries.inFlight -= 1
                     if case .success = result {
@@ -260,6 +269,8 @@ actor ShardPersistence {
                 }
             }
         } catch {
+            span?.recordError(error)
+            span?.end()
             deliveries.withLock { $0.inFlight -= 1 }
             logger.error("Output not sent; it stays in the outbox", metadata: ["error": "\(error)"])
         }

@@ -57,6 +57,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The HOST:PORT other processes reach the node's calls at (default: the --listen address).")
     var advertise: String?
 
+    @Option(help: "Export spans (handler turns, outputs sent) over OTLP/gRPC to this collector, e.g. http://localhost:4317; off by default.")
+    var otlpEndpoint: String?
+
     @OptionGroup var calls: CallOptions
 
     @OptionGroup var logging: LoggingOptions
@@ -72,6 +75,9 @@ struct NodeCommand: AsyncParsableCommand {
         _ = try callConfiguration()
         if let metricsPort, !(0...65_535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a port number (0-65535), not \(metricsPort)")
+        }
+        if let otlpEndpoint, !(otlpEndpoint.hasPrefix("http://") || otlpEndpoint.hasPrefix("https://")) {
+            throw ValidationError("--otlp-endpoint must be an http:// or https:// address, not \(otlpEndpoint)")
         }
     }
 
@@ -95,10 +101,13 @@ struct NodeCommand: AsyncParsableCommand {
         }
         // Before the node exists, so that every metric it makes is exported.
         let registry = metricsPort.map { _ in MetricsEndpoint.bootstrapPrometheus() }
+        // Before the node too: the node takes the bootstrapped tracer when it starts.
+        let traces = try otlpEndpoint.map { try TraceExport.bootstrap(endpoint: $0, serviceName: group, logger: logger) }
         let node = ShoalNode(configuration: configuration, topology: application.topology, logger: logger)
         // The group stops its services in reverse order: the endpoint, listed
-        // first, keeps answering /health and /metrics through the hand-off.
-        var parts: [any Service] = []
+        // first, keeps answering /health and /metrics through the hand-off;
+        // the exporter, before it, sends the hand-off's spans.
+        var parts: [any Service] = traces.map { [$0] } ?? []
         if let metricsPort, let registry {
             parts.append(MetricsEndpoint(node: node, registry: registry, host: metricsHost, port: metricsPort, logger: logger))
         }
