@@ -12,18 +12,9 @@ extension FraudDetectionTests {
     /// accounts on the same IP stay listed.
     @Test(.timeLimit(.minutes(3)))
     func erasingAnAccountScrubsTheCardAndIPThatReferenceIt() async throws {
-        let broker = try EmbeddedBroker(
-            topics: FraudDetection.topics + [.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1)], logger: testLogger
-        )
-        let group = uniqueName("fraud-erase")
-        try broker.createChangelog(group: group, partitions: 8)
-        let data = try temporaryDirectory().path
-        let node = ShoalNode(
-            configuration: ShoalNodeConfiguration(brokers: [broker.bootstrapServers], group: group, dataDirectory: data, sessionTimeout: .seconds(6)),
-            topology: FraudDetection.topology, logger: testLogger
-        )
-        let running = Task { try await node.run() }
-        defer { running.cancel() }
+        let fraud = try FraudNode("fraud-erase")
+        defer { fraud.running.cancel() }
+        let (node, broker, data, group) = (fraud.node, fraud.broker, fraud.data, fraud.group)
         #expect(await eventually { node.ownedPartitions.count == 24 })
         let erased = "acct-erase-me"
         let ip = EntityID(type: IPAddress.entityType, key: "10.9.9.9")
@@ -33,13 +24,7 @@ extension FraudDetectionTests {
                 at: EventTime(milliseconds: PaymentLoad.start.milliseconds + Int64(index) * 1_000)
             )
         }
-        try await withProducer(broker) { producer in
-            for payment in payments {
-                try await producer.send(KafkaProducerMessage(
-                    topic: FraudDetection.payments, key: Array(payment.account.utf8), value: Array(try JSONEncoder().encode(payment))
-                ))
-            }
-        }
+        try await fraud.produce(payments)
         var listed = ""
         #expect(await eventually {
             listed = (try? await node.actorSystem.state(of: ip)).map { String(decoding: $0.state, as: UTF8.self) } ?? ""
@@ -57,7 +42,47 @@ extension FraudDetectionTests {
             let records = try await changelogFromLastImage(broker, TopicPartition(ShoalNodeConfiguration.changelogTopic(group: group), partition))
             #expect(!records.contains { $0.range(of: Data(erased.utf8)) != nil }, "changelog partition \(partition)")
         }
+        await fraud.stop()
+    }
+}
+
+/// A fraud-detection node in this process on the embedded broker, with
+/// its changelog, running until the task is cancelled.
+struct FraudNode {
+    let broker: EmbeddedBroker
+    let group: String
+    let data: String
+    let node: ShoalNode
+    let running: Task<Void, any Error>
+
+    init(_ prefix: String, configure: (inout ShoalNodeConfiguration) -> Void = { _ in }) throws {
+        broker = try EmbeddedBroker(
+            topics: FraudDetection.topics + [.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1)], logger: testLogger
+        )
+        group = uniqueName(prefix)
+        try broker.createChangelog(group: group, partitions: 8)
+        data = try temporaryDirectory().path
+        var configuration = ShoalNodeConfiguration(brokers: [broker.bootstrapServers], group: group, dataDirectory: data, sessionTimeout: .seconds(6))
+        configure(&configuration)
+        let node = ShoalNode(configuration: configuration, topology: FraudDetection.topology, logger: testLogger)
+        self.node = node
+        running = Task { try await node.run() }
+    }
+
+    /// Produces `payments` to the payments topic, keyed by account.
+    func produce(_ payments: [Payment]) async throws {
+        try await withProducer(broker) { producer in
+            for payment in payments {
+                _ = try await producer.send(KafkaProducerMessage(
+                    topic: FraudDetection.payments, key: Array(payment.account.utf8), value: Array(try JSONEncoder().encode(payment))
+                ))
+            }
+        }
+    }
+
+    func stop() async {
         running.cancel()
         _ = await running.result
     }
 }
+

@@ -13,28 +13,15 @@ extension FraudDetectionTests {
     /// the parent of the next.
     @Test(.timeLimit(.minutes(3)))
     func aPaymentsTraceSpansTheAccountTheRegroupingTopicAndTheCard() async throws {
-        let broker = try EmbeddedBroker(
-            topics: FraudDetection.topics + [.init(name: ShoalNodeConfiguration.defaultDeadLetterTopic, partitions: 1)], logger: testLogger
-        )
-        let group = uniqueName("fraud-trace")
-        try broker.createChangelog(group: group, partitions: 8)
         let tracer = W3CInMemoryTracer()
-        var configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
-        configuration.tracer = tracer
-        let node = ShoalNode(configuration: configuration, topology: FraudDetection.topology, logger: testLogger)
-        let running = Task { try await node.run() }
-        defer { running.cancel() }
+        let fraud = try FraudNode("fraud-trace") { $0.tracer = tracer }
+        defer { fraud.running.cancel() }
+        let (node, broker) = (fraud.node, fraud.broker)
         #expect(await eventually { node.ownedPartitions.count == 24 })
         let payment = Payment(
             id: "pay-traced", account: "acct-traced", card: "card-traced", ip: "10.1.2.3", country: "FR", amount: 5_000, at: PaymentLoad.start
         )
-        try await withProducer(broker) { producer in
-            _ = try await producer.send(KafkaProducerMessage(
-                topic: FraudDetection.payments, key: Array(payment.account.utf8), value: Array(try JSONEncoder().encode(payment))
-            ))
-        }
+        try await fraud.produce([payment])
         var spans: [FinishedInMemorySpan] = []
         #expect(await eventually(timeout: .seconds(30)) {
             spans = tracer.recorder.finishedSpans
@@ -58,7 +45,6 @@ extension FraudDetectionTests {
         let header = regrouped?.headers.last { $0.key == "traceparent" }?.stringValue
         #expect(header == "00-\(send.traceID)-\(send.spanID)-01", "\(header ?? "none")")
         #expect(send.traceID.count == 32 && send.spanID.count == 16)
-        running.cancel()
-        _ = await running.result
+        await fraud.stop()
     }
 }
