@@ -29,8 +29,10 @@ extension ShoalActorSystem {
     /// type's ``Entity/entitiesReferencing(after:)`` from its journaled
     /// events) scrub it first, from their state and journal (their
     /// ``Entity/scrub(erasing:)`` and ``Entity/scrubbed(event:erasing:)``),
-    /// and again any the erase itself finds: an erase retried after a
-    /// failure finds them all again.
+    /// and again any the erase itself finds. An erase that failed before
+    /// its owner committed it finds them all again when retried; one whose
+    /// reply was lost after that finds none (the journal is gone): retry
+    /// the scrubs from the references recorded before it.
     ///
     /// The erase runs in the entity's turn: records and calls that came
     /// before it are erased with it; later ones start a new entity.

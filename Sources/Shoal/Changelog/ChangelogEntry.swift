@@ -71,7 +71,10 @@ extension ChangelogEntry {
     /// cannot read: no going back once calls changed state), so that files of one topic stay
     /// readable by earlier Shoals.
     static let format: UInt8 = 3
-    static let keyFormat: UInt8 = 1
+    /// The newest key format read: 2 only for the erase marker, so that a
+    /// Shoal from before erasure refuses it as newer rather than as
+    /// undecodable (a one-way upgrade, as calls' format 3 is).
+    static let keyFormat: UInt8 = 2
 
     enum Kind: UInt8 {
         case snapshot = 0x53  // S
@@ -86,7 +89,7 @@ extension ChangelogEntry {
     /// The record's key and value (nil for a tombstone) for `store`.
     func encoded(store: String) -> (key: [UInt8], value: [UInt8]?) {
         var key = ChangelogWriter()
-        key.byte(Self.keyFormat)
+        key.byte(kind == .erased ? 2 : 1)
         key.byte(kind.rawValue)
         key.string(store)
         var value = ChangelogWriter()

@@ -14,7 +14,9 @@ public enum MetricDescriptions {
         runtime[name] ?? described.withLock { $0[name] }
     }
 
-    /// Describes an application's metric `name` (one line of plain text).
+    /// Describes an application's metric `name` (one line of plain text),
+    /// before the metric is first made: a metric keeps the help text it
+    /// was first exported with.
     public static func describe(_ name: String, _ help: String) {
         described.withLock { $0[name] = help }
     }

@@ -56,7 +56,7 @@ extension Shard {
             _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
         case .call(let call, let reply, let place):
             switch call.target {
-            case EntityCall.eraseTarget: return await erase(id, call: call, reply: reply, descriptor: descriptor)
+            case EntityCall.eraseTarget: return await erase(id, call: call, reply: reply, at: place, descriptor: descriptor)
             case EntityCall.referencesTarget: return reply.resume(.success(await referrers(of: id, descriptor)))
             case EntityCall.scrubTarget: return await scrub(id, call: call, reply: reply, resident: resident, descriptor: descriptor)
             default: break

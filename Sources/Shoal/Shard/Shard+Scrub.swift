@@ -39,21 +39,23 @@ extension Shard {
 
     /// Has the entity remove its references to an erased one (the call's
     /// argument) from its state (``Entity/scrub(erasing:)``) and from its
-    /// journaled events (``Entity/scrubbed(event:erasing:)``). The reply
-    /// waits for the commit, which purges the file and writes a changelog
-    /// image after it, as an erase does.
+    /// journaled events (``Entity/scrubbed(event:erasing:)``). When either
+    /// changed, the reply waits for the commit, which purges the file and
+    /// writes a changelog image after it, as an erase does.
     func scrub(_ id: EntityID, call: EntityCall, reply: CallReply, resident: (any Entity)?, descriptor: EntityDescriptor) async {
         guard let argument = call.invocation.arguments.first, let erased = try? JSONDecoder().decode(EntityID.self, from: argument) else {
             reply.resume(.success(.error(CallFailure(code: ShoalError.Code.invocation.description, reason: "a scrub without the erased entity"))))
             return
         }
+        let changed: Bool
         do {
-            try await scrubJournal(of: id, erasing: erased, descriptor)
-            try await scrubState(of: id, erasing: erased, resident: resident, descriptor)
+            let rows = try await scrubJournal(of: id, erasing: erased, descriptor)
+            changed = try await scrubState(of: id, erasing: erased, resident: resident, descriptor) || rows > 0
         } catch {
             reply.resume(.success(.error(CallFailure(thrown: error))))
             return
         }
+        guard changed else { return reply.resume(.success(.void)) }
         state.withLock { state in
             state.pending.purge = true
             state.awaitingCommit[CallKey(entity: id, callID: call.callID ?? UUID().uuidString), default: AwaitedReply(outcome: .void, replies: [])]
@@ -61,22 +63,28 @@ extension Shard {
         }
     }
 
-    private func scrubJournal(of id: EntityID, erasing erased: EntityID, _ descriptor: EntityDescriptor) async throws {
-        state.withLock { state in
-            for index in state.pending.journal.indices where state.pending.journal[index].entity == id.type && state.pending.journal[index].key == id.key {
-                guard let event = state.pending.journal[index].event, let scrubbed = descriptor.scrubbedEvent(event, erased) else { continue }
-                state.pending.journal[index].event = scrubbed
+    /// Rewrites the entity's journaled events, pending and in the file, in
+    /// one turn of the store; returns how many changed.
+    private func scrubJournal(of id: EntityID, erasing erased: EntityID, _ descriptor: EntityDescriptor) async throws -> Int {
+        try await persistence.inTurnDo { [self] store in
+            let inFile = try store.scrubJournal(of: id) { descriptor.scrubbedEvent($0, erased) }
+            return inFile + state.withLock { state -> Int in
+                var changed = 0
+                for index in state.pending.journal.indices
+                where state.pending.journal[index].entity == id.type && state.pending.journal[index].key == id.key {
+                    guard let event = state.pending.journal[index].event, let scrubbed = descriptor.scrubbedEvent(event, erased) else { continue }
+                    state.pending.journal[index].event = scrubbed
+                    changed += 1
+                }
+                return changed
             }
         }
-        // In the store's turn: after a commit under way, which wrote rows
-        // that left the pending ones before the lock above.
-        try await persistence.scrubJournal(of: id) { descriptor.scrubbedEvent($0, erased) }
     }
 
     /// Scrubs the entity's state, if it has one; a changed state joins the
     /// next commit like a call's change, without a journal row (which
-    /// would name the erased entity).
-    private func scrubState(of id: EntityID, erasing erased: EntityID, resident: (any Entity)?, _ descriptor: EntityDescriptor) async throws {
+    /// would name the erased entity). Returns whether it changed.
+    private func scrubState(of id: EntityID, erasing erased: EntityID, resident: (any Entity)?, _ descriptor: EntityDescriptor) async throws -> Bool {
         guard let entity = await ensureActive(id, resident, descriptor, record: nil) else {
             throw ShoalError(code: .handler, reason: "\(id) could not be activated")
         }
@@ -84,11 +92,11 @@ extension Shard {
             // No state: the activation made a fresh entity, which goes again.
             state.withLock { $0.setEntity(nil, for: id) }
             services.metrics.residentEntities.decrement()
-            return
+            return false
         }
         let before = try await descriptor.snapshot(entity)
         let after = try await descriptor.scrub(entity, erased)
-        guard after != before else { return }
+        guard after != before else { return false }
         state.withLock { state in
             guard let mailbox = state.mailboxes[id] else { return }
             state.pending.snapshots[id] = Snapshot(
@@ -97,5 +105,6 @@ extension Shard {
             )
             state.pending.expired[id] = nil
         }
+        return true
     }
 }

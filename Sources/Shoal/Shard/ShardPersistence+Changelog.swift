@@ -25,14 +25,16 @@ extension ShardPersistence {
 
     /// Replicates a commit that erased entities: their removals, the
     /// commit, then a full image of the file, so that a restore starts
-    /// after the erase and reads nothing of the erased entities; `then`
-    /// runs once the image is delivered (or could not be written).
+    /// after the erase and reads nothing of the erased entities. `then`
+    /// runs once every record of the image is delivered, and never when
+    /// one is not (or the image could not be written, or `answering` is
+    /// false): the requester's call then fails, and it erases again.
     func replicateErasing(
-        _ erased: [ErasureReport], _ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey],
+        _ erased: [ErasureReport], _ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], answering: Bool,
         then replicated: @escaping @Sendable () -> Void
     ) async {
         guard var replicator else {
-            if !replicationStopped { replicated() }
+            if !replicationStopped, answering { replicated() }
             return
         }
         let image = deliveries.withLock { $0.lastImage }
@@ -42,7 +44,7 @@ extension ShardPersistence {
         let messages = replicator.messages(entries)
         self.replicator = replicator
         await send(messages, input: commit.nextOffset)
-        await sendImage(then: replicated)
+        await sendImage { complete in if complete, answering { replicated() } }
     }
 
     /// Sends nothing more to the changelog (the partition was lost).
@@ -82,10 +84,12 @@ extension ShardPersistence {
         await inTurn { await sendImage() }
     }
 
-    private func sendImage(then delivered: (@Sendable () -> Void)? = nil) async {
+    /// `delivered` learns, once the image's last record is reported,
+    /// whether every record of it was delivered; false when none is sent.
+    private func sendImage(then delivered: (@Sendable (_ complete: Bool) -> Void)? = nil) async {
         // Past a hand-off's deadline nothing would be sent: no file read.
         guard var replicator, !handOffIsDue else {
-            delivered?()
+            delivered?(false)
             return
         }
         let entries: [ChangelogEntry]
@@ -98,14 +102,14 @@ extension ShardPersistence {
             logger.error("Cannot read the partition's file for a changelog image", metadata: [
                 "partition": "\(partition)", "error": "\(error)",
             ])
-            delivered?()
+            delivered?(false)
             return
         }
         let messages = replicator.messages(entries, image: true)
         self.replicator = replicator
         metrics.changelogImages.increment()
         logger.debug("Changelog image written", metadata: ["partition": "\(partition)", "records": "\(messages.count)"])
-        await send(messages, input: committedNext, image: true, then: delivered)
+        await send(messages, input: committedNext, image: true, imageDelivered: delivered)
     }
 
     /// What a restore read: where the last complete image starts (named
@@ -132,26 +136,38 @@ extension ShardPersistence {
     /// Sends `messages` in order; `delivered` runs when the last one's
     /// delivery is reported (delivered or failed: a failure is repaired by
     /// an image), and not at all when sending stops early.
+    /// An image's `imageDelivered` learns whether all of it was delivered
+    /// (false, too, when sending stops early).
     private func send(
-        _ messages: [KafkaProducerMessage], input: Int64?, image: Bool = false, then delivered: (@Sendable () -> Void)? = nil
+        _ messages: [KafkaProducerMessage], input: Int64?, image: Bool = false, then delivered: (@Sendable () -> Void)? = nil,
+        imageDelivered: (@Sendable (Bool) -> Void)? = nil
     ) async {
         metrics.changelogRecords.increment(by: messages.count)
         let sentImage = image ? ImageDelivery() : nil
         for (index, message) in messages.enumerated() {
             // A partition lost meanwhile (the enqueue below suspends) may
             // have a new owner writing its changelog already.
-            guard replicator != nil else { return }
+            guard replicator != nil else {
+                imageDelivered?(false)
+                return
+            }
             if handOffIsDue {
                 // The rest of this commit never reaches the changelog: a
                 // restore ends inside it and takes the commit before.
                 deliveries.withLock { $0.replicationFailed = true }
+                imageDelivered?(false)
                 return
             }
             let isLast = index == messages.count - 1
             deliveries.withLock { $0.inFlight += 1 }
             do {
                 try await producer.enqueue(message) { [deliveries] result in
-                    defer { if isLast { delivered?() } }
+                    defer {
+                        if isLast {
+                            delivered?()
+                            imageDelivered?(sentImage?.completeStart != nil)
+                        }
+                    }
                     deliveries.withLock { deliveries in
                         deliveries.inFlight -= 1
                         switch result {
@@ -169,7 +185,10 @@ extension ShardPersistence {
                 }
             } catch {
                 // The image that repairs the gap holds this commit too.
-                if isLast { delivered?() }
+                if isLast {
+                    delivered?()
+                    imageDelivered?(false)
+                }
                 deliveries.withLock {
                     $0.inFlight -= 1
                     $0.replicationFailed = true

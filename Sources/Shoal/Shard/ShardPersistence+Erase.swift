@@ -7,42 +7,45 @@ extension ShardPersistence {
         _ erased: [ErasureReport], commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey],
         then replicated: @escaping @Sendable () -> Void
     ) async {
-        await purge()
+        let purged = await purge()
         for report in erased { audit(report) }
-        await replicateErasing(erased, commit, outputs: outputs, delivered: delivered, then: replicated)
+        // Not purged: the requesters are not answered, and erase again.
+        await replicateErasing(erased, commit, outputs: outputs, delivered: delivered, answering: purged, then: replicated)
     }
 
     /// Rewrites the file without the deleted bytes. A reader of the file
     /// (`APP state`) can hold its write-ahead log for a moment: a few
-    /// tries, then the error is logged (the next erase purges again).
-    private func purge() async {
+    /// tries, then the error is logged (an erase again purges again).
+    private func purge() async -> Bool {
         for attempt in 1...Self.purgeAttempts {
             do {
                 try store.purgeFreedPages()
-                return
+                return true
             } catch {
                 guard attempt < Self.purgeAttempts else {
                     logger.error("Cannot purge the partition's file after an erase", metadata: [
                         "partition": "\(partition)", "error": "\(error)",
                     ])
-                    return
+                    return false
                 }
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
+        return false
     }
 
     private static let purgeAttempts = 10
 
-    /// An entity's journaled events in the file, read in the store's turn:
-    /// after a commit under way.
-    func journalEvents(of id: EntityID) async throws -> [(topic: String?, event: [UInt8])] {
-        try await inTurn { Result { () throws(StoreError) in try store.journalEvents(of: id) } }.get()
+    /// Runs `body` with the file in the store's turn: no commit is under
+    /// way meanwhile, so a row is either pending or in the file, and a
+    /// commit that failed has put its rows back into the pending ones.
+    func inTurnDo<T: Sendable>(_ body: @Sendable (PartitionStore) throws -> T) async throws -> T {
+        try await inTurn { Result { try body(store) } }.get()
     }
 
-    /// Rewrites an entity's journaled events in the store's turn.
-    func scrubJournal(of id: EntityID, _ scrubbed: @escaping @Sendable ([UInt8]) -> [UInt8]?) async throws {
-        _ = try await inTurn { Result { () throws(StoreError) in try store.scrubJournal(of: id, scrubbed) } }.get()
+    /// An entity's journaled events in the file, read in the store's turn.
+    func journalEvents(of id: EntityID) async throws -> [(topic: String?, event: [UInt8])] {
+        try await inTurnDo { try $0.journalEvents(of: id) }
     }
 
     /// The audit line of one erase: who asked, when (the log's time), what

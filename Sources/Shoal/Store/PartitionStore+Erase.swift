@@ -41,11 +41,19 @@ extension PartitionStore {
         while try unsent.step() { report.unpublished.append(OutputKey(sourceOffset: unsent.int64(0), position: unsent.int64(1))) }
         report.snapshots = try delete("DELETE FROM snapshots WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.timers = try delete("DELETE FROM timers WHERE entity = ? AND key = ?", erasure.entity, connection)
+        // Outputs restored from a changelog (or written before outputs named
+        // their entity) are found by their source record, once published:
+        // an unpublished one might be another entity's call's, numbered
+        // after this entity's record, and must not be lost.
+        report.outputs = try delete("""
+            DELETE FROM outbox WHERE entity IS NULL AND sent = 1
+                AND source_offset IN (SELECT offset FROM journal WHERE entity = ? AND key = ?)
+            """, erasure.entity, connection)
         // No index on the journal's keys (it would slow every append ~20x):
         // an erase scans the journal once.
         report.journalRows = try delete("DELETE FROM journal WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.calls = try delete("DELETE FROM journal_calls WHERE entity = ? AND key = ?", erasure.entity, connection)
-        report.outputs = try delete("DELETE FROM outbox WHERE entity = ? AND entity_key = ?", erasure.entity, connection)
+        report.outputs += try delete("DELETE FROM outbox WHERE entity = ? AND entity_key = ?", erasure.entity, connection)
         return report
     }
 

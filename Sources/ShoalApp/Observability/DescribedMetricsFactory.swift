@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import Shoal
+import Synchronization
 
 /// Prometheus' metrics factory with each metric's `# HELP` line, taken from
 /// ``MetricDescriptions``: `promtool check metrics` rejects metrics without
@@ -16,10 +17,19 @@ struct DescribedMetricsFactory: MetricsFactory {
     private var registry: PrometheusCollectorRegistry { base.registry }
 
     /// A metric no one described still gets a line (an empty one fails the
-    /// check), which says how to describe it.
+    /// check), which says how to describe it. A name keeps the line it
+    /// was first exported with: the registry refuses (fatally) a second
+    /// metric of one name with another help text.
     static func help(for label: String) -> String {
-        MetricDescriptions.help(for: label) ?? "\(label): no description (MetricDescriptions.describe gives one)."
+        used.withLock { used in
+            if let help = used[label] { return help }
+            let help = MetricDescriptions.help(for: label) ?? "\(label): no description (MetricDescriptions.describe gives one)."
+            used[label] = help
+            return help
+        }
     }
+
+    private static let used = Mutex<[String: String]>([:])
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         registry.makeCounter(name: label, labels: dimensions, help: Self.help(for: label))
