@@ -100,10 +100,12 @@ distributed actor IPAddress: EventHandling {
         }
     }
 
-    /// An erased account leaves the IP's list of accounts seen.
+    /// An erased account leaves the IP's list of accounts seen, under the
+    /// name its journaled payments now carry: a replay of the journal
+    /// comes to the same state.
     func scrub(erasing erased: EntityID) {
-        guard erased.type == Account.entityType else { return }
-        state.shared.accounts[erased.key] = nil
+        guard erased.type == Account.entityType, let seen = state.shared.accounts.removeValue(forKey: erased.key) else { return }
+        state.shared.accounts[Payment.erasedAccount] = max(seen, state.shared.accounts[Payment.erasedAccount] ?? seen)
     }
 
     static func scrubbed(event: [UInt8], erasing erased: EntityID) -> [UInt8]? {
@@ -112,12 +114,15 @@ distributed actor IPAddress: EventHandling {
 }
 
 extension Payment {
+    /// The account an erased one is replaced by.
+    static let erasedAccount = "erased"
+
     /// What a card or an IP journaled of a payment, with an erased
     /// account's key replaced; nil when it names another account.
     static func scrubbed(_ event: [UInt8], erasing erased: EntityID) -> [UInt8]? {
         guard erased.type == Account.entityType, var payment = try? JSONDecoder().decode(Payment.self, from: Data(event)),
               payment.account == erased.key else { return nil }
-        payment.account = "erased"
+        payment.account = erasedAccount
         return try? Array(JSONEncoder().encode(payment))
     }
 }
