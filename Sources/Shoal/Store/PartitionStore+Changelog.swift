@@ -75,7 +75,7 @@ extension PartitionStore {
         try setMeta((inputKey, String(position.input)), connection)
     }
 
-    private static func setMeta(_ entry: (String, String)?, _ connection: Connection) throws(StoreError) {
+    static func setMeta(_ entry: (String, String)?, _ connection: Connection) throws(StoreError) {
         guard let (name, value) = entry else { return }
         let upsert = try connection.statement("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
         try upsert.run {

@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// An entity erased at its owner (right to erasure), in the commit that
 /// erases it: its snapshot, timers, journal rows, journaled calls and
 /// outputs, sent or not, leave the file before the commit's own rows are
@@ -54,6 +57,7 @@ extension PartitionStore {
         report.journalRows = try delete("DELETE FROM journal WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.calls = try delete("DELETE FROM journal_calls WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.outputs += try delete("DELETE FROM outbox WHERE entity = ? AND entity_key = ?", erasure.entity, connection)
+        try register(erasure, connection)
         return report
     }
 
@@ -121,5 +125,86 @@ extension PartitionStore {
                 return changed.count
             }
         }
+    }
+}
+
+/// The erases a partition file records: each erased entity by a salted
+/// digest of its type and key, never the key, so that a replay of a
+/// journal recorded before the erase can skip the entity's events. A
+/// digest of a key from a small space can be found by trying every key:
+/// it tells that a known key was erased, as a tombstone list must.
+package struct ErasureRegistry: Sendable {
+    package struct Entry: Sendable, Hashable {
+        package var id: String
+        package var entity: String
+        package var digest: [UInt8]
+        /// When it was erased, in milliseconds since the epoch.
+        package var erasedAt: Int64
+    }
+
+    package var salt: [UInt8]
+    package var entries: [Entry]
+
+    /// The erase that erased `id`, if one of these did.
+    package func erasure(of id: EntityID) -> Entry? {
+        let digest = Self.digest(of: id, salt: salt)
+        return entries.first { $0.entity == id.type && $0.digest == digest }
+    }
+
+    static func digest(of id: EntityID, salt: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(data: salt + Array(id.type.utf8) + [0] + Array(id.key.utf8)))
+    }
+}
+
+extension PartitionStore {
+    static let saltKey = "erasure_salt"
+
+    /// Records an erase in the file, inside its commit's transaction.
+    func register(_ erasure: Erasure, _ connection: Connection) throws(StoreError) {
+        let salt = try erasureSalt(connection, creating: true) ?? []
+        let insert = try connection.statement("INSERT OR REPLACE INTO erasures (id, entity, digest, erased_at) VALUES (?, ?, ?, ?)")
+        try insert.run {
+            $0.bind(1, erasure.id)
+            $0.bind(2, erasure.entity.type)
+            $0.bind(3, ErasureRegistry.digest(of: erasure.entity, salt: salt))
+            $0.bind(4, Int64(Date().timeIntervalSince1970 * 1_000))
+        }
+    }
+
+    /// The erases this file records; nil when it records none.
+    package func erasureRegistry() throws(StoreError) -> ErasureRegistry? {
+        try withConnection { connection throws(StoreError) in
+            guard let salt = try erasureSalt(connection, creating: false) else { return nil }
+            let query = try connection.statement("SELECT id, entity, digest, erased_at FROM erasures ORDER BY erased_at")
+            defer { query.reset() }
+            var entries: [ErasureRegistry.Entry] = []
+            while try query.step() {
+                entries.append(.init(id: query.string(0), entity: query.string(1), digest: query.bytes(2), erasedAt: query.int64(3)))
+            }
+            return entries.isEmpty ? nil : ErasureRegistry(salt: salt, entries: entries)
+        }
+    }
+
+    /// The file's salt (16 random bytes, hex in `meta`), made on first use.
+    private func erasureSalt(_ connection: Connection, creating: Bool) throws(StoreError) -> [UInt8]? {
+        let query = try connection.statement("SELECT value FROM meta WHERE name = ?")
+        query.bind(1, Self.saltKey)
+        let stored = try query.step() ? query.string(0) : nil
+        query.reset()
+        if let stored { return Self.bytes(hex: stored) }
+        guard creating else { return nil }
+        let salt = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        try Self.setMeta((Self.saltKey, salt.map { String(format: "%02x", $0) }.joined()), connection)
+        return salt
+    }
+
+    private static func bytes(hex: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index < hex.endIndex {
+            bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+            index = next
+        }
+        return bytes
     }
 }

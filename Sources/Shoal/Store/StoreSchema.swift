@@ -94,6 +94,11 @@ enum StoreSchema {
         ALTER TABLE outbox ADD COLUMN entity TEXT;
         ALTER TABLE outbox ADD COLUMN entity_key TEXT;
         """,
+        // 9: the erases done here, each entity by a salted digest of its
+        // key (never the key), so that a replay of an older journal skips it.
+        """
+        CREATE TABLE erasures (id TEXT PRIMARY KEY, entity TEXT NOT NULL, digest BLOB NOT NULL, erased_at INTEGER NOT NULL);
+        """,
     ]
 
     /// Brings the file to the current version, in one transaction.
