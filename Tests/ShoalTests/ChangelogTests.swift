@@ -96,6 +96,18 @@ struct ChangelogEntryTests {
         }
         #expect(throws: ChangelogEntry.DecodingFailure.self) { try decode(Array("garbage".utf8), Array("x".utf8), store: store) }
     }
+
+    /// Key format 2 is the erase marker's alone; a marker written in format
+    /// 1 (before the marker's key changed) still decodes.
+    @Test func onlyTheEraseMarkerHasAKeyOfTheSecondFormat() throws {
+        var (key, value) = ChangelogEntryTests.entries[0].encoded(store: "counter-events")
+        key[0] = 2
+        #expect(throws: ChangelogEntry.DecodingFailure.self) { try decode(key, value, store: store) }
+        var (marker, markerValue) = ChangelogEntry.erased.encoded(store: "counter-events")
+        #expect(marker[0] == 2)
+        marker[0] = 1
+        #expect(try decode(marker, markerValue, store: store) == .erased)
+    }
 }
 
 @Suite("State beyond one machine", .serialized)

@@ -17,6 +17,9 @@ extension ChangelogEntry {
             let format = try keyReader.byte()
             guard format <= Self.keyFormat else { throw DecodingFailure.newerFormat("key", format, supported: Self.keyFormat) }
             let kindByte = try keyReader.byte()
+            guard format == 1 || kindByte == Kind.erased.rawValue else {
+                throw DecodingFailure.malformed("key format \(format) for a record kind written in format 1")
+            }
             guard try keyReader.matches(store) else { return nil }
             guard let kind = Kind(rawValue: kindByte) else { throw DecodingFailure.malformed("unknown record kind \(kindByte)") }
             guard let value else { return try tombstone(kind, &keyReader) }

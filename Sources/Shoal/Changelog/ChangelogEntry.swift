@@ -63,8 +63,9 @@ struct ChangelogImage: Sendable, Hashable {
 
 extension ChangelogEntry {
     /// The record format this Shoal reads; a newer one is refused. Keys
-    /// are always written in format 1 (a compacting cluster keeps the last
-    /// record of each key, so a key's bytes never change); a value is
+    /// are written in format 1 (a compacting cluster keeps the last record
+    /// of each key, so a key's bytes never change), the erase marker's in
+    /// format 2 (see ``keyFormat``); a value is
     /// written in format 2 only when it carries what format 1 cannot (a
     /// snapshot's per-topic offsets, an output's explicit partition; format
     /// 3: a snapshot's recent state-changing calls, which earlier Shoals

@@ -11,7 +11,9 @@ extension Shard {
         // took in before the request (the entity's among them, even those
         // whose snapshot a commit already wrote ahead of its offset): a
         // restart must not process them again and bring the entity back.
-        let deadline = ContinuousClock.now + services.configuration.calls.timeout
+        // Half the call's timeout: the caller's own deadline started earlier,
+        // and it should hear "erase again" rather than time out.
+        let deadline = ContinuousClock.now + services.configuration.calls.timeout / 2
         let past = max(place.after, uncommittedOffset(of: id))
         switch await waitUntilCommittable(past: past, until: deadline) {
         case .stopping: return reply.resume(.failure(ShoalError(code: .notOwned, reason: "\(partition) is being handed off")))
@@ -28,11 +30,14 @@ extension Shard {
             // failed has put its rows back already.
             let wasResident = try await persistence.inTurnDo { [self] store in
                 let inFile = try store.journalEvents(of: id)
-                return try state.withLock { state throws -> Bool in
-                    let pending = state.pending.journal.filter { $0.entity == id.type && $0.key == id.key }.map { ($0.source?.topic, $0.event ?? []) }
-                    let referrers = try JSONEncoder().encode(self.referrers(in: inFile + pending, of: id, descriptor))
-                    return erase(id, erasure, past: past, in: &state, referrers: referrers, reply: reply)
+                let pending = state.withLock { state in
+                    state.pending.journal.filter { $0.entity == id.type && $0.key == id.key }.map { ($0.source?.topic, $0.event ?? []) }
                 }
+                // Decoding and the entity type's hook run outside the lock;
+                // no commit runs in this turn, and no record of the entity
+                // comes in (they queue behind the erase).
+                let referrers = try JSONEncoder().encode(self.referrers(in: inFile + pending, of: id, descriptor))
+                return state.withLock { erase(id, erasure, past: past, in: &$0, referrers: referrers, reply: reply) }
             }
             if wasResident { services.metrics.residentEntities.decrement() }
         } catch {

@@ -103,6 +103,10 @@ final class Shard: Sendable {
                 state.withLock { $0.replicating.removeAll { $0 === replies } }
                 replies.send()
             },
+            unfinished: { [self] error in
+                state.withLock { $0.replicating.removeAll { $0 === replies } }
+                replies.fail(error)
+            },
             // A shard of several topics numbers positions of its own: its
             // call changes wait for a record.
             unread: { [self] in isShared ? nil : services.inputNext(partition) }

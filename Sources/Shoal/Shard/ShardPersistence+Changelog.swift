@@ -26,15 +26,15 @@ extension ShardPersistence {
     /// Replicates a commit that erased entities: their removals, the
     /// commit, then a full image of the file, so that a restore starts
     /// after the erase and reads nothing of the erased entities. `then`
-    /// runs once every record of the image is delivered, and never when
-    /// one is not (or the image could not be written, or `answering` is
-    /// false): the requester's call then fails, and it erases again.
+    /// learns, once the image's last record is reported, whether all of
+    /// it was delivered (false, too, when it could not be written).
     func replicateErasing(
-        _ erased: [ErasureReport], _ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey], answering: Bool,
-        then replicated: @escaping @Sendable () -> Void
+        _ erased: [ErasureReport], _ commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey],
+        then finished: @escaping @Sendable (_ complete: Bool) -> Void
     ) async {
         guard var replicator else {
-            if !replicationStopped, answering { replicated() }
+            // Without a changelog the file is all there is.
+            finished(!replicationStopped)
             return
         }
         let image = deliveries.withLock { $0.lastImage }
@@ -44,7 +44,7 @@ extension ShardPersistence {
         let messages = replicator.messages(entries)
         self.replicator = replicator
         await send(messages, input: commit.nextOffset)
-        await sendImage { complete in if complete, answering { replicated() } }
+        await sendImage(then: finished)
     }
 
     /// Sends nothing more to the changelog (the partition was lost).

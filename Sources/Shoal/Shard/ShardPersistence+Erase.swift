@@ -5,12 +5,22 @@ extension ShardPersistence {
     /// erase is delivered.
     func finishErasing(
         _ erased: [ErasureReport], commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey],
-        then replicated: @escaping @Sendable () -> Void
+        then replicated: @escaping @Sendable () -> Void, unfinished: @escaping @Sendable (ShoalError) -> Void
     ) async {
         let purged = await purge()
         for report in erased { audit(report) }
-        // Not purged: the requesters are not answered, and erase again.
-        await replicateErasing(erased, commit, outputs: outputs, delivered: delivered, answering: purged, then: replicated)
+        let partition = partition
+        await replicateErasing(erased, commit, outputs: outputs, delivered: delivered) { complete in
+            if purged && complete {
+                replicated()
+            } else {
+                // Committed, not wholly done: the callers retry (a state-changing
+                // call is answered from its first run, an erase runs again).
+                unfinished(ShoalError(
+                    code: .timedOut, reason: "\(partition): the erase committed, but its purge or changelog image did not finish: retry"
+                ))
+            }
+        }
     }
 
     /// Rewrites the file without the deleted bytes. A reader of the file

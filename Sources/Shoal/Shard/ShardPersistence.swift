@@ -105,15 +105,22 @@ actor ShardPersistence {
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
         replicated: @escaping @Sendable () -> Void = {},
+        unfinished: @escaping @Sendable (ShoalError) -> Void = { _ in },
         unread: @Sendable () -> Int64? = { nil }
     ) async -> Bool {
-        await inTurn { await checkpointInTurn(take: take, restore: restore, replicated: replicated, unread: unread) }
+        await inTurn {
+            await checkpointInTurn(take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread)
+        }
     }
 
+    /// `unfinished` runs instead of `replicated` for a commit that erased
+    /// or scrubbed and could not finish that (purge, image): its callers
+    /// hear a retryable error.
     private func checkpointInTurn(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
         replicated: @escaping @Sendable () -> Void,
+        unfinished: @escaping @Sendable (ShoalError) -> Void,
         unread: @Sendable () -> Int64?
     ) async -> Bool {
         guard !finished else {
@@ -172,7 +179,7 @@ actor ShardPersistence {
         }
         fault = nil
         guard !commit.purge else {
-            await finishErasing(erased, commit: commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
+            await finishErasing(erased, commit: commit, outputs: outputs, delivered: deliveredKeys, then: replicated, unfinished: unfinished)
             await publish(outputs)
             return true
         }

@@ -45,15 +45,16 @@ extension PartitionStore {
         report.snapshots = try delete("DELETE FROM snapshots WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.timers = try delete("DELETE FROM timers WHERE entity = ? AND key = ?", erasure.entity, connection)
         // Outputs restored from a changelog (or written before outputs named
-        // their entity) are found by their source record, once published:
-        // an unpublished one might be another entity's call's, numbered
-        // after this entity's record, and must not be lost.
+        // their entity) are found by their source record, once published;
+        // not a call's (positions from 2^62 on), numbered after whichever
+        // record came last, maybe another entity's; not an unpublished one,
+        // which must not be lost if it is another's.
         report.outputs = try delete("""
-            DELETE FROM outbox WHERE entity IS NULL AND sent = 1
+            DELETE FROM outbox WHERE entity IS NULL AND sent = 1 AND position < 4611686018427387904
                 AND source_offset IN (SELECT offset FROM journal WHERE entity = ? AND key = ?)
             """, erasure.entity, connection)
         // No index on the journal's keys (it would slow every append ~20x):
-        // an erase scans the journal once.
+        // an erase scans the journal (here and for restored outputs above).
         report.journalRows = try delete("DELETE FROM journal WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.calls = try delete("DELETE FROM journal_calls WHERE entity = ? AND key = ?", erasure.entity, connection)
         report.outputs += try delete("DELETE FROM outbox WHERE entity = ? AND entity_key = ?", erasure.entity, connection)

@@ -4,24 +4,33 @@ import Shoal
 
 extension ReplayCommand {
     /// The erase records of partition files: those `paths` name, each a
-    /// file or a directory searched for `.sqlite` files.
+    /// file (which must open) or a directory searched for `.sqlite` files
+    /// (one that does not open, from another version or half written, is
+    /// passed over with a warning).
     static func registries(_ paths: [String]) throws -> [ErasureRegistry] {
-        try paths.flatMap(partitionFiles(at:)).compactMap { file in
-            do {
-                return try PartitionStore(readingAt: file).erasureRegistry()
-            } catch {
-                throw ValidationError("--erasures \(file): \(error)")
+        var registries: [ErasureRegistry] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw ValidationError("--erasures \(path): no such file or directory")
+            }
+            guard isDirectory.boolValue else {
+                do {
+                    if let registry = try PartitionStore(readingAt: path).erasureRegistry() { registries.append(registry) }
+                } catch {
+                    throw ValidationError("--erasures \(path): \(error)")
+                }
+                continue
+            }
+            for file in (FileManager.default.subpaths(atPath: path) ?? []).filter({ $0.hasSuffix(".sqlite") }).sorted() {
+                do {
+                    if let registry = try PartitionStore(readingAt: path + "/" + file).erasureRegistry() { registries.append(registry) }
+                } catch {
+                    FileHandle.standardError.write(Data("shoal: --erasures: passing over \(path)/\(file): \(error)\n".utf8))
+                }
             }
         }
-    }
-
-    private static func partitionFiles(at path: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ValidationError("--erasures \(path): no such file or directory")
-        }
-        guard isDirectory.boolValue else { return [path] }
-        return (FileManager.default.subpaths(atPath: path) ?? []).filter { $0.hasSuffix(".sqlite") }.sorted().map { path + "/" + $0 }
+        return registries
     }
 
     /// `events` without those of erased entities, and the erases that

@@ -24,7 +24,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Write the replay's outputs and states to FILE.golden (for a .jsonl journal).")
     var updateGolden = false
 
-    @Option(help: "Partition files, or directories of them (a node's data directory), whose erases apply: events of an entity they erased are skipped. Repeat for more; a partition file journal's own directory by default.")
+    @Option(help: "Partition files, or directories of them (a node's data directory), whose erases apply: events of an entity they erased are skipped. Repeat for more.")
     var erasures: [String] = []
 
     func run() async throws {
@@ -32,7 +32,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let recorded = try recording(replay)
         var events = try recorded?.events ?? ReplayJournal.jsonLines(at: URL(fileURLWithPath: journal))
         if let key { events = events.filter { $0.key == key } }
-        let erased = Self.withoutErased(events, try Self.registries(erasureSources), entityOf: replay.entity(of:))
+        let erased = Self.withoutErased(events, try Self.registries(erasures), entityOf: replay.entity(of:))
         if erased.skipped > 0 {
             if let key {
                 FileHandle.standardError.write(Data("shoal: \(key) was erased (erase \(erased.erasures.sorted().joined(separator: ", "))): its events are not replayed\n".utf8))
@@ -67,11 +67,6 @@ struct ReplayCommand: AsyncParsableCommand {
 
     private var goldenURL: URL { URL(fileURLWithPath: journal + ".golden") }
 
-    /// Where erases are looked up: as given, or beside a partition file.
-    private var erasureSources: [String] {
-        guard erasures.isEmpty, journal.hasSuffix(".sqlite") else { return erasures }
-        return [URL(fileURLWithPath: journal).deletingLastPathComponent().path]
-    }
 
     private func recording(_ replay: Replay) throws -> RecordedPartition? {
         guard journal.hasSuffix(".sqlite") else { return nil }
