@@ -38,14 +38,17 @@ struct LatencyBenchmark: AsyncParsableCommand {
                 topics: [.init(name: "latency-in", partitions: partitions), .init(name: "latency-out", partitions: partitions)], logger: logger
             )
             let result = try await measure(rate: rate, broker: broker, logger: logger)
-            print(String(format: "rate %d/s (commits every %@, fetch wait %d ms): %d outputs, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms",
-                         rate, checkpointMs.map { "\($0) ms" } ?? "default", fetchWaitMs, result.count, result.p50, result.p99, result.p999, result.max))
+            print(String(format: "rate %d/s (commits every %@, fetch wait %d ms): %d outputs, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; produce to a plain consumer of the input: p50 %.1f ms, p99 %.1f ms",
+                         rate, checkpointMs.map { "\($0) ms" } ?? "default", fetchWaitMs, result.count, result.p50, result.p99, result.p999, result.max,
+                         result.inputHopP50, result.inputHopP99))
         }
     }
 
     struct Result {
         var count: Int
         var p50, p99, p999, max: Double
+        /// From produce to a plain consumer of the input topic: no node.
+        var inputHopP50, inputHopP99: Double
     }
 
     private func measure(rate: Int, broker: EmbeddedBroker, logger: Logger) async throws -> Result {
@@ -53,7 +56,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         let recordFrom = RecordingStart()
         let reader = try KafkaConsumer(
             configuration: .init(
-                client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: "latency-reader-\(rate)", topics: ["latency-out"],
+                client: .init(bootstrapServers: [broker.bootstrapServers]), groupID: "latency-reader-\(rate)", topics: ["latency-out", "latency-in"],
                 fetch: .init(maxWait: .milliseconds(fetchWaitMs))
             ),
             logger: logger
@@ -69,12 +72,11 @@ struct LatencyBenchmark: AsyncParsableCommand {
             tasks.addTask {
                 for await batch in reader.records {
                     let now = Self.wallMicroseconds()
-                    latencies.histogram.withLock { histogram in
-                        for record in batch {
-                            guard let value = record.value, let probe = try? JSONDecoder().decode(Probe.self, from: Data(value.array)),
-                                  probe.sent >= recordFrom.time.load(ordering: .relaxed) else { continue }
-                            histogram.record(UInt64(max(0, now - probe.sent)))
-                        }
+                    for record in batch {
+                        guard let value = record.value, let probe = try? JSONDecoder().decode(Probe.self, from: Data(value.array)),
+                              probe.sent >= recordFrom.time.load(ordering: .relaxed) else { continue }
+                        // The input topic read alone: the broker's and the clients' share of the latency.
+                        latencies.record(UInt64(max(0, now - probe.sent)), inputHop: record.topic == "latency-in")
                     }
                 }
             }
@@ -86,11 +88,12 @@ struct LatencyBenchmark: AsyncParsableCommand {
             reader.triggerShutdown()
             tasks.cancelAll()
         }
+        let inputHop = latencies.inputHop.withLock { ($0.valueAtPercentile(50), $0.valueAtPercentile(99)) }
         return latencies.histogram.withLock { histogram in
             Result(
                 count: Int(histogram.totalCount), p50: Double(histogram.valueAtPercentile(50)) / 1_000,
                 p99: Double(histogram.valueAtPercentile(99)) / 1_000, p999: Double(histogram.valueAtPercentile(99.9)) / 1_000,
-                max: Double(histogram.max) / 1_000
+                max: Double(histogram.max) / 1_000, inputHopP50: Double(inputHop.0) / 1_000, inputHopP99: Double(inputHop.1) / 1_000
             )
         }
     }
@@ -140,4 +143,13 @@ final class RecordingStart: Sendable {
 /// Latencies in microseconds, shared by the reading task and the report.
 final class LatencyRecorder: Sendable {
     let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+    let inputHop = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+
+    func record(_ micros: UInt64, inputHop: Bool) {
+        if inputHop {
+            _ = self.inputHop.withLock { $0.record(micros) }
+        } else {
+            _ = histogram.withLock { $0.record(micros) }
+        }
+    }
 }

@@ -199,15 +199,19 @@ extension ShoalNode {
     /// on its own: one whose commit is still running is skipped until it is
     /// done, and the others go on (visiting the shards in turn held every
     /// shard behind a slow commit). Commits block a thread in SQLite, so
-    /// fewer run at once than there are cores: handlers keep one.
+    /// fewer run at once than there are cores: handlers keep one. A shard
+    /// that is behind commits less often (see `backlogCheckpointInterval`).
     private func checkpoint() async {
         let committing = Committing(limit: max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+        var schedule = CheckpointSchedule(configuration: configuration)
         await withDiscardingTaskGroup { group in
             while state.withLock({ $0.running }) {
                 do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
+                let now = ContinuousClock.now
                 for shard in state.withLock({ Array($0.shards.values) }) {
                     shard.wakeDueTimers(at: shard.currentClocks)
-                    guard committing.schedule(shard) else { continue }
+                    guard schedule.isDue(shard, at: now), committing.schedule(shard) else { continue }
+                    schedule.started(shard.partition, at: now)
                     group.addTask { [metrics] in
                         await committing.permit()
                         let started = ContinuousClock.now

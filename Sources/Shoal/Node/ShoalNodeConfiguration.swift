@@ -32,10 +32,19 @@ public struct ShoalNodeConfiguration: Sendable {
 
     /// How partitions' state files are written.
     public struct Store: Sendable, Hashable {
-        /// How often each shard commits its applied records, snapshots and
-        /// outputs (one SQLite transaction). Outputs are published after
-        /// their commit, so this bounds the added output latency.
+        /// How often a shard that keeps up with its input commits its
+        /// applied records, snapshots and outputs (one SQLite transaction).
+        /// Outputs are published after their commit, so this bounds the
+        /// latency a commit adds. A shard with nothing new is passed over.
+        /// The default of 10 ms took the median latency from produce to
+        /// output from 72 to 27 ms at 10,000 events/s (docs/benchmarks.md).
         public var checkpointInterval: Duration
+        /// How often a shard commits while it is behind (more records wait
+        /// in it than the backpressure's low watermark): larger commits
+        /// cost less per record, and the records waiting delay outputs
+        /// more than the commits do. Committing every 10 ms under a
+        /// backlog cost about a tenth of a node's throughput.
+        public var backlogCheckpointInterval: Duration
         /// How long a node waits for another process to release a
         /// partition's file (a rebalance between two nodes on one machine).
         public var lockTimeout: Duration
@@ -53,12 +62,14 @@ public struct ShoalNodeConfiguration: Sendable {
         public var journalRetention: Int64
 
         public init(
-            checkpointInterval: Duration = .milliseconds(100), lockTimeout: Duration = .seconds(10),
+            checkpointInterval: Duration = .milliseconds(10), backlogCheckpointInterval: Duration = .milliseconds(100),
+            lockTimeout: Duration = .seconds(10),
             synchronous: StoreSynchronous = .normal, publishTimeout: Duration = .seconds(10),
             journalRetention: Int64 = 1_000_000,
             undecodableSnapshots: UndecodableSnapshotPolicy = .deadLetter
         ) {
             self.checkpointInterval = checkpointInterval
+            self.backlogCheckpointInterval = max(backlogCheckpointInterval, checkpointInterval)
             self.lockTimeout = lockTimeout
             self.synchronous = synchronous
             self.publishTimeout = publishTimeout

@@ -82,6 +82,9 @@ struct ShardState: Sendable {
     var stopping = false
     /// Applied and not yet committed.
     var pending = PendingCheckpoint()
+    /// The offset the last commit taken claimed (nil after a failed one):
+    /// while `committable` stays there, a commit would claim nothing new.
+    var lastTakenNext: Int64?
     /// Snapshots of the commit under way, until it is done.
     var committing: [EntityID: Snapshot] = [:]
     var committingExpired: Set<EntityID> = []
@@ -190,6 +193,7 @@ struct ShardState: Sendable {
     mutating func takeCheckpoint() -> (PendingCheckpoint, nextOffset: Int64?) {
         var taken = pending
         let next = tracker.committable
+        lastTakenNext = next
         pending = taken.deferExpiries(before: next)
         committing = taken.snapshots
         committingExpired = Set(taken.expired.keys)
@@ -203,6 +207,12 @@ struct ShardState: Sendable {
     mutating func endFiring(from position: Int64) {
         guard let count = firingFrom[position] else { return }
         firingFrom[position] = count > 1 ? count - 1 : nil
+    }
+
+    /// Whether a commit would have something of the shard's to write:
+    /// records applied or calls answered since the last one taken.
+    var hasWorkToCommit: Bool {
+        !pending.isEmpty || !awaitingCommit.isEmpty || tracker.committable != lastTakenNext
     }
 
     var residentCount: Int { mailboxes.values.count { $0.entity != nil } }

@@ -1,0 +1,37 @@
+import ShoalKafka
+
+/// When the commit loop starts a shard's commit: a shard with nothing new
+/// is passed over; one that keeps up commits on every tick
+/// (`checkpointInterval`), for the latency of its outputs; one that is
+/// behind commits every `backlogCheckpointInterval`, for throughput.
+struct CheckpointSchedule {
+    private let backlogInterval: Duration
+    private let backlogThreshold: Int
+    private var lastStarted: [TopicPartition: ContinuousClock.Instant] = [:]
+
+    init(backlogInterval: Duration, backlogThreshold: Int) {
+        self.backlogInterval = backlogInterval
+        self.backlogThreshold = backlogThreshold
+    }
+
+    init(configuration: ShoalNodeConfiguration) {
+        self.init(backlogInterval: configuration.store.backlogCheckpointInterval, backlogThreshold: configuration.backpressure.lowWatermark)
+    }
+
+    /// Whether `shard`'s commit should start now.
+    func isDue(_ shard: Shard, at now: ContinuousClock.Instant) -> Bool {
+        // The buffer is read only for shards with work: most ticks of an idle node stop at the first test.
+        shard.hasWorkToCommit && isDue(shard.partition, buffered: shard.bufferedCount, at: now)
+    }
+
+    /// Whether a commit of `partition`, which has work to commit and
+    /// `buffered` records waiting, should start now.
+    func isDue(_ partition: TopicPartition, buffered: Int, at now: ContinuousClock.Instant) -> Bool {
+        guard buffered > backlogThreshold, let last = lastStarted[partition] else { return true }
+        return now - last >= backlogInterval
+    }
+
+    mutating func started(_ partition: TopicPartition, at now: ContinuousClock.Instant) {
+        lastStarted[partition] = now
+    }
+}

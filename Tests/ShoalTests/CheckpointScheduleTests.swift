@@ -1,0 +1,51 @@
+@testable import Shoal
+import ShoalKafka
+import Testing
+
+@Suite("Checkpoint schedule")
+struct CheckpointScheduleTests {
+    private let partition = TopicPartition("orders", 3)
+
+    @Test func aShardThatKeepsUpCommitsOnEveryTick() {
+        var schedule = CheckpointSchedule(backlogInterval: .milliseconds(100), backlogThreshold: 500)
+        let start = ContinuousClock.now
+        schedule.started(partition, at: start)
+        #expect(schedule.isDue(partition, buffered: 0, at: start + .milliseconds(10)))
+        #expect(schedule.isDue(partition, buffered: 500, at: start + .milliseconds(10)), "at the threshold it still keeps up")
+    }
+
+    @Test func aShardThatIsBehindCommitsOncePerBacklogInterval() {
+        var schedule = CheckpointSchedule(backlogInterval: .milliseconds(100), backlogThreshold: 500)
+        let start = ContinuousClock.now
+        #expect(schedule.isDue(partition, buffered: 2_000, at: start), "its first commit is not held back")
+        schedule.started(partition, at: start)
+        #expect(!schedule.isDue(partition, buffered: 2_000, at: start + .milliseconds(10)))
+        #expect(!schedule.isDue(partition, buffered: 2_000, at: start + .milliseconds(99)))
+        #expect(schedule.isDue(partition, buffered: 2_000, at: start + .milliseconds(100)))
+        #expect(schedule.isDue(TopicPartition("orders", 4), buffered: 2_000, at: start + .milliseconds(10)), "each partition on its own")
+    }
+
+    @Test func aShardHasWorkToCommitOnlyWhenSomethingMovedSinceTheLastCommitTaken() {
+        var state = ShardState()
+        #expect(!state.hasWorkToCommit, "nothing applied yet")
+        state.tracker.begin(7)
+        state.tracker.complete(7)
+        #expect(state.hasWorkToCommit, "a record completed")
+        _ = state.takeCheckpoint()
+        #expect(!state.hasWorkToCommit, "the commit took it")
+        state.tracker.begin(8)
+        #expect(!state.hasWorkToCommit, "a record still running claims nothing")
+        state.tracker.complete(8)
+        #expect(state.hasWorkToCommit)
+        _ = state.takeCheckpoint()
+        // A commit that failed hands its offset back: the next one claims it.
+        state.lastTakenNext = nil
+        #expect(state.hasWorkToCommit)
+    }
+
+    @Test func theBacklogIntervalIsNeverShorterThanTheCheckpointInterval() {
+        let store = ShoalNodeConfiguration.Store(checkpointInterval: .milliseconds(200), backlogCheckpointInterval: .milliseconds(50))
+        #expect(store.backlogCheckpointInterval == .milliseconds(200))
+        #expect(ShoalNodeConfiguration.Store().checkpointInterval == .milliseconds(10))
+    }
+}
