@@ -18,6 +18,7 @@ struct BacklogNode: AsyncParsableCommand {
     @Option var maxResident: Int = 100_000
     @Option(help: "Milliseconds between commits (outputs go out after theirs); the node's default when not given.") var checkpointMs: Int?
     @Option(help: "fetch.wait.max.ms of the node's consumer.") var fetchWaitMs: Int = 100
+    @Option(help: "linger.ms of the node's output producer; the node's default when not given.") var outputLingerMs: Int?
     @Option(help: "Count the records of topic `pipeline-in` per key and emit one output each to this topic.") var pipelineOutput: String?
     @Flag(help: "Replicate state to the group's changelog topic (<group>-state, created by the caller).") var changelog = false
 
@@ -25,16 +26,15 @@ struct BacklogNode: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "backlog-node")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let node = ShoalNode(
-            configuration: .init(
-                brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6),
-                fetch: .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384, maxWait: .milliseconds(fetchWaitMs)),
-                passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident),
-                store: checkpointMs.map { .init(checkpointInterval: .milliseconds($0)) } ?? .init(),
-                changelog: .init(enabled: changelog)
-            ),
-            logger: logger
+        var configuration = ShoalNodeConfiguration(
+            brokers: [brokers], group: group, dataDirectory: data, sessionTimeout: .seconds(6),
+            fetch: .init(queuedMinMessages: 200_000, queuedMaxKilobytes: 16_384, maxWait: .milliseconds(fetchWaitMs)),
+            passivation: .init(idleTimeout: .seconds(600), maxResidentEntities: maxResident),
+            store: checkpointMs.map { .init(checkpointInterval: .milliseconds($0)) } ?? .init(),
+            changelog: .init(enabled: changelog)
         )
+        if let outputLingerMs { configuration.outputLinger = .milliseconds(outputLingerMs) }
+        let node = ShoalNode(configuration: configuration, logger: logger)
         let busy = Duration.microseconds(handlerMicros)
         try node.route { topology in topology.route(topic: "backlog", to: Device.self) { device, reading, _ in
             device.record(reading, busy: busy)

@@ -27,6 +27,9 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "fetch.wait.max.ms of the node's and the reader's consumers (the embedded broker holds a fetch that finds no data for all of it).")
     var fetchWaitMs: Int = 1
 
+    @Option(help: "linger.ms of the node's output producer; the node's default when not given.")
+    var outputLingerMs: Int?
+
     @Option(help: "Partitions of the input and output topics.")
     var partitions: Int32 = 32
 
@@ -65,6 +68,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             try await NodeRun.measure(
                 bootstrap: broker.bootstrapServers, records: rate * seconds, handlerMicros: 0, logLevel: "warning",
                 extraArguments: ["--fetch-wait-ms", "\(fetchWaitMs)"] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? [])
+                    + (outputLingerMs.map { ["--output-linger-ms", "\($0)"] } ?? [])
             )
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -33,6 +33,9 @@ struct PipelineBenchmark: AsyncParsableCommand {
     @Option(help: "Milliseconds between the node's commits (its outputs go out after theirs); the node's default when not given.")
     var checkpointMs: Int?
 
+    @Option(help: "linger.ms of the node's output producer; the node's default when not given.")
+    var outputLingerMs: Int?
+
     @Option(help: "Resident entities the node keeps before passivating the least recent.")
     var maxResident: Int = 100_000
 
@@ -64,7 +67,8 @@ struct PipelineBenchmark: AsyncParsableCommand {
                 bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "info",
                 extraArguments: [
                     "--pipeline-output", nodeTopic, "--max-resident", "\(maxResident)",
-                ] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? []),
+                ] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? [])
+                    + (outputLingerMs.map { ["--output-linger-ms", "\($0)"] } ?? []),
                 acknowledged: { [partitions] in try await Self.held(in: nodeTopic, partitions: partitions, reader: reader) }
             )
             // A rebalance replays records and publishes their outputs again:

@@ -25,22 +25,31 @@ struct CheckpointScheduleTests {
         #expect(schedule.isDue(TopicPartition("orders", 4), buffered: 2_000, at: start + .milliseconds(10)), "each partition on its own")
     }
 
+    @Test func aShardWhoseFileRefusedItsCommitRetriesOncePerBacklogInterval() {
+        var schedule = CheckpointSchedule(backlogInterval: .milliseconds(100), backlogThreshold: 500)
+        let start = ContinuousClock.now
+        schedule.started(partition, at: start)
+        #expect(!schedule.isDue(partition, buffered: 0, faulted: true, at: start + .milliseconds(10)))
+        #expect(schedule.isDue(partition, buffered: 0, faulted: true, at: start + .milliseconds(100)))
+    }
+
     @Test func aShardHasWorkToCommitOnlyWhenSomethingMovedSinceTheLastCommitTaken() {
         var state = ShardState()
         #expect(!state.hasWorkToCommit, "nothing applied yet")
         state.tracker.begin(7)
         state.tracker.complete(7)
-        #expect(state.hasWorkToCommit, "a record completed")
+        #expect(state.hasWorkToCommit, "the offset moved")
         _ = state.takeCheckpoint()
         #expect(!state.hasWorkToCommit, "the commit took it")
         state.tracker.begin(8)
         #expect(!state.hasWorkToCommit, "a record still running claims nothing")
         state.tracker.complete(8)
         #expect(state.hasWorkToCommit)
-        _ = state.takeCheckpoint()
-        // A commit that failed hands its offset back: the next one claims it.
-        state.lastTakenNext = nil
-        #expect(state.hasWorkToCommit)
+        let (taken, _) = state.takeCheckpoint()
+        #expect(!state.hasWorkToCommit)
+        // A commit that failed hands its rows and its offset back: the next one claims it.
+        state.restoreFailedCheckpoint(taken)
+        #expect(state.hasWorkToCommit, "a failed commit that only moved the offset is tried again")
     }
 
     @Test func theBacklogIntervalIsNeverShorterThanTheCheckpointInterval() {

@@ -3,7 +3,8 @@ import ShoalKafka
 /// When the commit loop starts a shard's commit: a shard with nothing new
 /// is passed over; one that keeps up commits on every tick
 /// (`checkpointInterval`), for the latency of its outputs; one that is
-/// behind commits every `backlogCheckpointInterval`, for throughput.
+/// behind commits every `backlogCheckpointInterval`, for throughput, and
+/// so does one whose file refused its last commit (no retry storm).
 struct CheckpointSchedule {
     private let backlogInterval: Duration
     private let backlogThreshold: Int
@@ -21,13 +22,13 @@ struct CheckpointSchedule {
     /// Whether `shard`'s commit should start now.
     func isDue(_ shard: Shard, at now: ContinuousClock.Instant) -> Bool {
         // The buffer is read only for shards with work: most ticks of an idle node stop at the first test.
-        shard.hasWorkToCommit && isDue(shard.partition, buffered: shard.bufferedCount, at: now)
+        shard.hasWorkToCommit && isDue(shard.partition, buffered: shard.bufferedCount, faulted: shard.isFaulted, at: now)
     }
 
     /// Whether a commit of `partition`, which has work to commit and
     /// `buffered` records waiting, should start now.
-    func isDue(_ partition: TopicPartition, buffered: Int, at now: ContinuousClock.Instant) -> Bool {
-        guard buffered > backlogThreshold, let last = lastStarted[partition] else { return true }
+    func isDue(_ partition: TopicPartition, buffered: Int, faulted: Bool = false, at now: ContinuousClock.Instant) -> Bool {
+        guard buffered > backlogThreshold || faulted, let last = lastStarted[partition] else { return true }
         return now - last >= backlogInterval
     }
 

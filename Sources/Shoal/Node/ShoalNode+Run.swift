@@ -15,7 +15,7 @@ extension ShoalNode {
             directory: configuration.storeDirectory, exclusive: configuration.changelog.enabled && configuration.changelog.standbys > 0
         )
         defer { withExtendedLifetime(directoryLock) {} }
-        let producer = try KafkaProducer(configuration: .init(client: configuration.client), logger: logger)
+        let producer = try KafkaProducer(configuration: .init(client: configuration.client, linger: configuration.outputLinger), logger: logger)
         let topicCounts = try await producer.awaitConnection(timeout: configuration.client.connectionTimeout).topics
         try topology.coPartitioning.check(partitionCounts: topicCounts)
         let placement = checkedPlacement(topology, topics: topicCounts)

@@ -37,7 +37,12 @@ public struct ShoalNodeConfiguration: Sendable {
         /// Outputs are published after their commit, so this bounds the
         /// latency a commit adds. A shard with nothing new is passed over.
         /// The default of 10 ms took the median latency from produce to
-        /// output from 72 to 27 ms at 10,000 events/s (docs/benchmarks.md).
+        /// output from 69 to 22–33 ms at 10,000 events/s against 100 ms
+        /// (docs/benchmarks.md). With replication on, every commit writes
+        /// the snapshots of the entities it changed and a progress record
+        /// to the changelog: a key that changes on every event has up to
+        /// one changelog record per interval, so a longer interval means
+        /// fewer changelog records (and images) for hot keys.
         public var checkpointInterval: Duration
         /// How often a shard commits while it is behind (more records wait
         /// in it than the backpressure's low watermark): larger commits
@@ -174,6 +179,12 @@ public struct ShoalNodeConfiguration: Sendable {
     /// knows of records it has not delivered), so that it takes them in
     /// event-time order. 200 ms by default; zero takes records as they come.
     public var alignmentWait: Duration = .milliseconds(200)
+    /// How long the producer of outputs (and changelog records) waits to
+    /// fill a batch (`linger.ms`); 5 ms by default, librdkafka's own. A
+    /// shorter linger sends outputs sooner in more, smaller requests; on
+    /// the embedded broker 1 ms moved neither latency nor throughput
+    /// measurably (docs/benchmarks.md).
+    public var outputLinger: Duration = .milliseconds(5)
     /// Calls from other nodes and clients to this node's entities, and
     /// from this node's to others'. Off unless `calls.listen` is set.
     public var calls = CallConfiguration()

@@ -94,9 +94,7 @@ final class Shard: Sendable {
             },
             restore: { [self] failed in
                 state.withLock { state in
-                    state.pending.restore(failed)
-                    // Its offset was not claimed: the next commit claims it.
-                    state.lastTakenNext = nil
+                    state.restoreFailedCheckpoint(failed)
                     state.awaitingCommit.merge(replies.takeBack()) { AwaitedReply(outcome: $0.outcome, replies: $0.replies + $1.replies) }
                     state.replicating.removeAll { $0 === replies }
                 }
@@ -118,8 +116,8 @@ final class Shard: Sendable {
 
     /// Whether a commit would write anything: what the shard applied or
     /// answered since the last one, or deliveries to mark. The commit loop
-    /// passes over the others, so an idle node stays idle however short
-    /// its interval.
+    /// passes over the others, so a shard with nothing new costs nothing
+    /// per tick however short the interval.
     var hasWorkToCommit: Bool {
         state.withLock(\.hasWorkToCommit) || persistence.deliveries.withLock { !$0.sent.isEmpty }
     }

@@ -209,6 +209,13 @@ struct ShardState: Sendable {
         firingFrom[position] = count > 1 ? count - 1 : nil
     }
 
+    /// Puts back what a commit that failed took: its rows, and its offset,
+    /// which the next commit claims again.
+    mutating func restoreFailedCheckpoint(_ failed: PendingCheckpoint) {
+        pending.restore(failed)
+        lastTakenNext = nil
+    }
+
     /// Whether a commit would have something of the shard's to write:
     /// records applied or calls answered since the last one taken.
     var hasWorkToCommit: Bool {
