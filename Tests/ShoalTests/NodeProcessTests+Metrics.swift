@@ -87,11 +87,12 @@ func metricValue(_ name: String, in text: String) -> Double? {
 extension NodeProcessTests {
     /// `node --otlp-endpoint URL` exports its spans there over OTLP/gRPC:
     /// a listener in place of a collector sees the node connect and open
-    /// an HTTP/2 connection once records flow; the node stops cleanly.
-    @Test(.timeLimit(.minutes(3)))
-    func aNodeExportsItsSpansToTheOTLPEndpoint() async throws {
+    /// an HTTP/2 connection once records flow; the node stops cleanly and
+    /// in time, also when the collector never answers.
+    @Test(.timeLimit(.minutes(3)), arguments: FirstBytesListener.Behaviour.allCases)
+    func aNodeExportsItsSpansToTheOTLPEndpoint(collectorBehaviour: FirstBytesListener.Behaviour) async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let collector = try FirstBytesListener()
+        let collector = try FirstBytesListener(behaviour: collectorBehaviour)
         let directory = try temporaryDirectory()
         let group = uniqueName("otlp")
         try broker.createChangelog(group: group, partitions: 8)
@@ -109,20 +110,31 @@ extension NodeProcessTests {
         #expect(await eventually(timeout: .seconds(30)) { collector.received.starts(with: Array("PRI * HTTP/2.0".utf8)) },
                 "the exporter speaks HTTP/2 (gRPC) to the endpoint: \(collector.received.prefix(24))")
         node.terminate()
-        #expect(await node.waitForExit() == 0, "\(node.errors.suffix(1_500))")
+        // A collector that never answers must not hold the node's exit.
+        #expect(await node.waitForExit(timeout: .seconds(40)) == 0, "\(node.errors.suffix(1_500))")
         withExtendedLifetime(broker) {}
     }
 }
 
 /// A TCP listener on loopback that keeps the first bytes of the first
-/// connection and closes every connection once it read from it: where a
-/// collector would be, one that fails every export.
+/// connection: where a collector would be, one that fails every export.
 final class FirstBytesListener: Sendable {
+    /// What it does with a connection once it read from it.
+    enum Behaviour: Sendable, CaseIterable {
+        /// Closes it.
+        case closes
+        /// Keeps it open and never answers (a collector that hangs).
+        case neverAnswers
+    }
+
     let port: Int
+    let behaviour: Behaviour
     private let bytes = Mutex<[UInt8]>([])
+    private let held = Mutex<[Int32]>([])
     private let socket: Int32
 
-    init() throws {
+    init(behaviour: Behaviour = .closes) throws {
+        self.behaviour = behaviour
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -147,11 +159,18 @@ final class FirstBytesListener: Sendable {
             var buffer = [UInt8](repeating: 0, count: 64)
             let count = read(connection, &buffer, buffer.count)
             if count > 0 { bytes.withLock { if $0.isEmpty { $0 = Array(buffer[..<count]) } } }
-            close(connection)
+            switch behaviour {
+            case .closes: close(connection)
+            case .neverAnswers: held.withLock { $0.append(connection) }
+            }
         }
     }
 
     var received: [UInt8] { bytes.withLock { $0 } }
 
-    deinit { shutdown(socket, Int32(SHUT_RDWR)); close(socket) }
+    deinit {
+        shutdown(socket, Int32(SHUT_RDWR))
+        close(socket)
+        for connection in held.withLock({ $0 }) { close(connection) }
+    }
 }

@@ -102,7 +102,12 @@ struct NodeCommand: AsyncParsableCommand {
         // Before the node exists, so that every metric it makes is exported.
         let registry = metricsPort.map { _ in MetricsEndpoint.bootstrapPrometheus() }
         // Before the node too: the node takes the bootstrapped tracer when it starts.
-        let traces = try otlpEndpoint.map { try TraceExport.bootstrap(endpoint: $0, serviceName: group, logger: logger) }
+        let traces = try otlpEndpoint.map {
+            BoundedShutdown(
+                service: try TraceExport.bootstrap(endpoint: $0, serviceName: group, logger: logger), limit: TraceExport.shutdownLimit,
+                name: "span exporter", logger: logger
+            )
+        }
         let node = ShoalNode(configuration: configuration, topology: application.topology, logger: logger)
         // The group stops its services in reverse order: the endpoint, listed
         // first, keeps answering /health and /metrics through the hand-off;
