@@ -129,8 +129,7 @@ final class FirstBytesListener: Sendable {
 
     let port: Int
     let behaviour: Behaviour
-    private let bytes = Mutex<[UInt8]>([])
-    private let held = Mutex<[Int32]>([])
+    private let seen = Seen()
     private let socket: Int32
 
     init(behaviour: Behaviour = .closes) throws {
@@ -149,28 +148,38 @@ final class FirstBytesListener: Sendable {
         }
         self.socket = socket
         port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { [self] in readFirstConnection() }
+        // The thread holds what it uses, not the listener: its deinit shuts
+        // the socket, which ends the thread's accept loop.
+        Thread.detachNewThread { [socket, seen, behaviour] in
+            Self.serve(socket, into: seen, behaviour)
+        }
     }
 
-    private func readFirstConnection() {
+    /// The first bytes read, and the connections kept open.
+    private final class Seen: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+        let held = Mutex<[Int32]>([])
+    }
+
+    private static func serve(_ socket: Int32, into seen: Seen, _ behaviour: Behaviour) {
         while true {
             let connection = accept(socket, nil, nil)
             guard connection >= 0 else { return }
             var buffer = [UInt8](repeating: 0, count: 64)
             let count = read(connection, &buffer, buffer.count)
-            if count > 0 { bytes.withLock { if $0.isEmpty { $0 = Array(buffer[..<count]) } } }
+            if count > 0 { seen.bytes.withLock { if $0.isEmpty { $0 = Array(buffer[..<count]) } } }
             switch behaviour {
             case .closes: close(connection)
-            case .neverAnswers: held.withLock { $0.append(connection) }
+            case .neverAnswers: seen.held.withLock { $0.append(connection) }
             }
         }
     }
 
-    var received: [UInt8] { bytes.withLock { $0 } }
+    var received: [UInt8] { seen.bytes.withLock { $0 } }
 
     deinit {
         shutdown(socket, Int32(SHUT_RDWR))
         close(socket)
-        for connection in held.withLock({ $0 }) { close(connection) }
+        for connection in seen.held.withLock({ $0 }) { close(connection) }
     }
 }

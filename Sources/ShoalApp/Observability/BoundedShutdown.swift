@@ -43,8 +43,10 @@ struct BoundedShutdown: Service {
         try await withTaskCancellationHandler {
             try await outcome.value()
         } onCancel: {
+            // Cancelled rather than stopped (the node failed): no waiting
+            // at all for a service that may not heed it.
             running.cancel()
-            deadline.cancel()
+            outcome.finish(.failure(CancellationError()))
         }
     }
 }

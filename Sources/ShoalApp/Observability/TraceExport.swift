@@ -7,13 +7,13 @@ import ServiceLifecycle
 /// context travels in records' headers as W3C `traceparent`. Metrics stay
 /// with the Prometheus endpoint and logs with the node's logger.
 enum TraceExport {
-    /// Bootstraps the process's tracer to export to `endpoint` (for example
-    /// `http://collector:4317`); the returned service sends the spans and
-    /// runs in the node's service group. Once per process.
     /// How long the exporter may take to stop after the node did; spans
     /// not sent by then are dropped.
     static let shutdownLimit: Duration = .seconds(5)
 
+    /// Bootstraps the process's tracer to export to `endpoint` (for example
+    /// `http://collector:4317`); the returned service sends the spans and
+    /// runs in the node's service group. Once per process.
     static func bootstrap(endpoint: String, serviceName: String, logger: Logger) throws -> any Service {
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName
