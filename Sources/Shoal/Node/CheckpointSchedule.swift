@@ -21,8 +21,8 @@ struct CheckpointSchedule {
 
     /// Whether `shard`'s commit should start now.
     func isDue(_ shard: Shard, at now: ContinuousClock.Instant) -> Bool {
-        // The buffer is read only for shards with work: most ticks of an idle node stop at the first test.
-        shard.hasWorkToCommit && isDue(shard.partition, buffered: shard.bufferedCount, faulted: shard.isFaulted, at: now)
+        let outlook = shard.commitOutlook
+        return outlook.hasWork && isDue(shard.partition, buffered: outlook.buffered, faulted: outlook.faulted, at: now)
     }
 
     /// Whether a commit of `partition`, which has work to commit and
@@ -35,4 +35,11 @@ struct CheckpointSchedule {
     mutating func started(_ partition: TopicPartition, at now: ContinuousClock.Instant) {
         lastStarted[partition] = now
     }
+}
+
+/// A shard's state as the commit loop weighs it (see `Shard.commitOutlook`).
+struct CommitOutlook: Sendable {
+    var hasWork: Bool
+    var buffered: Int
+    var faulted: Bool
 }

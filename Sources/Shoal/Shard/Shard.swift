@@ -114,12 +114,19 @@ final class Shard: Sendable {
         setFaulted(!committed)
     }
 
-    /// Whether a commit would write anything: what the shard applied or
-    /// answered since the last one, or deliveries to mark. The commit loop
-    /// passes over the others, so a shard with nothing new costs nothing
-    /// per tick however short the interval.
-    var hasWorkToCommit: Bool {
-        state.withLock(\.hasWorkToCommit) || persistence.deliveries.withLock { !$0.sent.isEmpty }
+    /// What the commit loop decides on, read in one round trip of the
+    /// shard's lock (which its handlers contend for): whether a commit
+    /// would write anything (what the shard applied or answered since the
+    /// last one, or deliveries to mark), how many records wait in it, and
+    /// whether its file refused the last commit.
+    var commitOutlook: CommitOutlook {
+        var outlook = state.withLock { state in
+            CommitOutlook(
+                hasWork: state.hasWorkToCommit, buffered: state.buffered + (state.aligner?.count ?? 0), faulted: state.faulted
+            )
+        }
+        if !outlook.hasWork { outlook.hasWork = persistence.deliveries.withLock { !$0.sent.isEmpty } }
+        return outlook
     }
 
     private func setFaulted(_ faulted: Bool) {
