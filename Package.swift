@@ -184,6 +184,8 @@ let package = Package(
                 "Shoal", "ShoalApp", "ShoalTesting", "CounterApp", "QuickStart", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // The reference the call proofs' HMAC is checked against.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),

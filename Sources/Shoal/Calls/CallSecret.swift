@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 
@@ -9,8 +8,7 @@ import Synchronization
 /// The proofs travel in the clear and show nothing of the secret; the
 /// calls' contents are not encrypted.
 public struct CallSecret: Sendable {
-    let key: SymmetricKey
-    private let keyedHMAC: HMAC<SHA256>
+    private let mac: SecretMAC
 
     /// The environment variable ``fromEnvironment()`` reads.
     public static let environmentVariable = "SHOAL_CALL_SECRET"
@@ -25,8 +23,7 @@ public struct CallSecret: Sendable {
                 reason: "the call secret has \(bytes.count) bytes; it needs at least \(Self.minimumLength)"
             )
         }
-        key = SymmetricKey(data: Array(bytes))
-        keyedHMAC = HMAC<SHA256>(key: key)
+        mac = SecretMAC(key: Array(bytes))
     }
 
     /// The secret in the file at `path`, without a trailing newline.
@@ -53,20 +50,14 @@ public struct CallSecret: Sendable {
         }
     }
 
-    /// An HMAC keyed with the secret, copied for each code: keying one
-    /// anew for every call and reply was about 6 % of a node's time under
-    /// remote calls (`perf`, `ShoalBenchmarks calls`).
-    func authenticationCode(_ parts: [UInt8]...) -> HashedAuthenticationCode<SHA256> {
-        var hmac = keyedHMAC
-        for part in parts { hmac.update(data: part) }
-        return hmac.finalize()
+    /// The HMAC-SHA256 under the secret of the concatenation of `parts`.
+    func authenticationCode(_ parts: [UInt8]...) -> [UInt8] {
+        mac.code(parts)
     }
 
-    /// Compared in constant time (swift-crypto's `==` of a code and bytes).
+    /// Compared in constant time.
     func isValid(_ code: [UInt8], for parts: [UInt8]...) -> Bool {
-        var hmac = keyedHMAC
-        for part in parts { hmac.update(data: part) }
-        return hmac.finalize() == code
+        mac.isValid(code, for: parts)
     }
 }
 
@@ -93,7 +84,7 @@ struct CallProof: Sendable, Hashable {
     init(secret: CallSecret, request: [UInt8], now: Date = Date()) {
         nonce = Self.nonces.next()
         millis = Int64(now.timeIntervalSince1970 * 1000)
-        code = Array(secret.authenticationCode(Self.requestLabel, nonce, Self.bytes(of: millis), request))
+        code = secret.authenticationCode(Self.requestLabel, nonce, Self.bytes(of: millis), request)
     }
 
     /// Reads the wire form; nil if it is not one.
@@ -122,7 +113,7 @@ struct CallProof: Sendable, Hashable {
     }
 
     func replyCode(_ secret: CallSecret, reply: [UInt8]) -> [UInt8] {
-        Array(secret.authenticationCode(Self.replyLabel, nonce, reply))
+        secret.authenticationCode(Self.replyLabel, nonce, reply)
     }
 
     func isValidReply(_ code: [UInt8], _ reply: [UInt8], secret: CallSecret) -> Bool {
