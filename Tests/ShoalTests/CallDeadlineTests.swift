@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import Shoal
+
+/// A call whose node never answers fails with a timeout, not a hang: the
+/// caller's connection sweeps its waiting calls for deadlines.
+@Suite("Call deadlines")
+struct CallDeadlineTests {
+    @Test(.timeLimit(.minutes(1)))
+    func callsToAPeerThatNeverAnswersTimeOut() async throws {
+        let peer = try FirstBytesListener(behaviour: .neverAnswers)
+        let clients = CallClients(secret: try CallSecret(Array("sixteen-bytes-at-least".utf8)), maxMessageBytes: 1 << 20)
+        defer { clients.shutdown() }
+        let address = "127.0.0.1:\(peer.port)"
+        // Two on one connection: the second, with the later deadline, is
+        // found by a later sweep than the first.
+        async let short = outcome { try await clients.exchange([1], proof: nil, to: address, timeout: .milliseconds(200)) }
+        async let long = outcome { try await clients.exchange([2], proof: nil, to: address, timeout: .milliseconds(700)) }
+        let (first, second) = await (short, long)
+        #expect(first.error?.contains("no answer within 0.2 seconds") == true, "\(first)")
+        #expect(second.error?.contains("no answer within 0.7 seconds") == true, "\(second)")
+        #expect(second.elapsed >= .milliseconds(700), "not before its deadline: \(second.elapsed)")
+    }
+
+    private struct Outcome: CustomStringConvertible {
+        var error: String?
+        var elapsed: Duration
+        var description: String { "\(error ?? "answered") after \(elapsed)" }
+    }
+
+    private func outcome(_ body: () async throws -> CallFrame) async -> Outcome {
+        let started = ContinuousClock.now
+        do {
+            _ = try await body()
+            return Outcome(error: nil, elapsed: .now - started)
+        } catch {
+            return Outcome(error: "\(error)", elapsed: .now - started)
+        }
+    }
+}
