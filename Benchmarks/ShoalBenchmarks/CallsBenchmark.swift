@@ -37,6 +37,8 @@ struct CallsBenchmark: AsyncParsableCommand {
         let broker = try EmbeddedBroker(topics: [.init(name: "probes", partitions: 8)], logger: logger)
         let group = "calls-\(UUID().uuidString.prefix(8))"
         try broker.createChangelog(group: group, partitions: 8)
+        // Records in the wrong partition would be forwarded there (none are).
+        try broker.createTopic(ShoalNodeConfiguration.repartitionTopic(group: group, lead: "probes"), partitions: 8)
         let secret = try CallSecret(Array("the-calls-benchmark-secret".utf8))
         let nodes = try (0..<2).map { _ in try Self.node(broker, group: group, secret: secret, logger: logger) }
         let services = ServiceGroup(services: nodes, logger: logger)
