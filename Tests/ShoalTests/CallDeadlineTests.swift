@@ -19,7 +19,10 @@ struct CallDeadlineTests {
         let (first, second) = await (short, long)
         #expect(first.error?.contains("no answer within 0.2 seconds") == true, "\(first)")
         #expect(second.error?.contains("no answer within 0.7 seconds") == true, "\(second)")
+        #expect(first.elapsed >= .milliseconds(200), "not before its deadline: \(first.elapsed)")
         #expect(second.elapsed >= .milliseconds(700), "not before its deadline: \(second.elapsed)")
+        #expect(first.elapsed < second.elapsed, "each at its own deadline: \(first), \(second)")
+        withExtendedLifetime(peer) {}  // its connections stay open until the calls ended
     }
 
     private struct Outcome: CustomStringConvertible {

@@ -156,6 +156,11 @@ final class CallClientHandler: ChannelInboundHandler {
         self.context = nil
         sweep?.cancel()
         sweep = nil
+        // Normally failed when the channel went inactive; none may be left
+        // waiting without the sweep that would time it out.
+        for id in Array(waiting.keys) {
+            finish(id, with: .failure(CallTransportError(description: "the connection's handler was removed before the answer")))
+        }
     }
 
     /// Work that reaches a connection whose handler is gone.
@@ -186,7 +191,7 @@ final class CallClientHandler: ChannelInboundHandler {
         sweep = loop.assumeIsolated().scheduleTask(in: Self.sweepInterval) {
             self.sweep = nil
             let now = NIODeadline.now()
-            for (id, call) in self.waiting where call.deadline <= now {
+            for (id, call) in self.waiting.filter({ $0.value.deadline <= now }) {
                 self.finish(id, with: .failure(CallTransportError(description: "no answer within \(call.timeout)")))
             }
             if !self.waiting.isEmpty { self.sweepLater(on: loop) }

@@ -14,7 +14,6 @@ import Crypto
 /// hashes. `SecretMACTests` checks it against `HMAC<SHA256>`; the figures
 /// with and without it are in docs/benchmarks.md ("Entity calls").
 struct SecretMAC: Sendable {
-    static let byteCount = 32
     private static let blockSize = 64
 
     /// SHA-256 having taken the key xor'ed with the inner and the outer
