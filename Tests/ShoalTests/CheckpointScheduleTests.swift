@@ -52,6 +52,36 @@ struct CheckpointScheduleTests {
         #expect(state.hasWorkToCommit, "a failed commit that only moved the offset is tried again")
     }
 
+    @Test func partitionsNoLongerOwnedAreForgotten() {
+        var schedule = CheckpointSchedule(backlogInterval: .milliseconds(100), backlogThreshold: 500)
+        let start = ContinuousClock.now
+        let other = TopicPartition("orders", 5)
+        schedule.started(partition, at: start)
+        schedule.started(other, at: start)
+        schedule.keep(only: [partition, other])
+        #expect(schedule.remembered == 2)
+        schedule.keep(only: [other])
+        #expect(schedule.remembered == 1)
+        #expect(schedule.isDue(partition, buffered: 2_000, at: start + .milliseconds(10)), "owned again: nothing remembered of it")
+        #expect(!schedule.isDue(other, buffered: 2_000, at: start + .milliseconds(10)))
+    }
+
+    @Test func anExpiryTheCommitWouldDeferIsNoWorkUntilTheOffsetPassesIt() {
+        var state = ShardState()
+        let id = EntityID(type: "Counter", key: "k")
+        state.pending.expire(id, after: 4)
+        #expect(!state.hasWorkToCommit, "no record taken since the start: the expiry waits")
+        state.tracker.begin(4)
+        state.tracker.complete(4)
+        #expect(state.hasWorkToCommit, "the offset passed the entity's last record")
+        let (taken, _) = state.takeCheckpoint()
+        #expect(taken.expired[id] == 4 && !state.hasWorkToCommit)
+        state.pending.expire(EntityID(type: "Counter", key: "later"), after: 9)
+        #expect(!state.hasWorkToCommit, "past the committable offset: deferred again")
+        state.pending.timers[EntityID(type: "Counter", key: "other")] = []
+        #expect(state.hasWorkToCommit, "another entity's timers are work")
+    }
+
     @Test func theBacklogIntervalIsNeverShorterThanTheCheckpointInterval() {
         let store = ShoalNodeConfiguration.Store(checkpointInterval: .milliseconds(200), backlogCheckpointInterval: .milliseconds(50))
         #expect(store.backlogCheckpointInterval == .milliseconds(200))

@@ -35,6 +35,16 @@ struct CheckpointSchedule {
     mutating func started(_ partition: TopicPartition, at now: ContinuousClock.Instant) {
         lastStarted[partition] = now
     }
+
+    /// Forgets the partitions no longer owned (revoked, or moved away).
+    mutating func keep(only owned: [TopicPartition]) {
+        guard lastStarted.count > owned.count else { return }
+        let owned = Set(owned)
+        lastStarted = lastStarted.filter { owned.contains($0.key) }
+    }
+
+    /// How many partitions it remembers a commit start of.
+    var remembered: Int { lastStarted.count }
 }
 
 /// A shard's state as the commit loop weighs it (see `Shard.commitOutlook`).

@@ -208,7 +208,9 @@ extension ShoalNode {
             while state.withLock({ $0.running }) {
                 do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
                 let now = ContinuousClock.now
-                for shard in state.withLock({ Array($0.shards.values) }) {
+                let shards = state.withLock { Array($0.shards.values) }
+                schedule.keep(only: shards.map(\.partition))
+                for shard in shards {
                     shard.wakeDueTimers(at: shard.currentClocks)
                     guard schedule.isDue(shard, at: now), committing.schedule(shard) else { continue }
                     schedule.started(shard.partition, at: now)

@@ -29,6 +29,17 @@ struct PendingCheckpoint: Sendable {
         journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty && erased.isEmpty && !purge
     }
 
+    /// Whether a commit whose next offset is `nextOffset` would write
+    /// anything: the expiries it must defer (see ``deferExpiries(before:)``)
+    /// and the timers that go with them count for nothing, so an idle
+    /// shard holding one does not commit on every tick.
+    func hasWork(before nextOffset: Int64?) -> Bool {
+        let deferred = expired.filter { entry in nextOffset.map { entry.value >= $0 } ?? true }
+        guard !deferred.isEmpty else { return !isEmpty }
+        let rows = !(journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && erased.isEmpty) || purge
+        return rows || expired.count > deferred.count || timers.keys.contains { deferred[$0] == nil }
+    }
+
     /// Adds one applied record: its journal row, its outputs in order, and
     /// its entity's state after it.
     mutating func add(

@@ -217,9 +217,10 @@ struct ShardState: Sendable {
     }
 
     /// Whether a commit would have something of the shard's to write:
-    /// records applied or calls answered since the last one taken.
+    /// records applied or calls answered since the last one taken (not an
+    /// expiry it would defer again).
     var hasWorkToCommit: Bool {
-        !pending.isEmpty || !awaitingCommit.isEmpty || tracker.committable != lastTakenNext
+        pending.hasWork(before: tracker.committable) || !awaitingCommit.isEmpty || tracker.committable != lastTakenNext
     }
 
     var residentCount: Int { mailboxes.values.count { $0.entity != nil } }
