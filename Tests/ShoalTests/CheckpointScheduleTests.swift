@@ -52,6 +52,14 @@ struct CheckpointScheduleTests {
         #expect(state.hasWorkToCommit, "a failed commit that only moved the offset is tried again")
     }
 
+    @Test func anExpiryIsWorkFromTheFirstCommitPastItsEntitysLastRecord() {
+        var pending = PendingCheckpoint()
+        pending.expire(EntityID(type: "Counter", key: "k"), after: 4)
+        #expect(!pending.hasWork(before: nil), "no committable offset: deferred")
+        #expect(!pending.hasWork(before: 4), "a commit up to offset 4 leaves record 4 to a redo")
+        #expect(pending.hasWork(before: 5))
+    }
+
     @Test func partitionsNoLongerOwnedAreForgotten() {
         var schedule = CheckpointSchedule(backlogInterval: .milliseconds(100), backlogThreshold: 500)
         let start = ContinuousClock.now
@@ -78,6 +86,9 @@ struct CheckpointScheduleTests {
         #expect(taken.expired[id] == 4 && !state.hasWorkToCommit)
         state.pending.expire(EntityID(type: "Counter", key: "later"), after: 9)
         #expect(!state.hasWorkToCommit, "past the committable offset: deferred again")
+        state.pending.expire(EntityID(type: "Counter", key: "earlier"), after: 3)
+        #expect(state.hasWorkToCommit, "one deferred, one committable: the commit has work")
+        state.pending.expire(EntityID(type: "Counter", key: "earlier"), after: 9)
         state.pending.timers[EntityID(type: "Counter", key: "other")] = []
         #expect(state.hasWorkToCommit, "another entity's timers are work")
     }

@@ -34,10 +34,11 @@ struct PendingCheckpoint: Sendable {
     /// and the timers that go with them count for nothing, so an idle
     /// shard holding one does not commit on every tick.
     func hasWork(before nextOffset: Int64?) -> Bool {
-        let deferred = expired.filter { entry in nextOffset.map { entry.value >= $0 } ?? true }
-        guard !deferred.isEmpty else { return !isEmpty }
-        let rows = !(journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && erased.isEmpty) || purge
-        return rows || expired.count > deferred.count || timers.keys.contains { deferred[$0] == nil }
+        guard !expired.isEmpty else { return !isEmpty }
+        if !(journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && erased.isEmpty) || purge { return true }
+        // Checked in place, without a copy: this runs under the shard's lock on every tick.
+        func deferred(_ offset: Int64) -> Bool { nextOffset.map { offset >= $0 } ?? true }
+        return expired.values.contains { !deferred($0) } || timers.keys.contains { expired[$0].map { !deferred($0) } ?? true }
     }
 
     /// Adds one applied record: its journal row, its outputs in order, and

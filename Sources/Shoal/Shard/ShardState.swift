@@ -220,7 +220,7 @@ struct ShardState: Sendable {
     /// records applied or calls answered since the last one taken (not an
     /// expiry it would defer again).
     var hasWorkToCommit: Bool {
-        pending.hasWork(before: tracker.committable) || !awaitingCommit.isEmpty || tracker.committable != lastTakenNext
+        tracker.committable != lastTakenNext || !awaitingCommit.isEmpty || pending.hasWork(before: tracker.committable)
     }
 
     var residentCount: Int { mailboxes.values.count { $0.entity != nil } }
