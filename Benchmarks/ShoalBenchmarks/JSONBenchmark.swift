@@ -38,14 +38,19 @@ struct JSONBenchmark: AsyncParsableCommand {
         }
         print(String(format: "median: EventDecoder.json %.0f events/s, JSONDecoder %.0f events/s, ratio %.2f",
                      median(shoalRates), median(foundationRates), median(shoalRates) / median(foundationRates)))
-        try encoding(values.map { try shoal.decode($0) })
+        let payments = try values.map { try shoal.decode($0) }
+        try encoding(payments, what: "flat values")
+        // A state holding a window of recent events, as pattern states do.
+        let windows = (0..<100).map { start in PaymentWindow(count: start, recent: (0..<16).map { payments[(start + $0) % payments.count] }) }
+        try encoding(windows, what: "windows of 16")
     }
 
     /// Sorted-key encoding, through the public path that uses Shoal's
     /// encoder (`ReplayEvent(json:)`), against Foundation's.
-    private func encoding(_ payments: [Payment]) throws {
+    private func encoding<Value: Encodable>(_ payments: [Value], what: String) throws {
         let foundation = JSONEncoder()
         foundation.outputFormatting = [.sortedKeys]
+        print(what + ":")
         for payment in payments.prefix(100) {
             let ours = try ReplayEvent(topic: "t", offset: 0, key: "k", json: payment).value
             guard ours == Array(try foundation.encode(payment)) else { throw ValidationError("the encoders disagree on \(payment)") }
@@ -82,6 +87,12 @@ struct JSONBenchmark: AsyncParsableCommand {
         guard checksum > 0 else { throw ValidationError("nothing decoded") }
         return Double(records) / seconds
     }
+}
+
+/// A state keeping the last payments seen.
+struct PaymentWindow: Codable, Sendable {
+    var count: Int
+    var recent: [Payment]
 }
 
 /// A payment as a fraud detector receives it.
