@@ -81,7 +81,7 @@ struct CheckpointScheduleTests {
         #expect(!state.hasWorkToCommit, "no record taken since the start: the expiry waits")
         state.tracker.begin(4)
         state.tracker.complete(4)
-        #expect(state.hasWorkToCommit, "the offset passed the entity's last record")
+        #expect(state.pending.hasWork(before: state.tracker.committable), "the offset passed the entity's last record")
         let (taken, _) = state.takeCheckpoint()
         #expect(taken.expired[id] == 4 && !state.hasWorkToCommit)
         state.pending.expire(EntityID(type: "Counter", key: "later"), after: 9)

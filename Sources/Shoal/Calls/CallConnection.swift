@@ -50,7 +50,8 @@ final class CallConnection: Sendable {
         channel.close(promise: nil)
     }
 
-    /// Sends a call and waits for its answer, no longer than `timeout`.
+    /// Sends a call and waits for its answer, no longer than `timeout` and
+    /// the next deadline sweep after it (``CallClientHandler/sweepInterval``).
     /// - Throws: ``CallTransportError`` when the connection fails or the
     ///   time runs out first; `CancellationError` when the task is cancelled.
     func exchange(_ message: [UInt8], proof: [UInt8]?, timeout: Duration) async throws -> CallFrame {

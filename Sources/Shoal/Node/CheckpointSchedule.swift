@@ -36,7 +36,9 @@ struct CheckpointSchedule {
         lastStarted[partition] = now
     }
 
-    /// Forgets the partitions no longer owned (revoked, or moved away).
+    /// Forgets the partitions no longer owned (revoked, or moved away) once
+    /// it remembers more than are owned: the table stays about the size of
+    /// the owned set without a set built on every tick.
     mutating func keep(only owned: [TopicPartition]) {
         guard lastStarted.count > owned.count else { return }
         let owned = Set(owned)

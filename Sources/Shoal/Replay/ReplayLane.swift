@@ -179,8 +179,7 @@ struct ReplayLane {
     /// Fires what fell due by the end, then takes every entity's final
     /// state and pending timers.
     mutating func finish(end: Int) async throws {
-        // Room for every state at once: growing the table step by step
-        // rehashed it (`perf`, replay of 1,000,000 keys).
+        // Room for every state at once: the table's final size is known.
         outcome.states.reserveCapacity(entities.count)
         // Each entity's name is built once, not at every comparison.
         for (name, id) in entities.keys.map({ ($0.description, $0) }).sorted(by: { $0.0 < $1.0 }) {
