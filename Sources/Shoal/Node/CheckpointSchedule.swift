@@ -39,7 +39,7 @@ struct CheckpointSchedule {
     /// Forgets the partitions no longer owned (revoked, or moved away) once
     /// it remembers more than are owned: the table stays about the size of
     /// the owned set without a set built on every tick.
-    mutating func keep(only owned: [TopicPartition]) {
+    mutating func keep(only owned: some Collection<TopicPartition>) {
         guard lastStarted.count > owned.count else { return }
         let owned = Set(owned)
         lastStarted = lastStarted.filter { owned.contains($0.key) }

@@ -209,7 +209,7 @@ extension ShoalNode {
                 do { try await Task.sleep(for: configuration.store.checkpointInterval) } catch { return }
                 let now = ContinuousClock.now
                 let shards = state.withLock { Array($0.shards.values) }
-                schedule.keep(only: shards.map(\.partition))
+                schedule.keep(only: shards.lazy.map(\.partition))  // mapped only when it prunes
                 for shard in shards {
                     shard.wakeDueTimers(at: shard.currentClocks)
                     guard schedule.isDue(shard, at: now), committing.schedule(shard) else { continue }

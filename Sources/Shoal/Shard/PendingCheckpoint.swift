@@ -26,7 +26,18 @@ struct PendingCheckpoint: Sendable {
     var purge = false
 
     var isEmpty: Bool {
-        journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && timers.isEmpty && expired.isEmpty && erased.isEmpty && !purge
+        !hasRows && timers.isEmpty && expired.isEmpty
+    }
+
+    /// Whether it holds anything besides timers and expiries.
+    private var hasRows: Bool {
+        !(journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && erased.isEmpty) || purge
+    }
+
+    /// Whether a commit whose next offset is `nextOffset` must leave the
+    /// expiry of an entity whose last record is at `offset` to a later one.
+    private static func defers(_ offset: Int64, before nextOffset: Int64?) -> Bool {
+        nextOffset.map { offset >= $0 } ?? true
     }
 
     /// Whether a commit whose next offset is `nextOffset` would write
@@ -35,10 +46,10 @@ struct PendingCheckpoint: Sendable {
     /// shard holding one does not commit on every tick.
     func hasWork(before nextOffset: Int64?) -> Bool {
         guard !expired.isEmpty else { return !isEmpty }
-        if !(journal.isEmpty && calls.isEmpty && outputs.isEmpty && snapshots.isEmpty && erased.isEmpty) || purge { return true }
+        if hasRows { return true }
         // Checked in place, without a copy: this runs under the shard's lock on every tick.
-        func deferred(_ offset: Int64) -> Bool { nextOffset.map { offset >= $0 } ?? true }
-        return expired.values.contains { !deferred($0) } || timers.keys.contains { expired[$0].map { !deferred($0) } ?? true }
+        let committable = { !Self.defers($0, before: nextOffset) }
+        return expired.values.contains(where: committable) || timers.keys.contains { expired[$0].map(committable) ?? true }
     }
 
     /// Adds one applied record: its journal row, its outputs in order, and
@@ -89,7 +100,7 @@ struct PendingCheckpoint: Sendable {
     /// whose next offset is past the entity's last record.
     mutating func deferExpiries(before nextOffset: Int64?) -> PendingCheckpoint {
         var waiting = PendingCheckpoint()
-        for (id, offset) in expired where nextOffset.map({ offset >= $0 }) ?? true {
+        for (id, offset) in expired where Self.defers(offset, before: nextOffset) {
             waiting.expired[id] = offset
             waiting.timers[id] = timers.removeValue(forKey: id)
             expired[id] = nil

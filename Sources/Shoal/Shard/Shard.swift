@@ -122,7 +122,7 @@ final class Shard: Sendable {
     var commitOutlook: CommitOutlook {
         var outlook = state.withLock { state in
             CommitOutlook(
-                hasWork: state.hasWorkToCommit, buffered: state.buffered + (state.aligner?.count ?? 0), faulted: state.faulted
+                hasWork: state.hasWorkToCommit, buffered: state.waitingRecords, faulted: state.faulted
             )
         }
         if !outlook.hasWork { outlook.hasWork = persistence.deliveries.withLock { !$0.sent.isEmpty } }
@@ -297,9 +297,8 @@ final class Shard: Sendable {
 
     var isFaulted: Bool { state.withLock { $0.faulted } }
 
-    /// Records accepted and not yet complete, those waiting in the
-    /// event-time merge included.
-    var bufferedCount: Int { state.withLock { $0.buffered + ($0.aligner?.count ?? 0) } }
+    /// Records accepted and not yet complete (see `ShardState.waitingRecords`).
+    var bufferedCount: Int { state.withLock(\.waitingRecords) }
 
     /// Sends the record to the dead-letter topic, retrying while the shard
     /// runs; it completes once delivered. Undelivered, it stays unfinished:

@@ -158,15 +158,20 @@ struct ShardState: Sendable {
         mailbox.lastUsed = .now
     }
 
+    /// Records accepted and not yet complete, those waiting in the
+    /// event-time merge included: what backpressure and the commit
+    /// schedule measure.
+    var waitingRecords: Int { buffered + (aligner?.count ?? 0) }
+
     mutating func pauseIfFull(high: Int) -> Bool {
-        guard !paused, buffered + (aligner?.count ?? 0) >= high else { return false }
+        guard !paused, waitingRecords >= high else { return false }
         paused = true
         return true
     }
 
     mutating func resumeIfDrained(low: Int) -> Bool {
         // The same measure as the pause: records waiting in the merge count.
-        guard paused, buffered + (aligner?.count ?? 0) <= low, !stopping, !faulted else { return false }
+        guard paused, waitingRecords <= low, !stopping, !faulted else { return false }
         paused = false
         return true
     }
