@@ -39,6 +39,22 @@ private distributed actor Watchdog: Entity {
     }
 }
 
+/// Sets a timer on every heartbeat that throws when it fires.
+private distributed actor Grumbler: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable {}
+    struct Grumble: NonRetryableError {}
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) { self.actorSystem = actorSystem }
+
+    func handle(_ heartbeat: Heartbeat, in context: EntityContext) {
+        context.setTimer("grumble", at: heartbeat.at + .seconds(60))
+    }
+
+    func timerFired(_ timer: EntityTimer, in context: EntityContext) throws { throw Grumble() }
+}
+
 private let minute: Int64 = 60_000
 
 private func heartbeat(_ device: String, at minutes: Int64, offset: Int64, partition: Int32 = 0) throws -> ReplayEvent {
@@ -130,6 +146,38 @@ struct TimeTests {
         let result = try await watchdogReplay().run(events)
         #expect(result.firedTimers.isEmpty)
         #expect(result.pendingTimers[EntityID(type: "Watchdog", key: "a")]?.map(\.due) == [EventTime(milliseconds: 10 * minute)])
+    }
+
+    /// Timers that fell due with no later event of their entity fire at
+    /// the journal's end, entity by entity in the order of their names,
+    /// whatever the lanes and the order the entities were met in.
+    @Test(arguments: [1, 2])
+    func timersLeftDueAtTheEndFireInTheOrderOfTheirEntitiesNames(lanes: Int) async throws {
+        let devices = (0..<30).map { "d\(($0 * 7) % 30 < 10 ? "0" : "")\(($0 * 7) % 30)" }
+        var events = try devices.enumerated().map { try heartbeat($0.element, at: 0, offset: Int64($0.offset)) }
+        // Brings the watermark past every device's deadline (10 minutes).
+        events.append(try heartbeat("zz-clock", at: 100, offset: Int64(devices.count)))
+        let result = try await watchdogReplay().run(events, lanes: lanes)
+        #expect(result.firedTimers.map(\.entity.key) == devices.sorted())
+        #expect(result.outputs.compactMap(\.key) == devices.sorted())
+        #expect(result.states.count == devices.count + 1)
+        #expect(result.pendingTimers.keys.map(\.key) == ["zz-clock"])
+    }
+
+    /// Timers failing at the journal's end are reported in the order of
+    /// their entities' names, the same in every run.
+    @Test func timersFailingAtTheEndAreReportedInTheOrderOfTheirEntitiesNames() async throws {
+        let devices = (0..<30).map { "g\(($0 * 7) % 30 < 10 ? "0" : "")\(($0 * 7) % 30)" }
+        var events = try devices.enumerated().map { try heartbeat($0.element, at: 0, offset: Int64($0.offset)) }
+        events.append(try heartbeat("zz-clock", at: 100, offset: Int64(devices.count)))
+        let replay = try Replay { topology in
+            topology.route(topic: "heartbeats", to: Grumbler.self, key: .field(\Heartbeat.device), eventTime: .field(\Heartbeat.at)) {
+                grumbler, heartbeat, context in grumbler.handle(heartbeat, in: context)
+            }
+        }
+        let result = try await replay.run(events, lanes: 2)
+        let failing = result.failures.map { String($0.reason.split(separator: " ")[3]) }
+        #expect(failing == devices.sorted().map { "Grumbler/\($0)" }, "\(result.failures.map(\.reason))")
     }
 
     @Test func timersReplayTheSameTwice() async throws {

@@ -172,7 +172,8 @@ public final class Replay: Sendable {
         result.outputs = (clocks.sideOutputs + outcomes.flatMap(\.outputs)).sorted { $0.0 < $1.0 }.map(\.1)
         result.transitions = outcomes.flatMap(\.transitions).sorted { $0.0 < $1.0 }.map(\.1)
         result.firedTimers = outcomes.flatMap(\.fired).sorted { $0.0 < $1.0 }.map(\.1)
-        result.failures = (undecodable + clocks.deadLetters + outcomes.flatMap(\.failures)).sorted { $0.0 < $1.0 }.map(\.1)
+        let elsewhere = (undecodable + clocks.deadLetters).map { (ReplayOrder.event($0.0), $0.1) }
+        result.failures = (elsewhere + outcomes.flatMap(\.failures)).sorted { $0.0 < $1.0 }.map(\.1)
         result.lateEvents = clocks.late.sorted { $0.0 < $1.0 }.map(\.1)
         result.applied = outcomes.reduce(0) { $0 + $1.applied }
         // Lanes hold disjoint entities: the largest lane's table is kept and

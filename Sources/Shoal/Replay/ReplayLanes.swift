@@ -121,6 +121,11 @@ struct ReplayOrder: Sendable, Comparable {
     static func < (left: ReplayOrder, right: ReplayOrder) -> Bool {
         (left.index, left.phase, left.entity, left.sequence) < (right.index, right.phase, right.entity, right.sequence)
     }
+
+    /// The turn of event `index`'s handler.
+    static func event(_ index: Int) -> ReplayOrder {
+        ReplayOrder(index: index, phase: 1, entity: "", sequence: 0)
+    }
 }
 
 /// What a lane keeps of each step.
@@ -139,7 +144,7 @@ struct LaneOutcome: Sendable {
     var outputs: [(ReplayOrder, ReplayResult.Output)] = []
     var transitions: [(ReplayOrder, ReplayResult.Transition)] = []
     var fired: [(ReplayOrder, ReplayResult.FiredTimer)] = []
-    var failures: [(Int, ReplayResult.Failure)] = []
+    var failures: [(ReplayOrder, ReplayResult.Failure)] = []
     var late: [(Int, ReplayResult.LateEvent)] = []
     var states: [EntityID: [UInt8]] = [:]
     var pendingTimers: [EntityID: [EntityTimer]] = [:]
@@ -167,6 +172,12 @@ struct LaneOutcome: Sendable {
             transitions.append((next(order), .init(offset: offset, entity: entity, state: state, timer: timer)))
         }
         if let timer { fired.append((next(order), .init(entity: entity, timer: timer))) }
+    }
+
+    /// A failure at `order`: failures of timers at the end sort by their
+    /// entity's name, whichever lane they ran in.
+    mutating func fail(_ failure: ReplayResult.Failure, at order: ReplayOrder) {
+        failures.append((next(order), failure))
     }
 
     private mutating func next(_ order: ReplayOrder) -> ReplayOrder {
