@@ -21,6 +21,7 @@ struct BacklogNode: AsyncParsableCommand {
     @Option(help: "linger.ms of the node's output producer; the node's default when not given.") var outputLingerMs: Int?
     @Option(help: "Count the records of topic `pipeline-in` per key and emit one output each to this topic.") var pipelineOutput: String?
     @Flag(help: "Replicate state to the group's changelog topic (<group>-state, created by the caller).") var changelog = false
+    @Option(help: "Keep the last N readings of each device in its state (0: a count and a sum only).") var window = 0
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -36,9 +37,16 @@ struct BacklogNode: AsyncParsableCommand {
         if let outputLingerMs { configuration.outputLinger = .milliseconds(outputLingerMs) }
         let node = ShoalNode(configuration: configuration, logger: logger)
         let busy = Duration.microseconds(handlerMicros)
-        try node.route { topology in topology.route(topic: "backlog", to: Device.self) { device, reading, _ in
-            device.record(reading, busy: busy)
-        } }
+        if window > 0 {
+            let window = self.window
+            try node.route { topology in topology.route(topic: "backlog", to: WindowedDevice.self) { device, reading, _ in
+                device.record(reading, keeping: window)
+            } }
+        } else {
+            try node.route { topology in topology.route(topic: "backlog", to: Device.self) { device, reading, _ in
+                device.record(reading, busy: busy)
+            } }
+        }
         try node.route { topology in topology.route(topic: "latency-in", to: Echo.self) { echo, probe, context in
             try echo.answer(probe, in: context)
         } }
@@ -84,6 +92,37 @@ distributed actor Device: Entity {
         while ContinuousClock.now < until {}
         state.count += 1
         state.total += reading.reading
+        handled.add(1, ordering: .relaxed)
+    }
+}
+
+/// A device that keeps its last readings, as a fraud check keeps a
+/// window of payments: a state whose encoding costs as real ones do.
+distributed actor WindowedDevice: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct Seen: Codable, Sendable {
+        var reading: Int
+        var sequence: Int
+        var label: String
+    }
+
+    struct State: Codable, Sendable {
+        var count = 0
+        var total = 0
+        var recent: [Seen] = []
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    func record(_ reading: Reading, keeping window: Int) {
+        state.count += 1
+        state.total += reading.reading
+        state.recent.append(Seen(reading: reading.reading, sequence: state.count, label: "reading-\(reading.reading)"))
+        if state.recent.count > window { state.recent.removeFirst(state.recent.count - window) }
         handled.add(1, ordering: .relaxed)
     }
 }

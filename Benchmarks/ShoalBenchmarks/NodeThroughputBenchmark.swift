@@ -24,6 +24,9 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
     @Flag(help: "Also run the node with state replication to the changelog on, next to it off.")
     var changelog = false
 
+    @Option(help: "Each device keeps its last N readings in its state (a state that costs to encode, as a fraud check's window does); 0: a count and a sum.")
+    var window = 0
+
     func run() async throws {
         var logger = Logger(label: "shoal.benchmarks")
         logger.logLevel = .warning
@@ -36,7 +39,9 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
             let seconds = await CBaseline.consume(bootstrap: broker.bootstrapServers, topic: "backlog", group: "c-\(round)", records: records)
             guard seconds > 0 else { throw ValidationError("the C baseline failed") }
             plain.append(Double(records) / seconds)
-            let report = try await NodeRun.measure(bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning")
+            let report = try await NodeRun.measure(
+                bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning", extraArguments: ["--window", "\(window)"]
+            )
             node.append(Double(report.processed) / report.seconds)
             print(String(format: "round %d: C poll loop %.0f records/s, node (count + journal) %.0f records/s, node CPU %.1f µs/record, RSS max %.1f MiB",
                          round, plain.last!, node.last!, report.cpuMicrosPerRecord, Double(report.maxRSS) / 1_048_576))
@@ -45,7 +50,7 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
             try broker.createChangelog(group: group, partitions: partitions)
             let replicated = try await NodeRun.measure(
                 bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning",
-                extraArguments: ["--changelog"], group: group
+                extraArguments: ["--changelog", "--window", "\(window)"], group: group
             )
             replicating.append(Double(replicated.processed) / replicated.seconds)
             print(String(format: "round %d: node with the changelog on %.0f records/s (on / off = %.2f), RSS max %.1f MiB",

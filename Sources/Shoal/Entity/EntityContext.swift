@@ -98,6 +98,9 @@ final class OutputCollector: Sendable {
         effects.withLock { $0.reads.first { $0.table == table && $0.key == key } }
     }
 
+    /// Whether the handler set or cancelled a timer.
+    var changesTimers: Bool { effects.withLock { !$0.timers.isEmpty } }
+
     /// The outputs, timer changes and lookups, read in one lock.
     var effectsSoFar: (messages: [KafkaProducerMessage], timers: [TimerChange], reads: [TableRead]) { effects.withLock { $0 } }
 }

@@ -52,13 +52,31 @@ enum EntityDispatch {
         }
     }
 
+    /// Whether a handler's turn encodes the entity's state after it.
+    enum StateEncoding: Sendable {
+        case always
+        case never
+        /// Only when the handler changed the entity's timers: a shard
+        /// holding a record's state for the entity's next record still
+        /// writes the timers with the state they belong to.
+        case whenTimersChange
+
+        func encodes(after context: EntityContext) -> Bool {
+            switch self {
+            case .always: true
+            case .never: false
+            case .whenTimersChange: context.outputs.changesTimers
+            }
+        }
+    }
+
     /// Runs `route`'s handler for the decoded `event` of the record at
-    /// `origin` on `entity`, then encodes the entity's state unless
-    /// `encodingState` is false.
+    /// `origin` on `entity`, then encodes the entity's state as `encoding`
+    /// says.
     /// - Throws: what the handler throws, or a state encoding error.
     nonisolated(nonsending) static func apply(
         _ origin: Origin, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
-        moment: Moment, tables: any TableLookup, encodingState: Bool = true
+        moment: Moment, tables: any TableLookup, encoding: StateEncoding = .always
     ) async throws -> Applied {
         let outputs = OutputCollector()
         let context = EntityContext(
@@ -66,7 +84,7 @@ enum EntityDispatch {
             timestamp: origin.timestamp, logger: logger, eventTime: moment.eventTime, watermark: moment.before.watermark,
             processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs, tables: tables
         )
-        let state = try await route.handle(entity, event, context, encodingState)
+        let state = try await route.handle(entity, event, context, encoding)
         let effects = outputs.effectsSoFar
         var applied = Applied(outputs: effects.messages, state: state, timerChanges: effects.timers, reads: effects.reads)
         if let timeToLive = route.entity.timeToLive {

@@ -218,12 +218,12 @@ struct ReplayLane {
             partition: TopicPartition(topic, partition), offset: offset,
             timestamp: events[step.index].timestamp.map { KafkaTimestamp(milliseconds: $0) }
         )
-        let (logger, encodingState) = (self.logger, self.encodingState)
+        let (logger, encoding) = (self.logger, self.encodingState ? EntityDispatch.StateEncoding.always : .never)
         let tables = self.tables.view(for: events[step.index].reads, at: step.index)
         func dispatch(_ entity: any Entity) async throws -> EntityDispatch.Applied {
             try await EntityDispatch.apply(
                 origin, event: step.event, route: step.route, to: entity, id: id, logger: logger, moment: step.moment,
-                tables: tables, encodingState: encodingState
+                tables: tables, encoding: encoding
             )
         }
         let applied: EntityDispatch.Applied

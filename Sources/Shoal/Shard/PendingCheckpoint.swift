@@ -53,9 +53,10 @@ struct PendingCheckpoint: Sendable {
     }
 
     /// Adds one applied record: its journal row, its outputs in order, and
-    /// its entity's state after it.
+    /// its entity's state after it (nil for a held record: the entity's
+    /// next record, added in the same lock, brings the state after both).
     mutating func add(
-        _ record: KafkaRecord, to id: EntityID, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot, source: SourceOffset? = nil,
+        _ record: KafkaRecord, to id: EntityID, outputs emitted: [KafkaProducerMessage], snapshot: Snapshot?, source: SourceOffset? = nil,
         reads: [TableRead] = []
     ) {
         journal.append(JournalEntry(
@@ -69,7 +70,7 @@ struct PendingCheckpoint: Sendable {
                 timestamp: record.timestamp?.milliseconds, entity: id
             ))
         }
-        snapshots[id] = snapshot
+        if let snapshot { snapshots[id] = snapshot }
         expired[id] = nil
     }
 

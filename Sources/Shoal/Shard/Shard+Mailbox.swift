@@ -11,18 +11,23 @@ extension Shard {
     /// caller never runs others' work (a state-changing call's answer waits
     /// for a commit, and others' work could wait on the caller).
     func drain(_ id: EntityID, callerFirst: Bool = false) async {
-        while let turn = state.withLock({ $0.next(for: id) }) {
-            await take(turn, of: id)
-            if callerFirst {
-                handOff(id)
-                return
+        while true {
+            switch state.withLock({ $0.next(for: id) }) {
+            case .idle: return
+            case .writeHeld: await writeHeld(of: id)
+            case .turn(let turn):
+                await take(turn, of: id)
+                if callerFirst {
+                    handOff(id)
+                    return
+                }
             }
         }
     }
 
     /// One item of the entity's mailbox, in the entity's turn.
     private func take(_ turn: MailboxTurn, of id: EntityID) async {
-        let (work, resident, descriptor, appliedOffset, timersDue) = turn
+        let (work, resident, descriptor, appliedOffset, timersDue, holds, afterHeld) = turn
         switch consume work {
         case .record(let record, let route, let event, let moment):
             guard let entity = await ensureActive(id, resident, descriptor, record: record) else { return }
@@ -42,11 +47,16 @@ extension Shard {
                 live = await ensureActive(id, nil, descriptor, record: record)
             }
             guard let entity = live else { return }
-            let after = await handle(record, route: route, event: event, moment: moment, entity: entity, id: id)
-            if let (current, timersDue) = after {
+            let holding = Holding(holds: holds, afterHeld: afterHeld)
+            switch await handle(record, route: route, event: event, moment: moment, entity: entity, id: id, holding: holding) {
+            case .applied(let current, let timersDue):
                 if timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor) }
-            } else if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
-                _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
+            case .deadLettered:
+                if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
+                    _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
+                }
+            case .held, .givenBack:
+                break  // no timer falls due before the next record (`ShardState.holds`); given back, it runs again
             }
         case .timers(let position):
             // Nothing may be due any more (fired in an earlier turn, or
@@ -78,7 +88,7 @@ extension Shard {
     private func handOff(_ id: EntityID) {
         let more = state.withLock { state -> Bool in
             guard let mailbox = state.mailboxes[id], !mailbox.queue.isEmpty else {
-                _ = state.next(for: id)  // empty: marks it idle
+                _ = state.next(for: id)  // empty, and nothing held (a caller's drain holds none): marks it idle
                 return false
             }
             return true
@@ -122,53 +132,102 @@ extension Shard {
         }
     }
 
+    /// How a record's turn ended.
+    private enum HandledRecord {
+        /// Applied, with its state: the resident entity, and whether a
+        /// timer of it fell due by the record.
+        case applied(any Entity, timersDue: Bool)
+        /// Applied; its state waits for the entity's next record.
+        case held
+        /// Its handler threw after held records: all go again one by one.
+        case givenBack
+        /// Its handler gave up: the record went to dead letters.
+        case deadLettered
+    }
+
+    /// Whether a record's state may wait for the entity's next record, and
+    /// whether records before it wait (see `Shard+HeldRecords`).
+    private struct Holding {
+        var holds: Bool
+        var afterHeld: Bool
+    }
+
     /// Runs the handler, retrying a bounded number of times; the record, its
     /// outputs and the entity's new state then wait for the next commit.
-    /// Returns, once applied, the resident entity and whether a timer of it
-    /// fell due by the record (nil when the record went to dead letters).
     private func handle(
-        _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID
-    ) async -> (any Entity, Bool)? {
+        _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID,
+        holding: Holding
+    ) async -> HandledRecord {
         guard let tracing = services.tracing else {
-            return await attemptHandling(record, route: route, event: event, moment: moment, entity: entity, id: id)
+            return await attemptHandling(record, route: route, event: event, moment: moment, entity: entity, id: id, holding: holding)
         }
         let span = tracing.turnSpan(for: record, entity: id.type)
         defer { span.end() }
         return await RecordTracing.within(span) {
-            await attemptHandling(record, route: route, event: event, moment: moment, entity: entity, id: id, span: span)
+            await attemptHandling(record, route: route, event: event, moment: moment, entity: entity, id: id, holding: holding, span: span)
         }
+    }
+
+    /// One run of the record's handler, timed.
+    private func dispatch(
+        _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, to entity: any Entity, id: EntityID,
+        encoding: EntityDispatch.StateEncoding
+    ) async throws -> EntityDispatch.Applied {
+        let started = ContinuousClock.now
+        let result = try await EntityDispatch.apply(
+            .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment,
+            tables: services.tables, encoding: encoding
+        )
+        services.metrics.handlerLatency.record(ContinuousClock.now - started)
+        return result
     }
 
     /// The handler's attempts; a traced turn's outputs carry its span's context.
     private func attemptHandling(
         _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, entity: any Entity, id: EntityID,
-        span: (any Span)? = nil
-    ) async -> (any Entity, Bool)? {
-        let outcome = await attempting(id, route.entity, on: entity) { attempt, error in
-            services.logger.warning("Handler threw", metadata: [
-                "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
-            ])
-        } _: { entity in
-            let started = ContinuousClock.now
-            let result = try await EntityDispatch.apply(
-                .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment,
-                tables: services.tables
-            )
-            services.metrics.handlerLatency.record(ContinuousClock.now - started)
-            return result
+        holding: Holding, span: (any Span)? = nil
+    ) async -> HandledRecord {
+        let encoding: EntityDispatch.StateEncoding = holding.holds ? .whenTimersChange : .always
+        let outcome: EntityTurn.Outcome<EntityDispatch.Applied>
+        if !holding.afterHeld {
+            outcome = await attempting(id, route.entity, on: entity) { attempt, error in
+                services.logger.warning("Handler threw", metadata: [
+                    "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
+                ])
+            } _: { entity in
+                try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding)
+            }
+        } else {
+            // The last written state lacks the held records: a rollback to it
+            // would lose them. One try; a throw gives the run back.
+            do {
+                outcome = .done(
+                    try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding), entity: entity
+                )
+            } catch {
+                services.logger.warning("Handler threw after held records; running them again one by one", metadata: [
+                    "entity": "\(id)", "offset": "\(record.offset)", "error": "\(error)",
+                ])
+                await giveBack(id, route.entity, current: .record(record, route, event, moment))
+                return .givenBack
+            }
         }
         switch outcome {
         case .done(let result, _):
-            let snapshot = Snapshot(
-                entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
-            )
             let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
-            return applied(record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
+            guard let encoded = result.state else {
+                let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
+                state.withLock { $0.mailboxes[id]?.held.append(held) }
+                return .held
+            }
+            let snapshot = Snapshot(entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: encoded)
+            let after = applied(record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
+            return after.map { .applied($0.0, timersDue: $0.1) } ?? .deadLettered
         case .failed(let error, let tries, _), .lost(let error, let tries):
             span?.recordError(error)
             span?.setStatus(SpanStatus(code: .error))
             await deadLetter(record, reason: EntityTurn.handlerFailure(id, tries: tries, error))
-            return nil
+            return .deadLettered
         }
     }
 

@@ -55,7 +55,7 @@ extension Shard {
         moment.eventTime = decoded.time
         _ = try await EntityDispatch.apply(
             .init(record), event: decoded.event, route: route, to: entity, id: id, logger: services.logger, moment: moment,
-            tables: RecordedTables(recorded: event.reads, fallback: services.tables), encodingState: false
+            tables: RecordedTables(recorded: event.reads, fallback: services.tables), encoding: .never
         )
     }
 }

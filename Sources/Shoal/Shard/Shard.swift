@@ -244,9 +244,10 @@ final class Shard: Sendable {
     }
 
     /// Records an applied record with its outputs and its entity's state
-    /// after it, for the next commit, and completes it. Returns, read in the
-    /// same lock, the resident entity and whether a timer of it fell due by
-    /// the record (nil when the entity is not resident).
+    /// after it, for the next commit, and completes it, after the records
+    /// its mailbox held for this state (see `Shard+HeldRecords`). Returns,
+    /// read in the same lock, the resident entity and whether a timer of it
+    /// fell due by the record (nil when the entity is not resident).
     @discardableResult
     func applied(
         _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = [],
@@ -265,6 +266,13 @@ final class Shard: Sendable {
                 // One that fell due at a later record fires in a turn of its own.
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
             }
+            if let mailbox = state.mailboxes[id], !mailbox.held.isEmpty {
+                for held in mailbox.held {
+                    state.pending.add(held.record, to: id, outputs: held.outputs, snapshot: nil, reads: held.reads)
+                    if complete(held.record.offset, &state) { resumed = true }
+                }
+                mailbox.held = []
+            }
             var snapshot = snapshot
             let source = state.sources?.source(of: record.offset)
             if let source, let mailbox = state.mailboxes[id] {
@@ -275,7 +283,7 @@ final class Shard: Sendable {
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot, source: source, reads: reads)
             state.mailboxes[id]?.appliedOffset = record.offset
             state.mailboxes[id]?.firings = 0
-            resumed = complete(record.offset, &state)
+            if complete(record.offset, &state) { resumed = true }
             return state.mailboxes[id]?.entity.map { ($0, state.timers.hasCrossed(id, before: record.offset + 1)) }
         }
     }

@@ -15,6 +15,13 @@ enum MailboxWork: Sendable {
     case call(EntityCall, CallReply, CallPlace)
 }
 
+extension Deque<MailboxWork> {
+    var startsWithRecord: Bool {
+        if case .record? = first { return true }
+        return false
+    }
+}
+
 /// An entity's mailbox: its pending work in order, and its actor while resident.
 /// Hand-written (a Deque under the shard's lock, drained by a task only while
 /// it has work) because it is clearly faster than a library channel per key:
@@ -45,6 +52,13 @@ final class Mailbox: @unchecked Sendable {
     var sources: [String: Int64] = [:]
     /// The latest calls that changed the state (see ``Snapshot/calls``).
     var calls: [RecentCall] = []
+    /// Records applied whose state is not encoded yet: the entity's next
+    /// record, queued behind them, writes the state for all (see
+    /// `Shard+HeldRecords`). Not complete until then.
+    var held: [HeldRecord] = []
+    /// Records at the queue's front that run with their state encoded,
+    /// not held for the next one: a held run given back.
+    var unheld = 0
     let descriptor: EntityDescriptor
 
     init(descriptor: EntityDescriptor) {
@@ -68,7 +82,14 @@ final class Mailbox: @unchecked Sendable {
 /// record whether a timer of the entity fell due before it. A timer can
 /// only fall due before the record from records taken in earlier, so the
 /// answer holds until the turn runs.
-typealias MailboxTurn = (work: MailboxWork, entity: (any Entity)?, descriptor: EntityDescriptor, appliedOffset: Int64?, timersDue: Bool)
+///
+/// `holds`: the record's state may be held for the entity's next record,
+/// which is queued right behind it and needs no timer first; `afterHeld`:
+/// records before it are held (see `Shard+HeldRecords`).
+typealias MailboxTurn = (
+    work: MailboxWork, entity: (any Entity)?, descriptor: EntityDescriptor, appliedOffset: Int64?, timersDue: Bool,
+    holds: Bool, afterHeld: Bool
+)
 
 /// A shard's state, under its lock.
 struct ShardState: Sendable {
@@ -120,11 +141,21 @@ struct ShardState: Sendable {
         return start
     }
 
-    /// The next work of a mailbox, or nil when it is empty (the drainer
-    /// stops), with what the turn needs to know, read in the same lock (see
-    /// `MailboxTurn`).
-    mutating func next(for id: EntityID) -> MailboxTurn? {
-        guard let mailbox = mailboxes[id] else { return nil }
+    /// What a mailbox's drainer does next.
+    enum MailboxNext {
+        case turn(MailboxTurn)
+        /// The next work is not a record: the states held go to the next
+        /// commit first (the mailbox stays the drainer's).
+        case writeHeld
+        /// Nothing left: the drainer stops.
+        case idle
+    }
+
+    /// The next work of a mailbox, with what the turn needs to know, read
+    /// in the same lock (see `MailboxTurn`).
+    mutating func next(for id: EntityID) -> MailboxNext {
+        guard let mailbox = mailboxes[id] else { return .idle }
+        if !mailbox.held.isEmpty, !mailbox.queue.startsWithRecord { return .writeHeld }
         guard let work = mailbox.queue.popFirst() else {
             // An idle mailbox keeps no queue buffer: with the descriptor
             // shared (a class), resident entities went from 1,257 to 712
@@ -134,11 +165,33 @@ struct ShardState: Sendable {
             mailbox.lastUsed = .now
             if mailbox.entity == nil { mailboxes[id] = nil }
             wakeIdleWaitersIfIdle()
-            return nil
+            return .idle
         }
-        var timersDue = false
-        if case .record(let record, _, _, _) = work { timersDue = timers.hasCrossed(id, before: record.offset) }
-        return (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue)
+        guard case .record(let record, _, _, _) = work else {
+            return .turn((work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, false, false, false))
+        }
+        let timersDue = timers.hasCrossed(id, before: record.offset)
+        let turn = (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue, holds(in: mailbox, of: id), !mailbox.held.isEmpty)
+        return .turn(turn)
+    }
+
+    /// Records whose states one drainer holds at most: the entity's
+    /// committable offset waits for the last of them.
+    static let maxHeld = 32
+
+    /// Whether the record just taken from `mailbox` may leave its state to
+    /// the next record: that one is queued, no timer of the entity falls
+    /// due before it (its turn starts with the held state), the state has
+    /// no time-to-live (every record sets its expiry), and the shard is fed
+    /// by one topic (a snapshot there also carries each topic's offset).
+    private func holds(in mailbox: Mailbox, of id: EntityID) -> Bool {
+        if mailbox.unheld > 0 {
+            mailbox.unheld -= 1
+            return false
+        }
+        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, mailbox.descriptor.timeToLive == nil,
+              case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
+        return !timers.hasCrossed(id, before: next.offset)
     }
 
     /// Whether the entity's state reflects `record` already (it comes

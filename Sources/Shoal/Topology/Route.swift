@@ -20,7 +20,7 @@ final class Route: Sendable {
     /// encodes the state after it: one turn on the entity's actor. (Each
     /// hop onto an actor and back costs a task switch; a second turn for the
     /// state doubled them.)
-    let handle: nonisolated(nonsending) @Sendable (any Entity, any Sendable, EntityContext, _ encodingState: Bool) async throws -> [UInt8]?
+    let handle: nonisolated(nonsending) @Sendable (any Entity, any Sendable, EntityContext, EntityDispatch.StateEncoding) async throws -> [UInt8]?
 
     /// A record decoded: the key of its entity, its event, its event time.
     struct Decoded: Sendable {
@@ -64,19 +64,19 @@ final class Route: Sendable {
         // `Handler` for every event looked up its type metadata each time.
         switch handler {
         case .sync(let body):
-            handle = { entity, event, context, encodingState in
+            handle = { entity, event, context, encoding in
                 guard let entity = entity as? E, let event = event as? Event else { Self.foreign(topic) }
                 return try await entity.whenLocal { local in
                     try body(local, event, context)
-                    return encodingState ? try EntityDescriptor.encode(local.state) : nil
+                    return encoding.encodes(after: context) ? try EntityDescriptor.encode(local.state) : nil
                 } ?? nil
             }
         case .async(let body):
-            handle = { entity, event, context, encodingState in
+            handle = { entity, event, context, encoding in
                 guard let entity = entity as? E, let event = event as? Event else { Self.foreign(topic) }
                 return try await entity.whenLocal { local in
                     try await body(local, event, context)
-                    return encodingState ? try EntityDescriptor.encode(local.state) : nil
+                    return encoding.encodes(after: context) ? try EntityDescriptor.encode(local.state) : nil
                 } ?? nil
             }
         }

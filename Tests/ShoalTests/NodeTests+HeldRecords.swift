@@ -1,0 +1,129 @@
+import Distributed
+import Foundation
+import Shoal
+import Synchronization
+import Testing
+
+/// An event of a `Tally`-like entity with a way to fail: `throwOnce` throws
+/// on its first try only (after changing the state), `throwAlways` on
+/// every try, `unencodable` leaves a state that does not encode.
+private struct Reading: Codable, Sendable {
+    var key: String
+    var seq: Int
+    var amount: Double
+    var mode: String?
+}
+
+/// States encoded, by key: how many times the runtime wrote each entity's state.
+private let encodings = Mutex<[String: Int]>([:])
+/// Records of `throwOnce` tried already.
+private let triedOnce = Mutex<Set<String>>([])
+
+private struct Failure: Error {}
+
+private distributed actor Meter: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    struct State: Codable, Sendable {
+        var key = ""
+        var count = 0
+        var total = 0.0
+
+        func encode(to encoder: any Encoder) throws {
+            encodings.withLock { $0[key, default: 0] += 1 }
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(key, forKey: .key)
+            try container.encode(count, forKey: .count)
+            try container.encode(total, forKey: .total)
+        }
+    }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) { self.actorSystem = actorSystem }
+
+    func handle(_ reading: Reading, in context: EntityContext) throws {
+        state.key = reading.key
+        switch reading.mode {
+        case "throwOnce":
+            if triedOnce.withLock({ $0.insert("\(reading.key)/\(reading.seq)").inserted }) {
+                state.total += 1_000_000  // must leave no trace
+                throw Failure()
+            }
+        case "throwAlways":
+            state.total += 1_000_000
+            throw Failure()
+        case "unencodable":
+            state.total = .nan  // JSON has no NaN: the state after this record does not encode
+            return
+        default: break
+        }
+        state.count += 1
+        state.total += reading.amount
+        try context.emit(topic: "meter-counts", key: reading.key, value: [reading.seq, state.count])
+    }
+
+    distributed func summary() -> [Double] { [Double(state.count), state.total] }
+}
+
+extension NodeTests {
+    /// Records of one key queued behind each other share one encoding of
+    /// their entity's state (the last one's), and every record is still
+    /// applied once, in order, with its output; a handler that throws, or
+    /// a state that does not encode, in such a run fails only its own
+    /// record, exactly as without holding.
+    @Test(.timeLimit(.minutes(3)))
+    func recordsQueuedBehindEachOtherShareOneStateEncodingAndFailAlone() async throws {
+        let broker = try EmbeddedBroker(
+            topics: [.init(name: "meter-in", partitions: 1), .init(name: "meter-counts", partitions: 1), .init(name: "shoal-dead-letters", partitions: 1)],
+            logger: testLogger
+        )
+        let configuration = try testNodeConfiguration(broker, group: "held", changelogPartitions: 1)
+        let prefix = uniqueName("meter")
+        let modes: [String: (seq: Int, mode: String)] = [
+            "\(prefix)-once": (150, "throwOnce"), "\(prefix)-always": (100, "throwAlways"), "\(prefix)-nan": (200, "unencodable"),
+        ]
+        let keys = ["\(prefix)-plain"] + modes.keys.sorted()
+        let perKey = 300
+        // Produced before the node starts: its first fetches find long runs of each key.
+        var messages: [(key: String, value: String)] = []
+        for seq in 0..<perKey {
+            for key in keys {
+                let mode = modes[key].flatMap { $0.seq == seq ? $0.mode : nil }
+                let reading = Reading(key: key, seq: seq, amount: Double(seq), mode: mode)
+                messages.append((key, String(decoding: try JSONEncoder().encode(reading), as: UTF8.self)))
+            }
+        }
+        try await produce(broker, topic: "meter-in", messages)
+        let node = ShoalNode(configuration: configuration, topology: Topology { topology in
+            topology.route(topic: "meter-in", to: Meter.self, key: .field(\Reading.key)) { meter, reading, context in
+                try meter.handle(reading, in: context)
+            }
+        }, logger: testLogger)
+        // Every record applied once but the two that fail for good.
+        let applied = keys.count * perKey - 2
+        let (outputs, letters, summaries) = try await withRunningNode(node) {
+            let outputs = try await readTopic(broker, "meter-counts", count: applied)
+            let letters = try await readTopic(broker, "shoal-dead-letters", count: 2)
+            var summaries: [String: [Double]] = [:]
+            for key in keys { summaries[key] = try await Meter.reference(key: key, in: node.actorSystem).summary() }
+            return (outputs, letters, summaries)
+        }
+        #expect(outputs.count == applied)
+        #expect(Set(outputs.compactMap { $0.headers.string(for: OutputID.header) }).count == outputs.count, "one output per applied record")
+        for key in keys {
+            let skipped = modes[key].flatMap { $0.mode == "throwOnce" ? nil : $0.seq }
+            let seqs = (0..<perKey).filter { $0 != skipped }
+            let emitted = try outputs.filter { $0.key?.string == key }.map { try JSONDecoder().decode([Int].self, from: Data($0.value!.array)) }
+            #expect(emitted.map { $0[0] } == seqs, "\(key): every record applied once, in order")
+            #expect(emitted.map { $0[1] } == Array(1...seqs.count), "\(key): counted once each")
+            #expect(summaries[key] == [Double(seqs.count), Double(seqs.reduce(0, +))], "\(key): no trace of a failed try")
+        }
+        let reasons = letters.compactMap { $0.headers.string(for: "shoal-dlq-reason") }
+        #expect(reasons.count == 2)
+        #expect(Set(letters.compactMap { $0.key?.string }) == ["\(prefix)-always", "\(prefix)-nan"])
+        #expect(reasons.allSatisfy { $0.contains("threw 3 times") }, "\(reasons)")
+        // States are encoded far fewer times than records are applied.
+        let plain = encodings.withLock { $0["\(prefix)-plain", default: 0] }
+        #expect(plain > 0 && plain < perKey / 2, "\(plain) encodings for \(perKey) records")
+    }
+}
