@@ -72,11 +72,11 @@ enum EntityDispatch {
 
     /// Runs `route`'s handler for the decoded `event` of the record at
     /// `origin` on `entity`, then encodes the entity's state as `encoding`
-    /// says.
+    /// says; with `undoingOnThrow`, a throw leaves the state as before.
     /// - Throws: what the handler throws, or a state encoding error.
     nonisolated(nonsending) static func apply(
         _ origin: Origin, event: any Sendable, route: Route, to entity: any Entity, id: EntityID, logger: Logger,
-        moment: Moment, tables: any TableLookup, encoding: StateEncoding = .always
+        moment: Moment, tables: any TableLookup, encoding: StateEncoding = .always, undoingOnThrow: Bool = false
     ) async throws -> Applied {
         let outputs = OutputCollector()
         let context = EntityContext(
@@ -84,7 +84,7 @@ enum EntityDispatch {
             timestamp: origin.timestamp, logger: logger, eventTime: moment.eventTime, watermark: moment.before.watermark,
             processingTime: moment.before.processingTime, isLate: moment.isLate, timer: nil, outputs: outputs, tables: tables
         )
-        let state = try await route.handle(entity, event, context, encoding)
+        let state = try await route.handle(entity, event, context, encoding, undoingOnThrow)
         let effects = outputs.effectsSoFar
         var applied = Applied(outputs: effects.messages, state: state, timerChanges: effects.timers, reads: effects.reads)
         if let timeToLive = route.entity.timeToLive {

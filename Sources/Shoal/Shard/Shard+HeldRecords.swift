@@ -11,11 +11,15 @@ import ShoalKafka
 // offset stays before it, until the entity's next encoded state is taken
 // with them in one lock (`Shard.applied`). What must hold for that state
 // to be right is checked when the record is taken (`ShardState.holds`).
-// A handler that throws, or a state that does not encode, after records
-// were held gives the whole run back: the entity comes back from its last
-// written state and the run's records go again one by one, each with its
-// own state, as they would have without holding (handlers are
-// deterministic, as a replay requires), so the failure is the one record's.
+// A record that runs after held records takes a copy of the state in its
+// turn: if its handler throws (or its state does not encode), the copy is
+// put back, written for the held records, and the record is retried and
+// dead-lettered from there, exactly as without holding. Only when that
+// state does not encode either (a held record made it unencodable) is the
+// run given back: the entity comes back from its last written state and
+// the run's records go again one by one, each with its own state
+// (handlers are deterministic, as a replay requires), so that the failure
+// is the one record's.
 
 /// A record applied whose state waits for the entity's next record.
 struct HeldRecord: Sendable {
@@ -31,31 +35,34 @@ struct HeldRecord: Sendable {
 }
 
 extension Shard {
-    /// Encodes the entity's state for the records it holds, when the work
-    /// behind them is not a record (a call, a timer turn) or is gone (the
-    /// shard stopping took its queued records back).
-    func writeHeld(of id: EntityID) async {
+    /// Writes the held records of the entity with its state as it is now
+    /// (which reflects them and nothing after them) to the pending
+    /// checkpoint. False, keeping them held, when the state does not
+    /// encode (the caller gives the run back).
+    func writeHeld(of id: EntityID) async -> Bool {
         // The last one is taken out: it goes in with the state, the others before it.
         let found = state.withLock { state in state.mailboxes[id].map { ($0.entity, $0.descriptor, $0.held.popLast()) } }
-        guard let (resident, descriptor, last) = found, let last else { return }
-        guard let entity = resident else { return await giveBack(id, descriptor, current: last.work) }
+        guard let (resident, descriptor, taken) = found, let last = taken else { return true }
         do {
+            guard let entity = resident else { throw ShoalError(code: .handler, reason: "\(id) holds records and is not resident") }
             let encoded = try await descriptor.snapshot(entity)
             let snapshot = Snapshot(entity: id.type, key: id.key, version: descriptor.stateVersion, offset: last.record.offset, state: encoded)
             applied(last.record, to: id, outputs: last.outputs, snapshot: snapshot, reads: last.reads)
+            return true
         } catch {
             services.logger.warning("State after held records does not encode; running them again one by one", metadata: [
                 "entity": "\(id)", "error": "\(error)",
             ])
-            await giveBack(id, descriptor, current: last.work)
+            state.withLock { $0.mailboxes[id]?.held.append(last) }
+            return false
         }
     }
 
     /// Puts the held records (and `current`, the record that failed after
-    /// them) back at the front of the mailbox, to run one by one with their
-    /// states encoded, and brings the entity back from its last written
-    /// state: the one before the first of them.
-    func giveBack(_ id: EntityID, _ descriptor: EntityDescriptor, current: MailboxWork? = nil) async {
+    /// them, if any) back at the front of the mailbox, to run one by one
+    /// with their states encoded, and brings the entity back from its last
+    /// written state: the one before the first of them.
+    func giveBack(_ id: EntityID, _ descriptor: EntityDescriptor, current: MailboxWork?) async {
         state.withLock { state in
             guard let mailbox = state.mailboxes[id] else { return }
             var works = mailbox.held.map(\.work)

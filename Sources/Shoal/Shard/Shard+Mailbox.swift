@@ -14,7 +14,10 @@ extension Shard {
         while true {
             switch state.withLock({ $0.next(for: id) }) {
             case .idle: return
-            case .writeHeld: await writeHeld(of: id)
+            case .writeHeld:
+                if !(await writeHeld(of: id)), let descriptor = state.withLock({ $0.mailboxes[id]?.descriptor }) {
+                    await giveBack(id, descriptor, current: nil)
+                }
             case .turn(let turn):
                 await take(turn, of: id)
                 if callerFirst {
@@ -171,15 +174,21 @@ extension Shard {
     /// One run of the record's handler, timed.
     private func dispatch(
         _ record: KafkaRecord, route: Route, event: any Sendable, moment: EntityDispatch.Moment, to entity: any Entity, id: EntityID,
-        encoding: EntityDispatch.StateEncoding
+        encoding: EntityDispatch.StateEncoding, undoing: Bool = false
     ) async throws -> EntityDispatch.Applied {
         let started = ContinuousClock.now
         let result = try await EntityDispatch.apply(
             .init(record), event: event, route: route, to: entity, id: id, logger: services.logger, moment: moment,
-            tables: services.tables, encoding: encoding
+            tables: services.tables, encoding: encoding, undoingOnThrow: undoing
         )
         services.metrics.handlerLatency.record(ContinuousClock.now - started)
         return result
+    }
+
+    private func logThrow(_ record: KafkaRecord, of id: EntityID, attempt: Int, _ error: any Error) {
+        services.logger.warning("Handler threw", metadata: [
+            "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
+        ])
     }
 
     /// The handler's attempts; a traced turn's outputs carry its span's context.
@@ -190,37 +199,38 @@ extension Shard {
         let encoding: EntityDispatch.StateEncoding = holding.holds ? .whenTimersChange : .always
         let outcome: EntityTurn.Outcome<EntityDispatch.Applied>
         if !holding.afterHeld {
-            outcome = await attempting(id, route.entity, on: entity) { attempt, error in
-                services.logger.warning("Handler threw", metadata: [
-                    "entity": "\(id)", "offset": "\(record.offset)", "attempt": "\(attempt)", "error": "\(error)",
-                ])
-            } _: { entity in
+            outcome = await attempting(id, route.entity, on: entity) { logThrow(record, of: id, attempt: $0, $1) } _: { entity in
                 try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding)
             }
         } else {
             // The last written state lacks the held records: a rollback to it
-            // would lose them. One try; a throw gives the run back.
+            // would lose them. The first try undoes itself in the entity's
+            // turn instead; after a throw the held records are written with
+            // the state they left, and the tries go on from there.
             do {
-                outcome = .done(
-                    try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding), entity: entity
-                )
+                let applied = try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding, undoing: true)
+                outcome = .done(applied, entity: entity)
             } catch {
-                services.logger.warning("Handler threw after held records; running them again one by one", metadata: [
-                    "entity": "\(id)", "offset": "\(record.offset)", "error": "\(error)",
-                ])
-                await giveBack(id, route.entity, current: .record(record, route, event, moment))
-                return .givenBack
+                guard await writeHeld(of: id) else {
+                    await giveBack(id, route.entity, current: .record(record, route, event, moment))
+                    return .givenBack
+                }
+                outcome = await retrying(after: error, id, route.entity, on: entity) { logThrow(record, of: id, attempt: $0, $1) } _: { entity in
+                    try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding)
+                }
             }
         }
         switch outcome {
         case .done(let result, _):
             let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
-            guard let encoded = result.state else {
+            if result.state == nil, holding.holds {
                 let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
                 state.withLock { $0.mailboxes[id]?.held.append(held) }
                 return .held
             }
-            let snapshot = Snapshot(entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: encoded)
+            let snapshot = Snapshot(
+                entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
+            )
             let after = applied(record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
             return after.map { .applied($0.0, timersDue: $0.1) } ?? .deadLettered
         case .failed(let error, let tries, _), .lost(let error, let tries):
@@ -307,8 +317,19 @@ extension Shard {
         _ id: EntityID, _ descriptor: EntityDescriptor, on entity: any Entity, failedAttempt: (Int, any Error) -> Void,
         _ body: (any Entity) async throws -> Value
     ) async -> EntityTurn.Outcome<Value> {
-        let turn = EntityTurn(attempts: services.configuration.handlerAttempts, backoff: services.configuration.retryBackoff)
         return await turn.run(on: entity, rollback: { await restore(id, descriptor) }, failedAttempt: failedAttempt, body)
+    }
+
+    /// The node's tries after a first one that threw `error` (see ``attempting``).
+    func retrying<Value>(
+        after error: any Error, _ id: EntityID, _ descriptor: EntityDescriptor, on entity: any Entity, failedAttempt: (Int, any Error) -> Void,
+        _ body: (any Entity) async throws -> Value
+    ) async -> EntityTurn.Outcome<Value> {
+        await turn.retry(after: error, on: entity, rollback: { await restore(id, descriptor) }, failedAttempt: failedAttempt, body)
+    }
+
+    private var turn: EntityTurn {
+        EntityTurn(attempts: services.configuration.handlerAttempts, backoff: services.configuration.retryBackoff)
     }
 }
 

@@ -144,8 +144,9 @@ struct ShardState: Sendable {
     /// What a mailbox's drainer does next.
     enum MailboxNext {
         case turn(MailboxTurn)
-        /// The next work is not a record: the states held go to the next
-        /// commit first (the mailbox stays the drainer's).
+        /// Records are held and no record follows them any more (the shard
+        /// stopping took its queue back): they go to the next commit with
+        /// the entity's state as it is (the mailbox stays the drainer's).
         case writeHeld
         /// Nothing left: the drainer stops.
         case idle
@@ -167,11 +168,11 @@ struct ShardState: Sendable {
             wakeIdleWaitersIfIdle()
             return .idle
         }
-        guard case .record(let record, _, _, _) = work else {
+        guard case .record(let record, let route, _, _) = work else {
             return .turn((work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, false, false, false))
         }
         let timersDue = timers.hasCrossed(id, before: record.offset)
-        let turn = (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue, holds(in: mailbox, of: id), !mailbox.held.isEmpty)
+        let turn = (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue, holds(in: mailbox, of: id, route: route), !mailbox.held.isEmpty)
         return .turn(turn)
     }
 
@@ -179,18 +180,21 @@ struct ShardState: Sendable {
     /// committable offset waits for the last of them.
     static let maxHeld = 32
 
-    /// Whether the record just taken from `mailbox` may leave its state to
-    /// the next record: that one is queued, no timer of the entity falls
-    /// due before it (its turn starts with the held state), the state has
-    /// no time-to-live (every record sets its expiry), and the shard is fed
+    /// Whether the record just taken from `mailbox` (of `route`) may leave
+    /// its state to the next record: that one is queued, no timer of the
+    /// entity falls due before it (its turn starts with the held state),
+    /// both handlers are synchronous (one that waits on another entity
+    /// could wait on work that waits for the held record to complete: an
+    /// erase waits for the committable offset), the state has no
+    /// time-to-live (every record sets its expiry), and the shard is fed
     /// by one topic (a snapshot there also carries each topic's offset).
-    private func holds(in mailbox: Mailbox, of id: EntityID) -> Bool {
+    private func holds(in mailbox: Mailbox, of id: EntityID, route: Route) -> Bool {
         if mailbox.unheld > 0 {
             mailbox.unheld -= 1
             return false
         }
-        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, mailbox.descriptor.timeToLive == nil,
-              case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
+        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, mailbox.descriptor.timeToLive == nil, route.isSynchronous,
+              case .record(let next, let nextRoute, _, _)? = mailbox.queue.first, nextRoute.isSynchronous else { return false }
         return !timers.hasCrossed(id, before: next.offset)
     }
 

@@ -19,8 +19,16 @@ final class Route: Sendable {
     /// Runs the route's handler on a local entity instance and, when asked,
     /// encodes the state after it: one turn on the entity's actor. (Each
     /// hop onto an actor and back costs a task switch; a second turn for the
-    /// state doubled them.)
-    let handle: nonisolated(nonsending) @Sendable (any Entity, any Sendable, EntityContext, EntityDispatch.StateEncoding) async throws -> [UInt8]?
+    /// state doubled them.) With `undoing`, a handler that throws (or a
+    /// state that does not encode) leaves the state as it was before it, from
+    /// a copy taken in the same turn.
+    let handle: nonisolated(nonsending) @Sendable (
+        any Entity, any Sendable, EntityContext, EntityDispatch.StateEncoding, _ undoing: Bool
+    ) async throws -> [UInt8]?
+    /// Whether the handler never suspends: it cannot wait on another
+    /// entity (a shard holds records only of such handlers, see
+    /// `Shard+HeldRecords`).
+    let isSynchronous: Bool
 
     /// A record decoded: the key of its entity, its event, its event time.
     struct Decoded: Sendable {
@@ -64,19 +72,33 @@ final class Route: Sendable {
         // `Handler` for every event looked up its type metadata each time.
         switch handler {
         case .sync(let body):
-            handle = { entity, event, context, encoding in
+            isSynchronous = true
+            handle = { entity, event, context, encoding, undoing in
                 guard let entity = entity as? E, let event = event as? Event else { Self.foreign(topic) }
                 return try await entity.whenLocal { local in
-                    try body(local, event, context)
-                    return encoding.encodes(after: context) ? try EntityDescriptor.encode(local.state) : nil
+                    let before: E.State? = undoing ? local.state : nil
+                    do {
+                        try body(local, event, context)
+                        return encoding.encodes(after: context) ? try EntityDescriptor.encode(local.state) : nil
+                    } catch {
+                        if let before { local.state = before }
+                        throw error
+                    }
                 } ?? nil
             }
         case .async(let body):
-            handle = { entity, event, context, encoding in
+            isSynchronous = false
+            handle = { entity, event, context, encoding, undoing in
                 guard let entity = entity as? E, let event = event as? Event else { Self.foreign(topic) }
                 return try await entity.whenLocal { local in
-                    try await body(local, event, context)
-                    return encoding.encodes(after: context) ? try EntityDescriptor.encode(local.state) : nil
+                    let before: E.State? = undoing ? local.state : nil
+                    do {
+                        try await body(local, event, context)
+                        return encoding.encodes(after: context) ? try EntityDescriptor.encode(local.state) : nil
+                    } catch {
+                        if let before { local.state = before }
+                        throw error
+                    }
                 } ?? nil
             }
         }
