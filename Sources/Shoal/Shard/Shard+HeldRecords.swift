@@ -29,17 +29,43 @@ struct HeldRecord: Sendable {
     let moment: EntityDispatch.Moment
     let outputs: [KafkaProducerMessage]
     let reads: [TableRead]
+    /// Its timer changes (a state's expiry, moved by every record of an
+    /// entity with a time-to-live): applied to the shard's timers when it
+    /// is held, written with the state that follows.
+    let timerChanges: [TimerChange]
 
     /// The record as its mailbox held it, to run again.
     var work: MailboxWork { .record(record, route, event, moment) }
 }
 
+extension ShardState {
+    /// Holds `held` in its entity's mailbox, with its timer changes applied,
+    /// unless a timer it sets falls due before the entity's next record
+    /// (that record's turn would fire it first, on a state not written):
+    /// false then, and nothing changed.
+    mutating func hold(_ held: HeldRecord, of id: EntityID, descriptor: (EntityID) -> EntityDescriptor?) -> Bool {
+        guard let mailbox = mailboxes[id], case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
+        if !held.timerChanges.isEmpty {
+            let marks = clockMarks
+            for case .set(let timer) in held.timerChanges {
+                if let crossing = marks.crossing(of: timer, from: held.record.offset), crossing.position < next.offset { return false }
+            }
+            timers.replace(id, with: held.timerChanges) { marks.crossing(of: $0, from: held.record.offset) }
+            // One that falls due at a later record fires in a turn of its own, as after any record.
+            _ = wakeIfCrossed(id, descriptor: descriptor)
+        }
+        mailbox.held.append(held)
+        return true
+    }
+}
+
 extension Shard {
     /// Writes the held records of the entity with its state as it is now
     /// (which reflects them and nothing after them) to the pending
-    /// checkpoint. False, keeping them held, when the state does not
-    /// encode (the caller gives the run back).
-    func writeHeld(of id: EntityID) async -> Bool {
+    /// checkpoint. When that state does not encode, gives the run back
+    /// (with `current`, the record that failed after them, if any) and
+    /// returns false.
+    func writeHeld(of id: EntityID, orGiveBack current: MailboxWork?) async -> Bool {
         // The last one is taken out: it goes in with the state, the others before it.
         let found = state.withLock { state in state.mailboxes[id].map { ($0.entity, $0.descriptor, $0.held.popLast()) } }
         guard let (resident, descriptor, taken) = found, let last = taken else { return true }
@@ -54,6 +80,7 @@ extension Shard {
                 "entity": "\(id)", "error": "\(error)",
             ])
             state.withLock { $0.mailboxes[id]?.held.append(last) }
+            await giveBack(id, descriptor, current: current)
             return false
         }
     }

@@ -14,10 +14,7 @@ extension Shard {
         while true {
             switch state.withLock({ $0.next(for: id) }) {
             case .idle: return
-            case .writeHeld:
-                if !(await writeHeld(of: id)), let descriptor = state.withLock({ $0.mailboxes[id]?.descriptor }) {
-                    await giveBack(id, descriptor, current: nil)
-                }
+            case .writeHeld: _ = await writeHeld(of: id, orGiveBack: nil)
             case .turn(let turn):
                 await take(turn, of: id)
                 if callerFirst {
@@ -211,8 +208,8 @@ extension Shard {
                 let applied = try await dispatch(record, route: route, event: event, moment: moment, to: entity, id: id, encoding: encoding, undoing: true)
                 outcome = .done(applied, entity: entity)
             } catch {
-                guard await writeHeld(of: id) else {
-                    await giveBack(id, route.entity, current: .record(record, route, event, moment))
+                guard await writeHeld(of: id, orGiveBack: .record(record, route, event, moment)) else {
+                    logThrow(record, of: id, attempt: 1, error)  // its tries start again with the run
                     return .givenBack
                 }
                 outcome = await retrying(after: error, id, route.entity, on: entity) { logThrow(record, of: id, attempt: $0, $1) } _: { entity in
@@ -221,12 +218,20 @@ extension Shard {
             }
         }
         switch outcome {
-        case .done(let result, _):
+        case .done(var result, let current):
             let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
             if result.state == nil, holding.holds {
-                let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
-                state.withLock { $0.mailboxes[id]?.held.append(held) }
-                return .held
+                let held = HeldRecord(
+                    record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads, timerChanges: result.timerChanges
+                )
+                if state.withLock({ $0.hold(held, of: id, descriptor: descriptor(of:)) }) { return .held }
+                // A timer it set falls due before the entity's next record: its state is written now.
+                do {
+                    result.state = try await route.entity.snapshot(current)
+                } catch {
+                    await giveBack(id, route.entity, current: .record(record, route, event, moment))
+                    return .givenBack
+                }
             }
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
