@@ -210,12 +210,12 @@ extension NodeTests {
         }
     }
 
-    /// Records of an entity whose state has a time-to-live are held too
-    /// (each moves the state's expiry): the node encodes far fewer states
-    /// than it applies records, and its outputs, including a state that
-    /// expires between two runs of records, are a replay's.
+    /// Records of an entity whose state has a time-to-live are not held
+    /// (each moves the state's expiry): the node encodes the state after
+    /// every one, and its outputs, including a state that expires between
+    /// two runs of records, are a replay's.
     @Test(.timeLimit(.minutes(3)))
-    func recordsOfAnExpiringStateAreHeldAndExpireAsInAReplay() async throws {
+    func recordsOfAnExpiringStateExpireAsInAReplay() async throws {
         let broker = try EmbeddedBroker(
             topics: [.init(name: "expiring-in", partitions: 1), .init(name: "expiring-counts", partitions: 1)], logger: testLogger
         )
@@ -249,6 +249,6 @@ extension NodeTests {
             let last = try fromNode.last.map { try JSONDecoder().decode([Int].self, from: Data($0.value!.array)) }
             #expect(last == [399, 200], "\(key): the state expired between the two runs")
         }
-        #expect(encoded.allSatisfy { $0 > 0 && $0 < 200 }, "\(encoded) encodings for 400 records a key")
+        #expect(encoded.allSatisfy { $0 >= 400 }, "\(encoded) encodings for 400 records a key")
     }
 }

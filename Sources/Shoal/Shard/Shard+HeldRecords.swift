@@ -29,31 +29,17 @@ struct HeldRecord: Sendable {
     let moment: EntityDispatch.Moment
     let outputs: [KafkaProducerMessage]
     let reads: [TableRead]
-    /// Its timer changes (a state's expiry, moved by every record of an
-    /// entity with a time-to-live): applied to the shard's timers when it
-    /// is held, written with the state that follows.
-    let timerChanges: [TimerChange]
 
     /// The record as its mailbox held it, to run again.
     var work: MailboxWork { .record(record, route, event, moment) }
 }
 
 extension ShardState {
-    /// Holds `held` in its entity's mailbox, with its timer changes applied,
-    /// unless a timer it sets falls due before the entity's next record
-    /// (that record's turn would fire it first, on a state not written):
-    /// false then, and nothing changed.
-    mutating func hold(_ held: HeldRecord, of id: EntityID, descriptor: (EntityID) -> EntityDescriptor?) -> Bool {
-        guard let mailbox = mailboxes[id], case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
-        if !held.timerChanges.isEmpty {
-            let marks = clockMarks
-            for case .set(let timer) in held.timerChanges {
-                if let crossing = marks.crossing(of: timer, from: held.record.offset), crossing.position < next.offset { return false }
-            }
-            timers.replace(id, with: held.timerChanges) { marks.crossing(of: $0, from: held.record.offset) }
-            // One that falls due at a later record fires in a turn of its own, as after any record.
-            _ = wakeIfCrossed(id, descriptor: descriptor)
-        }
+    /// Holds `held` in its entity's mailbox, unless the record meant to
+    /// write its state is gone from the queue (the shard stopping took it
+    /// back): false then, and the state is written at once.
+    mutating func hold(_ held: HeldRecord, of id: EntityID) -> Bool {
+        guard let mailbox = mailboxes[id], mailbox.queue.startsWithRecord else { return false }
         mailbox.held.append(held)
         return true
     }

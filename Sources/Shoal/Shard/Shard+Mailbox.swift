@@ -220,12 +220,13 @@ extension Shard {
         switch outcome {
         case .done(var result, let current):
             let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
+            // A record that changed timers was encoded (`whenTimersChange`), and
+            // one of a state with a time-to-live is never held: nil, no timers.
             if result.state == nil, holding.holds {
-                let held = HeldRecord(
-                    record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads, timerChanges: result.timerChanges
-                )
-                if state.withLock({ $0.hold(held, of: id, descriptor: descriptor(of:)) }) { return .held }
-                // A timer it set falls due before the entity's next record: its state is written now.
+                assert(result.timerChanges.isEmpty, "a held record changed timers")
+                let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
+                if state.withLock({ $0.hold(held, of: id) }) { return .held }
+                // The record meant to write its state is gone: it is written now.
                 do {
                     result.state = try await route.entity.snapshot(current)
                 } catch {

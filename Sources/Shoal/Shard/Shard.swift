@@ -256,12 +256,10 @@ final class Shard: Sendable {
         var resumed = false
         defer { if resumed { syncPause() } }
         return state.withLock { state in
-            var heldTimers = false
             if let mailbox = state.mailboxes[id], !mailbox.held.isEmpty {
                 for held in mailbox.held {
                     state.pending.add(held.record, to: id, outputs: held.outputs, snapshot: nil, reads: held.reads)
                     if complete(held.record.offset, &state) { resumed = true }
-                    heldTimers = heldTimers || !held.timerChanges.isEmpty
                 }
                 mailbox.held = []
             }
@@ -274,9 +272,6 @@ final class Shard: Sendable {
                 state.pending.timers[id] = state.timers.replace(id, with: timerChanges) { marks.crossing(of: $0, from: record.offset) }
                 // One that fell due at a later record fires in a turn of its own.
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
-            } else if heldTimers {
-                // Changed by the held records (applied when they were held).
-                state.pending.timers[id] = state.timers.timers(of: id).all
             }
             var snapshot = snapshot
             let source = state.sources?.source(of: record.offset)

@@ -185,14 +185,17 @@ struct ShardState: Sendable {
     /// entity falls due before it (its turn starts with the held state),
     /// both handlers are synchronous (one that waits on another entity
     /// could wait on work that waits for the held record to complete: an
-    /// erase waits for the committable offset), and the shard is fed by
-    /// one topic (a snapshot there also carries each topic's offset).
+    /// erase waits for the committable offset), the state has no
+    /// time-to-live (every record moves its expiry: a held record's timers
+    /// would have to be written, and undone with a run given back), and the
+    /// shard is fed by one topic (a snapshot there also carries each
+    /// topic's offset).
     private func holds(in mailbox: Mailbox, of id: EntityID, route: Route) -> Bool {
         if mailbox.unheld > 0 {
             mailbox.unheld -= 1
             return false
         }
-        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, route.isSynchronous,
+        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, mailbox.descriptor.timeToLive == nil, route.isSynchronous,
               case .record(let next, let nextRoute, _, _)? = mailbox.queue.first, nextRoute.isSynchronous else { return false }
         return !timers.hasCrossed(id, before: next.offset)
     }
