@@ -34,17 +34,6 @@ struct HeldRecord: Sendable {
     var work: MailboxWork { .record(record, route, event, moment) }
 }
 
-extension ShardState {
-    /// Holds `held` in its entity's mailbox, unless the record meant to
-    /// write its state is gone from the queue (the shard stopping took it
-    /// back): false then, and the state is written at once.
-    mutating func hold(_ held: HeldRecord, of id: EntityID) -> Bool {
-        guard let mailbox = mailboxes[id], mailbox.queue.startsWithRecord else { return false }
-        mailbox.held.append(held)
-        return true
-    }
-}
-
 extension Shard {
     /// Writes the held records of the entity with its state as it is now
     /// (which reflects them and nothing after them) to the pending

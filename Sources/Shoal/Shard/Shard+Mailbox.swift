@@ -218,21 +218,17 @@ extension Shard {
             }
         }
         switch outcome {
-        case .done(var result, let current):
+        case .done(let result, _):
             let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
             // A record that changed timers was encoded (`whenTimersChange`), and
             // one of a state with a time-to-live is never held: nil, no timers.
+            // Should the record meant to write its state be gone (a stop took the
+            // queue back), the drainer writes it next (`MailboxNext.writeHeld`).
             if result.state == nil, holding.holds {
                 assert(result.timerChanges.isEmpty, "a held record changed timers")
                 let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
-                if state.withLock({ $0.hold(held, of: id) }) { return .held }
-                // The record meant to write its state is gone: it is written now.
-                do {
-                    result.state = try await route.entity.snapshot(current)
-                } catch {
-                    await giveBack(id, route.entity, current: .record(record, route, event, moment))
-                    return .givenBack
-                }
+                state.withLock { $0.mailboxes[id]?.held.append(held) }
+                return .held
             }
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []

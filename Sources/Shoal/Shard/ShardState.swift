@@ -183,9 +183,10 @@ struct ShardState: Sendable {
     /// Whether the record just taken from `mailbox` (of `route`) may leave
     /// its state to the next record: that one is queued, no timer of the
     /// entity falls due before it (its turn starts with the held state),
-    /// both handlers are synchronous (one that waits on another entity
-    /// could wait on work that waits for the held record to complete: an
-    /// erase waits for the committable offset), the state has no
+    /// the handler is synchronous (one that waits on another entity could
+    /// wait on work that waits for the held record to complete: an erase
+    /// waits for the committable offset; the next record, of the same
+    /// topic, has the same route), the state has no
     /// time-to-live (every record moves its expiry: a held record's timers
     /// would have to be written, and undone with a run given back), and the
     /// shard is fed by one topic (a snapshot there also carries each
@@ -196,7 +197,7 @@ struct ShardState: Sendable {
             return false
         }
         guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, mailbox.descriptor.timeToLive == nil, route.isSynchronous,
-              case .record(let next, let nextRoute, _, _)? = mailbox.queue.first, nextRoute.isSynchronous else { return false }
+              case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
         return !timers.hasCrossed(id, before: next.offset)
     }
 
