@@ -71,7 +71,7 @@ struct PendingCheckpoint: Sendable {
             ))
         }
         if let snapshot { snapshots[id] = snapshot }
-        expired[id] = nil
+        if !expired.isEmpty { expired[id] = nil }  // hashed only when something expired
     }
 
     /// The entity's state expired after its record at `offset`: no

@@ -11,12 +11,16 @@ extension Shard {
     /// caller never runs others' work (a state-changing call's answer waits
     /// for a commit, and others' work could wait on the caller).
     func drain(_ id: EntityID, callerFirst: Bool = false) async {
+        // A record's turn takes the next work in the lock it ends in.
+        var taken: ShardState.MailboxNext?
         while true {
-            switch state.withLock({ $0.next(for: id) }) {
+            let next = taken ?? state.withLock { $0.next(for: id) }
+            taken = nil
+            switch next {
             case .idle: return
             case .writeHeld: _ = await writeHeld(of: id, orGiveBack: nil)
             case .turn(let turn):
-                await take(turn, of: id)
+                taken = await take(turn, of: id, takingNext: !callerFirst)
                 if callerFirst {
                     handOff(id)
                     return
@@ -25,18 +29,20 @@ extension Shard {
         }
     }
 
-    /// One item of the entity's mailbox, in the entity's turn.
-    private func take(_ turn: MailboxTurn, of id: EntityID) async {
+    /// One item of the entity's mailbox, in the entity's turn. With
+    /// `takingNext`, a record's turn may end by taking the mailbox's next
+    /// work in its last lock, and returns it.
+    private func take(_ turn: MailboxTurn, of id: EntityID, takingNext: Bool) async -> ShardState.MailboxNext? {
         let (work, resident, descriptor, appliedOffset, timersDue, holds, afterHeld) = turn
         switch consume work {
         case .record(let record, let route, let event, let moment):
-            guard let entity = await ensureActive(id, resident, descriptor, record: record) else { return }
+            guard let entity = await ensureActive(id, resident, descriptor, record: record) else { return nil }
             // An activation sets the applied offset: read it again then.
             let applied = resident == nil || isShared
                 ? alreadyApplied(record, to: id) : appliedOffset.map { record.offset <= $0 } ?? false
             if applied {
                 complete(record.offset)
-                return
+                return nil
             }
             // The entity's turn, as a replay runs it: timers that fell
             // due before the record, the record, timers due after it.
@@ -46,41 +52,51 @@ extension Shard {
                 // Its state expired (or a timer failed): a new activation.
                 live = await ensureActive(id, nil, descriptor, record: record)
             }
-            guard let entity = live else { return }
-            let holding = Holding(holds: holds, afterHeld: afterHeld)
+            guard let entity = live else { return nil }
+            let holding = Holding(holds: holds, afterHeld: afterHeld, takingNext: takingNext)
             switch await handle(record, route: route, event: event, moment: moment, entity: entity, id: id, holding: holding) {
-            case .applied(let current, let timersDue):
+            case .applied(let current, let timersDue, let next):
                 if timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor) }
+                return next
             case .deadLettered:
                 if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
                     _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
                 }
-            case .held, .givenBack:
-                break  // no timer falls due before the next record (`ShardState.holds`); given back, it runs again
+            case .held(let next):
+                return next  // no timer falls due before the next record (`ShardState.holds`)
+            case .givenBack:
+                break  // it runs again
             }
         case .timers(let position):
             // Nothing may be due any more (fired in an earlier turn, or
             // the state expired): then the entity stays as it is.
             guard state.withLock({ $0.timers.hasCrossed(id, before: position + 1) }),
-                  let entity = await ensureActive(id, resident, descriptor, record: nil) else { return }
+                  let entity = await ensureActive(id, resident, descriptor, record: nil) else { return nil }
             _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
         case .call(let call, let reply, let place):
             switch call.target {
-            case EntityCall.eraseTarget: return await erase(id, call: call, reply: reply, at: place, descriptor: descriptor)
-            case EntityCall.referencesTarget: return reply.resume(.success(await referrers(of: id, descriptor)))
-            case EntityCall.scrubTarget: return await scrub(id, call: call, reply: reply, resident: resident, descriptor: descriptor)
+            case EntityCall.eraseTarget:
+                await erase(id, call: call, reply: reply, at: place, descriptor: descriptor)
+                return nil
+            case EntityCall.referencesTarget:
+                reply.resume(.success(await referrers(of: id, descriptor)))
+                return nil
+            case EntityCall.scrubTarget:
+                await scrub(id, call: call, reply: reply, resident: resident, descriptor: descriptor)
+                return nil
             default: break
             }
             guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
                 reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
-                return
+                return nil
             }
             if call.target == EntityCall.stateTarget {
                 reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
-                return
+                return nil
             }
             await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
         }
+        return nil
     }
 
     /// A caller ran its own call from an idle mailbox: what came in since
@@ -134,11 +150,13 @@ extension Shard {
 
     /// How a record's turn ended.
     private enum HandledRecord {
-        /// Applied, with its state: the resident entity, and whether a
-        /// timer of it fell due by the record.
-        case applied(any Entity, timersDue: Bool)
-        /// Applied; its state waits for the entity's next record.
-        case held
+        /// Applied, with its state: the resident entity, whether a timer
+        /// of it fell due by the record, and the mailbox's next work when
+        /// it was taken in the same lock.
+        case applied(any Entity, timersDue: Bool, next: ShardState.MailboxNext?)
+        /// Applied; its state waits for the entity's next record (taken
+        /// in the same lock, when asked).
+        case held(next: ShardState.MailboxNext?)
         /// Its handler threw after held records: all go again one by one.
         case givenBack
         /// Its handler gave up: the record went to dead letters.
@@ -150,6 +168,8 @@ extension Shard {
     private struct Holding {
         var holds: Bool
         var afterHeld: Bool
+        /// The turn may take the mailbox's next work in its last lock.
+        var takingNext = false
     }
 
     /// Runs the handler, retrying a bounded number of times; the record, its
@@ -227,14 +247,19 @@ extension Shard {
             if result.state == nil, holding.holds {
                 assert(result.timerChanges.isEmpty, "a held record changed timers")
                 let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
-                state.withLock { $0.mailboxes[id]?.held.append(held) }
-                return .held
+                return .held(next: state.withLock { state in
+                    state.mailboxes[id]?.held.append(held)
+                    return holding.takingNext ? state.next(for: id) : nil
+                })
             }
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []
             )
-            let after = applied(record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads)
-            return after.map { .applied($0.0, timersDue: $0.1) } ?? .deadLettered
+            let after = applied(
+                record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads,
+                takingNext: holding.takingNext
+            )
+            return after.map { .applied($0.entity, timersDue: $0.timersDue, next: $0.next) } ?? .deadLettered
         case .failed(let error, let tries, _), .lost(let error, let tries):
             span?.recordError(error)
             span?.setStatus(SpanStatus(code: .error))

@@ -243,20 +243,34 @@ final class Shard: Sendable {
         if state.withLock({ state in complete(offset, &state) }) { syncPause() }
     }
 
+    /// What the drainer of an applied record learns in the same lock.
+    struct AppliedTurn {
+        /// The resident entity.
+        var entity: any Entity
+        /// Whether a timer of it fell due by the record.
+        var timersDue: Bool
+        /// The mailbox's next work, when asked for and no timer is due:
+        /// taken in this lock instead of a round trip of its own.
+        var next: ShardState.MailboxNext?
+    }
+
     /// Records an applied record with its outputs and its entity's state
     /// after it, for the next commit, and completes it, after the records
     /// its mailbox held for this state (see `Shard+HeldRecords`). Returns,
-    /// read in the same lock, the resident entity and whether a timer of it
-    /// fell due by the record (nil when the entity is not resident).
+    /// read in the same lock, the resident entity, whether a timer of it
+    /// fell due by the record, and with `takingNext`, the mailbox's next
+    /// work (nil when the entity is not resident).
     @discardableResult
     func applied(
         _ record: KafkaRecord, to id: EntityID, outputs: [KafkaProducerMessage], snapshot: Snapshot, timerChanges: [TimerChange] = [],
-        reads: [TableRead] = []
-    ) -> (any Entity, Bool)? {
+        reads: [TableRead] = [], takingNext: Bool = false
+    ) -> AppliedTurn? {
         var resumed = false
         defer { if resumed { syncPause() } }
         return state.withLock { state in
-            if let mailbox = state.mailboxes[id], !mailbox.held.isEmpty {
+            // Looked up once: the mailbox is a class, and stays in the table in this lock.
+            let mailbox = state.mailboxes[id]
+            if let mailbox, !mailbox.held.isEmpty {
                 for held in mailbox.held {
                     state.pending.add(held.record, to: id, outputs: held.outputs, snapshot: nil, reads: held.reads)
                     if complete(held.record.offset, &state) { resumed = true }
@@ -275,16 +289,18 @@ final class Shard: Sendable {
             }
             var snapshot = snapshot
             let source = state.sources?.source(of: record.offset)
-            if let source, let mailbox = state.mailboxes[id] {
+            if let source, let mailbox {
                 mailbox.sources[source.stream] = source.offset
                 snapshot.sources = mailbox.sources
             }
-            snapshot.calls = state.mailboxes[id]?.calls ?? []
+            snapshot.calls = mailbox?.calls ?? []
             state.pending.add(record, to: id, outputs: outputs, snapshot: snapshot, source: source, reads: reads)
-            state.mailboxes[id]?.appliedOffset = record.offset
-            state.mailboxes[id]?.firings = 0
+            mailbox?.appliedOffset = record.offset
+            mailbox?.firings = 0
             if complete(record.offset, &state) { resumed = true }
-            return state.mailboxes[id]?.entity.map { ($0, state.timers.hasCrossed(id, before: record.offset + 1)) }
+            guard let entity = mailbox?.entity else { return nil }
+            let timersDue = state.timers.hasCrossed(id, before: record.offset + 1)
+            return AppliedTurn(entity: entity, timersDue: timersDue, next: takingNext && !timersDue ? state.next(for: id) : nil)
         }
     }
 
