@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -199,10 +198,10 @@ extension ShoalNode {
     /// on its own: one whose commit is still running is skipped until it is
     /// done, and the others go on (visiting the shards in turn held every
     /// shard behind a slow commit). Commits block a thread in SQLite, so
-    /// fewer run at once than there are cores: handlers keep one. A shard
-    /// that is behind commits less often (see `backlogCheckpointInterval`).
+    /// fewer write at once than there are cores (see ``CommitPermits``). A
+    /// shard that is behind commits less often (see `backlogCheckpointInterval`).
     private func checkpoint() async {
-        let committing = Committing(limit: max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+        let permits = CommitPermits(limit: ProcessInfo.processInfo.activeProcessorCount - 1)
         var schedule = CheckpointSchedule(configuration: configuration)
         await withDiscardingTaskGroup { group in
             while state.withLock({ $0.running }) {
@@ -212,67 +211,18 @@ extension ShoalNode {
                 schedule.keep(only: shards.lazy.map(\.partition))  // mapped only when it prunes
                 for shard in shards {
                     shard.wakeDueTimers(at: shard.currentClocks)
-                    guard schedule.isDue(shard, at: now), committing.schedule(shard) else { continue }
+                    let id = ObjectIdentifier(shard)
+                    guard schedule.isDue(shard, at: now), permits.schedule(id) else { continue }
                     schedule.started(shard.partition, at: now)
                     group.addTask { [metrics] in
-                        await committing.permit()
+                        await permits.acquire(for: id)
                         let started = ContinuousClock.now
-                        await shard.checkpoint()
+                        await shard.checkpoint(written: { permits.release(id) })
                         metrics.checkpointDuration.record(ContinuousClock.now - started)
-                        committing.end(shard)
+                        permits.end(id)
                     }
                 }
             }
-        }
-    }
-
-    /// The shards whose commit is scheduled or running, and the permits
-    /// that bound how many run at once.
-    private final class Committing: Sendable {
-        private struct State {
-            var shards: Set<ObjectIdentifier> = []
-            var running = 0
-            var waiting: Deque<CheckedContinuation<Void, Never>> = []
-        }
-
-        private let state = Mutex(State())
-        private let limit: Int
-
-        init(limit: Int) {
-            self.limit = limit
-        }
-
-        /// Whether the shard's commit may be scheduled (none of it is).
-        func schedule(_ shard: Shard) -> Bool {
-            state.withLock { $0.shards.insert(ObjectIdentifier(shard)).inserted }
-        }
-
-        /// Waits until fewer than `limit` commits run.
-        func permit() async {
-            await withCheckedContinuation { continuation in
-                let granted = state.withLock { state -> Bool in
-                    guard state.running < limit else {
-                        state.waiting.append(continuation)
-                        return false
-                    }
-                    state.running += 1
-                    return true
-                }
-                if granted { continuation.resume() }
-            }
-        }
-
-        /// The shard's commit is done: its permit goes to the next waiting.
-        func end(_ shard: Shard) {
-            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
-                state.shards.remove(ObjectIdentifier(shard))
-                guard let next = state.waiting.popFirst() else {
-                    state.running -= 1
-                    return nil
-                }
-                return next
-            }
-            next?.resume()
         }
     }
 

@@ -79,7 +79,9 @@ final class Shard: Sendable {
 
     /// Commits what was applied since the last checkpoint; while the file
     /// refuses commits the partition stays paused and nothing is lost.
-    func checkpoint() async {
+    /// `written` runs when the commit's work in the file is done, before
+    /// its outputs are published.
+    func checkpoint(written: @Sendable () -> Void = {}) async {
         // State-changing calls are answered once their change is in the file
         // and in the changelog, from which another machine would restore it.
         let replies = ReplyBatch()
@@ -109,7 +111,8 @@ final class Shard: Sendable {
             },
             // A shard of several topics numbers positions of its own: its
             // call changes wait for a record.
-            unread: { [self] in isShared ? nil : services.inputNext(partition) }
+            unread: { [self] in isShared ? nil : services.inputNext(partition) },
+            written: written
         )
         setFaulted(!committed)
     }

@@ -101,15 +101,19 @@ actor ShardPersistence {
     /// `unread` is where the partition's input stands when no record of it
     /// was ever processed here (the consumer's next offset): changes
     /// without records (state-changing calls) commit at it, or wait for it.
+    ///
+    /// `written` runs once the commit's work in the file is done, before
+    /// its outputs are published (not at all when nothing was committed).
     func checkpoint(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
         replicated: @escaping @Sendable () -> Void = {},
         unfinished: @escaping @Sendable (ShoalError) -> Void = { _ in },
-        unread: @Sendable () -> Int64? = { nil }
+        unread: @Sendable () -> Int64? = { nil },
+        written: @Sendable () -> Void = {}
     ) async -> Bool {
         await inTurn {
-            await checkpointInTurn(take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread)
+            await checkpointInTurn(take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread, written: written)
         }
     }
 
@@ -121,7 +125,8 @@ actor ShardPersistence {
         restore: @Sendable (PendingCheckpoint) -> Void,
         replicated: @escaping @Sendable () -> Void,
         unfinished: @escaping @Sendable (ShoalError) -> Void,
-        unread: @Sendable () -> Int64?
+        unread: @Sendable () -> Int64?,
+        written: @Sendable () -> Void
     ) async -> Bool {
         guard !finished else {
             replicated()
@@ -180,10 +185,13 @@ actor ShardPersistence {
         fault = nil
         guard !commit.purge else {
             await finishErasing(erased, commit: commit, outputs: outputs, delivered: deliveredKeys, then: replicated, unfinished: unfinished)
+            written()
             await publish(outputs)
             return true
         }
         await replicate(commit, outputs: outputs, delivered: deliveredKeys, then: replicated)
+        // Publishing waits on no file: the next shard's commit may start.
+        written()
         await publish(outputs)
         return true
     }
