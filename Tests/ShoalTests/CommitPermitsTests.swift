@@ -32,8 +32,7 @@ struct CommitPermitsTests {
 
         // The first commit's file work is done: it publishes on, without the permit.
         permits.release(a)
-        await waiting.value
-        #expect(secondGranted.withLock { $0 })
+        #expect(await eventually { secondGranted.withLock { $0 } }, "the permit went to the waiting commit")
         #expect(!permits.schedule(a), "the first commit is not over: it is not scheduled again")
 
         // Its end gives back nothing more: the second still holds the
@@ -50,10 +49,9 @@ struct CommitPermitsTests {
         #expect(permits.schedule(a), "once over, the first shard's commit may be scheduled again")
 
         permits.end(b)
-        await later.value
-        #expect(thirdGranted.withLock { $0 })
+        #expect(await eventually { thirdGranted.withLock { $0 } })
         permits.end(c)
         #expect(permits.counts == (holding: 0, waiting: 0))
-        withExtendedLifetime((first, second, third)) {}
+        withExtendedLifetime((first, second, third, waiting, later)) {}
     }
 }
