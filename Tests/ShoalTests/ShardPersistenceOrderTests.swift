@@ -56,6 +56,52 @@ struct ShardPersistenceOrderTests {
         #expect(firstOutOfOrder == nil, "outputs leave in the order their commits took them: \(values.prefix(8))…")
     }
 
+    /// The node's commit permit: taken when the commit's turn in the file
+    /// comes (not while it waits behind another turn of its shard), and
+    /// given back once the file is written, before the outputs go out.
+    @Test(.timeLimit(.minutes(1)))
+    func aCommitTakesItsPermitInItsTurnAndGivesItBackBeforePublishing() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "out", partitions: 1)], logger: testLogger)
+        let producer = try KafkaProducer(
+            configuration: .init(client: KafkaClientConfiguration(bootstrapServers: [broker.bootstrapServers])), logger: testLogger
+        )
+        let store = try PartitionStore(path: try temporaryDirectory().appendingPathComponent("in-0.sqlite").path)
+        let persistence = ShardPersistence(store: store, partition: TopicPartition("in", 0), producer: producer, logger: testLogger, committedNext: nil)
+        let steps = Steps()
+        let gate = AsyncGate()
+        let ledger = await persistence.deliveries
+        let entries = outputs(of: 0)
+        await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            // Another turn of the shard's file (an erase's, say) holds it.
+            let other = Task { await persistence.inTurn { await gate.wait() } }
+            let commit = Task {
+                await persistence.checkpoint(
+                    take: {
+                        var pending = PendingCheckpoint()
+                        pending.outputs = entries
+                        return (pending, 1)
+                    },
+                    restore: { _ in Issue.record("no commit fails here") },
+                    acquire: { steps.add("acquired") },
+                    written: {
+                        let enqueued = ledger.withLock { $0.inFlight + $0.sent.count }
+                        steps.add("written, \(enqueued) outputs enqueued")
+                    }
+                )
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+            #expect(steps.all.isEmpty, "no permit is taken while the commit waits for its turn")
+            gate.open()
+            await other.value
+            #expect(await commit.value)
+            #expect(steps.all == ["acquired", "written, 0 outputs enqueued"])
+            #expect(ledger.withLock { $0.inFlight + $0.sent.count } == entries.count, "published after")
+            await persistence.finish(timeout: .seconds(10))
+            producer.triggerShutdown()
+        }
+    }
+
     /// Commits of uneven sizes (so that their changelog records take
     /// uneven times to send): 30 outputs on even offsets, 1 on odd ones.
     func outputs(of offset: Int64) -> [OutboxEntry] {
@@ -78,4 +124,38 @@ private final class TakenOffsets: Sendable {
             return next
         }
     }
+}
+
+/// Holds a turn until opened.
+private final class AsyncGate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}
+
+/// What a commit's hooks saw, in order.
+private final class Steps: Sendable {
+    private let steps = Mutex<[String]>([])
+
+    func add(_ step: String) { steps.withLock { $0.append(step) } }
+
+    var all: [String] { steps.withLock { $0 } }
 }

@@ -215,10 +215,16 @@ extension ShoalNode {
                     guard schedule.isDue(shard, at: now), permits.schedule(id) else { continue }
                     schedule.started(shard.partition, at: now)
                     group.addTask { [metrics] in
-                        await permits.acquire(for: id)
-                        let started = ContinuousClock.now
-                        await shard.checkpoint(written: { permits.release(id) })
-                        metrics.checkpointDuration.record(ContinuousClock.now - started)
+                        // Timed from the permit: the commit's own work.
+                        let started = Mutex<ContinuousClock.Instant?>(nil)
+                        await shard.checkpoint(
+                            acquire: {
+                                await permits.acquire(for: id)
+                                started.withLock { $0 = .now }
+                            },
+                            written: { permits.release(id) }
+                        )
+                        if let started = started.withLock({ $0 }) { metrics.checkpointDuration.record(ContinuousClock.now - started) }
                         permits.end(id)
                     }
                 }

@@ -79,9 +79,9 @@ final class Shard: Sendable {
 
     /// Commits what was applied since the last checkpoint; while the file
     /// refuses commits the partition stays paused and nothing is lost.
-    /// `written` runs when the commit's work in the file is done, before
-    /// its outputs are published.
-    func checkpoint(written: @Sendable () -> Void = {}) async {
+    /// `acquire` runs when the commit's turn in the file comes, `written`
+    /// when its work in the file is done, before its outputs are published.
+    func checkpoint(acquire: @Sendable () async -> Void = {}, written: @Sendable () -> Void = {}) async {
         // State-changing calls are answered once their change is in the file
         // and in the changelog, from which another machine would restore it.
         let replies = ReplyBatch()
@@ -112,7 +112,7 @@ final class Shard: Sendable {
             // A shard of several topics numbers positions of its own: its
             // call changes wait for a record.
             unread: { [self] in isShared ? nil : services.inputNext(partition) },
-            written: written
+            acquire: acquire, written: written
         )
         setFaulted(!committed)
     }

@@ -102,18 +102,22 @@ actor ShardPersistence {
     /// was ever processed here (the consumer's next offset): changes
     /// without records (state-changing calls) commit at it, or wait for it.
     ///
-    /// `written` runs once the commit's work in the file is done, before
-    /// its outputs are published (not at all when nothing was committed).
+    /// `acquire` runs first in the store's turn (a commit waiting for the
+    /// turn waits without a permit of the node's); `written` runs once the
+    /// commit's work in the file is done, before its outputs are published
+    /// (not at all when nothing was committed).
     func checkpoint(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
         replicated: @escaping @Sendable () -> Void = {},
         unfinished: @escaping @Sendable (ShoalError) -> Void = { _ in },
         unread: @Sendable () -> Int64? = { nil },
+        acquire: @Sendable () async -> Void = {},
         written: @Sendable () -> Void = {}
     ) async -> Bool {
         await inTurn {
-            await checkpointInTurn(take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread, written: written)
+            await acquire()
+            return await checkpointInTurn(take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread, written: written)
         }
     }
 
