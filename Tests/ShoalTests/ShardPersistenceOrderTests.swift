@@ -75,6 +75,11 @@ struct ShardPersistenceOrderTests {
             group.addTask { try await producer.run() }
             // Another turn of the shard's file (an erase's, say) holds it.
             let other = Task { await persistence.inTurn { await gate.wait() } }
+            // The commit starts once the other turn holds the file.
+            for _ in 0..<5_000 where !gate.hasWaiter {
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+            #expect(gate.hasWaiter)
             let commit = Task {
                 await persistence.checkpoint(
                     take: {
@@ -140,6 +145,9 @@ private final class AsyncGate: Sendable {
             if ready { continuation.resume() }
         }
     }
+
+    /// Whether a turn waits on the gate.
+    var hasWaiter: Bool { state.withLock { !$0.waiters.isEmpty } }
 
     func open() {
         let waiters = state.withLock { state in
