@@ -25,23 +25,32 @@ private let runs = Mutex<[String: Int]>([:])
 
 private struct Failure: Error {}
 
+/// An entity's key in its state, encoded as the plain string, counting
+/// each encoding of the state it is in (under the key).
+private struct CountedKey: Codable, Sendable {
+    var value = ""
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        value = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        encodings.withLock { $0[value, default: 0] += 1 }
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}
+
 private distributed actor Meter: Entity {
     typealias ActorSystem = ShoalActorSystem
     struct State: Codable, Sendable {
-        var key = ""
+        var key = CountedKey()
         var count = 0
         var total = 0.0
         /// NaN after an `unencodable` record, until a `repair` one.
         var poison = 0.0
-
-        func encode(to encoder: any Encoder) throws {
-            encodings.withLock { $0[key, default: 0] += 1 }
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(key, forKey: .key)
-            try container.encode(count, forKey: .count)
-            try container.encode(total, forKey: .total)
-            try container.encode(poison, forKey: .poison)
-        }
     }
 
     var state = State()
@@ -50,7 +59,7 @@ private distributed actor Meter: Entity {
 
     func handle(_ reading: Reading, in context: EntityContext) throws {
         runs.withLock { $0["\(reading.key)/\(reading.seq)", default: 0] += 1 }
-        state.key = reading.key
+        state.key.value = reading.key
         switch reading.mode {
         case "throwOnce":
             if triedOnce.withLock({ $0.insert("\(reading.key)/\(reading.seq)").inserted }) {
@@ -180,15 +189,8 @@ private struct TimedReading: Codable, Sendable {
 private distributed actor ExpiringMeter: Entity {
     typealias ActorSystem = ShoalActorSystem
     struct State: Codable, Sendable {
-        var key = ""
+        var key = CountedKey()
         var count = 0
-
-        func encode(to encoder: any Encoder) throws {
-            encodings.withLock { $0[key, default: 0] += 1 }
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(key, forKey: .key)
-            try container.encode(count, forKey: .count)
-        }
     }
 
     static var stateTimeToLive: Duration? { .seconds(3_600) }
@@ -197,7 +199,7 @@ private distributed actor ExpiringMeter: Entity {
     init(actorSystem: ShoalActorSystem) { self.actorSystem = actorSystem }
 
     func handle(_ reading: TimedReading, in context: EntityContext) throws {
-        state.key = reading.key
+        state.key.value = reading.key
         state.count += 1
         try context.emit(topic: "expiring-counts", key: reading.key, value: [reading.seq, state.count])
     }

@@ -215,8 +215,8 @@ extension ShoalNode {
                     guard schedule.isDue(shard, at: now), permits.schedule(id) else { continue }
                     schedule.started(shard.partition, at: now)
                     group.addTask { [metrics] in
-                        // Timed from the permit: the commit's own work.
-                        let started = Mutex<ContinuousClock.Instant?>(nil)
+                        // Timed from the permit (always taken): the commit's own work.
+                        let started = Mutex(ContinuousClock.now)
                         await shard.checkpoint(
                             acquire: {
                                 await permits.acquire(for: id)
@@ -224,7 +224,7 @@ extension ShoalNode {
                             },
                             written: { permits.release(id) }
                         )
-                        if let started = started.withLock({ $0 }) { metrics.checkpointDuration.record(ContinuousClock.now - started) }
+                        metrics.checkpointDuration.record(ContinuousClock.now - started.withLock { $0 })
                         permits.end(id)
                     }
                 }

@@ -55,9 +55,9 @@ extension Shard {
             guard let entity = live else { return nil }
             let holding = Holding(holds: holds, afterHeld: afterHeld, takingNext: takingNext)
             switch await handle(record, route: route, event: event, moment: moment, entity: entity, id: id, holding: holding) {
-            case .applied(let current, let timersDue, let next):
-                if timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor) }
-                return next
+            case .applied(let after):
+                if after.timersDue { _ = await fireCrossed(id, before: record.offset + 1, entity: after.entity, descriptor: descriptor) }
+                return after.next
             case .deadLettered:
                 if let current = state.withLock({ $0.mailboxes[id]?.entity }) {
                     _ = await fireCrossed(id, before: record.offset + 1, entity: current, descriptor: descriptor)
@@ -150,10 +150,8 @@ extension Shard {
 
     /// How a record's turn ended.
     private enum HandledRecord {
-        /// Applied, with its state: the resident entity, whether a timer
-        /// of it fell due by the record, and the mailbox's next work when
-        /// it was taken in the same lock.
-        case applied(any Entity, timersDue: Bool, next: ShardState.MailboxNext?)
+        /// Applied, with its state (see `Shard.AppliedTurn`).
+        case applied(AppliedTurn)
         /// Applied; its state waits for the entity's next record (taken
         /// in the same lock, when asked).
         case held(next: ShardState.MailboxNext?)
@@ -259,7 +257,7 @@ extension Shard {
                 record, to: id, outputs: outputs, snapshot: snapshot, timerChanges: result.timerChanges, reads: result.reads,
                 takingNext: holding.takingNext
             )
-            return after.map { .applied($0.entity, timersDue: $0.timersDue, next: $0.next) } ?? .deadLettered
+            return after.map(HandledRecord.applied) ?? .deadLettered
         case .failed(let error, let tries, _), .lost(let error, let tries):
             span?.recordError(error)
             span?.setStatus(SpanStatus(code: .error))
