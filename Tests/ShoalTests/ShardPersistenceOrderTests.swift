@@ -107,6 +107,77 @@ struct ShardPersistenceOrderTests {
         }
     }
 
+    /// A purge after an erase or a scrub that finds a reader on the file's
+    /// write-ahead log gives the node's commit permit back while it waits
+    /// to try again: other shards' commits go on meanwhile.
+    @Test(.timeLimit(.minutes(1)))
+    func aPurgeWaitingForAReaderGivesThePermitBack() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "out", partitions: 1)], logger: testLogger)
+        let producer = try KafkaProducer(
+            configuration: .init(client: KafkaClientConfiguration(bootstrapServers: [broker.bootstrapServers])), logger: testLogger
+        )
+        let path = try temporaryDirectory().appendingPathComponent("in-0.sqlite").path
+        let store = try PartitionStore(path: path)
+        let persistence = ShardPersistence(store: store, partition: TopicPartition("in", 0), producer: producer, logger: testLogger, committedNext: nil)
+        let permits = CommitPermits(limit: 1)
+        let (purging, other) = (ObjectIdentifier(Steps()), ObjectIdentifier(Steps()))
+        let (steps, tries) = (Steps(), Steps())
+        await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await producer.run() }
+            let first = await persistence.checkpoint(
+                take: {
+                    var pending = PendingCheckpoint()
+                    pending.outputs = outputs(of: 0)
+                    return (pending, 1)
+                },
+                restore: { _ in Issue.record("no commit fails here") }
+            )
+            #expect(first)
+            // A reader (as `APP state` is) in a read transaction on the log's frames.
+            let reader = try? SQLiteConnection(path: path, readOnly: true, create: false)
+            try? reader?.execute("BEGIN")
+            #expect((try? reader?.integer("SELECT count(*) FROM outbox")) == 30)
+            let scrub = Task {
+                await persistence.checkpoint(
+                    take: {
+                        var pending = PendingCheckpoint()
+                        pending.purge = true
+                        return (pending, 2)
+                    },
+                    restore: { _ in Issue.record("no commit fails here") },
+                    replicated: { steps.add("purged") },
+                    unfinished: { steps.add("unfinished: \($0)") },
+                    acquire: {
+                        await permits.acquire(for: purging)
+                        tries.add("acquired")
+                    },
+                    written: { permits.release(purging) }
+                )
+            }
+            // Another shard's commit asks once the purging commit took the only permit.
+            #expect(await eventually(timeout: .seconds(10)) { !tries.all.isEmpty })
+            let otherCommit = Task {
+                await permits.acquire(for: other)
+                steps.add("other commit")
+                permits.release(other)
+            }
+            #expect(await eventually(timeout: .seconds(4)) { steps.all == ["other commit"] }, "another shard commits while the purge waits: \(steps.all)")
+            try? await Task.sleep(for: .milliseconds(300))
+            #expect(steps.all == ["other commit"], "no purge while the reader holds the log")
+            try? reader?.execute("COMMIT")
+            reader?.close()
+            await otherCommit.value
+            #expect(await scrub.value)
+            #expect(steps.all == ["other commit", "purged"])
+            #expect(permits.counts.holding == 0, "the purge gave its permit back in the end")
+            #expect(tries.all.count > 1, "each try of the purge took the permit again")
+            let log = try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int
+            #expect(log == 0, "the purge emptied the write-ahead log")
+            await persistence.finish(timeout: .seconds(10))
+            producer.triggerShutdown()
+        }
+    }
+
     /// Commits of uneven sizes (so that their changelog records take
     /// uneven times to send): 30 outputs on even offsets, 1 on odd ones.
     func outputs(of offset: Int64) -> [OutboxEntry] {

@@ -3,11 +3,15 @@ extension ShardPersistence {
     /// bytes, each erase is audited, and the changelog learns of it; the
     /// requesters are answered (`then`) once the image that follows the
     /// erase is delivered.
+    ///
+    /// `release` gives the commit's permit back while a purge waits to try
+    /// again, and `acquire` takes it for the next try.
     func finishErasing(
         _ erased: [ErasureReport], commit: StoreCommit, outputs: [OutboxEntry], delivered: [OutputKey],
+        acquire: @Sendable () async -> Void, release: @Sendable () -> Void,
         then replicated: @escaping @Sendable () -> Void, unfinished: @escaping @Sendable (ShoalError) -> Void
     ) async {
-        let purged = await purge()
+        let purged = await purge(acquire: acquire, release: release)
         for report in erased { audit(report) }
         let partition = partition
         await replicateErasing(erased, commit, outputs: outputs, delivered: delivered) { complete in
@@ -26,7 +30,9 @@ extension ShardPersistence {
     /// Rewrites the file without the deleted bytes. A reader of the file
     /// (`APP state`) can hold its write-ahead log for a moment: a few
     /// tries, then the error is logged (an erase again purges again).
-    private func purge() async -> Bool {
+    /// Between tries the commit permit goes back, so that other shards'
+    /// commits do not wait on this file's reader.
+    private func purge(acquire: @Sendable () async -> Void, release: @Sendable () -> Void) async -> Bool {
         for attempt in 1...Self.purgeAttempts {
             do {
                 try store.purgeFreedPages()
@@ -38,13 +44,17 @@ extension ShardPersistence {
                     ])
                     return false
                 }
-                try? await Task.sleep(for: .milliseconds(200))
+                release()
+                try? await Task.sleep(for: Self.purgeRetryDelay)
+                await acquire()
             }
         }
         return false
     }
 
-    private static let purgeAttempts = 10
+    /// About 5 s of tries in all: a reader's read of the file is shorter.
+    private static let purgeAttempts = 25
+    private static let purgeRetryDelay = Duration.milliseconds(200)
 
     /// Runs `body` with the file in the store's turn: no commit is under
     /// way meanwhile, so a row is either pending or in the file, and a

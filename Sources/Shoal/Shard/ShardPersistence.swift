@@ -105,7 +105,9 @@ actor ShardPersistence {
     /// `acquire` runs first in the store's turn (a commit waiting for the
     /// turn waits without a permit of the node's); `written` runs once the
     /// commit's work in the file is done, before its outputs are published
-    /// (not at all when nothing was committed).
+    /// (not at all when nothing was committed). A purge after an erase that
+    /// must wait for a reader of the file runs `written` before each wait
+    /// and `acquire` after it.
     func checkpoint(
         take: @Sendable () -> (PendingCheckpoint, nextOffset: Int64?),
         restore: @Sendable (PendingCheckpoint) -> Void,
@@ -117,7 +119,9 @@ actor ShardPersistence {
     ) async -> Bool {
         await inTurn {
             await acquire()
-            return await checkpointInTurn(take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread, written: written)
+            return await checkpointInTurn(
+                take: take, restore: restore, replicated: replicated, unfinished: unfinished, unread: unread, acquire: acquire, written: written
+            )
         }
     }
 
@@ -130,6 +134,7 @@ actor ShardPersistence {
         replicated: @escaping @Sendable () -> Void,
         unfinished: @escaping @Sendable (ShoalError) -> Void,
         unread: @Sendable () -> Int64?,
+        acquire: @Sendable () async -> Void,
         written: @Sendable () -> Void
     ) async -> Bool {
         guard !finished else {
@@ -188,7 +193,10 @@ actor ShardPersistence {
         }
         fault = nil
         guard !commit.purge else {
-            await finishErasing(erased, commit: commit, outputs: outputs, delivered: deliveredKeys, then: replicated, unfinished: unfinished)
+            await finishErasing(
+                erased, commit: commit, outputs: outputs, delivered: deliveredKeys, acquire: acquire, release: written,
+                then: replicated, unfinished: unfinished
+            )
             written()
             await publish(outputs)
             return true

@@ -77,7 +77,11 @@ extension PartitionStore {
     /// the erase: copied into the file and truncated, they are gone.
     package func purgeFreedPages() throws(StoreError) {
         try withConnection { connection throws(StoreError) in
-            // A reader (`APP state`) still on old frames keeps the log: busy.
+            // A reader (`APP state`) still on old frames keeps the log: busy
+            // at once, instead of blocking the thread (and the commit permit
+            // the caller holds) up to the busy timeout. The caller tries again.
+            try connection.sqlite.execute("PRAGMA busy_timeout = 0")
+            defer { try? connection.sqlite.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
             guard try connection.sqlite.integer("PRAGMA wal_checkpoint(TRUNCATE)") == 0 else {
                 throw StoreError(code: .locked, reason: "\(path): a reader kept the write-ahead log from being emptied after an erase")
             }

@@ -87,7 +87,7 @@ package final class PartitionStore: Sendable {
     package init(readingAt path: String) throws(StoreError) {
         self.path = path
         let sqlite = try SQLiteConnection(path: path, readOnly: true, create: false)
-        try sqlite.execute("PRAGMA busy_timeout = 5000")
+        try sqlite.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)")
         let version = try Self.check(sqlite)
         guard version == StoreSchema.current else {
             throw StoreError(code: .newerSchema, reason: "\(path): schema version \(version), this Shoal reads \(StoreSchema.current)")
@@ -95,6 +95,9 @@ package final class PartitionStore: Sendable {
         state = Mutex(Connection(sqlite: sqlite, lock: nil))
         filtersSnapshotKeys = false
     }
+
+    /// How long a statement waits for another connection's lock on the file.
+    static let busyTimeoutMilliseconds = 5_000
 
     /// How hard SQLite pushes each commit to the disk.
     package typealias Synchronous = StoreSynchronous
@@ -109,7 +112,7 @@ package final class PartitionStore: Sendable {
 
     private static func configure(_ sqlite: SQLiteConnection, synchronous: Synchronous) throws(StoreError) {
         _ = try check(sqlite)
-        try sqlite.execute("PRAGMA busy_timeout = 5000")
+        try sqlite.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)")
         let mode = try sqlite.prepare("PRAGMA journal_mode = WAL")
         _ = try mode.step()
         try sqlite.execute("PRAGMA synchronous = \(synchronous.rawValue)")
