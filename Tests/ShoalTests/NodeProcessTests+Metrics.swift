@@ -134,20 +134,9 @@ final class FirstBytesListener: Sendable {
 
     init(behaviour: Behaviour = .closes) throws {
         self.behaviour = behaviour
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(socket, 4) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
+        let (socket, port) = try listenOnLoopback(backlog: 4)
         self.socket = socket
-        port = Int(UInt16(bigEndian: address.sin_port))
+        self.port = port
         // The thread holds what it uses, not the listener: its deinit shuts
         // the socket, which ends the thread's accept loop.
         Thread.detachNewThread { [socket, seen, behaviour] in

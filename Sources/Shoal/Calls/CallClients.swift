@@ -90,19 +90,26 @@ final class CallClients: Sendable {
 
     /// Sends one request frame as given (a test sends ones without a proof)
     /// and returns the frame that answers it.
+    /// The call's `timeout` covers connecting to the node, when it must.
     func exchange(_ message: [UInt8], proof: [UInt8]?, to address: String, timeout: Duration) async throws -> CallFrame {
-        let connection = try await connection(to: address)
-        return try await connection.exchange(message, proof: proof, timeout: timeout)
+        let start = ContinuousClock.now
+        let connection = try await connection(to: address, within: timeout)
+        let spent = ContinuousClock.now - start
+        guard spent < timeout else { throw CallTransportError(description: "no answer within \(timeout): connecting took it all") }
+        return try await connection.exchange(message, proof: proof, timeout: timeout, spent: spent)
     }
 
-    private func connection(to address: String) async throws -> CallConnection {
+    private func connection(to address: String, within timeout: Duration) async throws -> CallConnection {
         if let open = state.withLock({ $0.open[address] }), open.isActive { return open }
         // A connection found closed is opened again once, at once.
         for _ in 0..<2 {
             let opening = try opening(address)
             let connection: CallConnection
             do {
-                connection = try await opening.get()
+                connection = try await Self.awaiting(opening, within: timeout)
+            } catch let error as ConnectWaitExpired {
+                // The connect goes on (no longer than its own timeout) for the next calls.
+                throw CallTransportError(description: "no connection to \(address) within \(error.timeout)")
             } catch {
                 // Not reachable now: the next call connects again.
                 forget(opening, of: address)
@@ -119,15 +126,32 @@ final class CallClients: Sendable {
         throw CallTransportError(description: "the connection to \(address) closed")
     }
 
+    /// The connection `opening` gives, waited for no longer than `timeout`.
+    private static func awaiting(_ opening: EventLoopFuture<CallConnection>, within timeout: Duration) async throws -> CallConnection {
+        let loop = opening.eventLoop
+        let waited = loop.makePromise(of: CallConnection.self)
+        // Both run on the opening's loop, and the later completion is ignored.
+        let expiry = loop.scheduleTask(in: TimeAmount(timeout)) { waited.fail(ConnectWaitExpired(timeout: timeout)) }
+        opening.whenComplete { result in
+            expiry.cancel()
+            waited.completeWith(result)
+        }
+        return try await waited.futureResult.get()
+    }
+
     private func opening(_ address: String) throws -> EventLoopFuture<CallConnection> {
-        try state.withLock { state throws -> EventLoopFuture<CallConnection> in
+        let (opening, started) = try state.withLock { state throws -> (EventLoopFuture<CallConnection>, Bool) in
             guard !state.closed else { throw ShoalError(code: .shutDown, reason: "calls are shut down") }
-            if let open = state.connections[address] { return open }
+            if let open = state.connections[address] { return (open, false) }
             let endpoint = try CallConfiguration.Endpoint(parsing: address, setting: "a node's announced address")
             let opening = CallConnection.connect(to: endpoint, maxFrameBytes: maxMessageBytes + CallFrame.overheadBytes)
             state.connections[address] = opening
-            return opening
+            return (opening, true)
         }
+        // A connect that fails after its callers stopped waiting is not
+        // handed to the next call: that one connects again.
+        if started { opening.whenFailure { [weak self] _ in self?.forget(opening, of: address) } }
+        return opening
     }
 
     private func forget(_ opening: EventLoopFuture<CallConnection>, of address: String) {
@@ -137,4 +161,9 @@ final class CallClients: Sendable {
             state.open[address] = nil
         }
     }
+}
+
+/// A call stopped waiting for its connection: its timeout ran out first.
+private struct ConnectWaitExpired: Error {
+    let timeout: Duration
 }

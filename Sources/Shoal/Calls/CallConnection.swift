@@ -50,19 +50,21 @@ final class CallConnection: Sendable {
         channel.close(promise: nil)
     }
 
-    /// Sends a call and waits for its answer, no longer than `timeout` and
-    /// the next deadline sweep after it (``CallClientHandler/sweepInterval``).
+    /// Sends a call and waits for its answer, no longer than what is left
+    /// of `timeout` after `spent` (connecting) and the next deadline sweep
+    /// after it (``CallClientHandler/sweepInterval``).
     /// - Throws: ``CallTransportError`` when the connection fails or the
     ///   time runs out first; `CancellationError` when the task is cancelled.
-    func exchange(_ message: [UInt8], proof: [UInt8]?, timeout: Duration) async throws -> CallFrame {
+    func exchange(_ message: [UInt8], proof: [UInt8]?, timeout: Duration, spent: Duration = .zero) async throws -> CallFrame {
         let id = nextID.add(1, ordering: .relaxed).newValue
-        let millis = UInt32(clamping: max(Self.milliseconds(of: timeout), 1))
+        let left = timeout - spent
+        let millis = UInt32(clamping: max(Self.milliseconds(of: left), 1))
         let (outbox, ticket) = (self.outbox, CallTicket())
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 // Cancelled first: never sent.
                 guard ticket.send() else { return continuation.resume(throwing: CancellationError()) }
-                outbox.post(.send(.request(id: id, proof: proof, timeoutMillis: millis, message: message), timeout: timeout, continuation))
+                outbox.post(.send(.request(id: id, proof: proof, timeoutMillis: millis, message: message), timeout: timeout, left: left, continuation))
             }
         } onCancel: {
             if ticket.cancelAfterSending() { outbox.post(.cancel(id)) }
@@ -122,7 +124,8 @@ final class CallClientHandler: ChannelInboundHandler {
 
     /// What callers hand the loop.
     enum Work: Sendable {
-        case send(CallFrame, timeout: Duration, CheckedContinuation<CallFrame, any Error>)
+        /// `timeout` is the call's, `left` what connecting left of it.
+        case send(CallFrame, timeout: Duration, left: Duration, CheckedContinuation<CallFrame, any Error>)
         case cancel(UInt64)
     }
 
@@ -145,7 +148,7 @@ final class CallClientHandler: ChannelInboundHandler {
             guard let self else { return Self.refuse(work) }
             for item in work {
                 switch item {
-                case .send(let frame, let timeout, let continuation): self.send(frame, timeout: timeout, continuation)
+                case .send(let frame, let timeout, let left, let continuation): self.send(frame, timeout: timeout, left: left, continuation)
                 case .cancel(let id): self.finish(id, with: .failure(CancellationError()))
                 }
             }
@@ -166,17 +169,17 @@ final class CallClientHandler: ChannelInboundHandler {
 
     /// Work that reaches a connection whose handler is gone.
     private static func refuse(_ work: [Work]) {
-        for case .send(_, _, let continuation) in work {
+        for case .send(_, _, _, let continuation) in work {
             continuation.resume(throwing: CallTransportError(description: "the connection is closed"))
         }
     }
 
-    func send(_ frame: CallFrame, timeout: Duration, _ continuation: CheckedContinuation<CallFrame, any Error>) {
+    func send(_ frame: CallFrame, timeout: Duration, left: Duration, _ continuation: CheckedContinuation<CallFrame, any Error>) {
         guard let context, !closed else {
             continuation.resume(throwing: CallTransportError(description: "the connection is closed"))
             return
         }
-        waiting[frame.id] = Waiting(continuation: continuation, deadline: .now() + TimeAmount(timeout), timeout: timeout)
+        waiting[frame.id] = Waiting(continuation: continuation, deadline: .now() + TimeAmount(left), timeout: timeout)
         sweepLater(on: context.eventLoop)
         out.write(frame, context)
     }
