@@ -235,6 +235,18 @@ struct StateTimeToLiveTests {
         #expect(result.firedTimers.map(\.timer.name) == [EntityTimer.stateExpiry])
     }
 
+    @Test func anEntitysOwnEventPastItsExpiryStartsFromANewState() async throws {
+        // a's expiry is 10 after its visit at 0; no other event passes it,
+        // and a's own visit at 20 does: that visit finds the state expired.
+        let result = try await replay([("a", 0), ("a", 20)])
+        #expect(try result.state(Visitor.State.self, of: EntityID(type: "Visitor", key: "a"))?.visits == 1)
+        #expect(result.firedTimers.map(\.timer.name) == [EntityTimer.stateExpiry])
+        // An entity's own event inside the time-to-live keeps the state.
+        let kept = try await replay([("a", 0), ("a", 9)])
+        #expect(try kept.state(Visitor.State.self, of: EntityID(type: "Visitor", key: "a"))?.visits == 2)
+        #expect(kept.firedTimers.isEmpty)
+    }
+
     @Test func aLateEventDoesNotPullTheExpiryBack() async throws {
         // a's expiry is 40 after its visit at 30; b at 35 moves the
         // watermark to 35; a's late visit at 20 (applied: the default

@@ -93,8 +93,13 @@ struct ReplayLane {
             var resident: Resident
             if let known = bySlot[slot] ?? entities[id] { resident = known } else { resident = try await activate(id, for: step) }
             bySlot[slot] = resident
-            if resident.timers.hasCrossed(before: position) {
-                await fireCrossed(resident, id, before: position, order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0))
+            // As in a node: a record whose clocks pass its entity's state
+            // expiry finds the state expired.
+            if resident.timers.hasCrossed(before: position, beforeRecord: !step.tooLate) {
+                await fireCrossed(
+                    resident, id, before: position, beforeRecord: !step.tooLate,
+                    order: ReplayOrder(index: step.index, phase: 0, entity: "", sequence: 0)
+                )
             }
             if resident.expired {
                 entities[id] = nil
@@ -289,9 +294,11 @@ struct ReplayLane {
     /// fell due, when nil), in the order they fell due, each with the clocks
     /// that passed it and like an event: its outputs, timer changes and the
     /// state after it.
-    nonisolated(nonsending) private mutating func fireCrossed(_ resident: Resident, _ id: EntityID, before position: Int64?, order: ReplayOrder) async {
+    nonisolated(nonsending) private mutating func fireCrossed(
+        _ resident: Resident, _ id: EntityID, before position: Int64?, beforeRecord: Bool = false, order: ReplayOrder
+    ) async {
         var fired = 0
-        while let (timer, crossing) = resident.timers.takeNextCrossed(before: position) {
+        while let (timer, crossing) = resident.timers.takeNextCrossed(before: position, beforeRecord: beforeRecord) {
             fired += 1
             guard fired <= Self.firingLimit else {
                 outcome.fail(timerFailure(resident, "timer \(timer.name) of \(id) fired \(Self.firingLimit) times in one turn"), at: order)

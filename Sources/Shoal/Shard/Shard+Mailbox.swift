@@ -47,7 +47,7 @@ extension Shard {
             // The entity's turn, as a replay runs it: timers that fell
             // due before the record, the record, timers due after it.
             var live: (any Entity)? = entity
-            if timersDue { live = await fireCrossed(id, before: record.offset, entity: entity, descriptor: descriptor) }
+            if timersDue { live = await fireCrossed(id, before: record.offset, beforeRecord: true, entity: entity, descriptor: descriptor) }
             if live == nil {
                 // Its state expired (or a timer failed): a new activation.
                 live = await ensureActive(id, nil, descriptor, record: record)

@@ -64,10 +64,14 @@ extension Shard {
     /// state each time; after the last attempt it is dead-lettered. Returns
     /// the entity as it is after them; nil when its
     /// state expired or it could not be activated again.
-    func fireCrossed(_ id: EntityID, before position: Int64?, entity: any Entity, descriptor: EntityDescriptor) async -> (any Entity)? {
+    /// `beforeRecord`: before the entity's record at `position` (see
+    /// ``EntityTimers/takeNextCrossed(before:beforeRecord:)``).
+    func fireCrossed(
+        _ id: EntityID, before position: Int64?, beforeRecord: Bool = false, entity: any Entity, descriptor: EntityDescriptor
+    ) async -> (any Entity)? {
         var entity = entity
         var fired = 0
-        while let (timer, crossing, offset, firing) = takeNextCrossed(id, before: position) {
+        while let (timer, crossing, offset, firing) = takeNextCrossed(id, before: position, beforeRecord: beforeRecord) {
             fired += 1
             guard fired <= ReplayLane.firingLimit else {
                 services.logger.error("A timer keeps falling due; the rest wait for the next turn", metadata: ["entity": "\(id)", "timer": "\(timer.name)"])
@@ -181,9 +185,9 @@ extension Shard {
 
     /// The entity's next timer that fell due, with where, the offset its
     /// outputs are numbered after and the firing's number since that record.
-    private func takeNextCrossed(_ id: EntityID, before position: Int64?) -> (EntityTimer, TimerCrossing, Int64, Int64)? {
+    private func takeNextCrossed(_ id: EntityID, before position: Int64?, beforeRecord: Bool) -> (EntityTimer, TimerCrossing, Int64, Int64)? {
         state.withLock { state in
-            guard let (timer, crossing) = state.timers.takeNextCrossed(id, before: position) else { return nil }
+            guard let (timer, crossing) = state.timers.takeNextCrossed(id, before: position, beforeRecord: beforeRecord) else { return nil }
             let firing = (state.mailboxes[id]?.firings ?? 0) + 1
             state.mailboxes[id]?.firings = firing
             state.firingFrom[crossing.position, default: 0] += 1

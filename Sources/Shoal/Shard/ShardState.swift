@@ -171,7 +171,7 @@ struct ShardState: Sendable {
         guard case .record(let record, let route, _, _) = work else {
             return .turn((work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, false, false, false))
         }
-        let timersDue = timers.hasCrossed(id, before: record.offset)
+        let timersDue = timers.hasCrossed(id, before: record.offset, beforeRecord: true)
         let turn = (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue, holds(in: mailbox, of: id, route: route), !mailbox.held.isEmpty)
         return .turn(turn)
     }

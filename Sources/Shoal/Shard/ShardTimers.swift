@@ -69,11 +69,12 @@ struct ShardTimers: Sendable {
         crossed.compactMap { byEntity[$0]?.earliestCrossing }.min()
     }
 
-    /// Whether one of the entity's timers fell due before `position`.
-    func hasCrossed(_ id: EntityID, before position: Int64) -> Bool {
+    /// Whether one of the entity's timers fell due before `position`
+    /// (`beforeRecord`: see ``EntityTimers/takeNextCrossed(before:beforeRecord:)``).
+    func hasCrossed(_ id: EntityID, before position: Int64, beforeRecord: Bool = false) -> Bool {
         // Asked twice per record: a shard without timers skips hashing the id.
         guard !byEntity.isEmpty else { return false }
-        return byEntity[id]?.hasCrossed(before: position) ?? false
+        return byEntity[id]?.hasCrossed(before: position, beforeRecord: beforeRecord) ?? false
     }
 
     /// The position where the entity's last timer to fall due did.
@@ -83,8 +84,8 @@ struct ShardTimers: Sendable {
 
     /// The entity's next timer that fell due before `position` (any, when
     /// nil), taken out with where it fell due.
-    mutating func takeNextCrossed(_ id: EntityID, before position: Int64?) -> (EntityTimer, TimerCrossing)? {
-        guard var timers = byEntity[id], let next = timers.takeNextCrossed(before: position) else { return nil }
+    mutating func takeNextCrossed(_ id: EntityID, before position: Int64?, beforeRecord: Bool = false) -> (EntityTimer, TimerCrossing)? {
+        guard var timers = byEntity[id], let next = timers.takeNextCrossed(before: position, beforeRecord: beforeRecord) else { return nil }
         store(timers, of: id)
         return next
     }

@@ -93,12 +93,15 @@ struct EntityTimers: Sendable, Hashable {
 
     /// The next timer that fell due before `position` (any, when nil), in
     /// the order they fell due, taken out with the clocks it fires with.
-    mutating func takeNextCrossed(before position: Int64?) -> (EntityTimer, TimerCrossing)? {
+    /// `beforeRecord`: before the entity's own record at `position`, which
+    /// also finds the state expired when that record's clocks passed the
+    /// expiry (a state-time-to-live after its previous event).
+    mutating func takeNextCrossed(before position: Int64?, beforeRecord: Bool = false) -> (EntityTimer, TimerCrossing)? {
         // Called twice per event: no allocation, and nothing to do for the
         // many entities without timers.
         guard !crossings.isEmpty else { return nil }
         var next: (EntityTimer, TimerCrossing)?
-        for (name, crossing) in crossings where position.map({ crossing.position < $0 }) ?? true {
+        for (name, crossing) in crossings where position.map({ Self.fell(name, crossing, before: $0, beforeRecord: beforeRecord) }) ?? true {
             guard let timer = byName[name] else { continue }
             if let current = next, (current.1.position, current.0) <= (crossing.position, timer) { continue }
             next = (timer, crossing)
@@ -109,8 +112,18 @@ struct EntityTimers: Sendable, Hashable {
         return (timer, crossing)
     }
 
-    /// Whether a timer fell due before `position`.
-    func hasCrossed(before position: Int64) -> Bool { crossings.values.contains { $0.position < position } }
+    /// Whether a timer fell due before `position` (`beforeRecord`: see
+    /// ``takeNextCrossed(before:beforeRecord:)``).
+    func hasCrossed(before position: Int64, beforeRecord: Bool = false) -> Bool {
+        crossings.contains { Self.fell($0.key, $0.value, before: position, beforeRecord: beforeRecord) }
+    }
+
+    /// Timers fire after the record whose clocks passed them; the state's
+    /// expiry fires before it when it is the entity's own record, so that
+    /// the record starts from a fresh state, as the expiry says.
+    private static func fell(_ name: String, _ crossing: TimerCrossing, before position: Int64, beforeRecord: Bool) -> Bool {
+        crossing.position < position || (beforeRecord && crossing.position == position && name == EntityTimer.stateExpiry)
+    }
 
     /// Whether any of its timers fell due and has not fired yet.
     var hasCrossings: Bool { !crossings.isEmpty }
