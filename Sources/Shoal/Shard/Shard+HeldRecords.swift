@@ -29,12 +29,33 @@ struct HeldRecord: Sendable {
     let moment: EntityDispatch.Moment
     let outputs: [KafkaProducerMessage]
     let reads: [TableRead]
+    /// Its move of the state's expiry (the only timer change a held record
+    /// makes), set already in the shard's timers.
+    let timerChanges: [TimerChange]
 
     /// The record as its mailbox held it, to run again.
     var work: MailboxWork { .record(record, route, event, moment) }
 }
 
 extension Shard {
+    /// Holds an applied record for the entity's next one, in one lock
+    /// with taking that next work when asked. Its move of the state's
+    /// expiry is set now, so that the shard's timers are what they would
+    /// be without holding (the timers before the run are kept, to put
+    /// back should the run be given back).
+    func holdRecord(_ held: HeldRecord, of id: EntityID, takingNext: Bool) -> ShardState.MailboxNext? {
+        state.withLock { state in
+            guard let mailbox = state.mailboxes[id] else { return nil }
+            if !held.timerChanges.isEmpty {
+                if mailbox.timersBeforeHeld == nil { mailbox.timersBeforeHeld = state.timers.timers(of: id) }
+                let marks = state.clockMarks
+                state.timers.replace(id, with: held.timerChanges) { marks.crossing(of: $0, from: held.record.offset) }
+            }
+            mailbox.held.append(held)
+            return takingNext ? state.next(for: id) : nil
+        }
+    }
+
     /// Writes the held records of the entity with its state as it is now
     /// (which reflects them and nothing after them) to the pending
     /// checkpoint. When that state does not encode, gives the run back
@@ -48,7 +69,7 @@ extension Shard {
             guard let entity = resident else { throw ShoalError(code: .handler, reason: "\(id) holds records and is not resident") }
             let encoded = try await descriptor.snapshot(entity)
             let snapshot = Snapshot(entity: id.type, key: id.key, version: descriptor.stateVersion, offset: last.record.offset, state: encoded)
-            applied(last.record, to: id, outputs: last.outputs, snapshot: snapshot, reads: last.reads)
+            applied(last.record, to: id, outputs: last.outputs, snapshot: snapshot, timerChanges: last.timerChanges, reads: last.reads)
             return true
         } catch {
             services.logger.warning("State after held records does not encode; running them again one by one", metadata: [
@@ -70,6 +91,11 @@ extension Shard {
             var works = mailbox.held.map(\.work)
             if let current { works.append(current) }
             mailbox.held = []
+            // The run goes again from the state before it: so do its timers.
+            if let timers = mailbox.timersBeforeHeld {
+                state.timers.restore(id, timers)
+                mailbox.timersBeforeHeld = nil
+            }
             mailbox.queue.prepend(contentsOf: works)
             mailbox.unheld = works.count
         }

@@ -238,17 +238,17 @@ extension Shard {
         switch outcome {
         case .done(let result, _):
             let outputs = span.map { services.tracing?.inject($0.context, into: result.outputs) ?? result.outputs } ?? result.outputs
-            // A record that changed timers was encoded (`whenTimersChange`), and
-            // one of a state with a time-to-live is never held: nil, no timers.
+            // A record whose handler changed timers was encoded (`whenTimersChange`):
+            // nil, no timer changes but the state's expiry.
             // Should the record meant to write its state be gone (a stop took the
             // queue back), the drainer writes it next (`MailboxNext.writeHeld`).
             if result.state == nil, holding.holds {
-                assert(result.timerChanges.isEmpty, "a held record changed timers")
-                let held = HeldRecord(record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads)
-                return .held(next: state.withLock { state in
-                    state.mailboxes[id]?.held.append(held)
-                    return holding.takingNext ? state.next(for: id) : nil
-                })
+                assert(result.timerChanges.allSatisfy(\.movesStateExpiry), "a held record's handler changed timers")
+                let held = HeldRecord(
+                    record: record, route: route, event: event, moment: moment, outputs: outputs, reads: result.reads,
+                    timerChanges: result.timerChanges
+                )
+                return .held(next: holdRecord(held, of: id, takingNext: holding.takingNext))
             }
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: route.entity.stateVersion, offset: record.offset, state: result.state ?? []

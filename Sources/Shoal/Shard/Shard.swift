@@ -280,11 +280,14 @@ final class Shard: Sendable {
                 }
                 mailbox.held = []
             }
+            // The held records' expiries, set already, are written with this state.
+            let heldTimers = mailbox?.timersBeforeHeld != nil
+            mailbox?.timersBeforeHeld = nil
             // One lock: a commit never holds the record's timers without
             // its state, nor its state without its timers. A timer set here
             // falls due at the first record from this one whose clocks pass
             // it, if the shard has taken that record in already.
-            if !timerChanges.isEmpty {
+            if !timerChanges.isEmpty || heldTimers {
                 let marks = state.clockMarks
                 state.pending.timers[id] = state.timers.replace(id, with: timerChanges) { marks.crossing(of: $0, from: record.offset) }
                 // One that fell due at a later record fires in a turn of its own.

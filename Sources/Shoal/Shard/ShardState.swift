@@ -56,6 +56,10 @@ final class Mailbox: @unchecked Sendable {
     /// record, queued behind them, writes the state for all (see
     /// `Shard+HeldRecords`). Not complete until then.
     var held: [HeldRecord] = []
+    /// The entity's timers before the first held record moved its state's
+    /// expiry (held records' expiries are set at once, written with the
+    /// state after them): put back when the run is given back.
+    var timersBeforeHeld: EntityTimers?
     /// Records at the queue's front that run with their state encoded,
     /// not held for the next one: a held run given back.
     var unheld = 0
@@ -182,23 +186,22 @@ struct ShardState: Sendable {
 
     /// Whether the record just taken from `mailbox` (of `route`) may leave
     /// its state to the next record: that one is queued, no timer of the
-    /// entity falls due before it (its turn starts with the held state),
-    /// the handler is synchronous (one that waits on another entity could
-    /// wait on work that waits for the held record to complete: an erase
-    /// waits for the committable offset; the next record, of the same
-    /// topic, has the same route), the state has no
-    /// time-to-live (every record moves its expiry: a held record's timers
-    /// would have to be written, and undone with a run given back), and the
-    /// shard is fed by one topic (a snapshot there also carries each
-    /// topic's offset).
+    /// entity falls due before it, its state's expiry included (its turn
+    /// starts with the held state), the handler is synchronous (one that
+    /// waits on another entity could wait on work that waits for the held
+    /// record to complete: an erase waits for the committable offset; the
+    /// next record, of the same topic, has the same route), and the shard
+    /// is fed by one topic (a snapshot there also carries each topic's
+    /// offset). A held record's move of the state's expiry is set at once
+    /// and written with the state after the run (`Shard.holdRecord`).
     private func holds(in mailbox: Mailbox, of id: EntityID, route: Route) -> Bool {
         if mailbox.unheld > 0 {
             mailbox.unheld -= 1
             return false
         }
-        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, mailbox.descriptor.timeToLive == nil, route.isSynchronous,
+        guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, route.isSynchronous,
               case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
-        return !timers.hasCrossed(id, before: next.offset)
+        return !timers.hasCrossed(id, before: next.offset, beforeRecord: true)
     }
 
     /// Whether the entity's state reflects `record` already (it comes

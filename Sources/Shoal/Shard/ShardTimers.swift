@@ -42,14 +42,25 @@ struct ShardTimers: Sendable {
         timers.apply(changes, crossing: crossing)
         for change in changes {
             guard case .set(let timer) = change else { continue }
-            let entry = Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)
-            switch timer.clock {
-            case .eventTime: eventTime.insert(entry)
-            case .processingTime: processingTime.insert(entry)
-            }
+            queue(timer, of: id)
         }
         store(timers, of: id)
         return timers.all
+    }
+
+    private mutating func queue(_ timer: EntityTimer, of id: EntityID) {
+        let entry = Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)
+        switch timer.clock {
+        case .eventTime: eventTime.insert(entry)
+        case .processingTime: processingTime.insert(entry)
+        }
+    }
+
+    /// Puts the entity's timers back as they were (`timers(of:)`), each
+    /// queued again by its due time.
+    mutating func restore(_ id: EntityID, _ timers: EntityTimers) {
+        for timer in timers.all { queue(timer, of: id) }
+        store(timers, of: id)
     }
 
     /// Drops all of the entity's timers.

@@ -139,4 +139,9 @@ struct EntityTimers: Sendable, Hashable {
 enum TimerChange: Sendable, Hashable {
     case set(EntityTimer)
     case cancel(String)
+
+    /// The runtime's move of the state's expiry after an event.
+    var movesStateExpiry: Bool {
+        if case .set(let timer) = self { timer.name == EntityTimer.stateExpiry } else { false }
+    }
 }
