@@ -22,6 +22,7 @@ struct BacklogNode: AsyncParsableCommand {
     @Option(help: "Count the records of topic `pipeline-in` per key and emit one output each to this topic.") var pipelineOutput: String?
     @Flag(help: "Replicate state to the group's changelog topic (<group>-state, created by the caller).") var changelog = false
     @Option(help: "Keep the last N readings of each device in its state (0: a count and a sum only).") var window = 0
+    @Flag(help: "With --window: the devices' states expire an hour after their last reading (as the samples' do).") var expiring = false
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -37,7 +38,12 @@ struct BacklogNode: AsyncParsableCommand {
         if let outputLingerMs { configuration.outputLinger = .milliseconds(outputLingerMs) }
         let node = ShoalNode(configuration: configuration, logger: logger)
         let busy = Duration.microseconds(handlerMicros)
-        if window > 0 {
+        if window > 0, expiring {
+            let window = self.window
+            try node.route { topology in topology.route(topic: "backlog", to: ExpiringWindowedDevice.self) { device, reading, _ in
+                device.record(reading, keeping: window)
+            } }
+        } else if window > 0 {
             let window = self.window
             try node.route { topology in topology.route(topic: "backlog", to: WindowedDevice.self) { device, reading, _ in
                 device.record(reading, keeping: window)
@@ -110,6 +116,14 @@ distributed actor WindowedDevice: Entity {
         var count = 0
         var total = 0
         var recent: [Seen] = []
+
+        mutating func record(_ reading: Reading, keeping window: Int) {
+            count += 1
+            total += reading.reading
+            recent.append(Seen(reading: reading.reading, sequence: count, label: "reading-\(reading.reading)"))
+            if recent.count > window { recent.removeFirst(recent.count - window) }
+            handled.add(1, ordering: .relaxed)
+        }
     }
 
     var state = State()
@@ -118,13 +132,23 @@ distributed actor WindowedDevice: Entity {
         self.actorSystem = actorSystem
     }
 
-    func record(_ reading: Reading, keeping window: Int) {
-        state.count += 1
-        state.total += reading.reading
-        state.recent.append(Seen(reading: reading.reading, sequence: state.count, label: "reading-\(reading.reading)"))
-        if state.recent.count > window { state.recent.removeFirst(state.recent.count - window) }
-        handled.add(1, ordering: .relaxed)
+    func record(_ reading: Reading, keeping window: Int) { state.record(reading, keeping: window) }
+}
+
+/// A `WindowedDevice` whose state expires an hour after its last reading,
+/// as the samples' entities do: every reading moves the expiry.
+distributed actor ExpiringWindowedDevice: Entity {
+    typealias ActorSystem = ShoalActorSystem
+    typealias State = WindowedDevice.State
+    static var stateTimeToLive: Duration? { .seconds(3_600) }
+
+    var state = State()
+
+    init(actorSystem: ShoalActorSystem) {
+        self.actorSystem = actorSystem
     }
+
+    func record(_ reading: Reading, keeping window: Int) { state.record(reading, keeping: window) }
 }
 
 /// A latency probe: when it was produced, in microseconds of wall-clock time.

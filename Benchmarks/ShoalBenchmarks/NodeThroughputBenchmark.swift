@@ -27,7 +27,11 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
     @Option(help: "Each device keeps its last N readings in its state (a state that costs to encode, as a fraud check's window does); 0: a count and a sum.")
     var window = 0
 
+    @Flag(help: "With --window: the states expire an hour after their last reading, as the samples' do.")
+    var expiring = false
+
     func run() async throws {
+        let handler = ["--window", "\(window)"] + (expiring ? ["--expiring"] : [])
         var logger = Logger(label: "shoal.benchmarks")
         logger.logLevel = .warning
         let broker = try EmbeddedBroker(topics: [.init(name: "backlog", partitions: partitions)], logger: logger)
@@ -40,7 +44,7 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
             guard seconds > 0 else { throw ValidationError("the C baseline failed") }
             plain.append(Double(records) / seconds)
             let report = try await NodeRun.measure(
-                bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning", extraArguments: ["--window", "\(window)"]
+                bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning", extraArguments: handler
             )
             node.append(Double(report.processed) / report.seconds)
             print(String(format: "round %d: C poll loop %.0f records/s, node (count + journal) %.0f records/s, node CPU %.1f µs/record, RSS max %.1f MiB",
@@ -50,7 +54,7 @@ struct NodeThroughputBenchmark: AsyncParsableCommand {
             try broker.createChangelog(group: group, partitions: partitions)
             let replicated = try await NodeRun.measure(
                 bootstrap: broker.bootstrapServers, records: records, handlerMicros: 0, logLevel: "warning",
-                extraArguments: ["--changelog", "--window", "\(window)"], group: group
+                extraArguments: ["--changelog"] + handler, group: group
             )
             replicating.append(Double(replicated.processed) / replicated.seconds)
             print(String(format: "round %d: node with the changelog on %.0f records/s (on / off = %.2f), RSS max %.1f MiB",
