@@ -100,16 +100,18 @@ final class CallClients: Sendable {
     }
 
     private func connection(to address: String, within timeout: Duration) async throws -> CallConnection {
+        let start = ContinuousClock.now
         if let open = state.withLock({ $0.open[address] }), open.isActive { return open }
         // A connection found closed is opened again once, at once.
         for _ in 0..<2 {
             let opening = try opening(address)
             let connection: CallConnection
             do {
-                connection = try await Self.awaiting(opening, within: timeout)
-            } catch let error as ConnectWaitExpired {
+                // A connection found closed and opened again waits only what is left.
+                connection = try await Self.awaiting(opening, within: timeout - (ContinuousClock.now - start))
+            } catch is ConnectWaitExpired {
                 // The connect goes on (no longer than its own timeout) for the next calls.
-                throw CallTransportError(description: "no connection to \(address) within \(error.timeout)")
+                throw CallTransportError(description: "no connection to \(address) within \(timeout)")
             } catch {
                 // Not reachable now: the next call connects again.
                 forget(opening, of: address)
@@ -131,7 +133,7 @@ final class CallClients: Sendable {
         let loop = opening.eventLoop
         let waited = loop.makePromise(of: CallConnection.self)
         // Both run on the opening's loop, and the later completion is ignored.
-        let expiry = loop.scheduleTask(in: TimeAmount(timeout)) { waited.fail(ConnectWaitExpired(timeout: timeout)) }
+        let expiry = loop.scheduleTask(in: TimeAmount(timeout)) { waited.fail(ConnectWaitExpired()) }
         opening.whenComplete { result in
             expiry.cancel()
             waited.completeWith(result)
@@ -164,6 +166,4 @@ final class CallClients: Sendable {
 }
 
 /// A call stopped waiting for its connection: its timeout ran out first.
-private struct ConnectWaitExpired: Error {
-    let timeout: Duration
-}
+private struct ConnectWaitExpired: Error {}

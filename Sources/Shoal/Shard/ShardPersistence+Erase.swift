@@ -35,7 +35,7 @@ extension ShardPersistence {
     private func purge(acquire: @Sendable () async -> Void, release: @Sendable () -> Void) async -> Bool {
         for attempt in 1...Self.purgeAttempts {
             do {
-                try store.purgeFreedPages()
+                try store.purgeFreedPages(waitingForReaders: false)
                 return true
             } catch {
                 guard attempt < Self.purgeAttempts else {

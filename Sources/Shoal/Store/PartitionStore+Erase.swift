@@ -75,13 +75,17 @@ extension PartitionStore {
     /// keeps no deleted bytes (`secure_delete` overwrites them as rows go),
     /// but the log's older frames still hold the pages as they were before
     /// the erase: copied into the file and truncated, they are gone.
-    package func purgeFreedPages() throws(StoreError) {
+    ///
+    /// A reader (`APP state`) still on old frames keeps the log: the purge
+    /// waits for it up to the busy timeout, or, `waitingForReaders` false,
+    /// fails at once (a shard's commit, which holds the node's commit
+    /// permit meanwhile, tries again without it).
+    package func purgeFreedPages(waitingForReaders: Bool = true) throws(StoreError) {
         try withConnection { connection throws(StoreError) in
-            // A reader (`APP state`) still on old frames keeps the log: busy
-            // at once, instead of blocking the thread (and the commit permit
-            // the caller holds) up to the busy timeout. The caller tries again.
-            try connection.sqlite.execute("PRAGMA busy_timeout = 0")
-            defer { try? connection.sqlite.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
+            if !waitingForReaders { try connection.sqlite.execute("PRAGMA busy_timeout = 0") }
+            defer {
+                if !waitingForReaders { try? connection.sqlite.execute("PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
+            }
             guard try connection.sqlite.integer("PRAGMA wal_checkpoint(TRUNCATE)") == 0 else {
                 throw StoreError(code: .locked, reason: "\(path): a reader kept the write-ahead log from being emptied after an erase")
             }
