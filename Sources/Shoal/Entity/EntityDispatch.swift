@@ -88,12 +88,16 @@ enum EntityDispatch {
         let effects = outputs.effectsSoFar
         var applied = Applied(outputs: effects.messages, state: state, timerChanges: effects.timers, reads: effects.reads)
         if let timeToLive = route.entity.timeToLive {
-            // Each event moves the state's expiry to a time-to-live after it.
-            let expiry = moment.eventTime.map { EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: $0 + timeToLive) }
-                ?? EntityTimer(name: EntityTimer.stateExpiry, clock: .processingTime, due: moment.before.processingTime + timeToLive)
-            applied.timerChanges.append(.set(expiry))
+            applied.timerChanges.append(.set(stateExpiry(after: moment, timeToLive: timeToLive)))
         }
         return applied
+    }
+
+    /// Where an event at `moment` moves its entity's state expiry: a
+    /// time-to-live after it, in event time when it has one.
+    static func stateExpiry(after moment: Moment, timeToLive: Duration) -> EntityTimer {
+        moment.eventTime.map { EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: $0 + timeToLive) }
+            ?? EntityTimer(name: EntityTimer.stateExpiry, clock: .processingTime, due: moment.before.processingTime + timeToLive)
     }
 
     /// Fires `timer` on `entity`. `source` is the partition and the offset

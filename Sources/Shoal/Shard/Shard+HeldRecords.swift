@@ -47,7 +47,9 @@ extension Shard {
         state.withLock { state in
             guard let mailbox = state.mailboxes[id] else { return nil }
             if !held.timerChanges.isEmpty {
-                if mailbox.timersBeforeHeld == nil { mailbox.timersBeforeHeld = state.timers.timers(of: id) }
+                if mailbox.expiryBeforeHeld == nil {
+                    mailbox.expiryBeforeHeld = .some(state.timers.timers(of: id).byName[EntityTimer.stateExpiry])
+                }
                 let marks = state.clockMarks
                 state.timers.replace(id, with: held.timerChanges) { marks.crossing(of: $0, from: held.record.offset) }
             }
@@ -88,14 +90,17 @@ extension Shard {
     func giveBack(_ id: EntityID, _ descriptor: EntityDescriptor, current: MailboxWork?) async {
         state.withLock { state in
             guard let mailbox = state.mailboxes[id] else { return }
+            // The run goes again from the state before it: so does its expiry
+            // (the entity's other timers, and where they fell due, stay).
+            if let expiry = mailbox.expiryBeforeHeld, let first = mailbox.held.first {
+                let marks = state.clockMarks
+                let changes = [TimerChange.cancel(EntityTimer.stateExpiry)] + (expiry.map { [.set($0)] } ?? [])
+                state.timers.replace(id, with: changes) { marks.crossing(of: $0, from: first.record.offset) }
+            }
+            mailbox.expiryBeforeHeld = nil
             var works = mailbox.held.map(\.work)
             if let current { works.append(current) }
             mailbox.held = []
-            // The run goes again from the state before it: so do its timers.
-            if let timers = mailbox.timersBeforeHeld {
-                state.timers.restore(id, timers)
-                mailbox.timersBeforeHeld = nil
-            }
             mailbox.queue.prepend(contentsOf: works)
             mailbox.unheld = works.count
         }

@@ -281,8 +281,8 @@ final class Shard: Sendable {
                 mailbox.held = []
             }
             // The held records' expiries, set already, are written with this state.
-            let heldTimers = mailbox?.timersBeforeHeld != nil
-            mailbox?.timersBeforeHeld = nil
+            let heldTimers = mailbox?.expiryBeforeHeld != nil
+            mailbox?.expiryBeforeHeld = nil
             // One lock: a commit never holds the record's timers without
             // its state, nor its state without its timers. A timer set here
             // falls due at the first record from this one whose clocks pass

@@ -56,10 +56,11 @@ final class Mailbox: @unchecked Sendable {
     /// record, queued behind them, writes the state for all (see
     /// `Shard+HeldRecords`). Not complete until then.
     var held: [HeldRecord] = []
-    /// The entity's timers before the first held record moved its state's
-    /// expiry (held records' expiries are set at once, written with the
-    /// state after them): put back when the run is given back.
-    var timersBeforeHeld: EntityTimers?
+    /// The entity's state expiry before the first held record moved it
+    /// (held records' expiries are set at once, written with the state
+    /// after them; nil inside: it had none): put back when the run is
+    /// given back.
+    var expiryBeforeHeld: EntityTimer??
     /// Records at the queue's front that run with their state encoded,
     /// not held for the next one: a held run given back.
     var unheld = 0
@@ -172,11 +173,11 @@ struct ShardState: Sendable {
             wakeIdleWaitersIfIdle()
             return .idle
         }
-        guard case .record(let record, let route, _, _) = work else {
+        guard case .record(let record, let route, _, let moment) = work else {
             return .turn((work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, false, false, false))
         }
         let timersDue = timers.hasCrossed(id, before: record.offset, beforeRecord: true)
-        let turn = (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue, holds(in: mailbox, of: id, route: route), !mailbox.held.isEmpty)
+        let turn = (work, mailbox.entity, mailbox.descriptor, mailbox.appliedOffset, timersDue, holds(record, at: moment, in: mailbox, of: id, route: route), !mailbox.held.isEmpty)
         return .turn(turn)
     }
 
@@ -194,14 +195,18 @@ struct ShardState: Sendable {
     /// is fed by one topic (a snapshot there also carries each topic's
     /// offset). A held record's move of the state's expiry is set at once
     /// and written with the state after the run (`Shard.holdRecord`).
-    private func holds(in mailbox: Mailbox, of id: EntityID, route: Route) -> Bool {
+    private func holds(_ record: KafkaRecord, at moment: EntityDispatch.Moment, in mailbox: Mailbox, of id: EntityID, route: Route) -> Bool {
         if mailbox.unheld > 0 {
             mailbox.unheld -= 1
             return false
         }
         guard mailbox.held.count + 1 < Self.maxHeld, sources == nil, route.isSynchronous,
               case .record(let next, _, _, _)? = mailbox.queue.first else { return false }
-        return !timers.hasCrossed(id, before: next.offset, beforeRecord: true)
+        guard !timers.hasCrossed(id, before: next.offset, beforeRecord: true) else { return false }
+        // Nor the expiry this record sets (an entity without one yet, say).
+        guard let timeToLive = mailbox.descriptor.timeToLive else { return true }
+        let expiry = EntityDispatch.stateExpiry(after: moment, timeToLive: timeToLive)
+        return clockMarks.crossing(of: expiry, from: record.offset).map { $0.position > next.offset } ?? true
     }
 
     /// Whether the entity's state reflects `record` already (it comes

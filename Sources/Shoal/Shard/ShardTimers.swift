@@ -56,13 +56,6 @@ struct ShardTimers: Sendable {
         }
     }
 
-    /// Puts the entity's timers back as they were (`timers(of:)`), each
-    /// queued again by its due time.
-    mutating func restore(_ id: EntityID, _ timers: EntityTimers) {
-        for timer in timers.all { queue(timer, of: id) }
-        store(timers, of: id)
-    }
-
     /// Drops all of the entity's timers.
     mutating func removeAll(of id: EntityID) {
         byEntity[id] = nil
