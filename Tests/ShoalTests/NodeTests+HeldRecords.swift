@@ -100,11 +100,7 @@ extension NodeTests {
     /// its own record, exactly as without holding.
     @Test(.timeLimit(.minutes(3)))
     func recordsQueuedBehindEachOtherShareOneStateEncodingAndFailAlone() async throws {
-        let broker = try EmbeddedBroker(
-            topics: [.init(name: "meter-in", partitions: 1), .init(name: "meter-counts", partitions: 1), .init(name: "shoal-dead-letters", partitions: 1)],
-            logger: testLogger
-        )
-        let configuration = try testNodeConfiguration(broker, group: "held", changelogPartitions: 1)
+        let (broker, configuration) = try heldRecordsNode(input: "meter-in", output: "meter-counts", group: "held")
         let prefix = uniqueName("meter")
         let modes: [String: (seq: Int, mode: String)] = [
             "\(prefix)-once": (150, "throwOnce"), "\(prefix)-always": (100, "throwAlways"), "\(prefix)-nan": (200, "unencodable"),
@@ -178,11 +174,13 @@ extension NodeTests {
     }
 }
 
-/// A reading at an event time of its own.
+/// A reading at an event time of its own; `unencodable` leaves a state
+/// that does not encode.
 private struct TimedReading: Codable, Sendable {
     var key: String
     var seq: Int
     var at: EventTime
+    var mode: String?
 }
 
 /// Counts readings; its state expires an hour of event time after its last one.
@@ -191,6 +189,7 @@ private distributed actor ExpiringMeter: Entity {
     struct State: Codable, Sendable {
         var key = CountedKey()
         var count = 0
+        var poison = 0.0
     }
 
     static var stateTimeToLive: Duration? { .seconds(3_600) }
@@ -200,6 +199,10 @@ private distributed actor ExpiringMeter: Entity {
 
     func handle(_ reading: TimedReading, in context: EntityContext) throws {
         state.key.value = reading.key
+        if reading.mode == "unencodable" {
+            state.poison = .nan  // JSON has no NaN
+            return
+        }
         state.count += 1
         try context.emit(topic: "expiring-counts", key: reading.key, value: [reading.seq, state.count])
     }
@@ -262,4 +265,43 @@ extension NodeTests {
             #expect(expiry?.due == lastReading + .seconds(3_600), "\(key): expires an hour after its last reading")
         }
     }
+
+    /// A held run of an expiring state given back (a held record left a
+    /// state that does not encode) puts the expiry back as it was before
+    /// the run: the record then dead-lettered moves it nowhere.
+    @Test(.timeLimit(.minutes(3)))
+    func anExpiringRunGivenBackPutsItsExpiryBack() async throws {
+        let (broker, configuration) = try heldRecordsNode(input: "expiring-in", output: "expiring-counts", group: "held-ttl-back")
+        let key = uniqueName("expiring-back")
+        let start = EventTime(milliseconds: 1_700_000_000_000)
+        // Produced before the node starts: one run. The second reading
+        // poisons the state, held; the third, earlier in event time, finds it
+        // unencodable: the run is given back and the second dead-lettered.
+        let readings = [
+            TimedReading(key: key, seq: 0, at: start),
+            TimedReading(key: key, seq: 1, at: start + .seconds(100), mode: "unencodable"),
+            TimedReading(key: key, seq: 2, at: start + .seconds(10)),
+        ]
+        try await produce(broker, topic: "expiring-in", try readings.map { ($0.key, String(decoding: try JSONEncoder().encode($0), as: UTF8.self)) })
+        let node = ShoalNode(configuration: configuration, topology: Topology(Self.expiringTopology), logger: testLogger)
+        let (outputs, letters) = try await withRunningNode(node) {
+            (try await readTopic(broker, "expiring-counts", count: 2), try await readTopic(broker, "shoal-dead-letters", count: 1))
+        }
+        let counts = try outputs.map { try JSONDecoder().decode([Int].self, from: Data($0.value!.array)) }
+        #expect(counts == [[0, 1], [2, 2]])
+        #expect(letters.count == 1)
+        let timers = try PartitionStore(readingAt: configuration.storePath(for: TopicPartition("expiring-in", 0))).timers()
+        let expiry = timers[EntityID(type: "ExpiringMeter", key: key)]?.first { $0.name == EntityTimer.stateExpiry }
+        #expect(expiry?.due == start + .seconds(10) + .seconds(3_600), "an hour after the last reading applied, not the dead-lettered one")
+    }
+}
+
+/// A broker with one-partition input, output and dead-letter topics, and
+/// a node's configuration on it.
+private func heldRecordsNode(input: String, output: String, group: String) throws -> (EmbeddedBroker, ShoalNodeConfiguration) {
+    let broker = try EmbeddedBroker(
+        topics: [.init(name: input, partitions: 1), .init(name: output, partitions: 1), .init(name: "shoal-dead-letters", partitions: 1)],
+        logger: testLogger
+    )
+    return (broker, try testNodeConfiguration(broker, group: group, changelogPartitions: 1))
 }

@@ -41,8 +41,8 @@ extension Shard {
     /// Holds an applied record for the entity's next one, in one lock
     /// with taking that next work when asked. Its move of the state's
     /// expiry is set now, so that the shard's timers are what they would
-    /// be without holding (the timers before the run are kept, to put
-    /// back should the run be given back).
+    /// be without holding (the expiry before the run is kept, to put back
+    /// should the run be given back).
     func holdRecord(_ held: HeldRecord, of id: EntityID, takingNext: Bool) -> ShardState.MailboxNext? {
         state.withLock { state in
             guard let mailbox = state.mailboxes[id] else { return nil }
