@@ -82,11 +82,7 @@ struct ShardPersistenceOrderTests {
             #expect(gate.hasWaiter)
             let commit = Task {
                 await persistence.checkpoint(
-                    take: {
-                        var pending = PendingCheckpoint()
-                        pending.outputs = entries
-                        return (pending, 1)
-                    },
+                    take: taking(next: 1) { $0.outputs = entries },
                     restore: { _ in Issue.record("no commit fails here") },
                     acquire: { steps.add("acquired") },
                     written: {
@@ -125,11 +121,7 @@ struct ShardPersistenceOrderTests {
         await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await producer.run() }
             let first = await persistence.checkpoint(
-                take: {
-                    var pending = PendingCheckpoint()
-                    pending.outputs = outputs(of: 0)
-                    return (pending, 1)
-                },
+                take: taking(next: 1) { $0.outputs = outputs(of: 0) },
                 restore: { _ in Issue.record("no commit fails here") }
             )
             #expect(first)
@@ -139,11 +131,7 @@ struct ShardPersistenceOrderTests {
             #expect((try? reader?.integer("SELECT count(*) FROM outbox")) == 30)
             let scrub = Task {
                 await persistence.checkpoint(
-                    take: {
-                        var pending = PendingCheckpoint()
-                        pending.purge = true
-                        return (pending, 2)
-                    },
+                    take: taking(next: 2) { $0.purge = true },
                     restore: { _ in Issue.record("no commit fails here") },
                     replicated: { steps.add("purged") },
                     unfinished: { steps.add("unfinished: \($0)") },
@@ -175,6 +163,17 @@ struct ShardPersistenceOrderTests {
             #expect(log == 0, "the purge emptied the write-ahead log")
             await persistence.finish(timeout: .seconds(10))
             producer.triggerShutdown()
+        }
+    }
+
+    /// A commit's `take` that hands over what `fill` puts in, to commit at `next`.
+    func taking(
+        next: Int64, _ fill: @escaping @Sendable (inout PendingCheckpoint) -> Void
+    ) -> @Sendable () -> (PendingCheckpoint, nextOffset: Int64?) {
+        {
+            var pending = PendingCheckpoint()
+            fill(&pending)
+            return (pending, next)
         }
     }
 

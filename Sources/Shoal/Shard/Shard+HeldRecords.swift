@@ -50,8 +50,7 @@ extension Shard {
                 if mailbox.expiryBeforeHeld == nil {
                     mailbox.expiryBeforeHeld = .some(state.timers.timers(of: id).byName[EntityTimer.stateExpiry])
                 }
-                let marks = state.clockMarks
-                state.timers.replace(id, with: held.timerChanges) { marks.crossing(of: $0, from: held.record.offset) }
+                state.changeTimers(held.timerChanges, of: id, from: held.record.offset)
             }
             mailbox.held.append(held)
             return takingNext ? state.next(for: id) : nil
@@ -93,9 +92,8 @@ extension Shard {
             // The run goes again from the state before it: so does its expiry
             // (the entity's other timers, and where they fell due, stay).
             if let expiry = mailbox.expiryBeforeHeld, let first = mailbox.held.first {
-                let marks = state.clockMarks
                 let changes = [TimerChange.cancel(EntityTimer.stateExpiry)] + (expiry.map { [.set($0)] } ?? [])
-                state.timers.replace(id, with: changes) { marks.crossing(of: $0, from: first.record.offset) }
+                state.changeTimers(changes, of: id, from: first.record.offset)
             }
             mailbox.expiryBeforeHeld = nil
             var works = mailbox.held.map(\.work)

@@ -288,8 +288,7 @@ final class Shard: Sendable {
             // falls due at the first record from this one whose clocks pass
             // it, if the shard has taken that record in already.
             if !timerChanges.isEmpty || heldTimers {
-                let marks = state.clockMarks
-                state.pending.timers[id] = state.timers.replace(id, with: timerChanges) { marks.crossing(of: $0, from: record.offset) }
+                state.pending.timers[id] = state.changeTimers(timerChanges, of: id, from: record.offset)
                 // One that fell due at a later record fires in a turn of its own.
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
             }

@@ -181,6 +181,15 @@ struct ShardState: Sendable {
         return .turn(turn)
     }
 
+    /// Applies an entity's timer changes made at `position`: a timer set
+    /// falls due at the first record from there whose clocks pass it, if
+    /// the shard has taken that record in already. Returns its timers now.
+    @discardableResult
+    mutating func changeTimers(_ changes: [TimerChange], of id: EntityID, from position: Int64) -> [EntityTimer] {
+        let marks = clockMarks
+        return timers.replace(id, with: changes) { marks.crossing(of: $0, from: position) }
+    }
+
     /// Records in a run at most: the first `maxHeld - 1` held, the last
     /// one's state written for all (the committable offset waits for it).
     static let maxHeld = 32

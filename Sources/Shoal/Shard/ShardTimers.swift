@@ -42,18 +42,14 @@ struct ShardTimers: Sendable {
         timers.apply(changes, crossing: crossing)
         for change in changes {
             guard case .set(let timer) = change else { continue }
-            queue(timer, of: id)
+            let entry = Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)
+            switch timer.clock {
+            case .eventTime: eventTime.insert(entry)
+            case .processingTime: processingTime.insert(entry)
+            }
         }
         store(timers, of: id)
         return timers.all
-    }
-
-    private mutating func queue(_ timer: EntityTimer, of id: EntityID) {
-        let entry = Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)
-        switch timer.clock {
-        case .eventTime: eventTime.insert(entry)
-        case .processingTime: processingTime.insert(entry)
-        }
     }
 
     /// Drops all of the entity's timers.
