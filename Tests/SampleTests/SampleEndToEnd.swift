@@ -27,6 +27,8 @@ struct SampleEndToEnd: Sendable {
     /// nothing (by default "rule key" of every output).
     var finding: @Sendable (String) -> String? = { SampleEndToEnd.ruleAndKey($0) }
     var recordsPerSecond = 5_000
+    /// Flags added to each node's command line.
+    var nodeArguments: [String] = []
 
     /// `expected`'s findings as alerts show them: "rule key".
     init(executable: String, application: any ShoalApplication.Type, records: [LoadRecord], expected: Set<Finding>) {
@@ -54,7 +56,7 @@ struct SampleEndToEnd: Sendable {
         let nodes = try (1...2).map { index in
             try ChildProcess(
                 executable: executable,
-                arguments: ["node", "--brokers", broker.bootstrapServers, "--group", group, "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000"],
+                arguments: ["node", "--brokers", broker.bootstrapServers, "--group", group, "--data", directory.appendingPathComponent("data").path, "--session-timeout-ms", "6000"] + nodeArguments,
                 directory: directory, name: "node-\(index)"
             )
         }

@@ -51,6 +51,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "How many partitions the node restores from the changelog at once; the others wait, paused.")
     var restoreConcurrency = 16
 
+    @Option(help: "How long a shard fed by several topics holds records back for a topic that may have earlier ones not yet delivered, so that it takes them in event-time order, in milliseconds (0: as they arrive).")
+    var alignmentWaitMs = 200
+
     @Option(help: "Serve calls to this node's entities from other nodes and clients on HOST:PORT (port 0: any free port, announced). Needs the call secret.")
     var listen: String?
 
@@ -72,6 +75,7 @@ struct NodeCommand: AsyncParsableCommand {
         guard standbys == 0 || changelog else { throw ValidationError("--standbys needs the changelog: drop --no-changelog") }
         guard standbyIntervalMs >= 10 else { throw ValidationError("--standby-interval-ms must be at least 10") }
         guard restoreConcurrency >= 1 else { throw ValidationError("--restore-concurrency must be at least 1, not \(restoreConcurrency)") }
+        guard alignmentWaitMs >= 0 else { throw ValidationError("--alignment-wait-ms must be 0 or more, not \(alignmentWaitMs)") }
         _ = try callConfiguration()
         if let metricsPort, !(0...65_535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be a port number (0-65535), not \(metricsPort)")
@@ -95,6 +99,7 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.changelog.standbys = standbys
         configuration.changelog.standbyInterval = .milliseconds(standbyIntervalMs)
         configuration.changelog.restoreConcurrency = restoreConcurrency
+        configuration.alignmentWait = .milliseconds(alignmentWaitMs)
         configuration.calls = try callConfiguration()
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)
