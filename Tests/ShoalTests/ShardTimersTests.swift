@@ -26,4 +26,35 @@ struct ShardTimersTests {
         #expect(crossing(.processingTime, due: 135, from: 11) == 20)
         #expect(crossing(.processingTime, due: 141, from: 0) == nil)
     }
+
+    /// A state's expiry moves later after every event: it keeps one place
+    /// in the queue, taken again at its due time when the place comes up,
+    /// and falls due then, not at the time it was first set for. A timer
+    /// moved earlier takes a new place; a cancelled one never falls due.
+    @Test func aTimerMovedLaterKeepsItsPlaceAndFallsDueAtItsNewTime() {
+        var timers = ShardTimers()
+        let device = EntityID(type: "device", key: "a")
+        func expiry(_ due: Int64) -> [TimerChange] {
+            [.set(EntityTimer(name: EntityTimer.stateExpiry, clock: .eventTime, due: EventTime(milliseconds: due)))]
+        }
+        func due(at watermark: Int64) -> Set<EntityID> {
+            let clocks = TimerClocks(watermark: EventTime(milliseconds: watermark), processingTime: .distantPast)
+            return timers.markCrossed(at: clocks, position: watermark)
+        }
+        for time in stride(from: Int64(100), through: 1_000, by: 10) { timers.replace(device, with: expiry(time)) }
+        #expect(timers.queued == 1, "one place for 91 moves")
+        #expect(due(at: 500).isEmpty, "not due at a time it was once set for")
+        #expect(timers.queued == 1, "its place taken again at its due time")
+        #expect(due(at: 1_000) == [device])
+
+        let sensor = EntityID(type: "device", key: "b")
+        timers.replace(sensor, with: [.set(EntityTimer(name: "check", clock: .eventTime, due: EventTime(milliseconds: 2_000)))])
+        timers.replace(sensor, with: [.set(EntityTimer(name: "check", clock: .eventTime, due: EventTime(milliseconds: 1_200)))])
+        let gauge = EntityID(type: "device", key: "c")
+        timers.replace(gauge, with: [.set(EntityTimer(name: "check", clock: .eventTime, due: EventTime(milliseconds: 1_100)))])
+        timers.replace(gauge, with: [.cancel("check")])
+        #expect(due(at: 1_250) == [sensor], "moved earlier: due at its new time; cancelled: never")
+        #expect(due(at: 3_000).isEmpty, "nothing left due once the stale places come up")
+        #expect(timers.queued == 0)
+    }
 }

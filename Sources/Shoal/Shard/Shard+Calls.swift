@@ -60,7 +60,7 @@ extension Shard {
             state.pending.addCall(callID, after: place, outputs: effects.outputs, snapshot: snapshot, to: id)
             if !effects.timerChanges.isEmpty {
                 // Due from the shard's next record on, as in a replay.
-                state.pending.timers[id] = state.changeTimers(effects.timerChanges, of: id, from: place + 1)
+                state.changeTimers(effects.timerChanges, of: id, from: place + 1)
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
             }
             // It has a state now, even without records (offset -1 applies none).

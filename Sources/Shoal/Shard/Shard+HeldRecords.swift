@@ -50,7 +50,7 @@ extension Shard {
                 if mailbox.expiryBeforeHeld == nil {
                     mailbox.expiryBeforeHeld = .some(state.timers.timers(of: id).byName[EntityTimer.stateExpiry])
                 }
-                state.changeTimers(held.timerChanges, of: id, from: held.record.offset)
+                state.changeTimers(held.timerChanges, of: id, from: held.record.offset, writing: false)
             }
             mailbox.held.append(held)
             return takingNext ? state.next(for: id) : nil
@@ -93,7 +93,7 @@ extension Shard {
             // (the entity's other timers, and where they fell due, stay).
             if let expiry = mailbox.expiryBeforeHeld, let first = mailbox.held.first {
                 let changes = [TimerChange.cancel(EntityTimer.stateExpiry)] + (expiry.map { [.set($0)] } ?? [])
-                state.changeTimers(changes, of: id, from: first.record.offset)
+                state.changeTimers(changes, of: id, from: first.record.offset, writing: false)
             }
             mailbox.expiryBeforeHeld = nil
             var works = mailbox.held.map(\.work)

@@ -48,7 +48,7 @@ extension Shard {
     func applyTimerChanges(_ changes: [TimerChange], of id: EntityID, from position: Int64) {
         guard !changes.isEmpty else { return }
         let woken = state.withLock { state -> Bool in
-            state.pending.timers[id] = state.changeTimers(changes, of: id, from: position)
+            state.changeTimers(changes, of: id, from: position)
             return state.wakeIfCrossed(id, descriptor: descriptor(of:))
         }
         if woken { Task { await drain(id) } }
@@ -136,7 +136,7 @@ extension Shard {
             // so the next one does not take it again (same output ids).
             state.mailboxes[id]?.firings = firing
             state.pending.addFiring(of: timer, outputs: result.outputs, snapshot: snapshot, to: id)
-            state.pending.timers[id] = state.changeTimers(result.timerChanges, of: id, from: crossing.position)
+            state.changeTimers(result.timerChanges, of: id, from: crossing.position)
             state.endFiring(from: crossing.position)
             // A timer it set that a record taken in already passed,
             // beyond this loop's bound, needs a turn of its own: that

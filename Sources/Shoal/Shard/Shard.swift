@@ -288,7 +288,7 @@ final class Shard: Sendable {
             // falls due at the first record from this one whose clocks pass
             // it, if the shard has taken that record in already.
             if !timerChanges.isEmpty || heldTimers {
-                state.pending.timers[id] = state.changeTimers(timerChanges, of: id, from: record.offset)
+                state.changeTimers(timerChanges, of: id, from: record.offset)
                 // One that fell due at a later record fires in a turn of its own.
                 _ = state.wakeIfCrossed(id, descriptor: descriptor(of:))
             }

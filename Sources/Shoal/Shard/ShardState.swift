@@ -183,11 +183,12 @@ struct ShardState: Sendable {
 
     /// Applies an entity's timer changes made at `position`: a timer set
     /// falls due at the first record from there whose clocks pass it, if
-    /// the shard has taken that record in already. Returns its timers now.
-    @discardableResult
-    mutating func changeTimers(_ changes: [TimerChange], of id: EntityID, from position: Int64) -> [EntityTimer] {
+    /// the shard has taken that record in already. `writing`: its timers
+    /// now go to the next commit (a held record's wait for its run's end).
+    mutating func changeTimers(_ changes: [TimerChange], of id: EntityID, from position: Int64, writing: Bool = true) {
         let marks = clockMarks
-        return timers.replace(id, with: changes) { marks.crossing(of: $0, from: position) }
+        timers.replace(id, with: changes) { marks.crossing(of: $0, from: position) }
+        if writing { pending.timers[id] = timers.timers(of: id).all }
     }
 
     /// Records in a run at most: the first `maxHeld - 1` held, the last

@@ -2,9 +2,12 @@ import DequeModule
 import HeapModule
 
 /// A shard's pending timers: each entity's, and a queue by due time to find
-/// the entities whose timers fell due when a clock moves. The queue may hold
-/// stale entries (a timer since replaced, cancelled or fired); they are
-/// checked against the entity's timers when they come up.
+/// the entities whose timers fell due when a clock moves. Every pending
+/// timer not fallen due has a place in the queue at its due time or
+/// before it: a timer moved later (a state's expiry, after every event)
+/// keeps its place and is queued again at its due time when the place
+/// comes up. The queue may hold stale entries (a timer since cancelled or
+/// fired); they are checked against the entity's timers when they come up.
 struct ShardTimers: Sendable {
     struct Entry: Sendable, Comparable {
         var due: EventTime
@@ -32,24 +35,17 @@ struct ShardTimers: Sendable {
 
     func timers(of id: EntityID) -> EntityTimers { byEntity[id] ?? EntityTimers() }
 
+    /// Places in the queue by due time, stale ones included.
+    var queued: Int { eventTime.count + processingTime.count }
+
     /// Applies an entity's timer changes (`crossing` finds where a timer set
-    /// now fell due already, if it did); returns its timers now.
-    @discardableResult
-    mutating func replace(
-        _ id: EntityID, with changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }
-    ) -> [EntityTimer] {
-        var timers = byEntity[id] ?? EntityTimers()
-        timers.apply(changes, crossing: crossing)
-        for change in changes {
-            guard case .set(let timer) = change else { continue }
-            let entry = Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)
-            switch timer.clock {
-            case .eventTime: eventTime.insert(entry)
-            case .processingTime: processingTime.insert(entry)
-            }
-        }
-        store(timers, of: id)
-        return timers.all
+    /// now fell due already, if it did).
+    mutating func replace(_ id: EntityID, with changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }) {
+        // Changed in place: a copy taken out and stored back copied the
+        // entity's tables on every event (`perf`, states with a time-to-live).
+        let toQueue = byEntity[id, default: EntityTimers()].apply(changes, crossing: crossing)
+        for timer in toQueue { queue(Entry(due: timer.due, clock: timer.clock, id: id, name: timer.name)) }
+        settle(id)
     }
 
     /// Drops all of the entity's timers.
@@ -58,9 +54,26 @@ struct ShardTimers: Sendable {
         crossed.remove(id)
     }
 
-    private mutating func store(_ timers: EntityTimers, of id: EntityID) {
-        byEntity[id] = timers.isEmpty ? nil : timers
-        if timers.hasCrossings { crossed.insert(id) } else { crossed.remove(id) }
+    private mutating func queue(_ entry: Entry) {
+        switch entry.clock {
+        case .eventTime: eventTime.insert(entry)
+        case .processingTime: processingTime.insert(entry)
+        }
+    }
+
+    /// Drops the entity's table once empty and notes whether it has a
+    /// timer that fell due.
+    private mutating func settle(_ id: EntityID) {
+        guard let timers = byEntity[id], !timers.isEmpty else {
+            byEntity[id] = nil
+            crossed.remove(id)
+            return
+        }
+        if timers.hasCrossings {
+            crossed.insert(id)
+        } else if !crossed.isEmpty {
+            crossed.remove(id)
+        }
     }
 
     /// Where the first timer that fell due and has not fired yet did: a
@@ -85,8 +98,8 @@ struct ShardTimers: Sendable {
     /// The entity's next timer that fell due before `position` (any, when
     /// nil), taken out with where it fell due.
     mutating func takeNextCrossed(_ id: EntityID, before position: Int64?, beforeRecord: Bool = false) -> (EntityTimer, TimerCrossing)? {
-        guard var timers = byEntity[id], let next = timers.takeNextCrossed(before: position, beforeRecord: beforeRecord) else { return nil }
-        store(timers, of: id)
+        guard let next = byEntity[id]?.takeNextCrossed(before: position, beforeRecord: beforeRecord) else { return nil }
+        settle(id)
         return next
     }
 
@@ -101,11 +114,19 @@ struct ShardTimers: Sendable {
         return marked
     }
 
+    /// Takes the places up to `time` out of the queue: a timer due by then
+    /// goes to `due`; one moved later since it took its place is queued
+    /// again at its due time.
     private func collect(_ heap: inout Heap<Entry>, upTo time: EventTime, into due: inout Set<EntityID>) {
         while let first = heap.min, first.due <= time {
             heap.removeMin()
-            let current = byEntity[first.id]?.byName[first.name]
-            if current?.due == first.due, current?.clock == first.clock { due.insert(first.id) }
+            guard let current = byEntity[first.id]?.byName[first.name], current.clock == first.clock else { continue }
+            if current.due <= time {
+                due.insert(first.id)
+            } else {
+                // Past `time`: not taken again by this loop.
+                heap.insert(Entry(due: current.due, clock: current.clock, id: first.id, name: first.name))
+            }
         }
     }
 }

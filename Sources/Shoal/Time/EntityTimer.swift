@@ -63,12 +63,20 @@ struct EntityTimers: Sendable, Hashable {
 
     /// Sets and cancels timers; `crossing` finds where a timer set now
     /// (at the current position) falls due, when that is known already.
-    mutating func apply(_ changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }) {
+    /// Returns the timers set that move a pending one earlier or replace
+    /// none: only those need a new place in a queue by due time (see
+    /// ``ShardTimers``); a timer moved later keeps the place of the one it
+    /// replaces, as a state's expiry does after every event.
+    @discardableResult
+    mutating func apply(_ changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }) -> [EntityTimer] {
+        var toQueue: [EntityTimer] = []
         for change in changes {
             switch change {
             case .set(let timer):
+                let current = byName[timer.name]
                 // A late event must not pull the state's expiry back.
-                if timer.name == EntityTimer.stateExpiry, let current = byName[timer.name], current.due > timer.due { continue }
+                if timer.name == EntityTimer.stateExpiry, let current, current.due > timer.due { continue }
+                if !Self.keepsPlace(of: current, for: timer, crossed: crossings[timer.name] != nil) { toQueue.append(timer) }
                 byName[timer.name] = timer
                 crossings[timer.name] = crossing(timer)
             case .cancel(let name):
@@ -76,6 +84,15 @@ struct EntityTimers: Sendable, Hashable {
                 crossings[name] = nil
             }
         }
+        return toQueue
+    }
+
+    /// Whether `timer` may use the queue place of `current`, the pending
+    /// timer it replaces: one not fallen due yet, on the same clock, due no
+    /// later (its place is at its due time or before it).
+    private static func keepsPlace(of current: EntityTimer?, for timer: EntityTimer, crossed: Bool) -> Bool {
+        guard let current, !crossed else { return false }
+        return current.clock == timer.clock && current.due <= timer.due
     }
 
     /// Records where the timers due at `clocks` and not yet placed fell due;
