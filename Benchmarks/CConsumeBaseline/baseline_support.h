@@ -24,16 +24,19 @@ static inline int baseline_set(rd_kafka_conf_t *conf, const char *name, const ch
 
 /// A consumer of `topic` in `group`, read from the beginning, with the
 /// baselines' settings (a fresh group each run; `queued_min_messages`
-/// records prefetched), or NULL with the reason printed.
-static inline rd_kafka_t *baseline_consumer(const char *bootstrap, const char *topic, const char *group, long queued_min_messages) {
-    char queued[32];
+/// records prefetched; a fetch that finds nothing waits `fetch_wait_ms`),
+/// or NULL with the reason printed.
+static inline rd_kafka_t *baseline_consumer_waiting(const char *bootstrap, const char *topic, const char *group,
+                                                    long queued_min_messages, long fetch_wait_ms) {
+    char queued[32], wait[32];
     snprintf(queued, sizeof(queued), "%ld", queued_min_messages);
+    snprintf(wait, sizeof(wait), "%ld", fetch_wait_ms);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (baseline_set(conf, "bootstrap.servers", bootstrap) || baseline_set(conf, "group.id", group) ||
         baseline_set(conf, "auto.offset.reset", "earliest") || baseline_set(conf, "enable.auto.commit", "false") ||
         baseline_set(conf, "session.timeout.ms", "6000") || baseline_set(conf, "heartbeat.interval.ms", "1000") ||
         baseline_set(conf, "partition.assignment.strategy", "cooperative-sticky") ||
-        baseline_set(conf, "fetch.wait.max.ms", "100") || baseline_set(conf, "queued.min.messages", queued)) {
+        baseline_set(conf, "fetch.wait.max.ms", wait) || baseline_set(conf, "queued.min.messages", queued)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -49,6 +52,11 @@ static inline rd_kafka_t *baseline_consumer(const char *bootstrap, const char *t
     rd_kafka_subscribe(rk, topics);
     rd_kafka_topic_partition_list_destroy(topics);
     return rk;
+}
+
+/// `baseline_consumer_waiting` with the throughput runs' 100 ms fetch wait.
+static inline rd_kafka_t *baseline_consumer(const char *bootstrap, const char *topic, const char *group, long queued_min_messages) {
+    return baseline_consumer_waiting(bootstrap, topic, group, queued_min_messages, 100);
 }
 
 #endif

@@ -98,3 +98,45 @@ double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const ch
     if (failed || deliveries.failed > 0 || deliveries.delivered < expected) return -1;
     return deliveries.last - first;
 }
+
+double shoal_baseline_latency_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
+                                   long expected, long queued_min_messages, long fetch_wait_ms, long *delivered) {
+    struct pipe_deliveries deliveries = {0, 0, 0};
+    rd_kafka_t *consumer = baseline_consumer_waiting(bootstrap, in_topic, group, queued_min_messages, fetch_wait_ms);
+    if (!consumer) return -1;
+    rd_kafka_t *producer = pipe_producer(bootstrap, &deliveries);
+    if (!producer) {
+        rd_kafka_destroy(consumer);
+        return -1;
+    }
+    long count = 0;
+    int failed = 0;
+    double progress = baseline_now();
+    double first = 0;
+    while (count < expected && !failed) {
+        if (baseline_now() - progress > 60) {
+            fprintf(stderr, "latency pipe baseline: no record for 60 s after %ld of %ld\n", count, expected);
+            failed = 1;
+            break;
+        }
+        // One record at a time, as soon as it is there: a batch call waits
+        // for a full batch or its timeout.
+        rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer, 1);
+        rd_kafka_poll(producer, 0);
+        if (!message) continue;
+        if (!message->err) {
+            progress = baseline_now();
+            if (count == 0) first = progress;
+            failed = pipe_forward(producer, out_topic, message);
+            count++;
+        }
+        rd_kafka_message_destroy(message);
+    }
+    rd_kafka_flush(producer, 120000);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    rd_kafka_destroy(producer);
+    *delivered = deliveries.delivered;
+    if (failed || deliveries.failed > 0 || deliveries.delivered < expected) return -1;
+    return deliveries.last - first;
+}

@@ -49,3 +49,20 @@ extension CBaseline {
         }
     }
 }
+
+extension CBaseline {
+    /// The C pipe taking each record as it arrives, until `records` of
+    /// `source` went to `destination`: a node's latency baseline. Seconds
+    /// from its first record to its last delivery, negative on error.
+    static func latencyPipe(bootstrap: String, from source: String, to destination: String, group: String, records: Int, fetchWaitMs: Int) async -> Double {
+        await withCheckedContinuation { continuation in
+            Thread {
+                var delivered = 0
+                let seconds = shoal_baseline_latency_pipe(
+                    bootstrap, source, destination, group, records, KafkaConsumerConfiguration.Fetch().queuedMinMessages, fetchWaitMs, &delivered
+                )
+                continuation.resume(returning: seconds)
+            }.start()
+        }
+    }
+}

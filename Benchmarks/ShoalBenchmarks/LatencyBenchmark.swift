@@ -8,7 +8,9 @@ import Synchronization
 /// Produce-to-output latency of a node at fixed input rates: the benchmark
 /// produces probes stamped with the wall clock, the node process counts
 /// them per key and emits one output each (published after its commit),
-/// and a consumer here records now − stamp for every output.
+/// and a consumer here records now − stamp for every output. With
+/// `--c-pipe`, a plain C pipe forwards the same probes in the node's
+/// place: the latency the machine and the embedded broker allow.
 struct LatencyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latency",
@@ -33,17 +35,47 @@ struct LatencyBenchmark: AsyncParsableCommand {
     @Option(help: "Partitions of the input and output topics.")
     var partitions: Int32 = 32
 
+    @Flag(help: "After the node, at each rate, a plain C pipe in its place (consume, produce each record with a node's output settings) on a fresh broker: the latency this machine allows.")
+    var cPipe = false
+
+    /// What forwards the probes: the node process, or the C pipe.
+    enum Forwarder: String {
+        case node
+        case cPipe = "C pipe"
+    }
+
     func run() async throws {
         var logger = Logger(label: "shoal.benchmarks")
         logger.logLevel = .warning
         for rate in rates {
-            let broker = try EmbeddedBroker(
-                topics: [.init(name: "latency-in", partitions: partitions), .init(name: "latency-out", partitions: partitions)], logger: logger
+            for forwarder in cPipe ? [Forwarder.node, .cPipe] : [.node] {
+                let broker = try EmbeddedBroker(
+                    topics: [.init(name: "latency-in", partitions: partitions), .init(name: "latency-out", partitions: partitions)], logger: logger
+                )
+                let result = try await measure(rate: rate, through: forwarder, broker: broker, logger: logger)
+                let commits = forwarder == .node ? ", commits every \(checkpointMs.map { "\($0) ms" } ?? "default")" : ""
+                print(String(format: "rate %d/s, %@ (fetch wait %d ms%@): %d outputs, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; produce to a plain consumer of the input: p50 %.1f ms, p99 %.1f ms",
+                             rate, forwarder.rawValue, fetchWaitMs, commits, result.count, result.p50, result.p99, result.p999, result.max,
+                             result.inputHopP50, result.inputHopP99))
+            }
+        }
+    }
+
+    /// Runs the forwarder over `rate * seconds` probes.
+    private func forward(_ rate: Int, through forwarder: Forwarder, broker: EmbeddedBroker) async throws {
+        switch forwarder {
+        case .node:
+            _ = try await NodeRun.measure(
+                bootstrap: broker.bootstrapServers, records: rate * seconds, handlerMicros: 0, logLevel: "warning",
+                extraArguments: ["--fetch-wait-ms", "\(fetchWaitMs)"] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? [])
+                    + (outputLingerMs.map { ["--output-linger-ms", "\($0)"] } ?? [])
             )
-            let result = try await measure(rate: rate, broker: broker, logger: logger)
-            print(String(format: "rate %d/s (commits every %@, fetch wait %d ms): %d outputs, p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; produce to a plain consumer of the input: p50 %.1f ms, p99 %.1f ms",
-                         rate, checkpointMs.map { "\($0) ms" } ?? "default", fetchWaitMs, result.count, result.p50, result.p99, result.p999, result.max,
-                         result.inputHopP50, result.inputHopP99))
+        case .cPipe:
+            let seconds = await CBaseline.latencyPipe(
+                bootstrap: broker.bootstrapServers, from: "latency-in", to: "latency-out", group: "latency-pipe-\(rate)", records: rate * self.seconds,
+                fetchWaitMs: fetchWaitMs
+            )
+            guard seconds >= 0 else { throw ValidationError("the C pipe failed (its reason is printed above)") }
         }
     }
 
@@ -54,7 +86,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
         var inputHopP50, inputHopP99: Double
     }
 
-    private func measure(rate: Int, broker: EmbeddedBroker, logger: Logger) async throws -> Result {
+    private func measure(rate: Int, through forwarder: Forwarder, broker: EmbeddedBroker, logger: Logger) async throws -> Result {
         let latencies = LatencyRecorder()
         let recordFrom = RecordingStart()
         let reader = try KafkaConsumer(
@@ -64,13 +96,7 @@ struct LatencyBenchmark: AsyncParsableCommand {
             ),
             logger: logger
         )
-        let nodeRun = Task {
-            try await NodeRun.measure(
-                bootstrap: broker.bootstrapServers, records: rate * seconds, handlerMicros: 0, logLevel: "warning",
-                extraArguments: ["--fetch-wait-ms", "\(fetchWaitMs)"] + (checkpointMs.map { ["--checkpoint-ms", "\($0)"] } ?? [])
-                    + (outputLingerMs.map { ["--output-linger-ms", "\($0)"] } ?? [])
-            )
-        }
+        let forwarding = Task { try await forward(rate, through: forwarder, broker: broker) }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await reader.run() }
             tasks.addTask {
@@ -84,10 +110,10 @@ struct LatencyBenchmark: AsyncParsableCommand {
                     }
                 }
             }
-            // Give the node and the reader time to join before the clock starts.
+            // Give the forwarder and the reader time to join before the clock starts.
             try await Task.sleep(for: .seconds(8))
             try await produce(rate: rate, broker: broker, logger: logger, recordFrom: recordFrom)
-            _ = try await nodeRun.value
+            try await forwarding.value
             try await Task.sleep(for: .seconds(1))
             reader.triggerShutdown()
             tasks.cancelAll()

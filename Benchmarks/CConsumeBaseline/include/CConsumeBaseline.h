@@ -20,4 +20,13 @@ double shoal_baseline_consume(const char *bootstrap, const char *topic, const ch
 double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
                            long expected, long queued_min_messages, long *delivered);
 
+/// The baseline a node's produce-to-output latency is measured against:
+/// the pipe above, taking each record as soon as it arrives
+/// (`rd_kafka_consumer_poll`, fetches waiting `fetch_wait_ms` when they
+/// find nothing), until `expected` records. Returns the seconds from the
+/// first record read to the last delivery acknowledged, or a negative
+/// value on error; `delivered` gets the acknowledged count.
+double shoal_baseline_latency_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
+                                   long expected, long queued_min_messages, long fetch_wait_ms, long *delivered);
+
 #endif
