@@ -55,6 +55,19 @@ static int pipe_forward(rd_kafka_t *producer, const char *topic, const rd_kafka_
     }
 }
 
+/// Flushes the outputs, closes both clients, and returns the seconds from
+/// `first` to the last delivery (negative when anything failed or went missing).
+static double pipe_finish(rd_kafka_t *consumer, rd_kafka_t *producer, const struct pipe_deliveries *deliveries, int failed,
+                          long expected, double first, long *delivered) {
+    rd_kafka_flush(producer, 120000);
+    rd_kafka_consumer_close(consumer);
+    rd_kafka_destroy(consumer);
+    rd_kafka_destroy(producer);
+    *delivered = deliveries->delivered;
+    if (failed || deliveries->failed > 0 || deliveries->delivered < expected) return -1;
+    return deliveries->last - first;
+}
+
 double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
                            long expected, long queued_min_messages, long *delivered) {
     struct pipe_deliveries deliveries = {0, 0, 0};
@@ -90,13 +103,7 @@ double shoal_baseline_pipe(const char *bootstrap, const char *in_topic, const ch
         rd_kafka_poll(producer, 0);
     }
     rd_kafka_queue_destroy(queue);
-    rd_kafka_flush(producer, 120000);
-    rd_kafka_consumer_close(consumer);
-    rd_kafka_destroy(consumer);
-    rd_kafka_destroy(producer);
-    *delivered = deliveries.delivered;
-    if (failed || deliveries.failed > 0 || deliveries.delivered < expected) return -1;
-    return deliveries.last - first;
+    return pipe_finish(consumer, producer, &deliveries, failed, expected, first, delivered);
 }
 
 double shoal_baseline_latency_pipe(const char *bootstrap, const char *in_topic, const char *out_topic, const char *group,
@@ -132,11 +139,5 @@ double shoal_baseline_latency_pipe(const char *bootstrap, const char *in_topic, 
         }
         rd_kafka_message_destroy(message);
     }
-    rd_kafka_flush(producer, 120000);
-    rd_kafka_consumer_close(consumer);
-    rd_kafka_destroy(consumer);
-    rd_kafka_destroy(producer);
-    *delivered = deliveries.delivered;
-    if (failed || deliveries.failed > 0 || deliveries.delivered < expected) return -1;
-    return deliveries.last - first;
+    return pipe_finish(consumer, producer, &deliveries, failed, expected, first, delivered);
 }
