@@ -45,6 +45,7 @@ struct ShardTimersTests {
         #expect(timers.queued == 1, "one place for 91 moves")
         #expect(due(at: 500).isEmpty, "not due at a time it was once set for")
         #expect(timers.queued == 1, "its place taken again at its due time")
+        #expect(due(at: 999).isEmpty)
         #expect(due(at: 1_000) == [device])
 
         let sensor = EntityID(type: "device", key: "b")
@@ -56,5 +57,38 @@ struct ShardTimersTests {
         #expect(due(at: 1_250) == [sensor], "moved earlier: due at its new time; cancelled: never")
         #expect(due(at: 3_000).isEmpty, "nothing left due once the stale places come up")
         #expect(timers.queued == 0)
+    }
+
+    /// A timer that fell due and is set again later takes a new place (the
+    /// old one was taken); one set on another clock waits on that clock; a
+    /// timer moved earlier, then later, keeps one place, not two.
+    @Test func aTimerSetAgainAfterFallingDueOrOnAnotherClockTakesANewPlace() {
+        var timers = ShardTimers()
+        let device = EntityID(type: "device", key: "a")
+        func set(_ name: String, _ clock: EntityTimer.Clock = .eventTime, due: Int64) {
+            timers.replace(device, with: [.set(EntityTimer(name: name, clock: clock, due: EventTime(milliseconds: due)))])
+        }
+        func due(watermark: Int64, processingTime: Int64 = 0) -> Set<EntityID> {
+            let clocks = TimerClocks(watermark: EventTime(milliseconds: watermark), processingTime: EventTime(milliseconds: processingTime))
+            return timers.markCrossed(at: clocks, position: watermark)
+        }
+        set("check", due: 100)
+        #expect(due(watermark: 150) == [device])
+        set("check", due: 200)
+        #expect(due(watermark: 199).isEmpty)
+        #expect(due(watermark: 200) == [device], "set again after falling due: due at its new time")
+
+        set("idle", .eventTime, due: 300)
+        set("idle", .processingTime, due: 350)
+        #expect(due(watermark: 400, processingTime: 0).isEmpty, "no longer waits on the watermark")
+        #expect(due(watermark: 400, processingTime: 350) == [device])
+
+        set("close", due: 2_000)
+        set("close", due: 1_200)
+        set("close", due: 5_000)
+        #expect(due(watermark: 2_500).isEmpty)
+        #expect(timers.queued == 1, "the place at 1,200 moved to 5,000; the one at 2,000 dropped")
+        #expect(due(watermark: 4_999).isEmpty)
+        #expect(due(watermark: 5_000) == [device])
     }
 }

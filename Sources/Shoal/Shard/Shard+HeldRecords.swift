@@ -48,7 +48,7 @@ extension Shard {
             guard let mailbox = state.mailboxes[id] else { return nil }
             if !held.timerChanges.isEmpty {
                 if mailbox.expiryBeforeHeld == nil {
-                    mailbox.expiryBeforeHeld = .some(state.timers.timers(of: id).byName[EntityTimer.stateExpiry])
+                    mailbox.expiryBeforeHeld = .some(state.timers.timers(of: id).timer(named: EntityTimer.stateExpiry))
                 }
                 state.changeTimers(held.timerChanges, of: id, from: held.record.offset, writing: false)
             }

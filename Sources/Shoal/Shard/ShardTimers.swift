@@ -3,11 +3,12 @@ import HeapModule
 
 /// A shard's pending timers: each entity's, and a queue by due time to find
 /// the entities whose timers fell due when a clock moves. Every pending
-/// timer not fallen due has a place in the queue at its due time or
-/// before it: a timer moved later (a state's expiry, after every event)
-/// keeps its place and is queued again at its due time when the place
-/// comes up. The queue may hold stale entries (a timer since cancelled or
-/// fired); they are checked against the entity's timers when they come up.
+/// timer not fallen due has one place in the queue, at its due time or
+/// before it, which the entity's timers record: a timer moved later (a
+/// state's expiry, after every event) keeps its place and is queued again
+/// at its due time when the place comes up. The queue may hold stale
+/// entries (a timer since cancelled, fired, or placed anew); they are
+/// dropped when they come up.
 struct ShardTimers: Sendable {
     struct Entry: Sendable, Comparable {
         var due: EventTime
@@ -107,8 +108,8 @@ struct ShardTimers: Sendable {
     /// had not fallen due yet); returns their entities.
     mutating func markCrossed(at clocks: TimerClocks, position: Int64) -> Set<EntityID> {
         var due: Set<EntityID> = []
-        collect(&eventTime, upTo: clocks.watermark, into: &due)
-        collect(&processingTime, upTo: clocks.processingTime, into: &due)
+        collect(.eventTime, upTo: clocks.watermark, into: &due)
+        collect(.processingTime, upTo: clocks.processingTime, into: &due)
         let marked = due.filter { id in byEntity[id]?.markCrossed(at: clocks, position: position) ?? false }
         crossed.formUnion(marked)
         return marked
@@ -117,16 +118,25 @@ struct ShardTimers: Sendable {
     /// Takes the places up to `time` out of the queue: a timer due by then
     /// goes to `due`; one moved later since it took its place is queued
     /// again at its due time.
-    private func collect(_ heap: inout Heap<Entry>, upTo time: EventTime, into due: inout Set<EntityID>) {
-        while let first = heap.min, first.due <= time {
-            heap.removeMin()
-            guard let current = byEntity[first.id]?.byName[first.name], current.clock == first.clock else { continue }
-            if current.due <= time {
-                due.insert(first.id)
-            } else {
-                // Past `time`: not taken again by this loop.
-                heap.insert(Entry(due: current.due, clock: current.clock, id: first.id, name: first.name))
+    private mutating func collect(_ clock: EntityTimer.Clock, upTo time: EventTime, into due: inout Set<EntityID>) {
+        while let place = takePlace(on: clock, upTo: time) {
+            switch byEntity[place.id]?.placeCameUp(place.name, clock: clock, at: place.due, time: time) {
+            case .due?: due.insert(place.id)
+            // Past `time`: not taken again by this loop.
+            case .movedTo(let later)?: queue(Entry(due: later, clock: clock, id: place.id, name: place.name))
+            case .stale?, nil: break
             }
+        }
+    }
+
+    private mutating func takePlace(on clock: EntityTimer.Clock, upTo time: EventTime) -> Entry? {
+        switch clock {
+        case .eventTime:
+            guard let first = eventTime.min, first.due <= time else { return nil }
+            return eventTime.removeMin()
+        case .processingTime:
+            guard let first = processingTime.min, first.due <= time else { return nil }
+            return processingTime.removeMin()
         }
     }
 }

@@ -55,53 +55,83 @@ struct TimerCrossing: Sendable, Hashable {
 
 /// One entity's pending timers, by name, with where each fell due once known.
 struct EntityTimers: Sendable, Hashable {
-    private(set) var byName: [String: EntityTimer] = [:]
+    /// A pending timer, and the due time of its place in a shard's queue
+    /// by due time (see ``ShardTimers``): at or before its own.
+    private struct Pending: Sendable, Hashable {
+        var timer: EntityTimer
+        var place: EventTime
+    }
+
+    private var pending: [String: Pending] = [:]
     private var crossings: [String: TimerCrossing] = [:]
 
-    var isEmpty: Bool { byName.isEmpty }
-    var all: [EntityTimer] { byName.values.sorted() }
+    var isEmpty: Bool { pending.isEmpty }
+    var all: [EntityTimer] { pending.values.map(\.timer).sorted() }
+
+    func timer(named name: String) -> EntityTimer? { pending[name]?.timer }
 
     /// Sets and cancels timers; `crossing` finds where a timer set now
     /// (at the current position) falls due, when that is known already.
-    /// Returns the timers set that move a pending one earlier or replace
-    /// none: only those need a new place in a queue by due time (see
-    /// ``ShardTimers``); a timer moved later keeps the place of the one it
-    /// replaces, as a state's expiry does after every event.
+    /// Returns the timers set that need a new place in a shard's queue by
+    /// due time: a timer moved later keeps the place of the one it
+    /// replaces (as a state's expiry does after every event), unless that
+    /// one fell due already (its place was taken) or waited on another clock.
     @discardableResult
     mutating func apply(_ changes: [TimerChange], crossing: (EntityTimer) -> TimerCrossing? = { _ in nil }) -> [EntityTimer] {
         var toQueue: [EntityTimer] = []
         for change in changes {
             switch change {
             case .set(let timer):
-                let current = byName[timer.name]
+                let current = pending[timer.name]
                 // A late event must not pull the state's expiry back.
-                if timer.name == EntityTimer.stateExpiry, let current, current.due > timer.due { continue }
-                if !Self.keepsPlace(of: current, for: timer, crossed: crossings[timer.name] != nil) { toQueue.append(timer) }
-                byName[timer.name] = timer
+                if timer.name == EntityTimer.stateExpiry, let current, current.timer.due > timer.due { continue }
+                let kept = Self.keptPlace(of: current, for: timer, crossed: crossings[timer.name] != nil)
+                if kept == nil { toQueue.append(timer) }
+                pending[timer.name] = Pending(timer: timer, place: kept ?? timer.due)
                 crossings[timer.name] = crossing(timer)
             case .cancel(let name):
-                byName[name] = nil
+                pending[name] = nil
                 crossings[name] = nil
             }
         }
         return toQueue
     }
 
-    /// Whether `timer` may use the queue place of `current`, the pending
-    /// timer it replaces: one not fallen due yet, on the same clock, due no
-    /// later (its place is at its due time or before it).
-    private static func keepsPlace(of current: EntityTimer?, for timer: EntityTimer, crossed: Bool) -> Bool {
-        guard let current, !crossed else { return false }
-        return current.clock == timer.clock && current.due <= timer.due
+    /// The place `timer` may take over from `current`, the pending timer it
+    /// replaces: one not fallen due yet, on the same clock, placed no later.
+    private static func keptPlace(of current: Pending?, for timer: EntityTimer, crossed: Bool) -> EventTime? {
+        guard let current, !crossed, current.timer.clock == timer.clock, current.place <= timer.due else { return nil }
+        return current.place
+    }
+
+    /// What a place in a shard's queue stands for when it comes up at `time`.
+    enum PlaceOutcome {
+        /// The timer is due.
+        case due
+        /// The timer was moved later: its place is now at this time.
+        case movedTo(EventTime)
+        /// The timer was cancelled, fired, or has another place.
+        case stale
+    }
+
+    /// Reads the place at `place` of the timer `name` on `clock`, come up
+    /// at `time`, and moves it to the timer's due time if the timer was
+    /// moved past `time`.
+    mutating func placeCameUp(_ name: String, clock: EntityTimer.Clock, at place: EventTime, time: EventTime) -> PlaceOutcome {
+        guard var entry = pending[name], entry.timer.clock == clock, entry.place == place else { return .stale }
+        guard entry.timer.due > time else { return .due }
+        entry.place = entry.timer.due
+        pending[name] = entry
+        return .movedTo(entry.place)
     }
 
     /// Records where the timers due at `clocks` and not yet placed fell due;
     /// true when any was.
     @discardableResult
     mutating func markCrossed(at clocks: TimerClocks, position: Int64) -> Bool {
-        guard !byName.isEmpty else { return false }
+        guard !pending.isEmpty else { return false }
         var marked = false
-        for (name, timer) in byName where crossings[name] == nil && clocks.isDue(timer) {
+        for (name, entry) in pending where crossings[name] == nil && clocks.isDue(entry.timer) {
             crossings[name] = TimerCrossing(position: position, clocks: clocks)
             marked = true
         }
@@ -119,12 +149,12 @@ struct EntityTimers: Sendable, Hashable {
         guard !crossings.isEmpty else { return nil }
         var next: (EntityTimer, TimerCrossing)?
         for (name, crossing) in crossings where position.map({ Self.fell(name, crossing, before: $0, beforeRecord: beforeRecord) }) ?? true {
-            guard let timer = byName[name] else { continue }
+            guard let timer = pending[name]?.timer else { continue }
             if let current = next, (current.1.position, current.0) <= (crossing.position, timer) { continue }
             next = (timer, crossing)
         }
         guard let (timer, crossing) = next else { return nil }
-        byName[timer.name] = nil
+        pending[timer.name] = nil
         crossings[timer.name] = nil
         return (timer, crossing)
     }
