@@ -25,6 +25,24 @@ struct CallWireTests {
         }
     }
 
+    /// A call's trace context travels as an optional last field: a call
+    /// without one is the same bytes as before calls were traced.
+    @Test func aCallsTraceContextTravelsAsItsLastField() throws {
+        var call = EntityCall(id: EntityID(type: "A", key: "k"), target: "t", invocation: ShoalInvocation(arguments: [Data([1])]))
+        let untraced = call.encoded()
+        #expect(try EntityCall(decoding: untraced).traceContext == nil)
+        call.traceContext = [:]
+        #expect(call.encoded() == untraced, "an empty context is not written")
+        call.traceContext = ["traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "tracestate": "a=1"]
+        let traced = call.encoded()
+        #expect(Array(traced.prefix(untraced.count)) == untraced)
+        #expect(try EntityCall(decoding: traced).traceContext == call.traceContext)
+        #expect(throws: ShoalError.self, "a context of no fields is never written") { try EntityCall(decoding: untraced + [0]) }
+        for length in untraced.count + 1..<traced.count {
+            #expect(throws: ShoalError.self) { try EntityCall(decoding: Array(traced.prefix(length))) }
+        }
+    }
+
     @Test func everyTruncationOfACallFailsCleanly() throws {
         let bytes = EntityCall(id: EntityID(type: "A", key: "k"), target: "t", invocation: ShoalInvocation(arguments: [Data([1, 2, 3])])).encoded()
         for length in 0..<bytes.count {

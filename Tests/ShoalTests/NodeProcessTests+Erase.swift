@@ -58,7 +58,7 @@ extension NodeProcessTests {
         // Standby copies purge the key when they fold the erase.
         #expect(await eventually(timeout: .seconds(30)) {
             machines.allSatisfy { filesHolding(erased, in: $0.path).isEmpty }
-        }, "no file holds the key: \(machines.flatMap { filesHolding(erased, in: $0.path) })")
+        }, "no file holds the key: \(machines.flatMap { filesHolding(erased, in: $0.path) }); \(Self.purgeLines(nodes))")
         let changelog = ShoalNodeConfiguration.changelogTopic(group: group)
         for partition in Int32(0)..<8 {
             let records = try await changelogFromLastImage(broker, TopicPartition(changelog, partition))
@@ -93,5 +93,11 @@ extension NodeProcessTests {
             return state["count"] as? Int != expected.count || state["sum"] as? Int != expected.sum
         }
         #expect(wrong.isEmpty, "every state is the reference fold: \(wrong.prefix(3))")
+    }
+
+    /// The nodes' log lines about purges and standby copies: what a file
+    /// still holding an erased key's bytes is explained by.
+    static func purgeLines(_ nodes: [ChildProcess]) -> [Substring] {
+        nodes.flatMap { $0.errors.split(separator: "\n") }.filter { $0.contains("purge") || $0.contains("tandby") || $0.contains("locked") }
     }
 }

@@ -18,6 +18,10 @@ struct EntityCall: Sendable, Codable {
     /// The caller's id for the call: a state-changing call retried with the
     /// same id is answered from its first execution.
     var callID: String?
+    /// The trace context of the caller's span, as the tracer's propagator
+    /// writes it (`traceparent` with W3C Trace Context); nil when the
+    /// caller does not trace.
+    var traceContext: [String: String]?
 
     init(id: EntityID, target: String, invocation: ShoalInvocation, callID: String? = nil) {
         self.id = id

@@ -25,8 +25,25 @@ struct CallDispatch: EntityCallRouter {
     let selfNode: String?
     let timeout: Duration
     let metrics: CallMetrics
+    /// Spans of the calls made here; nil when nothing traces.
+    var tracing: RecordTracing?
 
     func deliver(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
+        guard let tracing else { return try await route(call) }
+        var call = call
+        let span = tracing.callerSpan(for: &call)
+        do {
+            let outcome = try await route(call)
+            RecordTracing.end(span, with: .success(outcome))
+            return outcome
+        } catch {
+            RecordTracing.end(span, with: .failure(error))
+            throw error
+        }
+    }
+
+    /// Tries the call where its key lives until it is answered or its time runs out.
+    private func route(_ call: EntityCall) async throws -> ShoalResultHandler.Outcome {
         let deadline = ContinuousClock.now + timeout
         var backoff: Duration = .milliseconds(20)
         while true {

@@ -5,6 +5,7 @@ extension EntityCall {
     /// Bounds on what one call may carry: a peer that sends more is refused.
     static let maxArguments = 64
     static let maxGenericSubstitutions = 16
+    static let maxTraceFields = 8
     static let wireVersion: UInt8 = 1
 
     func encoded() -> [UInt8] {
@@ -19,6 +20,15 @@ extension EntityCall {
         writer.write(UInt64(invocation.arguments.count))
         for argument in invocation.arguments { writer.write(argument) }
         writer.write(invocation.throwsErrors ? 1 as UInt8 : 0)
+        // Last and only when there is one: a call that carries no trace is
+        // the same bytes as before calls were traced.
+        if let traceContext, !traceContext.isEmpty {
+            writer.write(UInt64(traceContext.count))
+            for (name, value) in traceContext.sorted(by: { $0.key < $1.key }) {
+                writer.write(name)
+                writer.write(value)
+            }
+        }
         return writer.bytes
     }
 
@@ -39,8 +49,17 @@ extension EntityCall {
             invocation.arguments.append(Data(try reader.readBytes()))
         }
         invocation.throwsErrors = try reader.readByte() != 0
+        var traceContext: [String: String]?
+        if !reader.isAtEnd {
+            let count = try reader.readCount(limit: Self.maxTraceFields)
+            guard count > 0 else { throw ShoalError(code: .invocation, reason: "a remote call's trace context has no fields") }
+            var fields: [String: String] = [:]
+            for _ in 0..<count { fields[try reader.readString()] = try reader.readString() }
+            traceContext = fields
+        }
         guard reader.isAtEnd else { throw ShoalError(code: .invocation, reason: "a remote call has bytes after its last field") }
         self.init(id: id, target: target, invocation: invocation, callID: callID.isEmpty ? nil : callID)
+        self.traceContext = traceContext
     }
 }
 

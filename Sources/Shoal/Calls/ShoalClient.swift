@@ -67,7 +67,7 @@ public final class ShoalClient: Service, Sendable {
         actorSystem.install(CallDispatch(
             partition: { try await partitions.partition(of: $0) },
             local: { _, _, _ in nil }, members: members, clients: clients, selfNode: nil, timeout: configuration.calls.timeout,
-            metrics: metrics
+            metrics: metrics, tracing: RecordTracing.active(nil)
         ))
     }
 

@@ -7,7 +7,7 @@ extension ShoalNode {
         CallDispatch(
             partition: { try await self.callPartition(of: $0) }, local: { await self.localAttempt($0, $1, until: $2) },
             members: clients == nil ? nil : board?.members, clients: clients, selfNode: board?.id,
-            timeout: configuration.calls.timeout, metrics: callMetrics
+            timeout: configuration.calls.timeout, metrics: callMetrics, tracing: RecordTracing.active(configuration.tracer)
         )
     }
 

@@ -124,7 +124,8 @@ struct PendingCheckpoint: Sendable {
         for (index, output) in emitted.enumerated() {
             outputs.append(OutboxEntry(
                 sourceOffset: place, position: EntityDispatch.callOutputPosition(callID: callID, index: index),
-                topic: output.topic, key: output.key, value: output.value, headers: nil, timestamp: nil, entity: id
+                topic: output.topic, key: output.key, value: output.value,
+                headers: output.headers.isEmpty ? nil : OutboxEntry.encode(headers: output.headers), timestamp: nil, entity: id
             ))
         }
         snapshots[id] = snapshot

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 
 extension Shard {
     /// Runs a distributed call in the entity's turn. A call that leaves the
@@ -22,11 +23,15 @@ extension Shard {
             return (applied, max(place.after, applied ?? -1))
         }
         let started = ContinuousClock.now
-        let (outcome, effects) = await EntityDispatch.run(
+        var (outcome, effects) = await EntityDispatch.run(
             call, on: entity, system: services.system, source: partition, after: applied ?? -1,
             clocks: TimerClocks(watermark: place.watermark, processingTime: EventTime(Date())), logger: services.logger, tables: services.tables
         )
         services.metrics.handlerLatency.record(ContinuousClock.now - started)
+        // The turn's span (the task's context) goes with its outputs.
+        if let tracing = services.tracing, let context = InstrumentationContext.current {
+            effects.outputs = tracing.inject(context, into: effects.outputs)
+        }
         if let failure = EntityDispatch.discarded(outcome, effects, on: id, hasRecords: applied.map { $0 >= 0 } ?? false) {
             // Nothing of it stays: the entity as it was before the call.
             _ = await restore(id, descriptor)
@@ -51,7 +56,10 @@ extension Shard {
             guard let mailbox = state.mailboxes[id] else { return false }
             mailbox.calls.append(RecentCall(id: callID, outcome: outcome.encoded()))
             if mailbox.calls.count > RecentCall.kept { mailbox.calls.removeFirst(mailbox.calls.count - RecentCall.kept) }
-            state.pending.calls.append(JournaledCall(afterOffset: place, entity: id.type, key: id.key, call: call.encoded()))
+            // Journaled for a replay, which traces nothing.
+            var journaled = call
+            journaled.traceContext = nil
+            state.pending.calls.append(JournaledCall(afterOffset: place, entity: id.type, key: id.key, call: journaled.encoded()))
             // The state after the same records as before, and this call.
             let snapshot = Snapshot(
                 entity: id.type, key: id.key, version: descriptor.stateVersion, offset: mailbox.appliedOffset ?? -1, state: after,

@@ -74,29 +74,45 @@ extension Shard {
                   let entity = await ensureActive(id, resident, descriptor, record: nil) else { return nil }
             _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
         case .call(let call, let reply, let place):
-            switch call.target {
-            case EntityCall.eraseTarget:
-                await erase(id, call: call, reply: reply, at: place, descriptor: descriptor)
-                return nil
-            case EntityCall.referencesTarget:
-                reply.resume(.success(await referrers(of: id, descriptor)))
-                return nil
-            case EntityCall.scrubTarget:
-                await scrub(id, call: call, reply: reply, resident: resident, descriptor: descriptor)
-                return nil
-            default: break
-            }
-            guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
-                reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
+            guard let tracing = services.tracing else {
+                await take(call, reply: reply, at: place, of: id, resident: resident, descriptor: descriptor)
                 return nil
             }
-            if call.target == EntityCall.stateTarget {
-                reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
-                return nil
+            let span = tracing.turnSpan(for: call)
+            defer { span.end() }
+            await RecordTracing.within(span) {
+                await take(call, reply: reply, at: place, of: id, resident: resident, descriptor: descriptor)
             }
-            await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
         }
         return nil
+    }
+
+    /// A call's turn: the runtime's own calls (erase, references, scrub,
+    /// live state), or the entity's distributed method.
+    private func take(
+        _ call: EntityCall, reply: CallReply, at place: CallPlace, of id: EntityID, resident: (any Entity)?, descriptor: EntityDescriptor
+    ) async {
+        switch call.target {
+        case EntityCall.eraseTarget:
+            await erase(id, call: call, reply: reply, at: place, descriptor: descriptor)
+            return
+        case EntityCall.referencesTarget:
+            reply.resume(.success(await referrers(of: id, descriptor)))
+            return
+        case EntityCall.scrubTarget:
+            await scrub(id, call: call, reply: reply, resident: resident, descriptor: descriptor)
+            return
+        default: break
+        }
+        guard let entity = await activeForCall(id, resident, descriptor, at: place) else {
+            reply.resume(.failure(ShoalError(code: .handler, reason: "\(id) could not be activated")))
+            return
+        }
+        if call.target == EntityCall.stateTarget {
+            reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
+            return
+        }
+        await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
     }
 
     /// A caller ran its own call from an idle mailbox: what came in since

@@ -1,0 +1,62 @@
+import Foundation
+import InMemoryTracing
+@testable import Shoal
+import ShoalKafka
+import Testing
+import Tracing
+@testable import CounterApp
+
+extension NodeTests {
+    /// A call is two spans, `Reminder call`: the caller's (client), a child
+    /// of the caller's context, and the entity's turn (server), a child of
+    /// the caller's through the context the call carries; the output the
+    /// call emits is sent as a child of the turn. A call that throws ends
+    /// both with an error.
+    @Test(.timeLimit(.minutes(3)))
+    func aCallsSpansLinkTheCallerTheEntitysTurnAndItsOutputs() async throws {
+        let broker = try EmbeddedBroker(topics: [.init(name: "reminders", partitions: 1), .init(name: "reminders-fired", partitions: 1)], logger: testLogger)
+        let group = uniqueName("call-traces")
+        try broker.createChangelog(group: group, partitions: 1)
+        let tracer = InMemoryTracer()
+        var configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        configuration.tracer = tracer
+        let topology = Topology { topology in
+            topology.route(topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)) {
+                reminder, event, context in reminder.handle(event, in: context)
+            }
+        }
+        let node = ShoalNode(configuration: configuration, topology: topology, logger: testLogger)
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 1 })
+            try await produce(broker, topic: "reminders", [("r", #"{"key":"r","seq":0,"at":1000}"#)])
+            #expect(await eventually { (try? await node.actorSystem.state(of: EntityID(type: "Reminder", key: "r")))?.offset == 0 })
+            let reminder = try Reminder.reference(key: "r", in: node.actorSystem)
+            try await tracer.withSpan("checkout") { _ in try await reminder.remind("called", at: EventTime(milliseconds: 5_000)) }
+            await #expect(throws: ReminderRefused.self) { try await reminder.remindThenFail("x") }
+            _ = try await readTopic(broker, "reminders-fired", count: 1)
+        }
+        let spans = tracer.finishedSpans
+        let parent = try #require(spans.first { $0.operationName == "checkout" })
+        let calls = spans.filter { $0.operationName == "Reminder call" }
+        let caller = try #require(calls.first { $0.kind == .client && $0.parentSpanID == parent.spanID }, "\(spans.map(\.operationName))")
+        let turn = try #require(calls.first { $0.kind == .server && $0.parentSpanID == caller.spanID }, "the turn is the caller's child")
+        #expect(Set([parent.traceID, caller.traceID, turn.traceID]).count == 1, "one trace")
+        #expect(Self.method(of: turn).contains("remind("), "demangled: \(Self.method(of: turn))")
+        #expect(turn.attributes["shoal.entity.type"]?.toSpanAttribute() == .string("Reminder"))
+        let send = try #require(spans.first { $0.operationName == "reminders-fired send" }, "\(spans.map(\.operationName))")
+        #expect(send.parentSpanID == turn.spanID, "the call's output is sent as a child of its turn")
+        let failed = try #require(calls.first { $0.kind == .client && Self.method(of: $0).contains("remindThenFail(") })
+        #expect(failed.parentSpanID == nil, "made outside any span")
+        #expect(failed.status?.code == .error)
+        #expect(calls.contains { $0.kind == .server && $0.parentSpanID == failed.spanID })
+        #expect(!calls.contains { $0.kind == .client && Self.method(of: $0).contains("remind(") && $0.status != nil }, "the first call succeeded")
+    }
+
+    /// The method a call's span names, demangled.
+    static func method(of span: FinishedInMemorySpan) -> String {
+        guard case .string(let method)? = span.attributes["rpc.method"]?.toSpanAttribute() else { return "" }
+        return method
+    }
+}
