@@ -60,7 +60,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The HOST:PORT other processes reach the node's calls at (default: the --listen address).")
     var advertise: String?
 
-    @Option(help: "Export spans (handler turns, outputs sent) over OTLP/gRPC to this collector, e.g. http://localhost:4317; off by default.")
+    @Option(help: "Export spans (handler turns, calls, outputs sent) over OTLP/gRPC to this collector, e.g. http://localhost:4317; off by default.")
     var otlpEndpoint: String?
 
     @OptionGroup var calls: CallOptions
