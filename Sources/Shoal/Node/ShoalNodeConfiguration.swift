@@ -188,8 +188,8 @@ public struct ShoalNodeConfiguration: Sendable {
     /// Calls from other nodes and clients to this node's entities, and
     /// from this node's to others'. Off unless `calls.listen` is set.
     public var calls = CallConfiguration()
-    /// The tracer of the node's spans (each handler turn, each output
-    /// sent), when not the one bootstrapped with `InstrumentationSystem`;
+    /// The tracer of the node's spans (each handler turn, each call,
+    /// each output sent), when not the one bootstrapped with `InstrumentationSystem`;
     /// with neither, the node traces nothing and pays nothing for it.
     public var tracer: (any Tracer)?
 

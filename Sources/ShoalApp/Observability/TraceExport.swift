@@ -2,7 +2,7 @@ import Logging
 import OTel
 import ServiceLifecycle
 
-/// Exports a node's spans (each handler turn, each output sent) over
+/// Exports a node's spans (each handler turn, call and output sent) over
 /// OTLP/gRPC to a collector, when `--otlp-endpoint` names one; the trace
 /// context travels in records' headers as W3C `traceparent`. Metrics stay
 /// with the Prometheus endpoint and logs with the node's logger.
