@@ -11,7 +11,8 @@ extension NodeTests {
     /// of the caller's context, and the entity's turn (server), a child of
     /// the caller's through the context the call carries; the output the
     /// call emits is sent as a child of the turn. A call that throws ends
-    /// both with an error.
+    /// both with an error status naming the error's code (not its reason,
+    /// which may name the key).
     @Test(.timeLimit(.minutes(3)))
     func aCallsSpansLinkTheCallerTheEntitysTurnAndItsOutputs() async throws {
         let broker = try EmbeddedBroker(topics: [.init(name: "reminders", partitions: 1), .init(name: "reminders-fired", partitions: 1)], logger: testLogger)
@@ -50,7 +51,12 @@ extension NodeTests {
         let failed = try #require(calls.first { $0.kind == .client && Self.method(of: $0).contains("remindThenFail(") })
         #expect(failed.parentSpanID == nil, "made outside any span")
         #expect(failed.status?.code == .error)
-        #expect(calls.contains { $0.kind == .server && $0.parentSpanID == failed.spanID })
+        let failedTurn = try #require(calls.first { $0.kind == .server && $0.parentSpanID == failed.spanID })
+        #expect(failedTurn.status?.code == .error)
+        for span in [failed, failedTurn] {
+            #expect(span.attributes["shoal.call.failure"]?.toSpanAttribute() == .string("handler"), "the error's code: \(span.attributes)")
+            #expect(span.status?.message?.contains("\"r\"") != true && span.errors.isEmpty, "no reason, which may name the key")
+        }
         #expect(!calls.contains { $0.kind == .client && Self.method(of: $0).contains("remind(") && $0.status != nil }, "the first call succeeded")
     }
 

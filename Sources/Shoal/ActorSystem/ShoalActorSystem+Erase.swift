@@ -1,6 +1,9 @@
 import Foundation
 
 extension EntityCall {
+    /// How the runtime's own targets (erase, scrub, references, state)
+    /// begin: no distributed method's mangled name does.
+    static let runtimeTargetPrefix = "$shoal."
     /// The target of an erase, run by the runtime in the entity's turn.
     static let eraseTarget = "$shoal.erase"
     /// The target that asks which entities reference an entity (see

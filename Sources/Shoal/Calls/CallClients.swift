@@ -65,6 +65,25 @@ final class CallClients: Sendable {
     ///   prove the secret, `invocation` when the node refuses the call;
     ///   ``CallTransportError`` when the node cannot be reached in time.
     func send(_ call: EntityCall, to address: String, timeout: Duration) async throws -> ShoalResultHandler.Outcome {
+        let started = ContinuousClock.now
+        do {
+            return try await sendOnce(call, to: address, timeout: timeout)
+        } catch let refused as MalformedRefusal {
+            // A node of an earlier Shoal reads no trace context: it refused
+            // the call without running it, so it goes again without one.
+            guard call.traceContext != nil else { throw refused.error }
+            var untraced = call
+            untraced.traceContext = nil
+            return try await sendOnce(untraced, to: address, timeout: timeout - (ContinuousClock.now - started))
+        }
+    }
+
+    /// A node's refusal of a call as malformed, with the error it means.
+    private struct MalformedRefusal: Error {
+        var error: ShoalError
+    }
+
+    private func sendOnce(_ call: EntityCall, to address: String, timeout: Duration) async throws -> ShoalResultHandler.Outcome {
         let message = call.encoded()
         guard message.count <= maxMessageBytes else {
             throw ShoalError(
@@ -80,7 +99,8 @@ final class CallClients: Sendable {
             }
             return try ShoalResultHandler.Outcome(decoding: reply)
         case .refusal(_, let reason, let detail):
-            throw ShoalError(code: reason == .unauthenticated ? .unauthenticated : .invocation, reason: "the node at \(address) refused the call: \(detail)")
+            let error = ShoalError(code: reason == .unauthenticated ? .unauthenticated : .invocation, reason: "the node at \(address) refused the call: \(detail)")
+            throw reason == .malformed ? MalformedRefusal(error: error) : error
         case .oversized(_, let bytes):
             throw ShoalError(code: .invocation, reason: "the node at \(address) answered with \(bytes) bytes, more than the \(maxMessageBytes) allowed")
         case .request:

@@ -18,6 +18,10 @@ struct EntityCallService: Sendable {
     /// `notOwned` when the key is not here.
     let deliver: @Sendable (EntityCall, Duration) async -> ShoalResultHandler.Outcome
     let refusals = RefusalCount()
+    /// False only to stand in for a node of an earlier Shoal, which refuses
+    /// a call carrying a trace context as malformed (tests of the caller's
+    /// fallback).
+    var readsTraceContext = true
 
     /// The call `message` holds when `header` proves it; else the refusal.
     /// Quick and synchronous: the transport checks before it starts a task.
@@ -30,7 +34,11 @@ struct EntityCallService: Sendable {
         // Checked above: the bytes parse.
         let proof = bytes.flatMap(CallProof.init(bytes:))!
         do {
-            return .success((try EntityCall(decoding: message), proof))
+            let call = try EntityCall(decoding: message)
+            if !readsTraceContext, call.traceContext != nil {
+                throw ShoalError(code: .invocation, reason: "a remote call has bytes after its last field")
+            }
+            return .success((call, proof))
         } catch {
             metrics.refused(.malformed)
             return .failure(Refused(reason: .malformed, detail: "\(error)"))

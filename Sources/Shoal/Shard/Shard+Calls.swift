@@ -12,7 +12,10 @@ extension Shard {
     /// id is answered from that outcome, not run again. A call that throws
     /// leaves nothing: the entity is rolled back, as after a handler that
     /// throws.
-    func run(_ call: EntityCall, at place: CallPlace, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor) async {
+    func run(
+        _ call: EntityCall, at place: CallPlace, reply: CallReply, on entity: any Entity, id: EntityID, descriptor: EntityDescriptor,
+        span: (any Span)?
+    ) async {
         if let callID = call.callID, answeredBefore(CallKey(entity: id, callID: callID), reply: reply) { return }
         let before = try? await descriptor.snapshot(entity)
         // Journaled after the last record the shard took in before the call
@@ -32,7 +35,9 @@ extension Shard {
         if let tracing = services.tracing, let context = InstrumentationContext.current {
             effects.outputs = tracing.inject(context, into: effects.outputs)
         }
+        if let span, case .error(let failure) = outcome { RecordTracing.failed(span, failure) }
         if let failure = EntityDispatch.discarded(outcome, effects, on: id, hasRecords: applied.map { $0 >= 0 } ?? false) {
+            if let span { RecordTracing.failed(span, failure) }
             // Nothing of it stays: the entity as it was before the call.
             _ = await restore(id, descriptor)
             reply.resume(.success(.error(failure)))

@@ -75,13 +75,13 @@ extension Shard {
             _ = await fireCrossed(id, before: position + 1, entity: entity, descriptor: descriptor)
         case .call(let call, let reply, let place):
             guard let tracing = services.tracing else {
-                await take(call, reply: reply, at: place, of: id, resident: resident, descriptor: descriptor)
+                await take(call, reply: reply, at: place, of: id, resident: resident, descriptor: descriptor, span: nil)
                 return nil
             }
             let span = tracing.turnSpan(for: call)
             defer { span.end() }
             await RecordTracing.within(span) {
-                await take(call, reply: reply, at: place, of: id, resident: resident, descriptor: descriptor)
+                await take(call, reply: reply, at: place, of: id, resident: resident, descriptor: descriptor, span: span)
             }
         }
         return nil
@@ -90,7 +90,8 @@ extension Shard {
     /// A call's turn: the runtime's own calls (erase, references, scrub,
     /// live state), or the entity's distributed method.
     private func take(
-        _ call: EntityCall, reply: CallReply, at place: CallPlace, of id: EntityID, resident: (any Entity)?, descriptor: EntityDescriptor
+        _ call: EntityCall, reply: CallReply, at place: CallPlace, of id: EntityID, resident: (any Entity)?, descriptor: EntityDescriptor,
+        span: (any Span)?
     ) async {
         switch call.target {
         case EntityCall.eraseTarget:
@@ -112,7 +113,7 @@ extension Shard {
             reply.resume(.success(await liveState(of: id, entity: entity, descriptor: descriptor)))
             return
         }
-        await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor)
+        await run(call, at: place, reply: reply, on: entity, id: id, descriptor: descriptor, span: span)
     }
 
     /// A caller ran its own call from an idle mailbox: what came in since

@@ -30,23 +30,36 @@ extension RecordTracing {
     /// The call's method and entity type (not its key: see `turnSpan(for:entity:)`).
     private static func describe(_ call: EntityCall, in span: any Span) {
         span.attributes["rpc.system"] = "shoal"
-        // Demangled only here, when a tracer records it.
-        span.attributes["rpc.method"] = RemoteCallTarget(call.target).description
+        span.attributes["rpc.method"] = method(call.target)
         span.attributes["shoal.entity.type"] = call.id.type
+    }
+
+    /// A distributed method's name, demangled (only here, when a tracer
+    /// records it); the runtime's own targets (erase, state) as they are.
+    static func method(_ target: String) -> String {
+        target.hasPrefix(EntityCall.runtimeTargetPrefix) ? target : RemoteCallTarget(target).description
     }
 
     /// Ends the caller's span with the call's outcome.
     static func end(_ span: any Span, with outcome: Result<ShoalResultHandler.Outcome, any Error>) {
         switch outcome {
-        case .success(.error(let failure)):
-            span.setStatus(SpanStatus(code: .error, message: failure.reason))
-        case .failure(let error):
-            span.recordError(error)
-            span.setStatus(SpanStatus(code: .error))
-        case .success:
-            break
+        case .success(.error(let failure)): failed(span, failure)
+        case .failure(let error): failed(span, code: (error as? ShoalError)?.code.description ?? "\(type(of: error))")
+        case .success: break
         }
         span.end()
+    }
+
+    /// Marks a call's span failed with `failure`'s code: its reason, like
+    /// most errors' descriptions, may name the entity's key, which spans
+    /// leave out.
+    static func failed(_ span: any Span, _ failure: CallFailure) {
+        failed(span, code: failure.code)
+    }
+
+    private static func failed(_ span: any Span, code: String) {
+        span.attributes["shoal.call.failure"] = code
+        span.setStatus(SpanStatus(code: .error, message: code))
     }
 }
 
