@@ -235,8 +235,10 @@ extension ShoalNode {
     /// Commits the files' offsets to Kafka (for monitoring and for tools;
     /// the files decide where a shard starts) and passivates idle entities.
     private func maintain(_ consumer: KafkaConsumer) async {
+        var staleFiles = staleFileSweeping()
         while state.withLock({ $0.running }) {
             do { try await Task.sleep(for: configuration.maintenanceInterval) } catch { return }
+            staleFiles?.sweepWhenDue()
             let shards = state.withLock { Array($0.shards.values) }
             await commitProcessed(consumer, only: await movedOffsets(shards))
             let keep = configuration.passivation.maxResidentEntities / max(1, shards.count)
@@ -246,6 +248,14 @@ extension ShoalNode {
             }
             recordGauges(consumer, shards)
         }
+    }
+
+    /// The sweep of partition files no process uses, when the changelog
+    /// holds their state and the configuration deletes them.
+    private func staleFileSweeping() -> ScheduledSweep? {
+        guard configuration.changelog.enabled, let delay = configuration.store.staleFileDelay else { return nil }
+        let sweep = StaleFileSweep(directory: configuration.storeDirectory, delay: delay, logger: logger)
+        return ScheduledSweep(sweep: sweep, every: min(delay / 2, .seconds(60)))
     }
 
     private func recordGauges(_ consumer: KafkaConsumer, _ shards: [Shard]) {

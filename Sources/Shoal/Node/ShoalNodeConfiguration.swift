@@ -65,13 +65,22 @@ public struct ShoalNodeConfiguration: Sendable {
         /// offset; older rows (and delivered outputs of those records) are
         /// deleted. The replay test kit reads what is kept.
         public var journalRetention: Int64
+        /// How long a partition file that no process holds nor writes (a
+        /// partition that moved to another machine, a standby copy no
+        /// longer followed) stays in the node's directory before the node
+        /// deletes it: its state is in the changelog, and an erase since
+        /// does not reach it. 10 minutes by default, as Kafka Streams'
+        /// `state.cleanup.delay.ms`; nil keeps such files. Only with the
+        /// changelog on: without it, the file is the partition's only state.
+        public var staleFileDelay: Duration?
 
         public init(
             checkpointInterval: Duration = .milliseconds(10), backlogCheckpointInterval: Duration = .milliseconds(100),
             lockTimeout: Duration = .seconds(10),
             synchronous: StoreSynchronous = .normal, publishTimeout: Duration = .seconds(10),
             journalRetention: Int64 = 1_000_000,
-            undecodableSnapshots: UndecodableSnapshotPolicy = .deadLetter
+            undecodableSnapshots: UndecodableSnapshotPolicy = .deadLetter,
+            staleFileDelay: Duration? = .seconds(600)
         ) {
             self.checkpointInterval = checkpointInterval
             self.backlogCheckpointInterval = max(backlogCheckpointInterval, checkpointInterval)
@@ -80,6 +89,7 @@ public struct ShoalNodeConfiguration: Sendable {
             self.publishTimeout = publishTimeout
             self.journalRetention = journalRetention
             self.undecodableSnapshots = undecodableSnapshots
+            self.staleFileDelay = staleFileDelay
         }
     }
 

@@ -51,6 +51,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "How many partitions the node restores from the changelog at once; the others wait, paused.")
     var restoreConcurrency = 16
 
+    @Option(help: "Delete a partition file no process has held nor written for this many seconds (a partition now on another machine, a standby copy no longer followed): the changelog holds its state. 0 keeps such files; without the changelog they are always kept.")
+    var staleFileDelaySeconds = 600
+
     @Option(help: "How long a shard fed by several topics holds records back for a topic that may have earlier ones not yet delivered, so that it takes them in event-time order, in milliseconds (0: as they arrive).")
     var alignmentWaitMs = 200
 
@@ -75,6 +78,7 @@ struct NodeCommand: AsyncParsableCommand {
         guard standbys == 0 || changelog else { throw ValidationError("--standbys needs the changelog: drop --no-changelog") }
         guard standbyIntervalMs >= 10 else { throw ValidationError("--standby-interval-ms must be at least 10") }
         guard restoreConcurrency >= 1 else { throw ValidationError("--restore-concurrency must be at least 1, not \(restoreConcurrency)") }
+        guard staleFileDelaySeconds >= 0 else { throw ValidationError("--stale-file-delay-seconds must be 0 or more, not \(staleFileDelaySeconds)") }
         guard alignmentWaitMs >= 0 else { throw ValidationError("--alignment-wait-ms must be 0 or more, not \(alignmentWaitMs)") }
         _ = try callConfiguration()
         if let metricsPort, !(0...65_535).contains(metricsPort) {
@@ -100,6 +104,7 @@ struct NodeCommand: AsyncParsableCommand {
         configuration.changelog.standbyInterval = .milliseconds(standbyIntervalMs)
         configuration.changelog.restoreConcurrency = restoreConcurrency
         configuration.alignmentWait = .milliseconds(alignmentWaitMs)
+        configuration.store.staleFileDelay = staleFileDelaySeconds > 0 ? .seconds(staleFileDelaySeconds) : nil
         configuration.calls = try callConfiguration()
         if let kafkaDebug {
             configuration.client.debugContexts = kafkaDebug.split(separator: ",").map(String.init)

@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+
+/// Deletes the partition files in a node's directory that no process has
+/// held nor written for `delay`: a partition this node no longer owns nor
+/// follows as a standby (it moved to another machine, or the standby plan
+/// dropped the copy). Its state is in the changelog, which restores it if
+/// the partition comes back; until then the file would keep what an erase
+/// since cannot reach, and its disk space. Kafka Streams' task directories
+/// go the same way after `state.cleanup.delay.ms`.
+///
+/// A file is in use while a shard, a standby copy or a restore holds its
+/// lock (``PartitionFileLock``), in this process or another on the same
+/// directory: the sweep deletes a file only while holding that lock
+/// itself, so an owner that opens it next finds no file and restores.
+struct StaleFileSweep: Sendable {
+    let directory: String
+    let delay: Duration
+    let logger: Logger
+
+    /// Deletes the stale files now; returns their paths.
+    @discardableResult
+    func sweep(now: Date = Date()) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let cutoff = now.addingTimeInterval(-Self.seconds(delay))
+        return names.filter { $0.hasSuffix(".sqlite") }.sorted().compactMap { name in
+            let path = (directory as NSString).appendingPathComponent(name)
+            return deleteIfStale(path, untouchedSince: cutoff) ? path : nil
+        }
+    }
+
+    private func deleteIfStale(_ path: String, untouchedSince cutoff: Date) -> Bool {
+        guard Self.untouched(path, since: cutoff), let lock = try? PartitionFileLock(database: path, timeout: .zero) else { return false }
+        defer { lock.release() }
+        // Written just before its holder let go of it: not stale after all.
+        guard Self.untouched(path, since: cutoff) else { return false }
+        do {
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                try FileManager.default.removeItem(atPath: file)
+            }
+        } catch {
+            logger.warning("Cannot delete a partition file no process uses", metadata: ["file": "\(path)", "error": "\(error)"])
+            return false
+        }
+        logger.notice("Deleted a partition file no process used or wrote", metadata: ["file": "\(path)", "for": "\(delay)"])
+        return true
+    }
+
+    /// Whether neither the file nor its write-ahead log changed since `cutoff`.
+    private static func untouched(_ path: String, since cutoff: Date) -> Bool {
+        [path, path + "-wal"].allSatisfy { file in
+            guard let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date else {
+                return !FileManager.default.fileExists(atPath: file)
+            }
+            return modified < cutoff
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// A ``StaleFileSweep`` run at most once per `every`, the first one a
+/// whole delay after the node starts: a node back after a long stop finds
+/// its old files untouched for longer than the delay, and takes its
+/// partitions back (and their files' locks) before the first sweep.
+struct ScheduledSweep: Sendable {
+    let sweep: StaleFileSweep
+    let every: Duration
+    private var next: ContinuousClock.Instant
+
+    init(sweep: StaleFileSweep, every: Duration) {
+        self.sweep = sweep
+        self.every = every
+        next = .now + sweep.delay
+    }
+
+    mutating func sweepWhenDue() {
+        guard ContinuousClock.now >= next else { return }
+        sweep.sweep()
+        next = ContinuousClock.now + every
+    }
+}
