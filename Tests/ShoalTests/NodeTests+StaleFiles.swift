@@ -19,7 +19,9 @@ extension NodeTests {
         configuration.store.staleFileDelay = .seconds(2)
         try FileManager.default.createDirectory(atPath: configuration.storeDirectory, withIntermediateDirectories: true)
         let stale = configuration.storePath(for: TopicPartition("counter-events", 11))
-        try PartitionStore(path: stale).close()
+        let copy = try PartitionStore(path: stale)
+        try copy.setReplication(role: .replica, changelogNext: 0)
+        copy.close()
         try Self.age(stale)
         let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
         try await withRunningNode(node) {
@@ -37,9 +39,10 @@ extension NodeTests {
         }
     }
 
-    /// Sets a partition file's and its log's modification time an hour back.
+    /// Sets a partition file's, its log's and its lock's modification time
+    /// an hour back: last used then.
     static func age(_ path: String) throws {
-        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+        for file in [path, path + "-wal", path + ".lock"] where FileManager.default.fileExists(atPath: file) {
             try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: file)
         }
     }

@@ -2,45 +2,55 @@ import Foundation
 import Testing
 @testable import Shoal
 
-/// Partition files no process holds nor wrote for the delay are deleted
-/// (with their write-ahead log and shared memory); a file whose lock a
-/// store holds, a file written lately and other files are kept.
+/// Partition files no process holds, wrote or let go of for the delay are
+/// deleted (with their write-ahead log and shared memory) when the
+/// changelog holds all they hold; a file whose lock a store holds, a file
+/// used lately, one with commits the changelog lacks, one written without
+/// a changelog, one that recorded an erase, and other files are kept.
 @Suite("Stale partition files")
 struct StaleFileSweepTests {
-    @Test func aFileNoProcessHoldsNorWroteForTheDelayIsDeleted() throws {
+    @Test func aFileNoProcessUsedForTheDelayIsDeletedWhenTheChangelogHoldsIt() throws {
         let directory = try temporaryDirectory().path
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        func written(_ name: String) throws -> PartitionStore {
+        func written(_ name: String, role: StoreReplication.Role?, replicated: Bool = false, erasing: Bool = false) throws -> PartitionStore {
             let store = try PartitionStore(path: path(name))
             var commit = StoreCommit(nextOffset: 1)
             commit.snapshots = [Snapshot(entity: "Counter", key: "k", version: 1, offset: 0, state: Array(#"{"count":1}"#.utf8))]
+            if erasing { commit.erased = [Erasure(entity: EntityID(type: "Counter", key: "gone"), id: "e1", requester: "test")] }
             try store.commit(commit)
+            if let role { try store.setReplication(role: role, changelogNext: 0) }
+            if replicated { try store.setReplicated(ChangelogPosition(next: 2, input: 1)) }
             return store
         }
-        func age(_ name: String) throws {
-            let hourAgo = Date(timeIntervalSinceNow: -3_600)
-            for file in [path(name), path(name) + "-wal"] where FileManager.default.fileExists(atPath: file) {
-                try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: file)
-            }
+        func closed(_ name: String, role: StoreReplication.Role?, replicated: Bool = false, erasing: Bool = false, aged: Bool = true) throws {
+            try written(name, role: role, replicated: replicated, erasing: erasing).close()
+            if aged { try NodeTests.age(path(name)) }
         }
-        let moved = try written("counter-events-1.sqlite")
-        moved.close()
-        try age("counter-events-1.sqlite")
-        let owned = try written("counter-events-2.sqlite")
+        try closed("counter-events-1.sqlite", role: .replica)
+        try closed("counter-events-4.sqlite", role: .active, replicated: true)
+        try closed("counter-events-5.sqlite", role: .active)
+        try closed("counter-events-6.sqlite", role: nil)
+        try closed("counter-events-7.sqlite", role: .replica, erasing: true)
+        try closed("counter-events-3.sqlite", role: .replica, aged: false)
+        let owned = try written("counter-events-2.sqlite", role: .replica)
         defer { owned.close() }
-        try age("counter-events-2.sqlite")
-        let recent = try written("counter-events-3.sqlite")
-        recent.close()
+        try NodeTests.age(path("counter-events-2.sqlite"))
+        try closed("backup.sqlite", role: .replica)
         FileManager.default.createFile(atPath: path("notes.txt"), contents: Data("keep".utf8))
-        try age("notes.txt")
+        try NodeTests.age(path("notes.txt"))
 
         let sweep = StaleFileSweep(directory: directory, delay: .seconds(600), logger: testLogger)
-        #expect(sweep.sweep() == [path("counter-events-1.sqlite")])
+        #expect(sweep.sweep() == [path("counter-events-1.sqlite"), path("counter-events-4.sqlite")])
         let left = try FileManager.default.contentsOfDirectory(atPath: directory)
-        #expect(!left.contains { $0.hasPrefix("counter-events-1.sqlite") && !$0.hasSuffix(".lock") }, "the file, its log and shared memory: \(left)")
+        for deleted in ["counter-events-1.sqlite", "counter-events-4.sqlite"] {
+            #expect(!left.contains { $0.hasPrefix(deleted) && !$0.hasSuffix(".lock") }, "the file, its log and shared memory: \(left)")
+        }
         #expect(left.contains("counter-events-2.sqlite"), "held by an open store, however old")
-        #expect(left.contains("counter-events-3.sqlite"), "written within the delay")
-        #expect(left.contains("notes.txt"))
+        #expect(left.contains("counter-events-3.sqlite"), "used within the delay")
+        #expect(left.contains("counter-events-5.sqlite"), "commits the changelog lacks")
+        #expect(left.contains("counter-events-6.sqlite"), "written without a changelog")
+        #expect(left.contains("counter-events-7.sqlite"), "it recorded an erase")
+        #expect(left.contains("backup.sqlite") && left.contains("notes.txt"), "not partition files")
         #expect(try owned.progress()?.nextOffset == 1, "the held file still works")
         // A node opening the deleted partition next finds no file: a new one, empty, to restore.
         let reopened = try PartitionStore(path: path("counter-events-1.sqlite"))

@@ -253,7 +253,9 @@ extension ShoalNode {
     /// The sweep of partition files no process uses, when the changelog
     /// holds their state and the configuration deletes them.
     private func staleFileSweeping() -> ScheduledSweep? {
-        guard configuration.changelog.enabled, let delay = configuration.store.staleFileDelay else { return nil }
+        guard configuration.changelog.enabled, let configured = configuration.store.staleFileDelay else { return nil }
+        // A file let go of a moment ago (a rebalance) is not stale.
+        let delay = max(configured, .seconds(1))
         let sweep = StaleFileSweep(directory: configuration.storeDirectory, delay: delay, logger: logger)
         return ScheduledSweep(sweep: sweep, every: min(delay / 2, .seconds(60)))
     }

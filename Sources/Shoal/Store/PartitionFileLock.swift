@@ -30,6 +30,10 @@ package final class PartitionFileLock {
     }
 
     private var held = true
+    /// Whether releasing stamps the side file with the time: when the file
+    /// was last in use, which the sweep of stale files reads (an idle
+    /// partition's database is not written for long while its owner holds it).
+    var stampsRelease = true
 
     deinit {
         release()
@@ -39,6 +43,7 @@ package final class PartitionFileLock {
     func release() {
         guard held else { return }
         held = false
+        if stampsRelease { futimens(descriptor, nil) }
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

@@ -30,10 +30,12 @@ struct StaleFileSweep: Sendable {
     }
 
     private func deleteIfStale(_ path: String, untouchedSince cutoff: Date) -> Bool {
-        guard Self.untouched(path, since: cutoff), let lock = try? PartitionFileLock(database: path, timeout: .zero) else { return false }
+        guard PartitionStore.partition(ofFile: path) != nil, Self.untouched(path, since: cutoff, orReleased: true),
+              let lock = try? PartitionFileLock(database: path, timeout: .zero) else { return false }
+        lock.stampsRelease = false
         defer { lock.release() }
         // Written just before its holder let go of it: not stale after all.
-        guard Self.untouched(path, since: cutoff) else { return false }
+        guard Self.untouched(path, since: cutoff, orReleased: false), Self.wholeInTheChangelog(path) else { return false }
         do {
             for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
                 try FileManager.default.removeItem(atPath: file)
@@ -46,9 +48,33 @@ struct StaleFileSweep: Sendable {
         return true
     }
 
-    /// Whether neither the file nor its write-ahead log changed since `cutoff`.
-    private static func untouched(_ path: String, since cutoff: Date) -> Bool {
-        [path, path + "-wal"].allSatisfy { file in
+    /// Whether what the file holds is in the changelog too, so that a
+    /// restore brings it back: a standby copy (or a restore cut short), or
+    /// an owner's file whose every commit reached the changelog. Not a file
+    /// written before the changelog was on, nor one that recorded an erase
+    /// (the record stays in the file that made it: `replay --erasures`).
+    private static func wholeInTheChangelog(_ path: String) -> Bool {
+        guard let store = try? PartitionStore(readingAt: path) else { return false }
+        defer { store.close() }
+        do {
+            guard try store.erasureRegistry() == nil else { return false }
+            let replication = try store.replication()
+            switch replication.role {
+            case .replica?, .restoring?: return true
+            case .active?:
+                guard let progress = try store.progress() else { return true }  // nothing committed
+                return progress.nextOffset == replication.replicatedInput
+            case nil: return false
+            }
+        } catch {
+            return false
+        }
+    }
+
+    /// Whether neither the file nor its write-ahead log changed since
+    /// `cutoff`, nor (`orReleased`) was its lock released since.
+    private static func untouched(_ path: String, since cutoff: Date, orReleased: Bool) -> Bool {
+        ([path, path + "-wal"] + (orReleased ? [path + ".lock"] : [])).allSatisfy { file in
             guard let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date else {
                 return !FileManager.default.fileExists(atPath: file)
             }

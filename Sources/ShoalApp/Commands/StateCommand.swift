@@ -30,7 +30,13 @@ struct StateCommand: ParsableCommand {
     func run() throws {
         var found: [StateFile] = []
         for directory in data {
-            found += try StateFiles(directory: directory).paths.map { try StateFile(path: $0, directory: directory) }
+            found += try StateFiles(directory: directory).paths.compactMap { path in
+                do {
+                    return try StateFile(path: path, directory: directory)
+                } catch where !FileManager.default.fileExists(atPath: path) {
+                    return nil  // deleted meanwhile by a node, as stale
+                }
+            }
         }
         let authoritative = StateFile.authoritative(found)
         if files {
