@@ -5,11 +5,11 @@ import Testing
 @testable import CounterApp
 
 extension NodeTests {
-    /// A node deletes a partition file of its directory that no process
-    /// holds nor wrote for the delay (a partition now elsewhere); the files
-    /// of its own partitions stay, however long since they were written.
+    /// A node deletes a standby copy in its directory that no process
+    /// holds, wrote or let go of for the delay (one its plan dropped); the
+    /// files of its own partitions stay, however long since they were written.
     @Test(.timeLimit(.minutes(3)))
-    func aNodeDeletesPartitionFilesNoProcessUsesAndKeepsItsOwn() async throws {
+    func aNodeDeletesStandbyCopiesNoProcessUsesAndKeepsItsOwnFiles() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
         let group = uniqueName("stale")
         try broker.createChangelog(group: group, partitions: 8)
@@ -30,7 +30,7 @@ extension NodeTests {
             _ = try await readTopic(broker, "counter-totals", count: 1)
             let owned = (0..<8).map { configuration.storePath(for: TopicPartition("counter-events", $0)) }
             for path in owned { try Self.age(path) }
-            #expect(await eventually(timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: stale) }, "the file no process uses")
+            #expect(await eventually(timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: stale) }, "the copy no process uses")
             try await Task.sleep(for: .seconds(3))  // more sweeps, past the delay of the files aged above
             #expect(owned.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "the node's own partitions' files stay")
             try await produce(broker, topic: "counter-events", [("k", #"{"key":"k","seq":1,"amount":4}"#)])

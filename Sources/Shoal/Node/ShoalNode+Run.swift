@@ -250,8 +250,8 @@ extension ShoalNode {
         }
     }
 
-    /// The sweep of partition files no process uses, when the changelog
-    /// holds their state and the configuration deletes them.
+    /// The sweep of standby copies no process uses, when the changelog is
+    /// on and the configuration deletes them.
     private func staleFileSweeping() -> ScheduledSweep? {
         guard configuration.changelog.enabled, let configured = configuration.store.staleFileDelay else { return nil }
         // A file let go of a moment ago (a rebalance) is not stale.

@@ -65,13 +65,14 @@ public struct ShoalNodeConfiguration: Sendable {
         /// offset; older rows (and delivered outputs of those records) are
         /// deleted. The replay test kit reads what is kept.
         public var journalRetention: Int64
-        /// How long a partition file that no process holds nor writes (a
-        /// partition that moved to another machine, a standby copy no
-        /// longer followed) stays in the node's directory before the node
-        /// deletes it: its state is in the changelog, and an erase since
-        /// does not reach it. 10 minutes by default, as Kafka Streams'
+        /// How long a standby copy that no process holds, writes or lets go
+        /// of (one the standby plan no longer keeps here) stays in the
+        /// node's directory before the node deletes it: its state is in the
+        /// changelog, and an erase since does not reach it. 10 minutes by
+        /// default (at least a second), as Kafka Streams'
         /// `state.cleanup.delay.ms`; nil keeps such files. Only with the
-        /// changelog on: without it, the file is the partition's only state.
+        /// changelog on. An owner's file of a partition that moved away is
+        /// kept: its last commit may not be in the changelog.
         public var staleFileDelay: Duration?
 
         public init(

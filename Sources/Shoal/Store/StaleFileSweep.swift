@@ -1,13 +1,12 @@
 import Foundation
 import Logging
 
-/// Deletes the partition files in a node's directory that no process has
-/// held nor written for `delay`: a partition this node no longer owns nor
-/// follows as a standby (it moved to another machine, or the standby plan
-/// dropped the copy). Its state is in the changelog, which restores it if
-/// the partition comes back; until then the file would keep what an erase
-/// since cannot reach, and its disk space. Kafka Streams' task directories
-/// go the same way after `state.cleanup.delay.ms`.
+/// Deletes the standby copies in a node's directory that no process has
+/// held, written or let go of for `delay`: copies the standby plan no
+/// longer keeps here. Their state is in the changelog, which restores it
+/// if the partition comes back; until then the file would keep what an
+/// erase since cannot reach, and its disk space. Kafka Streams' task
+/// directories go the same way after `state.cleanup.delay.ms`.
 ///
 /// A file is in use while a shard, a standby copy or a restore holds its
 /// lock (``PartitionFileLock``), in this process or another on the same
@@ -30,14 +29,17 @@ struct StaleFileSweep: Sendable {
     }
 
     private func deleteIfStale(_ path: String, untouchedSince cutoff: Date) -> Bool {
-        guard PartitionStore.partition(ofFile: path) != nil, Self.untouched(path, since: cutoff, orReleased: true),
-              let lock = try? PartitionFileLock(database: path, timeout: .zero) else { return false }
+        guard PartitionStore.partition(ofFile: path) != nil, Self.untouched(path, since: cutoff, orReleased: true) else { return false }
+        let hadLockFile = FileManager.default.fileExists(atPath: path + ".lock")
+        guard let lock = try? PartitionFileLock(database: path, timeout: .zero) else { return false }
         lock.stampsRelease = false
         defer { lock.release() }
-        // Written just before its holder let go of it: not stale after all.
-        guard Self.untouched(path, since: cutoff, orReleased: false), Self.wholeInTheChangelog(path) else { return false }
+        // Written, or let go of, just before the lock was free: not stale
+        // after all (a lock file this sweep created says nothing).
+        guard Self.untouched(path, since: cutoff, orReleased: hadLockFile), Self.wholeInTheChangelog(path) else { return false }
         do {
-            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+            // The log first: a log left beside a new, empty file would be read into it.
+            for file in [path + "-wal", path + "-shm", path] where FileManager.default.fileExists(atPath: file) {
                 try FileManager.default.removeItem(atPath: file)
             }
         } catch {
@@ -49,22 +51,21 @@ struct StaleFileSweep: Sendable {
     }
 
     /// Whether what the file holds is in the changelog too, so that a
-    /// restore brings it back: a standby copy (or a restore cut short), or
-    /// an owner's file whose every commit reached the changelog. Not a file
-    /// written before the changelog was on, nor one that recorded an erase
-    /// (the record stays in the file that made it: `replay --erasures`).
+    /// restore brings it back: a standby copy (folded from the changelog
+    /// alone), or a restore cut short (emptied when it began). Not an
+    /// owner's file: its last commit's changelog records may not have been
+    /// delivered (a timer's or a call's commit keeps the input offset, so
+    /// the file's replicated offset cannot prove it), nor a file that
+    /// recorded an erase (the record stays in the file that made it:
+    /// `replay --erasures`).
     private static func wholeInTheChangelog(_ path: String) -> Bool {
         guard let store = try? PartitionStore(readingAt: path) else { return false }
         defer { store.close() }
         do {
             guard try store.erasureRegistry() == nil else { return false }
-            let replication = try store.replication()
-            switch replication.role {
+            switch try store.replication().role {
             case .replica?, .restoring?: return true
-            case .active?:
-                guard let progress = try store.progress() else { return true }  // nothing committed
-                return progress.nextOffset == replication.replicatedInput
-            case nil: return false
+            case .active?, nil: return false
             }
         } catch {
             return false

@@ -51,7 +51,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "How many partitions the node restores from the changelog at once; the others wait, paused.")
     var restoreConcurrency = 16
 
-    @Option(help: "Delete a partition file no process has held nor written for this many seconds (a partition now on another machine, a standby copy no longer followed): the changelog holds its state. 0 keeps such files; without the changelog they are always kept.")
+    @Option(help: "Delete a standby copy no process has held, written or let go of for this many seconds (one the standby plan no longer keeps here): the changelog holds its state. 0 keeps such files; without the changelog they are always kept.")
     var staleFileDelaySeconds = 600
 
     @Option(help: "How long a shard fed by several topics holds records back for a topic that may have earlier ones not yet delivered, so that it takes them in event-time order, in milliseconds (0: as they arrive).")
