@@ -276,8 +276,7 @@ extension Shard {
             )
             return after.map(HandledRecord.applied) ?? .deadLettered
         case .failed(let error, let tries, _), .lost(let error, let tries):
-            span?.recordError(error)
-            span?.setStatus(SpanStatus(code: .error))
+            if let span { RecordTracing.failed(span, by: error) }
             await deadLetter(record, reason: EntityTurn.handlerFailure(id, tries: tries, error))
             return .deadLettered
         }

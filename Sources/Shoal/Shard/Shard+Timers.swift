@@ -104,7 +104,7 @@ extension Shard {
                 }
                 commitFiring(timer, of: id, result, offset: offset, firing: firing, crossing: crossing, before: position, descriptor: descriptor)
             case .failed(let error, let tries, let current):
-                span?.recordError(error)
+                if let span { RecordTracing.failed(span, by: error) }
                 entity = current
                 let reason = EntityTurn.timerFailure(timer, of: id, tries: tries, error)
                 await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)

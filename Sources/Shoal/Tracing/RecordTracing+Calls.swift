@@ -44,22 +44,16 @@ extension RecordTracing {
     static func end(_ span: any Span, with outcome: Result<ShoalResultHandler.Outcome, any Error>) {
         switch outcome {
         case .success(.error(let failure)): failed(span, failure)
-        case .failure(let error): failed(span, code: (error as? ShoalError)?.code.description ?? "\(type(of: error))")
+        case .failure(let error): failed(span, by: error)
         case .success: break
         }
         span.end()
     }
 
-    /// Marks a call's span failed with `failure`'s code: its reason, like
-    /// most errors' descriptions, may name the entity's key, which spans
-    /// leave out.
+    /// Marks a call's span failed with `failure`'s code, not its reason
+    /// (see ``failed(_:by:)``).
     static func failed(_ span: any Span, _ failure: CallFailure) {
         failed(span, code: failure.code)
-    }
-
-    private static func failed(_ span: any Span, code: String) {
-        span.attributes["shoal.call.failure"] = code
-        span.setStatus(SpanStatus(code: .error, message: code))
     }
 }
 

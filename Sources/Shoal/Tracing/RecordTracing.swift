@@ -45,6 +45,19 @@ struct RecordTracing: Sendable {
         return span
     }
 
+    /// Marks `span` failed by `error`, naming its code (a ``ShoalError``'s)
+    /// or its type, never its description: a description may name the
+    /// entity's key, which spans leave out.
+    static func failed(_ span: any Span, by error: any Error) {
+        failed(span, code: (error as? ShoalError)?.code.description ?? "\(type(of: error))")
+    }
+
+    /// Marks `span` failed with an error's code (`shoal.failure`).
+    static func failed(_ span: any Span, code: String) {
+        span.attributes["shoal.failure"] = code
+        span.setStatus(SpanStatus(code: .error, message: code))
+    }
+
     /// Runs `body` with `span`'s context as the task's, when there is a span.
     static func within<T>(_ span: (any Span)?, _ body: () async -> T) async -> T {
         guard let span else { return await body() }

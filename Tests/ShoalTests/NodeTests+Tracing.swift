@@ -54,7 +54,7 @@ extension NodeTests {
         let failedTurn = try #require(calls.first { $0.kind == .server && $0.parentSpanID == failed.spanID })
         #expect(failedTurn.status?.code == .error)
         for span in [failed, failedTurn] {
-            #expect(span.attributes["shoal.call.failure"]?.toSpanAttribute() == .string("handler"), "the error's code: \(span.attributes)")
+            #expect(span.attributes["shoal.failure"]?.toSpanAttribute() == .string("handler"), "the error's code: \(span.attributes)")
             #expect(span.status?.message?.contains("\"r\"") != true && span.errors.isEmpty, "no reason, which may name the key")
         }
         #expect(!calls.contains { $0.kind == .client && Self.method(of: $0).contains("remind(") && $0.status != nil }, "the first call succeeded")
@@ -64,5 +64,30 @@ extension NodeTests {
     static func method(of span: FinishedInMemorySpan) -> String {
         guard case .string(let method)? = span.attributes["rpc.method"]?.toSpanAttribute() else { return "" }
         return method
+    }
+
+    /// A record's turn whose handler throws ends with an error status that
+    /// names the error's type, and records neither the error nor its
+    /// description: either may name the key.
+    @Test(.timeLimit(.minutes(3)))
+    func aFailedTurnsSpanNamesTheErrorsTypeNotItsDescription() async throws {
+        let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
+        let group = uniqueName("failed-trace")
+        try broker.createChangelog(group: group, partitions: 8)
+        let tracer = InMemoryTracer()
+        var configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        configuration.tracer = tracer
+        let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
+        try await withRunningNode(node) {
+            #expect(await eventually { node.ownedPartitions.count == 8 })
+            try await produce(broker, topic: "counter-events", [("secret-key", #"{"key":"secret-key","seq":0,"amount":1,"poison":true}"#)])
+            _ = try await readTopic(broker, ShoalNodeConfiguration.defaultDeadLetterTopic, count: 1)
+        }
+        let turn = try #require(tracer.finishedSpans.first { $0.operationName == "Counter handle" })
+        #expect(turn.status?.code == .error)
+        #expect(turn.attributes["shoal.failure"]?.toSpanAttribute() == .string("PoisonEvent"), "\(turn.attributes)")
+        #expect(turn.errors.isEmpty && turn.status?.message?.contains("secret-key") != true)
     }
 }
