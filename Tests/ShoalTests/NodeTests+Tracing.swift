@@ -16,19 +16,13 @@ extension NodeTests {
     @Test(.timeLimit(.minutes(3)))
     func aCallsSpansLinkTheCallerTheEntitysTurnAndItsOutputs() async throws {
         let broker = try EmbeddedBroker(topics: [.init(name: "reminders", partitions: 1), .init(name: "reminders-fired", partitions: 1)], logger: testLogger)
-        let group = uniqueName("call-traces")
-        try broker.createChangelog(group: group, partitions: 1)
-        let tracer = InMemoryTracer()
-        var configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
-        configuration.tracer = tracer
         let topology = Topology { topology in
             topology.route(topic: "reminders", to: Reminder.self, key: .field(\ReminderEvent.key), eventTime: .field(\ReminderEvent.at)) {
                 reminder, event, context in reminder.handle(event, in: context)
             }
         }
-        let node = ShoalNode(configuration: configuration, topology: topology, logger: testLogger)
+        let tracer = InMemoryTracer()
+        let node = try tracedNode(broker, group: uniqueName("call-traces"), partitions: 1, topology: topology, tracer: tracer)
         try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 1 })
             try await produce(broker, topic: "reminders", [("r", #"{"key":"r","seq":0,"at":1000}"#)])
@@ -72,14 +66,8 @@ extension NodeTests {
     @Test(.timeLimit(.minutes(3)))
     func aFailedTurnsSpanNamesTheErrorsTypeNotItsDescription() async throws {
         let broker = try EmbeddedBroker(topics: CounterApp.topics, logger: testLogger)
-        let group = uniqueName("failed-trace")
-        try broker.createChangelog(group: group, partitions: 8)
         let tracer = InMemoryTracer()
-        var configuration = ShoalNodeConfiguration(
-            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
-        )
-        configuration.tracer = tracer
-        let node = ShoalNode(configuration: configuration, topology: CounterApp.topology, logger: testLogger)
+        let node = try tracedNode(broker, group: uniqueName("failed-trace"), partitions: 8, topology: CounterApp.topology, tracer: tracer)
         try await withRunningNode(node) {
             #expect(await eventually { node.ownedPartitions.count == 8 })
             try await produce(broker, topic: "counter-events", [("secret-key", #"{"key":"secret-key","seq":0,"amount":1,"poison":true}"#)])
@@ -89,5 +77,15 @@ extension NodeTests {
         #expect(turn.status?.code == .error)
         #expect(turn.attributes["shoal.failure"]?.toSpanAttribute() == .string("PoisonEvent"), "\(turn.attributes)")
         #expect(turn.errors.isEmpty && turn.status?.message?.contains("secret-key") != true)
+    }
+
+    /// A node of `topology` whose spans go to `tracer`, its changelog created.
+    func tracedNode(_ broker: EmbeddedBroker, group: String, partitions: Int32, topology: Topology, tracer: InMemoryTracer) throws -> ShoalNode {
+        try broker.createChangelog(group: group, partitions: partitions)
+        var configuration = ShoalNodeConfiguration(
+            brokers: [broker.bootstrapServers], group: group, dataDirectory: try temporaryDirectory().path, sessionTimeout: .seconds(6)
+        )
+        configuration.tracer = tracer
+        return ShoalNode(configuration: configuration, topology: topology, logger: testLogger)
     }
 }
