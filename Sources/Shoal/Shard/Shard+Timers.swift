@@ -109,6 +109,7 @@ extension Shard {
                 let reason = EntityTurn.timerFailure(timer, of: id, tries: tries, error)
                 await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
             case .lost(let error, _):
+                if let span { RecordTracing.failed(span, by: error) }
                 let reason = EntityTurn.timerLost(timer, of: id, error)
                 await gaveUp(on: timer, of: id, after: offset, crossing: crossing, reason: reason)
                 return nil
