@@ -38,7 +38,7 @@ struct StaleFileSweepTests {
         defer { owned.close() }
         try NodeTests.age(path("counter-events-2.sqlite"))
         try closed("backup.sqlite", role: .replica)
-        FileManager.default.createFile(atPath: path("notes.txt"), contents: Data("keep".utf8))
+        _ = FileManager.default.createFile(atPath: path("notes.txt"), contents: Data("keep".utf8))
         try NodeTests.age(path("notes.txt"))
 
         let sweep = StaleFileSweep(directory: directory, delay: .seconds(600), logger: testLogger)

@@ -38,7 +38,7 @@ final class GroupMembers: Sendable {
     let timeout: TimeInterval
 
     init(timeout: Duration) {
-        self.timeout = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        self.timeout = timeout.timeInterval
     }
 
     /// Folds announcements read from the members topic; undecodable ones are skipped.

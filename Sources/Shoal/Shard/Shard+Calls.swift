@@ -31,11 +31,8 @@ extension Shard {
             clocks: TimerClocks(watermark: place.watermark, processingTime: EventTime(Date())), logger: services.logger, tables: services.tables
         )
         services.metrics.handlerLatency.record(ContinuousClock.now - started)
-        // The turn's span (the task's context) goes with its outputs.
-        if let tracing = services.tracing, let context = InstrumentationContext.current {
-            effects.outputs = tracing.inject(context, into: effects.outputs)
-        }
-        if let span, case .error(let failure) = outcome { RecordTracing.failed(span, failure) }
+        // The turn's span goes with its outputs.
+        if let span, let tracing = services.tracing { effects.outputs = tracing.inject(span.context, into: effects.outputs) }
         if let failure = EntityDispatch.discarded(outcome, effects, on: id, hasRecords: applied.map { $0 >= 0 } ?? false) {
             if let span { RecordTracing.failed(span, failure) }
             // Nothing of it stays: the entity as it was before the call.

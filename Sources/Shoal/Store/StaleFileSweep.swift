@@ -21,7 +21,7 @@ struct StaleFileSweep: Sendable {
     @discardableResult
     func sweep(now: Date = Date()) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let cutoff = now.addingTimeInterval(-Self.seconds(delay))
+        let cutoff = now.addingTimeInterval(-delay.timeInterval)
         return names.filter { $0.hasSuffix(".sqlite") }.sorted().compactMap { name in
             let path = (directory as NSString).appendingPathComponent(name)
             return deleteIfStale(path, untouchedSince: cutoff) ? path : nil
@@ -81,10 +81,6 @@ struct StaleFileSweep: Sendable {
             }
             return modified < cutoff
         }
-    }
-
-    private static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 

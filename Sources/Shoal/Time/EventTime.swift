@@ -49,6 +49,12 @@ public struct EventTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
 }
 
 extension Duration {
+    /// Seconds, as Foundation's dates count them.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
     /// Whole milliseconds, saturating.
     var wholeMilliseconds: Int64 {
         let (seconds, attoseconds) = components
